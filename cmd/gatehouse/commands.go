@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
+	"github.com/gatehouse-iam/gatehouse/graph/database"
+	"github.com/gatehouse-iam/gatehouse/graph/iam"
+	"github.com/gatehouse-iam/gatehouse/graph/server"
+)
+
+type pflagFlag = pflag.Flag
+
+func newLogger(cfg *server.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(cfg.LogFormat, "json") {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// openDB opens and migrates the configured database.
+func openDB(cfg *server.Config) (*database.DB, error) {
+	db, err := database.Open(cfg.DatabaseTarget())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func serveCmd(cfg *server.Config) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the GraphQL API (the default command)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			log := newLogger(cfg)
+			db, err := openDB(cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			srv, err := server.New(ctx, *cfg, db, log)
+			if err != nil {
+				return err
+			}
+			hs := &http.Server{Addr: cfg.Addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+			errc := make(chan error, 1)
+			go func() { errc <- hs.ListenAndServe() }()
+			log.Info("gatehouse listening", "addr", cfg.Addr, "database", db.Dialect, "graphiql", "http://localhost"+portOf(cfg.Addr)+"/")
+			select {
+			case err := <-errc:
+				return err
+			case <-ctx.Done():
+			}
+			log.Info("shutting down")
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfg.Addr, "addr", ":8080", "listen address (env GATEHOUSE_ADDR)")
+	return cmd
+}
+
+func portOf(addr string) string {
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		return addr[i:]
+	}
+	return ""
+}
+
+func migrateCmd(cfg *server.Config) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply database migrations and exit",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := openDB(cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			fmt.Fprintln(cmd.OutOrStdout(), "migrations applied to", db.Dialect, "database")
+			return nil
+		},
+	}
+}
+
+func bootstrapCmd(cfg *server.Config) *cobra.Command {
+	var name string
+	cmd := &cobra.Command{
+		Use:   "bootstrap",
+		Short: "Create an operator key and print its secret (shown once)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			db, err := openDB(cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			svc := iam.New(db.Client, db.Dialect, newLogger(cfg))
+			if err := svc.EnsureBuiltins(ctx); err != nil {
+				return err
+			}
+			ctx = auth.WithMeta(ctx, auth.Meta{RequestID: "bootstrap", ClientAddr: "cli"})
+			k, secret, err := svc.CreateOperatorKey(ctx, name)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "operator key %s created. Its secret is shown only this once:\n\n%s\n\n", k.ID, secret)
+			fmt.Fprintf(out, "Use it as: Authorization: Bearer %s\n", secret)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "operator", "a name for the key")
+	return cmd
+}

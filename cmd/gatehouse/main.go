@@ -1,0 +1,75 @@
+// Command gatehouse runs the Gatehouse access-management API.
+//
+//	gatehouse [serve]     serve GraphQL on :8080 (the default command)
+//	gatehouse migrate     apply database migrations and exit
+//	gatehouse bootstrap   create an operator key and print its secret once
+//	gatehouse version     print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-iam/gatehouse/graph/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := rootCmd().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "gatehouse:", err)
+		os.Exit(1)
+	}
+}
+
+func rootCmd() *cobra.Command {
+	var cfg server.Config
+	root := &cobra.Command{
+		Use:           "gatehouse",
+		Short:         "Gatehouse: access management over GraphQL",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			// Flags set on the command line win over the environment.
+			flags := cmd.Flags()
+			saved := map[string]string{}
+			flags.Visit(func(f *pflagFlag) { saved[f.Name] = f.Value.String() })
+			if err := env.Parse(&cfg); err != nil {
+				return err
+			}
+			for name, v := range saved {
+				if err := flags.Set(name, v); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (env DATABASE_URL); empty uses the SQLite file")
+	pf.StringVar(&cfg.SQLitePath, "sqlite", "gatehouse.db", "SQLite file used when no database URL is set (env GATEHOUSE_SQLITE_PATH)")
+	pf.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error (env GATEHOUSE_LOG_LEVEL)")
+
+	serve := serveCmd(&cfg)
+	root.AddCommand(serve, migrateCmd(&cfg), bootstrapCmd(&cfg), versionCmd())
+	root.RunE = serve.RunE
+	root.Flags().AddFlagSet(serve.Flags())
+	return root
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "gatehouse", version) },
+	}
+}

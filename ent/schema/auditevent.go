@@ -1,0 +1,51 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/gatehouse-iam/gatehouse/ent/schema/ids"
+)
+
+// AuditEvent records one successful change, written in the same transaction as
+// the change itself (L1). Events are never updated or deleted.
+type AuditEvent struct{ ent.Schema }
+
+func (AuditEvent) Mixin() []ent.Mixin { return []ent.Mixin{ids.Mixin(ids.AuditEvent), createdAt{}} }
+
+func (AuditEvent) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("account_id").Optional().Immutable().
+			Annotations(entgql.Skip()),
+		field.Enum("actor_type").Values("OPERATOR", "USER", "API_KEY", "SYSTEM").Immutable().
+			Comment("What kind of principal made the change.").
+			Annotations(entgql.Type("ActorType")),
+		field.String("actor_id").Immutable().
+			Comment("The actor's id: operator key id, member id or API key id."),
+		field.String("actor_label").Default("").Immutable().
+			Comment("How the actor is shown: a user's email, or a key's id."),
+		field.String("action").NotEmpty().Immutable().
+			Comment("What happened, e.g. `role.created`, `member.roles.changed`."),
+		field.String("target_type").Default("").Immutable().
+			Comment("Type of the changed object, e.g. `Role`."),
+		field.String("target_id").Default("").Immutable().
+			Comment("Id of the changed object."),
+		field.JSON("changes", map[string]any{}).Optional().Immutable().
+			Annotations(entgql.Skip()),
+		field.String("request_id").Default("").Immutable().
+			Comment("The request id the change was made in (X-Request-Id)."),
+		field.String("client_addr").Default("").Immutable().
+			Comment("The client address the change came from."),
+	}
+}
+
+func (AuditEvent) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("account_id", "created_at")}
+}
+
+func (AuditEvent) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}

@@ -1,0 +1,90 @@
+package apitest
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestK1_OnlyOperatorsChangeTheCatalog(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("k1", nil)
+		e.fails("FORBIDDEN", a.Owner, defineCatalog, map[string]any{"p": []map[string]any{{"key": "x.y"}}})
+		e.fails("FORBIDDEN", a.Owner, `{ permissionCatalog { totalCount } }`, nil)
+		r := e.ok(e.Operator, `{ permissionCatalog(where: {key: "products.all"}) { edges { node { key group implies kind builtIn } } } }`, nil)
+		n := r.Get("data.permissionCatalog.edges.0.node")
+		if n.Get("group").String() != "Products" || n.Get("implies.#").Int() != 3 || n.Get("kind").String() != "GRANT" {
+			t.Fatalf("catalog entry: %s", r)
+		}
+		// Redefining updates in place; the kind cannot change.
+		e.ok(e.Operator, defineCatalog, map[string]any{"p": []map[string]any{{"key": "AgentChat", "description": "Chat with customers"}}})
+		e.fails("CONFLICT", e.Operator, defineCatalog, map[string]any{"p": []map[string]any{{"key": "AgentChat", "kind": "DENY_MASK"}}})
+	})
+}
+
+func TestK2_KeyGrammar(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		good := []map[string]any{{"key": "identity.flows.create"}, {"key": "attestations:mint"}, {"key": "AgentChat"}, {"key": "view_duplicates"}}
+		e.ok(e.Operator, defineCatalog, map[string]any{"p": good})
+		for _, bad := range []string{"", "a..b", ".a", "a.", "a b", "a.*", "*", "é", strings.Repeat("a", 129)} {
+			r := e.fails("BAD_USER_INPUT", e.Operator, defineCatalog, map[string]any{"p": []map[string]any{{"key": bad}, {"key": "fine.key"}}})
+			if !strings.Contains(r.Get("errors.0.message").String(), "malformed") {
+				t.Errorf("%q: message does not say why: %s", bad, r)
+			}
+		}
+		// Nothing of a refused batch was written.
+		r := e.ok(e.Operator, `{ permissionCatalog(where: {key: "fine.key"}) { totalCount } }`, nil)
+		if r.Get("data.permissionCatalog.totalCount").Int() != 0 {
+			t.Fatalf("a refused batch was partly written: %s", r)
+		}
+		e.fails("BAD_USER_INPUT", e.Operator, defineCatalog, map[string]any{"p": []map[string]any{{"key": "x", "implies": []string{"a.*.b"}}}})
+	})
+}
+
+func TestK7_BuiltInPermissionsInCatalogAndEveryMasterList(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("k7", map[string]any{"permissions": []string{"AgentChat"}})
+		r := e.ok(e.Operator, `query($id: ID!) { account(id: $id) { permissions(where: {builtIn: true}) { totalCount } } }`, map[string]any{"id": a.ID})
+		if r.Get("data.account.permissions.totalCount").Int() != 13 {
+			t.Fatalf("built-ins in the master list: %s", r)
+		}
+		e.fails("BAD_USER_INPUT", e.Operator, defineCatalog, map[string]any{"p": []map[string]any{{"key": "iam.roles.manage"}}})
+		e.fails("BAD_USER_INPUT", e.Operator, `mutation($id: ID!) { removeAccountPermissions(input: {accountId: $id, permissions: ["iam.roles.read"]}) { account { id } } }`,
+			map[string]any{"id": a.ID})
+	})
+}
+
+// K4 and K3 through the API: products.all implies identity.* and so on; a
+// wildcard follows keys added to the master list later.
+func TestK4_ImpliedPermissionsThroughTheAPI(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("k4", nil)
+		roleID := e.createRole(a.Owner, a.ID, "Products", []string{"products.all"})
+		r := e.ok(a.Owner, `query($id: ID!) { node(id: $id) { ... on Role { effectivePermissions } } }`, map[string]any{"id": roleID})
+		got := r.Get("data.node.effectivePermissions").String()
+		for _, k := range []string{"products.all", "identity.flows.create", "identity.whatsapp.send", "validations.documents", "checks.background"} {
+			if !strings.Contains(got, `"`+k+`"`) {
+				t.Errorf("products.all should give %s: %s", k, got)
+			}
+		}
+		if strings.Contains(got, "attestations:mint") || strings.Contains(got, "unused.outside") {
+			t.Errorf("implication went too far: %s", got)
+		}
+	})
+}
+
+// K5: nothing outside the master list is effective, whatever a role says.
+func TestK5_MasterListBoundsEverything(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("k5", nil)
+		r := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { role(key: "full_access") { effectivePermissions } } }`, map[string]any{"id": a.ID})
+		if strings.Contains(r.Get("data.account.role.effectivePermissions").String(), "unused.outside") {
+			t.Fatalf("full_access reaches outside the master list: %s", r)
+		}
+		// Granting a key outside the master list is refused (R5).
+		r = e.fails("BAD_USER_INPUT", a.Owner, `mutation($in: CreateRoleInput!) { createRole(input: $in) { role { id } } }`,
+			map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Out", "grants": []string{"unused.outside", "nope.missing"}}})
+		if !strings.Contains(r.Get("errors.0.extensions.invalidGrants").String(), "unused.outside") {
+			t.Fatalf("offenders not named: %s", r)
+		}
+	})
+}

@@ -1,0 +1,129 @@
+package apitest
+
+import (
+	"testing"
+)
+
+// catalog is a Truora/Truthlocks/Convrs-style sample catalog (seeds/).
+var catalog = []map[string]any{
+	{"key": "identity.flows.create", "group": "Digital Identity — flows", "description": "Create flows"},
+	{"key": "identity.flows.read", "group": "Digital Identity — flows"},
+	{"key": "identity.whatsapp.send", "group": "Digital Identity — WhatsApp"},
+	{"key": "validations.documents", "group": "Validations"},
+	{"key": "checks.background", "group": "Background checks"},
+	{"key": "products.all", "group": "Products", "implies": []string{"identity.*", "validations.*", "checks.*"}},
+	{"key": "truora.roles", "group": "Administration", "implies": []string{"iam.roles.*", "iam.permissions.read"}},
+	{"key": "truora.users", "group": "Administration", "implies": []string{"iam.members.*", "iam.roles.read"}},
+	{"key": "attestations:mint", "group": "Attestations"},
+	{"key": "attestations:revoke", "group": "Attestations"},
+	{"key": "governance:approve", "group": "Governance"},
+	{"key": "AgentChat", "group": "Inbox"},
+	{"key": "view_duplicates", "group": "Contacts"},
+	{"key": "mask:member.email", "group": "Masks", "kind": "DENY_MASK"},
+	{"key": "unused.outside", "group": "Not in master lists"},
+}
+
+// masterKeys are the keys every test account gets (all but unused.outside).
+var masterKeys = []string{
+	"identity.*", "validations.documents", "checks.background", "products.all", "truora.roles", "truora.users",
+	"attestations:*", "governance:approve", "AgentChat", "view_duplicates", "mask:member.email",
+}
+
+const defineCatalog = `mutation($p: [PermissionInput!]!) { definePermissions(input: {permissions: $p}) { permissions { id key } } }`
+
+// account is a test account and its owner.
+type account struct {
+	ID, Slug        string
+	OwnerID         string // member id
+	Owner           string // owner's JWT
+	OwnerEmail      string
+	FullAccessID    string
+	DefaultAccessID string
+}
+
+func (e *env) defineCatalog() {
+	e.t.Helper()
+	e.ok(e.Operator, defineCatalog, map[string]any{"p": catalog})
+}
+
+// newAccount creates an account with masterKeys (after defining the catalog).
+func (e *env) newAccount(slug string, extra map[string]any) account {
+	e.t.Helper()
+	e.defineCatalog()
+	in := map[string]any{
+		"name": "Account " + slug, "slug": slug, "permissions": masterKeys,
+		"owner": map[string]any{"email": "owner@" + slug + ".test", "name": "Owner"},
+	}
+	for k, v := range extra {
+		in[k] = v
+	}
+	r := e.ok(e.Operator, `mutation($in: CreateAccountInput!) { createAccount(input: $in) {
+		account { id slug roles { edges { node { id key } } } } owner { id } } }`, map[string]any{"in": in})
+	a := account{
+		ID: r.Get("data.createAccount.account.id").String(), Slug: slug,
+		OwnerID:    r.Get("data.createAccount.owner.id").String(),
+		OwnerEmail: "owner@" + slug + ".test",
+	}
+	a.Owner = userToken(e.t, a.OwnerEmail)
+	for _, n := range r.Get("data.createAccount.account.roles.edges.#.node").Array() {
+		switch n.Get("key").String() {
+		case "full_access":
+			a.FullAccessID = n.Get("id").String()
+		case "default_access":
+			a.DefaultAccessID = n.Get("id").String()
+		}
+	}
+	if a.ID == "" || a.FullAccessID == "" || a.DefaultAccessID == "" {
+		e.t.Fatalf("account fixture incomplete: %s", r)
+	}
+	return a
+}
+
+// createRole creates a custom role as cred and returns its id.
+func (e *env) createRole(cred, accountID, name string, grants []string) string {
+	e.t.Helper()
+	r := e.ok(cred, `mutation($in: CreateRoleInput!) { createRole(input: $in) { role { id } } }`,
+		map[string]any{"in": map[string]any{"accountId": accountID, "name": name, "grants": grants}})
+	return r.Get("data.createRole.role.id").String()
+}
+
+// addMember adds email with roles (by id) and returns the member id.
+func (e *env) addMember(cred, accountID, email string, roleIDs ...string) string {
+	e.t.Helper()
+	in := map[string]any{"accountId": accountID, "email": email}
+	if len(roleIDs) > 0 {
+		in["roleIds"] = roleIDs
+	}
+	r := e.ok(cred, `mutation($in: AddMemberInput!) { addMember(input: $in) { member { id } } }`, map[string]any{"in": in})
+	return r.Get("data.addMember.member.id").String()
+}
+
+// auditCount counts the account's audit events with action.
+func (e *env) auditCount(accountID, action string) int64 {
+	e.t.Helper()
+	r := e.ok(e.Operator, `query($id: ID!, $a: String!) { account(id: $id) { auditEvents(where: {action: $a}) { totalCount } } }`,
+		map[string]any{"id": accountID, "a": action})
+	return r.Get("data.account.auditEvents.totalCount").Int()
+}
+
+// permissionsOf returns the effective permissions of a member.
+func (e *env) permissionsOf(memberID string) []string {
+	e.t.Helper()
+	r := e.ok(e.Operator, `query($id: ID!) { node(id: $id) { ... on Member { effectivePermissions } } }`, map[string]any{"id": memberID})
+	var out []string
+	for _, v := range r.Get("data.node.effectivePermissions").Array() {
+		out = append(out, v.String())
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+var _ = testing.Short

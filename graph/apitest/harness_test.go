@@ -1,0 +1,332 @@
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+	_ "github.com/lib/pq"
+	"github.com/tidwall/gjson"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
+	"github.com/gatehouse-iam/gatehouse/graph/database"
+	"github.com/gatehouse-iam/gatehouse/graph/server"
+)
+
+const (
+	jwtSecret   = "test-secret-test-secret-test-secret"
+	jwtIssuer   = "https://idp.test"
+	jwtAudience = "gatehouse-test"
+)
+
+// env is one running Gatehouse on a fresh database.
+type env struct {
+	t        testing.TB
+	URL      string
+	Dialect  string
+	Operator string // an operator key's secret
+	Server   *server.Server
+	DB       *database.DB
+	counter  *countingDriver
+}
+
+// postgresURL is the server the PostgreSQL suite runs on, or "".
+func postgresURL() string {
+	return os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
+}
+
+// forEachDB runs fn on SQLite and, when configured, on PostgreSQL.
+func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, newEnv(t, dialect.SQLite, server.Config{}))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		if postgresURL() == "" {
+			t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
+		}
+		t.Parallel()
+		fn(t, newEnv(t, dialect.Postgres, server.Config{}))
+	})
+}
+
+// defaults fills the limits a zero Config leaves empty, as env.Parse would.
+func defaults(c server.Config) server.Config {
+	set := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	set(&c.ParserTokens, 15000)
+	set(&c.MaxDepth, 12)
+	set(&c.MaxAliases, 30)
+	set(&c.MaxComplexity, 5000)
+	set(&c.MaxPageSize, 100)
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.RateLimit == 0 {
+		c.RateLimit, c.RateBurst = 1e6, 1e6 // tests of the limiter set their own
+	}
+	c.JWTSecret, c.JWTIssuer, c.JWTAudience = jwtSecret, jwtIssuer, jwtAudience
+	return c
+}
+
+func newEnv(t testing.TB, dia string, cfg server.Config) *env {
+	t.Helper()
+	var target string
+	if dia == dialect.Postgres {
+		target = clonePostgres(t)
+	} else {
+		target = filepath.Join(t.TempDir(), "gatehouse.db")
+	}
+	db, err := database.Open(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(); err != nil {
+		t.Fatal(err)
+	}
+	counter := &countingDriver{Driver: db.Driver}
+	db.Client = ent.NewClient(ent.Driver(counter))
+	t.Cleanup(func() { db.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() && os.Getenv("GATEHOUSE_TEST_LOG") != "" {
+		log = slog.Default()
+	}
+	srv, err := server.New(context.Background(), defaults(cfg), db, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	ctx := auth.WithMeta(context.Background(), auth.Meta{RequestID: "test"})
+	_, secret, err := srv.Service.CreateOperatorKey(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, URL: hs.URL, Dialect: dia, Operator: secret, Server: srv, DB: db, counter: counter}
+}
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+	createMu     sync.Mutex
+)
+
+// clonePostgres returns the URL of a fresh database cloned from a migrated
+// template: fast, and isolated per test.
+func clonePostgres(t testing.TB) string {
+	base := postgresURL()
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	templateOnce.Do(func() {
+		templateName = "gatehouse_tmpl_" + randHex(6)
+		if _, templateErr = admin.Exec("CREATE DATABASE " + templateName); templateErr != nil {
+			return
+		}
+		db, err := database.Open(withDB(base, templateName))
+		if err != nil {
+			templateErr = err
+			return
+		}
+		templateErr = db.Migrate()
+		db.Close()
+	})
+	if templateErr != nil {
+		t.Fatal(templateErr)
+	}
+	name := "gatehouse_t_" + randHex(8)
+	createMu.Lock() // one clone of a template at a time
+	for try := 0; try < 50; try++ {
+		// A just-closed connection (or autovacuum) may still hold the template.
+		_, err = admin.Exec(fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, templateName))
+		if err == nil || !strings.Contains(err.Error(), "being accessed by other users") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	createMu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		a, err := sql.Open("postgres", base)
+		if err != nil {
+			return
+		}
+		defer a.Close()
+		_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+	})
+	return withDB(base, name)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if templateName != "" {
+		if a, err := sql.Open("postgres", postgresURL()); err == nil {
+			_, _ = a.Exec("DROP DATABASE IF EXISTS " + templateName + " WITH (FORCE)")
+			a.Close()
+		}
+	}
+	os.Exit(code)
+}
+
+func withDB(url, name string) string {
+	i := strings.LastIndex(url, "/")
+	q := ""
+	if j := strings.Index(url[i:], "?"); j >= 0 {
+		q = url[i+j:]
+	}
+	return url[:i+1] + name + q
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// resp is a GraphQL response.
+type resp struct {
+	Status int
+	Body   []byte
+	Header http.Header
+}
+
+// Get reads a gjson path under the response, e.g. "data.account.name".
+func (r resp) Get(path string) gjson.Result { return gjson.GetBytes(r.Body, path) }
+
+// Code is the first error's extensions.code, or "".
+func (r resp) Code() string { return r.Get("errors.0.extensions.code").String() }
+
+func (r resp) String() string { return fmt.Sprintf("HTTP %d %s", r.Status, r.Body) }
+
+// gql posts a query with a bearer credential ("" for none).
+func (e *env) gql(cred, query string, vars map[string]any) resp {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return e.post(cred, "application/json", body)
+}
+
+func (e *env) post(cred, contentType string, body []byte) resp {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	if cred != "" {
+		req.Header.Set("Authorization", "Bearer "+cred)
+	}
+	return e.send(req)
+}
+
+func (e *env) send(req *http.Request) resp {
+	e.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return resp{Status: res.StatusCode, Body: b, Header: res.Header}
+}
+
+// ok runs a query that must succeed without errors.
+func (e *env) ok(cred, query string, vars map[string]any) resp {
+	e.t.Helper()
+	r := e.gql(cred, query, vars)
+	if r.Status != http.StatusOK || r.Get("errors").Exists() {
+		e.t.Fatalf("unexpected failure: %s", r)
+	}
+	return r
+}
+
+// fails runs a query that must fail with code.
+func (e *env) fails(code, cred, query string, vars map[string]any) resp {
+	e.t.Helper()
+	r := e.gql(cred, query, vars)
+	if r.Code() != code {
+		e.t.Fatalf("want %s, got %s", code, r)
+	}
+	return r
+}
+
+// userToken mints a dashboard JWT for email.
+func userToken(t testing.TB, email string) string {
+	t.Helper()
+	tok, err := jwt.NewBuilder().
+		Issuer(jwtIssuer).Audience([]string{jwtAudience}).Subject(email).
+		IssuedAt(time.Now()).Expiration(time.Now().Add(time.Hour)).
+		Claim("email", email).Claim("name", strings.Split(email, "@")[0]).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := jwt.Sign(tok, jwt.WithKey(jwa.HS256(), []byte(jwtSecret)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(signed)
+}
+
+// countingDriver counts the SQL statements sent through ent.
+type countingDriver struct {
+	dialect.Driver
+	n atomic.Int64
+}
+
+func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Exec(ctx, q, args, v)
+}
+
+func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Query(ctx, q, args, v)
+}
+
+func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingTx{Tx: tx, n: &d.n}, nil
+}
+
+type countingTx struct {
+	dialect.Tx
+	n *atomic.Int64
+}
+
+func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Exec(ctx, q, args, v)
+}
+
+func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Query(ctx, q, args, v)
+}

@@ -1,0 +1,112 @@
+package apitest
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/gatehouse-iam/gatehouse/graph/server"
+)
+
+func TestLimits_BodySizeAndContentType(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		big := `{"query":"{ viewer { kind } }","variables":{"pad":"` + strings.Repeat("x", 1<<20) + `"}}`
+		if r := e.post(e.Operator, "application/json", []byte(big)); r.Status != http.StatusRequestEntityTooLarge {
+			t.Errorf("1 MiB body: %s", r.String()[:80])
+		}
+		for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+			r := e.post(e.Operator, ct, []byte(`{"query":"{ viewer { kind } }"}`))
+			if r.Status != http.StatusUnsupportedMediaType || r.Code() != "BAD_USER_INPUT" {
+				t.Errorf("%s: %s", ct, r)
+			}
+		}
+		r := e.post(e.Operator, "application/json; charset=utf-8", []byte(`{"query":"{ viewer { kind } }"}`))
+		if r.Get("data.viewer.kind").String() != "OPERATOR" {
+			t.Errorf("JSON with charset: %s", r)
+		}
+	})
+}
+
+func TestLimits_MutationsOverGETRefused(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		q := url.QueryEscape(`mutation { definePermissions(input: {permissions: [{key: "via.get"}]}) { permissions { key } } }`)
+		req, _ := http.NewRequest(http.MethodGet, e.URL+"/graphql?query="+q, nil)
+		req.Header.Set("Authorization", "Bearer "+e.Operator)
+		r := e.send(req)
+		if r.Status == http.StatusOK && !r.Get("errors").Exists() {
+			t.Fatalf("mutation over GET ran: %s", r)
+		}
+		r = e.ok(e.Operator, `{ permissionCatalog(where: {key: "via.get"}) { totalCount } }`, nil)
+		if r.Get("data.permissionCatalog.totalCount").Int() != 0 {
+			t.Fatal("the GET mutation wrote")
+		}
+		// Queries over GET work.
+		req, _ = http.NewRequest(http.MethodGet, e.URL+"/graphql?query="+url.QueryEscape(`{ viewer { kind } }`), nil)
+		req.Header.Set("Authorization", "Bearer "+e.Operator)
+		if r := e.send(req); r.Get("data.viewer.kind").String() != "OPERATOR" {
+			t.Fatalf("GET query: %s", r)
+		}
+	})
+}
+
+func TestLimits_DepthAliasesComplexityPageSize(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("lim", nil)
+		deep := `query($id: ID!) { account(id: $id) { members { edges { node { account { members { edges { node { account { members { edges { node { id } } } } } } } } } } } } }`
+		r := e.fails("BAD_USER_INPUT", e.Operator, deep, map[string]any{"id": a.ID})
+		if r.Get("errors.0.extensions.limit").String() != "depth" {
+			t.Errorf("depth: %s", r)
+		}
+		var aliases strings.Builder
+		for i := 0; i < 31; i++ {
+			fmt.Fprintf(&aliases, "a%d: viewer { kind } ", i)
+		}
+		if r := e.gql(e.Operator, "{ "+aliases.String()+"}", nil); r.Get("errors.0.extensions.limit").String() != "aliases" {
+			t.Errorf("aliases: %s", r)
+		}
+		r = e.gql(e.Operator, `query($id: ID!) { account(id: $id) { members(first: 101) { totalCount } } }`, map[string]any{"id": a.ID})
+		if r.Get("errors.0.extensions.limit").String() != "pageSize" {
+			t.Errorf("page size: %s", r)
+		}
+		costly := `{ accounts(first: 100) { edges { node { members(first: 100) { edges { node { id } } } } } } }`
+		if r := e.gql(e.Operator, costly, nil); r.Get("errors.0.extensions.limit").String() != "complexity" {
+			t.Errorf("complexity: %s", r)
+		}
+		long := "{ " + strings.Repeat("__typename ", 16000) + "}"
+		if r := e.gql(e.Operator, long, nil); !r.Get("errors").Exists() {
+			t.Errorf("token limit not enforced")
+		}
+	})
+}
+
+// Errors never show SQL or driver text; panics and storage failures are INTERNAL.
+func TestErrors_NoInternalDetail(t *testing.T) {
+	e := newEnv(t, dialect.SQLite, server.Config{})
+	a := e.newAccount("errs", nil)
+	e.DB.SQL.Exec(`DROP TABLE assignments`) // break storage under the server
+	r := e.gql(a.Owner, `query($id: ID!) { account(id: $id) { members { edges { node { roles { key } } } } } }`, map[string]any{"id": a.ID})
+	body := strings.ToLower(string(r.Body))
+	for _, leak := range []string{"sql", "no such table", "assignments", "sqlite", "select"} {
+		if strings.Contains(body, leak) {
+			t.Fatalf("error leaks %q: %s", leak, r.Body)
+		}
+	}
+	if !strings.Contains(string(r.Body), "INTERNAL") {
+		t.Fatalf("want INTERNAL: %s", r.Body)
+	}
+}
+
+func TestLimits_RateLimited(t *testing.T) {
+	e := newEnv(t, dialect.SQLite, server.Config{RateLimit: 1, RateBurst: 3})
+	var last resp
+	for i := 0; i < 5; i++ {
+		last = e.gql(e.Operator, `{ viewer { kind } }`, nil)
+	}
+	if last.Status != http.StatusTooManyRequests || last.Code() != "RATE_LIMITED" || last.Header.Get("Retry-After") == "" {
+		t.Fatalf("want 429 RATE_LIMITED with Retry-After, got %s %v", last, last.Header)
+	}
+}

@@ -1,0 +1,400 @@
+package iam
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/account"
+	"github.com/gatehouse-iam/gatehouse/ent/assignment"
+	"github.com/gatehouse-iam/gatehouse/ent/member"
+	"github.com/gatehouse-iam/gatehouse/ent/role"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/authz"
+)
+
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$`)
+
+// defaultExcludes is defaultAccessExcludes when an account does not say (A2).
+var defaultExcludes = []string{"iam.*"}
+
+// CreateAccount creates an account with its master list, its system roles and
+// its owner as the first ACTIVE member holding full_access (A1), in one
+// transaction.
+func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*ent.Account, *ent.Member, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	var bad []string
+	if in.Name == "" || len(in.Name) > 200 {
+		bad = append(bad, "name must be 1–200 characters")
+	}
+	if !slugRE.MatchString(in.Slug) {
+		bad = append(bad, "slug must be 2–63 lower-case letters, digits and dashes, starting and ending with a letter or digit")
+	}
+	if in.Owner == nil {
+		bad = append(bad, "owner is required")
+	}
+	settings := AccountSettingsInput{}
+	if in.Settings != nil {
+		settings = *in.Settings
+	}
+	bad = append(bad, badPatterns("defaultAccessExcludes", settings.DefaultAccessExcludes)...)
+	var email, name string
+	if in.Owner != nil {
+		var err error
+		if email, err = normalizeEmail(in.Owner.Email); err != nil {
+			bad = append(bad, err.Error())
+		}
+		name = deref(in.Owner.Name)
+	}
+	if len(bad) > 0 {
+		return nil, nil, badInput(bad)
+	}
+	var acc *ent.Account
+	var owner *ent.Member
+	err := s.inTx(ctx, "", func(tx *ent.Tx) error {
+		perms, unknown, err := resolveCatalog(ctx, tx, append(builtinKeys(), in.Permissions...))
+		if err != nil {
+			return err
+		}
+		if len(unknown) > 0 {
+			return apperr.New(apperr.BadUserInput, "unknown permissions: %s", strings.Join(unknown, ", ")).With("invalid", unknown)
+		}
+		if n, err := tx.Account.Query().Where(account.Slug(in.Slug)).Count(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			return apperr.New(apperr.Conflict, "an account with slug %q exists", in.Slug)
+		}
+		c := tx.Account.Create().SetName(in.Name).SetSlug(in.Slug).
+			SetDefaultAccessExcludes(defaultExcludes).AddPermissions(perms...)
+		if settings.RoleAssignment != nil {
+			c.SetRoleAssignment(*settings.RoleAssignment)
+		}
+		if settings.DefaultAccessExcludes != nil {
+			c.SetDefaultAccessExcludes(settings.DefaultAccessExcludes)
+		}
+		if f := in.Features; f != nil {
+			if f.CustomRoles != nil {
+				c.SetCustomRoles(*f.CustomRoles)
+			}
+			if f.ResourceConstraints != nil {
+				c.SetResourceConstraints(*f.ResourceConstraints)
+			}
+		}
+		if acc, err = c.Save(ctx); err != nil {
+			return err
+		}
+		full, err := createSystemRoles(ctx, tx, acc.ID)
+		if err != nil {
+			return err
+		}
+		u, err := upsertUser(ctx, tx, email, name)
+		if err != nil {
+			return err
+		}
+		if owner, err = tx.Member.Create().SetAccountID(acc.ID).SetUserID(u.ID).SetStatus(member.StatusACTIVE).Save(ctx); err != nil {
+			return err
+		}
+		if err := assign(ctx, tx, acc.ID, owner.ID, full); err != nil {
+			return err
+		}
+		return record(ctx, tx, event{AccountID: acc.ID, Action: "account.created", TargetType: "Account", TargetID: acc.ID,
+			Changes: map[string]any{"after": accountView(acc, keysOf(perms)), "owner": email}})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return acc.Unwrap(), owner.Unwrap(), nil
+}
+
+// createSystemRoles adds full_access and default_access (R2) and returns
+// full_access.
+func createSystemRoles(ctx context.Context, tx *ent.Tx, accountID string) (*ent.Role, error) {
+	full, err := tx.Role.Create().SetAccountID(accountID).SetKey(FullAccess).SetName("Full access").
+		SetDescription("Every permission of the account's master list, following it as it changes.").
+		SetKind(role.KindSYSTEM).SetGrants([]string{"*"}).SetPosition(0).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = tx.Role.Create().SetAccountID(accountID).SetKey(DefaultAccess).SetName("Default access").
+		SetDescription("The master list minus the account's defaultAccessExcludes.").
+		SetKind(role.KindSYSTEM).SetGrants([]string{"*"}).SetPosition(1).Exec(ctx)
+	return full, err
+}
+
+// AddAccountPermissions adds keys to a master list (A4).
+func (s *Service) AddAccountPermissions(ctx context.Context, in AccountPermissionsInput) (*ent.Account, error) {
+	if len(in.Permissions) == 0 {
+		return nil, apperr.New(apperr.BadUserInput, "permissions must not be empty")
+	}
+	err := s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+		perms, unknown, err := resolveCatalog(ctx, tx, in.Permissions)
+		if err != nil {
+			return err
+		}
+		if len(unknown) > 0 {
+			return apperr.New(apperr.BadUserInput, "unknown permissions: %s", strings.Join(unknown, ", ")).With("invalid", unknown)
+		}
+		have, err := tx.Account.Query().Where(account.ID(in.AccountID)).QueryPermissions().IDs(ctx)
+		if err != nil {
+			return err
+		}
+		var add []*ent.Permission
+		for _, p := range perms {
+			if !slices.Contains(have, p.ID) {
+				add = append(add, p)
+			}
+		}
+		if err := tx.Account.UpdateOneID(in.AccountID).AddPermissions(add...).Exec(ctx); err != nil {
+			return err
+		}
+		return record(ctx, tx, event{AccountID: in.AccountID, Action: "account.permissions.added", TargetType: "Account", TargetID: in.AccountID,
+			Changes: map[string]any{"added": keysOf(add)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.client.Account.Get(ctx, in.AccountID)
+}
+
+// RemoveAccountPermissions removes keys from a master list and, in the same
+// transaction, from the grants of every role of the account (A4). Built-in
+// permissions stay in every master list (K7).
+func (s *Service) RemoveAccountPermissions(ctx context.Context, in AccountPermissionsInput) (*ent.Account, error) {
+	if len(in.Permissions) == 0 {
+		return nil, apperr.New(apperr.BadUserInput, "permissions must not be empty")
+	}
+	err := s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+		master, err := tx.Account.Query().Where(account.ID(in.AccountID)).QueryPermissions().All(ctx)
+		if err != nil {
+			return err
+		}
+		var remove []*ent.Permission
+		var bad []string
+		for _, k := range in.Permissions {
+			n := 0
+			for _, p := range master {
+				if p.Key == k || (authz.IsWildcard(k) && authz.Match(k, p.Key)) {
+					n++
+					if p.BuiltIn {
+						bad = append(bad, p.Key+" (built-in permissions are in every master list)")
+					} else if !slices.Contains(remove, p) {
+						remove = append(remove, p)
+					}
+				}
+			}
+			if n == 0 {
+				bad = append(bad, k+" (not in the master list)")
+			}
+		}
+		if len(bad) > 0 {
+			return badInput(bad)
+		}
+		removed := keysOf(remove)
+		if err := tx.Account.UpdateOneID(in.AccountID).RemovePermissions(remove...).Exec(ctx); err != nil {
+			return err
+		}
+		roles, err := tx.Role.Query().Where(role.AccountID(in.AccountID)).All(ctx)
+		if err != nil {
+			return err
+		}
+		stripped := map[string]any{}
+		for _, r := range roles {
+			kept := slices.DeleteFunc(slices.Clone(r.Grants), func(g string) bool { return slices.Contains(removed, g) })
+			if len(kept) == len(r.Grants) {
+				continue
+			}
+			if err := r.Update().SetGrants(kept).AddVersion(1).Exec(ctx); err != nil {
+				return err
+			}
+			stripped[r.Key] = diff(r.Grants, kept)
+		}
+		return record(ctx, tx, event{AccountID: in.AccountID, Action: "account.permissions.removed", TargetType: "Account", TargetID: in.AccountID,
+			Changes: map[string]any{"removed": removed, "roles": stripped}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.client.Account.Get(ctx, in.AccountID)
+}
+
+// UpdateAccount changes an account's name and settings; features and status
+// are the operator's (A2, A3, A6).
+func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*ent.Account, error) {
+	a, err := s.Require(ctx, in.AccountID, "iam.account.manage")
+	if err != nil {
+		return nil, err
+	}
+	if !a.Operator && (in.Features != nil || in.Status != nil) {
+		return nil, apperr.New(apperr.Forbidden, "only the operator changes features and status")
+	}
+	var bad []string
+	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200) {
+		bad = append(bad, "name must be 1–200 characters")
+	}
+	if in.Settings != nil {
+		bad = append(bad, badPatterns("defaultAccessExcludes", in.Settings.DefaultAccessExcludes)...)
+	}
+	if len(bad) > 0 {
+		return nil, badInput(bad)
+	}
+	var acc *ent.Account
+	err = s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+		before, err := tx.Account.Get(ctx, in.AccountID)
+		if err != nil {
+			return err
+		}
+		u := before.Update()
+		if in.Name != nil {
+			u.SetName(strings.TrimSpace(*in.Name))
+		}
+		if st := in.Settings; st != nil {
+			if st.RoleAssignment != nil {
+				if *st.RoleAssignment == account.RoleAssignmentSINGLE && before.RoleAssignment != account.RoleAssignmentSINGLE {
+					if err := checkSingle(ctx, tx, in.AccountID); err != nil {
+						return err
+					}
+				}
+				u.SetRoleAssignment(*st.RoleAssignment)
+			}
+			if st.DefaultAccessExcludes != nil {
+				// Narrower excludes widen default_access: that is a grant (R7).
+				gained := widened(a.Model, before.DefaultAccessExcludes, st.DefaultAccessExcludes)
+				if err := a.checkGrants("widening default_access", gained); err != nil {
+					return err
+				}
+				u.SetDefaultAccessExcludes(st.DefaultAccessExcludes)
+			}
+		}
+		if f := in.Features; f != nil {
+			if f.CustomRoles != nil {
+				u.SetCustomRoles(*f.CustomRoles)
+			}
+			if f.ResourceConstraints != nil {
+				u.SetResourceConstraints(*f.ResourceConstraints)
+			}
+		}
+		if in.Status != nil {
+			u.SetStatus(*in.Status)
+		}
+		if acc, err = u.Save(ctx); err != nil {
+			return err
+		}
+		return record(ctx, tx, event{AccountID: acc.ID, Action: "account.updated", TargetType: "Account", TargetID: acc.ID,
+			Changes: diff(accountView(before, nil), accountView(acc, nil))})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return acc.Unwrap(), nil
+}
+
+// checkSingle refuses switching to SINGLE while a member holds other than
+// exactly one role (A2).
+func checkSingle(ctx context.Context, tx *ent.Tx, accountID string) error {
+	members, err := tx.Member.Query().
+		Where(member.AccountID(accountID), member.StatusNEQ(member.StatusREMOVED)).
+		WithAssignments().All(ctx)
+	if err != nil {
+		return err
+	}
+	var offenders []string
+	for _, m := range members {
+		if len(m.Edges.Assignments) != 1 {
+			offenders = append(offenders, m.ID)
+		}
+	}
+	if len(offenders) > 0 {
+		return apperr.New(apperr.Conflict, "%d members do not hold exactly one role; give each exactly one role first", len(offenders)).
+			With("reason", "MULTIPLE_ROLES").With("members", offenders)
+	}
+	return nil
+}
+
+// widened returns the keys default_access gains when its excludes change.
+func widened(m *Model, before, after []string) []string {
+	expand := func(ex []string) []string {
+		return m.Policy.Expand(authz.Role{Key: DefaultAccess, Grants: []string{"*"}, Excludes: ex})
+	}
+	old := expand(before)
+	var gained []string
+	for _, k := range expand(after) {
+		if !slices.Contains(old, k) {
+			gained = append(gained, k)
+		}
+	}
+	return gained
+}
+
+func accountView(a *ent.Account, master []string) map[string]any {
+	v := map[string]any{
+		"name": a.Name, "slug": a.Slug, "status": a.Status,
+		"roleAssignment": a.RoleAssignment, "defaultAccessExcludes": a.DefaultAccessExcludes,
+		"customRoles": a.CustomRoles, "resourceConstraints": a.ResourceConstraints,
+	}
+	if master != nil {
+		v["permissions"] = master
+	}
+	return v
+}
+
+func keysOf(perms []*ent.Permission) []string {
+	keys := make([]string, len(perms))
+	for i, p := range perms {
+		keys[i] = p.Key
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// ownerCount counts ACTIVE members holding full_access (M3).
+func ownerCount(ctx context.Context, tx *ent.Tx, accountID string) (int, error) {
+	return tx.Member.Query().Where(
+		member.AccountID(accountID),
+		member.StatusEQ(member.StatusACTIVE),
+		member.HasAssignmentsWith(assignment.HasRoleWith(role.Key(FullAccess), role.KindEQ(role.KindSYSTEM))),
+	).Count(ctx)
+}
+
+// keepOwner fails with LAST_OWNER when a change left no active owner (M3).
+func keepOwner(ctx context.Context, tx *ent.Tx, accountID string) error {
+	n, err := ownerCount(ctx, tx, accountID)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return apperr.New(apperr.Conflict, "the account must keep at least one active member holding full_access").
+			With("reason", "LAST_OWNER")
+	}
+	return nil
+}
+
+// requireActive refuses changes inside a suspended account (A6).
+func requireActive(acc *ent.Account) error {
+	if acc.Status != account.StatusACTIVE {
+		return apperr.New(apperr.Forbidden, "the account is suspended").With("reason", "ACCOUNT_SUSPENDED")
+	}
+	return nil
+}
+
+func badPatterns(field string, patterns []string) []string {
+	var bad []string
+	for _, p := range patterns {
+		if !authz.ValidPattern(p) {
+			bad = append(bad, field+": malformed pattern "+p)
+		}
+	}
+	return bad
+}
+
+func badInput(problems []string) *apperr.Error {
+	return apperr.New(apperr.BadUserInput, "%s", strings.Join(problems, "; ")).With("invalid", problems)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,364 @@
+package iam
+
+import (
+	"context"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/assignment"
+	"github.com/gatehouse-iam/gatehouse/ent/role"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/authz"
+)
+
+var (
+	roleKeyRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	attributeRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+	nonKeyChars = regexp.MustCompile(`[^a-z0-9]+`)
+)
+
+// keyFromName derives a role key from its name: "Billing Admin" → billing_admin.
+func keyFromName(name string) string {
+	k := strings.Trim(nonKeyChars.ReplaceAllString(strings.ToLower(name), "_"), "_")
+	if len(k) > 64 {
+		k = k[:64]
+	}
+	return k
+}
+
+// checkGrantInput validates grants (R5) and keeps deny masks to operators (K6).
+func (a *Access) checkGrantInput(grants []string) error {
+	if invalid := a.Policy.InvalidGrants(grants, true); len(invalid) > 0 {
+		return apperr.New(apperr.BadUserInput,
+			"invalid grants (malformed, or not in the account's master list): %s", strings.Join(invalid, ", ")).
+			With("invalidGrants", invalid)
+	}
+	if masks := a.masksIn(grants); len(masks) > 0 && !a.Operator {
+		return apperr.New(apperr.Forbidden, "only the operator puts deny masks on roles or takes them off: %s", strings.Join(masks, ", ")).
+			With("reason", "DENY_MASK")
+	}
+	return nil
+}
+
+func (a *Access) masksIn(grants []string) []string {
+	var masks []string
+	for _, g := range grants {
+		if p, ok := a.Policy.Lookup(g); ok && p.Kind == authz.DenyMask {
+			masks = append(masks, g)
+		}
+	}
+	return masks
+}
+
+// constraintsOf validates constraint input (D3).
+func constraintsOf(in []*ConstraintInput) (map[string][]string, error) {
+	out := map[string][]string{}
+	var bad []string
+	for _, c := range in {
+		switch {
+		case !attributeRE.MatchString(c.Attribute):
+			bad = append(bad, "constraint attribute "+c.Attribute+" is malformed")
+		case len(c.Values) == 0:
+			bad = append(bad, "constraint "+c.Attribute+" needs at least one value")
+		case out[c.Attribute] != nil:
+			bad = append(bad, "constraint "+c.Attribute+" is given twice")
+		default:
+			out[c.Attribute] = dedupe(c.Values)
+		}
+	}
+	if len(bad) > 0 {
+		return nil, badInput(bad)
+	}
+	return out, nil
+}
+
+// narrower reports whether constraints next restrict at least as much as prev.
+func narrower(next, prev map[string][]string) bool {
+	for attr, vals := range prev {
+		nv, ok := next[attr]
+		if !ok {
+			return false
+		}
+		for _, v := range nv {
+			if !slices.Contains(vals, v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func dedupe(s []string) []string {
+	out := make([]string, 0, len(s))
+	for _, v := range s {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func requireFeature(enabled bool, name string) error {
+	if !enabled {
+		return apperr.New(apperr.FeatureNotAvailable, "the account's plan does not include %s", name).With("feature", name)
+	}
+	return nil
+}
+
+// CreateRole creates a custom role (R3, R5, R7).
+func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role, error) {
+	a, err := s.Require(ctx, in.AccountID, "iam.roles.manage")
+	if err != nil {
+		return nil, err
+	}
+	if err := requireActive(a.Account); err != nil {
+		return nil, err
+	}
+	if err := requireFeature(a.Account.CustomRoles, "customRoles"); err != nil {
+		return nil, err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	key := keyFromName(in.Name)
+	if in.Key != nil {
+		key = *in.Key
+	}
+	var bad []string
+	if in.Name == "" || len(in.Name) > 200 {
+		bad = append(bad, "name must be 1–200 characters")
+	}
+	if !roleKeyRE.MatchString(key) {
+		bad = append(bad, "key "+key+" must be 1–64 lower-case letters, digits, _ and -")
+	}
+	if len(bad) > 0 {
+		return nil, badInput(bad)
+	}
+	constraints, err := constraintsOf(in.Constraints)
+	if err != nil {
+		return nil, err
+	}
+	var r *ent.Role
+	err = s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+		grants := []string{}
+		if in.CopyFromRoleID != nil {
+			src, err := tx.Role.Query().Where(role.ID(*in.CopyFromRoleID), role.AccountID(in.AccountID)).Only(ctx)
+			if err != nil {
+				return notFoundOr(err, "role", *in.CopyFromRoleID)
+			}
+			grants = append(grants, src.Grants...)
+			if len(in.Constraints) == 0 && len(src.Constraints) > 0 {
+				constraints = maps.Clone(src.Constraints)
+			}
+		}
+		grants = dedupe(append(grants, in.Grants...))
+		if len(constraints) > 0 {
+			if err := requireFeature(a.Account.ResourceConstraints, "resourceConstraints"); err != nil {
+				return err
+			}
+		}
+		if err := a.checkGrantInput(grants); err != nil {
+			return err
+		}
+		if err := a.checkGrants("granting these permissions", grants); err != nil {
+			return err
+		}
+		if n, err := tx.Role.Query().Where(role.AccountID(in.AccountID), role.Key(key)).Count(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			return apperr.New(apperr.Conflict, "a role with key %q exists in this account", key)
+		}
+		pos, err := tx.Role.Query().Where(role.AccountID(in.AccountID)).Count(ctx)
+		if err != nil {
+			return err
+		}
+		r, err = tx.Role.Create().SetAccountID(in.AccountID).SetKey(key).SetName(in.Name).
+			SetDescription(deref(in.Description)).SetKind(role.KindCUSTOM).
+			SetGrants(grants).SetConstraints(constraints).SetPosition(pos).Save(ctx)
+		if err != nil {
+			return err
+		}
+		return record(ctx, tx, event{AccountID: in.AccountID, Action: "role.created", TargetType: "Role", TargetID: r.ID,
+			Changes: map[string]any{"after": roleView(r)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.Unwrap(), nil
+}
+
+// UpdateRole changes a custom role (R4, R5, R7). The change applies to every
+// holder at once.
+func (s *Service) UpdateRole(ctx context.Context, in UpdateRoleInput) (*ent.Role, error) {
+	accountID, err := s.AccountOf(ctx, Ref{RoleID: in.RoleID})
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.Require(ctx, accountID, "iam.roles.manage")
+	if err != nil {
+		return nil, err
+	}
+	if err := requireActive(a.Account); err != nil {
+		return nil, err
+	}
+	if in.Grants != nil && (in.AddGrants != nil || in.RemoveGrants != nil) {
+		return nil, apperr.New(apperr.BadUserInput, "give either grants, or addGrants and removeGrants")
+	}
+	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200) {
+		return nil, badInput([]string{"name must be 1–200 characters"})
+	}
+	var constraints map[string][]string
+	if in.Constraints != nil {
+		if constraints, err = constraintsOf(in.Constraints); err != nil {
+			return nil, err
+		}
+	}
+	var r *ent.Role
+	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
+		cur, err := tx.Role.Get(ctx, in.RoleID)
+		if err != nil {
+			return notFoundOr(err, "role", in.RoleID)
+		}
+		if cur.Kind == role.KindSYSTEM {
+			return apperr.New(apperr.Forbidden, "system role %q cannot be changed", cur.Key).With("reason", "SYSTEM_ROLE")
+		}
+		if cur.Version != in.ExpectedVersion {
+			return apperr.New(apperr.VersionConflict, "the role changed since version %d; it is at version %d", in.ExpectedVersion, cur.Version).
+				With("currentVersion", cur.Version)
+		}
+		grants := cur.Grants
+		switch {
+		case in.Grants != nil:
+			grants = dedupe(in.Grants)
+		case in.AddGrants != nil || in.RemoveGrants != nil:
+			grants = dedupe(append(slices.Clone(cur.Grants), in.AddGrants...))
+			grants = slices.DeleteFunc(grants, func(g string) bool { return slices.Contains(in.RemoveGrants, g) })
+		}
+		added := slices.DeleteFunc(slices.Clone(grants), func(g string) bool { return slices.Contains(cur.Grants, g) })
+		removed := slices.DeleteFunc(slices.Clone(cur.Grants), func(g string) bool { return slices.Contains(grants, g) })
+		if err := a.checkGrantInput(added); err != nil {
+			return err
+		}
+		if masks := a.masksIn(removed); len(masks) > 0 && !a.Operator {
+			return apperr.New(apperr.Forbidden, "only the operator takes deny masks off roles: %s", strings.Join(masks, ", ")).
+				With("reason", "DENY_MASK")
+		}
+		if err := a.checkGrants("granting these permissions", added); err != nil {
+			return err
+		}
+		u := tx.Role.Update().Where(role.ID(cur.ID), role.Version(in.ExpectedVersion)).
+			SetGrants(grants).AddVersion(1)
+		if constraints != nil {
+			if len(constraints) > 0 {
+				if err := requireFeature(a.Account.ResourceConstraints, "resourceConstraints"); err != nil {
+					return err
+				}
+			}
+			// Loosening constraints gives what the role grants to more resources (R7).
+			if !narrower(constraints, cur.Constraints) {
+				if err := a.checkGrants("loosening the role's constraints", grants); err != nil {
+					return err
+				}
+			}
+			u.SetConstraints(constraints)
+		}
+		if in.Name != nil {
+			u.SetName(strings.TrimSpace(*in.Name))
+		}
+		if in.Description != nil {
+			u.SetDescription(*in.Description)
+		}
+		n, err := u.Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			return apperr.New(apperr.VersionConflict, "the role changed concurrently").With("currentVersion", cur.Version+1)
+		}
+		if r, err = tx.Role.Get(ctx, cur.ID); err != nil {
+			return err
+		}
+		return record(ctx, tx, event{AccountID: accountID, Action: "role.updated", TargetType: "Role", TargetID: r.ID,
+			Changes: diff(roleView(cur), roleView(r))})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.Unwrap(), nil
+}
+
+// DeleteRole deletes a custom role (R6). Holders block it unless they are
+// moved to reassignToRoleId in the same transaction.
+func (s *Service) DeleteRole(ctx context.Context, in DeleteRoleInput) (reassigned int, err error) {
+	accountID, err := s.AccountOf(ctx, Ref{RoleID: in.RoleID})
+	if err != nil {
+		return 0, err
+	}
+	a, err := s.Require(ctx, accountID, "iam.roles.manage")
+	if err != nil {
+		return 0, err
+	}
+	if err := requireActive(a.Account); err != nil {
+		return 0, err
+	}
+	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
+		cur, err := tx.Role.Get(ctx, in.RoleID)
+		if err != nil {
+			return notFoundOr(err, "role", in.RoleID)
+		}
+		if cur.Kind == role.KindSYSTEM {
+			return apperr.New(apperr.Forbidden, "system role %q cannot be deleted", cur.Key).With("reason", "SYSTEM_ROLE")
+		}
+		holders, err := tx.Assignment.Query().Where(assignment.RoleID(cur.ID)).All(ctx)
+		if err != nil {
+			return err
+		}
+		changes := map[string]any{"before": roleView(cur)}
+		if len(holders) > 0 {
+			if in.ReassignToRoleID == nil {
+				return apperr.New(apperr.Conflict, "%d members hold role %q; give reassignToRoleId to move them", len(holders), cur.Key).
+					With("reason", "ROLE_HELD").With("holders", len(holders))
+			}
+			target, err := tx.Role.Query().Where(role.ID(*in.ReassignToRoleID), role.AccountID(accountID)).Only(ctx)
+			if err != nil {
+				return notFoundOr(err, "role", *in.ReassignToRoleID)
+			}
+			if target.ID == cur.ID {
+				return apperr.New(apperr.BadUserInput, "reassignToRoleId must name another role")
+			}
+			if err := a.checkRoles("assigning the target role", []*ent.Role{target}); err != nil {
+				return err
+			}
+			moved := make([]string, 0, len(holders))
+			for _, h := range holders {
+				held, err := tx.Assignment.Query().Where(assignment.MemberID(h.MemberID), assignment.RoleID(target.ID)).Exist(ctx)
+				if err != nil {
+					return err
+				}
+				if !held {
+					if err := assign(ctx, tx, accountID, h.MemberID, target); err != nil {
+						return err
+					}
+				}
+				moved = append(moved, h.MemberID)
+			}
+			reassigned = len(moved)
+			changes["reassignedTo"] = target.Key
+			changes["members"] = moved
+		}
+		if _, err := tx.Assignment.Delete().Where(assignment.RoleID(cur.ID)).Exec(ctx); err != nil {
+			return err
+		}
+		if err := tx.Role.DeleteOneID(cur.ID).Exec(ctx); err != nil {
+			return err
+		}
+		return record(ctx, tx, event{AccountID: accountID, Action: "role.deleted", TargetType: "Role", TargetID: cur.ID, Changes: changes})
+	})
+	return reassigned, err
+}
+
+func roleView(r *ent.Role) map[string]any {
+	return map[string]any{"key": r.Key, "name": r.Name, "description": r.Description,
+		"grants": r.Grants, "constraints": r.Constraints, "version": r.Version}
+}

@@ -1,0 +1,89 @@
+// Package iam holds Gatehouse's commands: the rules of accounts, roles and
+// members (SPEC §2–5). It knows nothing of HTTP or GraphQL. Every change runs
+// in one transaction together with its audit event (L1).
+package iam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/account"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+)
+
+// Service runs Gatehouse's commands against one database.
+type Service struct {
+	client  *ent.Client
+	dialect string
+	log     *slog.Logger
+}
+
+// New returns a Service. dialect is ent's dialect name of the database
+// (dialect.Postgres or dialect.SQLite).
+func New(client *ent.Client, dbDialect string, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{client: client, dialect: dbDialect, log: log}
+}
+
+// Client returns the ent client, for reads.
+func (s *Service) Client() *ent.Client { return s.client }
+
+// inTx runs fn in a transaction and commits it when fn succeeds. When
+// accountID is set, the account row is locked first: changes of one account
+// then serialize, which keeps invariants such as M3 (an active owner always
+// exists) true under concurrent requests. SQLite transactions are opened
+// IMMEDIATE (see graph/database) and serialize all writers already.
+func (s *Service) inTx(ctx context.Context, accountID string, fn func(tx *ent.Tx) error) error {
+	tx, err := s.client.Tx(ctx)
+	if err != nil {
+		return apperr.Wrap(err, "iam.inTx: begin")
+	}
+	if accountID != "" {
+		q := tx.Account.Query().Where(account.ID(accountID))
+		if s.dialect == dialect.Postgres {
+			q = q.ForUpdate()
+		}
+		if _, err := q.Only(ctx); err != nil {
+			_ = tx.Rollback()
+			if ent.IsNotFound(err) {
+				return apperr.NotFoundf("account", accountID)
+			}
+			return apperr.Wrap(err, "iam.inTx: lock account")
+		}
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return classify(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return classify(fmt.Errorf("commit: %w", err))
+	}
+	forget(ctx, accountID)
+	return nil
+}
+
+// classify keeps typed errors and turns storage errors into public ones: a
+// unique-constraint race becomes CONFLICT, anything else INTERNAL.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	if ent.IsConstraintError(err) {
+		return &apperr.Error{Code: apperr.Conflict, Message: "the change conflicts with another object (it may already exist)", Cause: err}
+	}
+	if ent.IsNotFound(err) {
+		return &apperr.Error{Code: apperr.NotFound, Message: "not found", Cause: err}
+	}
+	return apperr.Wrap(err, "iam")
+}

@@ -1,0 +1,79 @@
+package iam
+
+import (
+	"context"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/account"
+	"github.com/gatehouse-iam/gatehouse/ent/member"
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
+)
+
+// Membership is one of a user's accounts with what they may do there (M6).
+type Membership struct {
+	Account     *ent.Account
+	Member      *ent.Member
+	Roles       []*ent.Role
+	Permissions []string
+	Masks       []string
+}
+
+// Memberships lists the caller's memberships that are not REMOVED.
+func (s *Service) Memberships(ctx context.Context) ([]Membership, error) {
+	p := auth.FromContext(ctx)
+	if p == nil || p.Kind != auth.User || p.UserID == "" {
+		return nil, nil
+	}
+	members, err := s.client.Member.Query().
+		Where(member.UserID(p.UserID), member.StatusNEQ(member.StatusREMOVED)).
+		WithAccount().
+		WithAssignments(func(q *ent.AssignmentQuery) { q.WithRole() }).
+		Order(ent.Asc(member.FieldID)).
+		All(ctx)
+	if err != nil {
+		return nil, classify(err)
+	}
+	out := make([]Membership, 0, len(members))
+	for _, m := range members {
+		ms := Membership{Account: m.Edges.Account, Member: m, Permissions: []string{}, Masks: []string{}}
+		for _, a := range m.Edges.Assignments {
+			ms.Roles = append(ms.Roles, a.Edges.Role)
+		}
+		if m.Status == member.StatusACTIVE && ms.Account.Status == account.StatusACTIVE {
+			model, err := s.Model(ctx, m.AccountID)
+			if err != nil {
+				return nil, err
+			}
+			sub := model.Subject(ms.Roles)
+			ms.Permissions, ms.Masks = sub.Permissions(), sub.Masks()
+		}
+		out = append(out, ms)
+	}
+	return out, nil
+}
+
+// ActivateInvited makes a user's INVITED memberships ACTIVE: it runs when the
+// user first authenticates (M1).
+func (s *Service) ActivateInvited(ctx context.Context, userID string) error {
+	invited, err := s.client.Member.Query().
+		Where(member.UserID(userID), member.StatusEQ(member.StatusINVITED)).All(ctx)
+	if err != nil || len(invited) == 0 {
+		return classify(err)
+	}
+	for _, m := range invited {
+		err := s.inTx(ctx, m.AccountID, func(tx *ent.Tx) error {
+			n, err := tx.Member.Update().
+				Where(member.ID(m.ID), member.StatusEQ(member.StatusINVITED)).
+				SetStatus(member.StatusACTIVE).Save(ctx)
+			if err != nil || n == 0 {
+				return err // another request activated it first
+			}
+			return record(ctx, tx, event{AccountID: m.AccountID, Action: "member.activated", TargetType: "Member", TargetID: m.ID,
+				Changes: diff(member.StatusINVITED, member.StatusACTIVE)})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

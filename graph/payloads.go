@@ -1,0 +1,89 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/account"
+	"github.com/gatehouse-iam/gatehouse/ent/member"
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
+	"github.com/gatehouse-iam/gatehouse/graph/loaders"
+	"github.com/gatehouse-iam/gatehouse/graph/model"
+)
+
+// MaskMemberEmail is the deny mask that hides Member.email (K6).
+const MaskMemberEmail = "mask:member.email"
+
+func accountPayload(a *ent.Account, err error) (*model.AccountPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.AccountPayload{Account: a}, nil
+}
+
+func rolePayload(r *ent.Role, err error) (*model.RolePayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.RolePayload{Role: r}, nil
+}
+
+func memberPayload(m *ent.Member, err error) (*model.MemberPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.MemberPayload{Member: m}, nil
+}
+
+// memberPermissions is what a member holds now: nothing unless the member
+// and the account are active.
+func (r *Resolver) memberPermissions(ctx context.Context, m *ent.Member) ([]string, error) {
+	if m.Status != member.StatusACTIVE {
+		return []string{}, nil
+	}
+	md, err := r.svc.Model(ctx, m.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if md.Account.Status != account.StatusACTIVE {
+		return []string{}, nil
+	}
+	roles, err := loaders.For(ctx).RolesByMember.Load(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	return md.Subject(roles).Permissions(), nil
+}
+
+func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {
+	p := auth.FromContext(ctx)
+	v := &model.Viewer{ID: p.ID, Memberships: []*model.Membership{}}
+	switch p.Kind {
+	case auth.Operator:
+		v.Kind = model.PrincipalKindOperator
+	case auth.APIKey:
+		v.Kind = model.PrincipalKindAPIKey
+	case auth.User:
+		v.Kind = model.PrincipalKindUser
+		u, err := loaders.For(ctx).User.Load(ctx, p.UserID)
+		if err != nil {
+			return nil, err
+		}
+		v.User = u
+	}
+	ms, err := r.svc.Memberships(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		roles := m.Roles
+		if roles == nil {
+			roles = []*ent.Role{}
+		}
+		v.Memberships = append(v.Memberships, &model.Membership{
+			Account: m.Account, Member: m.Member, Status: m.Member.Status, Roles: roles,
+			EffectivePermissions: m.Permissions, Masks: m.Masks,
+		})
+	}
+	return v, nil
+}

@@ -1,0 +1,39 @@
+// Package server assembles Gatehouse's HTTP server: the GraphQL endpoint with
+// its limits, authentication, per-request loaders, GraphiQL, health checks and
+// CORS.
+package server
+
+import "time"
+
+// Config is the server's configuration; every field can be set from the
+// environment (see the README's table) and most by flags.
+type Config struct {
+	Addr            string        `env:"GATEHOUSE_ADDR" envDefault:":8080"`
+	DatabaseURL     string        `env:"DATABASE_URL"`
+	SQLitePath      string        `env:"GATEHOUSE_SQLITE_PATH" envDefault:"gatehouse.db"`
+	CORSOrigins     []string      `env:"GATEHOUSE_CORS_ORIGINS" envSeparator:","`
+	JWTSecret       string        `env:"GATEHOUSE_JWT_HS256_SECRET"`
+	JWKSURL         string        `env:"GATEHOUSE_JWKS_URL"`
+	JWTIssuer       string        `env:"GATEHOUSE_JWT_ISSUER"`
+	JWTAudience     string        `env:"GATEHOUSE_JWT_AUDIENCE"`
+	MaxBodyBytes    int64         `env:"GATEHOUSE_MAX_BODY_BYTES" envDefault:"1048576"`
+	ParserTokens    int           `env:"GATEHOUSE_MAX_TOKENS" envDefault:"15000"`
+	MaxDepth        int           `env:"GATEHOUSE_MAX_DEPTH" envDefault:"12"`
+	MaxAliases      int           `env:"GATEHOUSE_MAX_ALIASES" envDefault:"30"`
+	MaxComplexity   int           `env:"GATEHOUSE_MAX_COMPLEXITY" envDefault:"5000"`
+	MaxPageSize     int           `env:"GATEHOUSE_MAX_PAGE_SIZE" envDefault:"100"`
+	RateLimit       float64       `env:"GATEHOUSE_RATE_LIMIT" envDefault:"100"`
+	RateBurst       int           `env:"GATEHOUSE_RATE_BURST" envDefault:"200"`
+	ShutdownTimeout time.Duration `env:"GATEHOUSE_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	LogLevel        string        `env:"GATEHOUSE_LOG_LEVEL" envDefault:"info"`
+	LogFormat       string        `env:"GATEHOUSE_LOG_FORMAT" envDefault:"text"`
+}
+
+// DatabaseTarget is what database.Open receives: DATABASE_URL when set,
+// otherwise the SQLite file.
+func (c Config) DatabaseTarget() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return c.SQLitePath
+}

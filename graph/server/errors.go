@@ -1,0 +1,91 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/lib/pq"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"modernc.org/sqlite"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
+)
+
+// presenter maps errors to GraphQL errors with `extensions.code`. Typed
+// errors show their public message; gqlgen's own validation and input errors
+// keep theirs; anything from storage becomes INTERNAL, logged with its cause
+// and request id but never shown.
+func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var ae *apperr.Error
+		switch {
+		case errors.As(err, &ae):
+			if ae.Code == apperr.Internal {
+				log.ErrorContext(ctx, "internal error", "err", ae.Cause, "request_id", auth.MetaFrom(ctx).RequestID)
+			}
+			gqlErr.Message = ae.Message
+			gqlErr.Extensions = map[string]any{"code": string(ae.Code)}
+			for k, v := range ae.Extensions {
+				gqlErr.Extensions[k] = v
+			}
+			return gqlErr
+		case isStorage(err):
+			log.ErrorContext(ctx, "internal error", "err", err, "request_id", auth.MetaFrom(ctx).RequestID)
+			return internal(gqlErr)
+		}
+		if gqlErr.Extensions == nil || gqlErr.Extensions["code"] == nil {
+			// Input coercion and pagination-argument errors raised by gqlgen
+			// and entgql before any resolver ran.
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			gqlErr.Extensions["code"] = string(apperr.BadUserInput)
+		}
+		return gqlErr
+	}
+}
+
+func internal(e *gqlerror.Error) *gqlerror.Error {
+	e.Message = "internal error"
+	e.Extensions = map[string]any{"code": string(apperr.Internal)}
+	e.Err = nil
+	return e
+}
+
+// isStorage reports errors that come from the database or ent: their text may
+// hold SQL or driver detail and must not reach clients.
+func isStorage(err error) bool {
+	var nf *ent.NotFoundError
+	var ns *ent.NotSingularError
+	var nl *ent.NotLoadedError
+	var ce *ent.ConstraintError
+	var ve *ent.ValidationError
+	if errors.As(err, &nf) || errors.As(err, &ns) || errors.As(err, &nl) || errors.As(err, &ce) || errors.As(err, &ve) {
+		return true
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var pqErr *pq.Error
+	var liteErr *sqlite.Error
+	var netErr *net.OpError
+	return errors.As(err, &pqErr) || errors.As(err, &liteErr) || errors.As(err, &netErr) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) || errors.Is(err, driver.ErrBadConn)
+}
+
+// recoverFunc turns a panic into INTERNAL; the stack goes to the log only.
+func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, v any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", v, "request_id", auth.MetaFrom(ctx).RequestID)
+		return &apperr.Error{Code: apperr.Internal, Message: "internal error", Cause: fmt.Errorf("panic: %v", v)}
+	}
+}

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/rs/cors"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/gatehouse-iam/gatehouse/graph"
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
+	"github.com/gatehouse-iam/gatehouse/graph/auth/jwtauth"
+	"github.com/gatehouse-iam/gatehouse/graph/database"
+	"github.com/gatehouse-iam/gatehouse/graph/graphiql"
+	"github.com/gatehouse-iam/gatehouse/graph/iam"
+	"github.com/gatehouse-iam/gatehouse/graph/limits"
+	"github.com/gatehouse-iam/gatehouse/graph/loaders"
+)
+
+// Server is Gatehouse's HTTP handler with what it was built from.
+type Server struct {
+	http.Handler
+	Service *iam.Service
+}
+
+// New builds the HTTP handler over an open, migrated database.
+func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*Server, error) {
+	svc := iam.New(db.Client, db.Dialect, log)
+	if err := svc.EnsureBuiltins(ctx); err != nil {
+		return nil, err
+	}
+	authn := &auth.Authenticator{Store: &store{client: db.Client, svc: svc}, Log: log}
+	if cfg.JWTSecret != "" || cfg.JWKSURL != "" {
+		v, err := jwtauth.New(ctx, jwtauth.Config{
+			HS256Secret: cfg.JWTSecret, JWKSURL: cfg.JWKSURL,
+			Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
+		})
+		if err != nil {
+			return nil, err
+		}
+		authn.JWT = v
+	}
+
+	gql := handler.New(graph.NewSchema(svc))
+	gql.AddTransport(transport.Options{})
+	gql.AddTransport(transport.GET{})
+	gql.AddTransport(transport.POST{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.SetParserTokenLimit(cfg.ParserTokens)
+	gql.Use(extension.Introspection{})
+	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	gql.Use(limits.New(limits.Config{
+		MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases,
+		MaxComplexity: cfg.MaxComplexity, MaxPageSize: cfg.MaxPageSize,
+	}))
+	gql.SetErrorPresenter(presenter(log))
+	gql.SetRecoverFunc(recoverFunc(log))
+	gql.AroundFields(graph.RequireAuthentication)
+	gql.AroundFields(graph.FreshAfterMutation)
+
+	// Outermost first: request metadata, body limits, authentication, rate
+	// limit, then the per-request loaders and cache.
+	var api http.Handler = gql
+	api = perRequest(db, api)
+	api = newRateLimiter(cfg.RateLimit, cfg.RateBurst).Middleware(api)
+	api = authn.Middleware(api)
+	api = bodyLimit(cfg.MaxBodyBytes, api)
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", api)
+	mux.Handle("GET /{$}", graphiql.Handler("Gatehouse", "/graphql", "/graphiql/"))
+	mux.Handle("GET /graphiql/", graphiql.Assets("/graphiql/"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.SQL.PingContext(ctx); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+
+	c := cors.New(cors.Options{
+		AllowedOrigins: cfg.CORSOrigins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "X-API-Key", "X-Request-Id"},
+		ExposedHeaders: []string{"X-Request-Id", "Retry-After"},
+		MaxAge:         600,
+	})
+	return &Server{Handler: requestMeta(c.Handler(mux)), Service: svc}, nil
+}
+
+// perRequest gives each request its loaders and its iam cache.
+func perRequest(db *database.DB, next http.Handler) http.Handler {
+	return loaders.Middleware(db.Client, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(iam.WithRequestCache(r.Context())))
+	}))
+}
