@@ -50,4 +50,3 @@ func constraints(m map[string][]string) []*model.Constraint {
 	})
 	return out
 }
-
