@@ -1393,6 +1393,7 @@ enum RoleAssignmentMode {
 
 "Account settings (A2)."
 type AccountSettings {
+  "SINGLE: exactly one role per member; MULTIPLE: zero or more."
   roleAssignment: RoleAssignmentMode!
   "Patterns that the ` + "`" + `default_access` + "`" + ` role leaves out of the master list."
   defaultAccessExcludes: [String!]!
@@ -1407,7 +1408,9 @@ type AccountFeatures {
 }
 
 extend type Account {
+  "How roles are assigned and what default_access leaves out (A2)."
   settings: AccountSettings!
+  "Plan features (A3)."
   features: AccountFeatures!
 
   "The account's master list: nothing outside it is ever effective in the account (K5)."
@@ -1454,22 +1457,31 @@ extend type Account {
   ): AuditEventConnection! @hasPermission(permission: "iam.audit.read")
 }
 
+"Settings to change; omitted fields stay as they are."
 input AccountSettingsInput {
+  "Switching to SINGLE is refused while a member holds other than one role."
   roleAssignment: RoleAssignmentMode
+  "Patterns default_access leaves out; narrowing them is a grant (R7)."
   defaultAccessExcludes: [String!]
 }
 
+"Features to change (operators); omitted fields stay as they are."
 input AccountFeaturesInput {
   customRoles: Boolean
   resourceConstraints: Boolean
 }
 
+"The first member of a new account."
 input OwnerInput {
+  "The owner's email; the user is created when new."
   email: String!
+  "The owner's display name."
   name: String
 }
 
+"A new account (A1)."
 input CreateAccountInput {
+  "Display name."
   name: String!
   "Unique slug: lower-case letters, digits and dashes, 2–63 characters."
   slug: String!
@@ -1483,20 +1495,28 @@ input CreateAccountInput {
   owner: OwnerInput!
 }
 
+"The created account and its owner."
 type CreateAccountPayload {
   account: Account!
+  "The owner: ACTIVE, holding full_access."
   owner: Member!
 }
 
+"Keys to add to or remove from a master list (A4)."
 input AccountPermissionsInput {
+  "The account whose master list changes."
   accountId: ID!
   "Catalog keys, or wildcard patterns expanded against the catalog now."
   permissions: [String!]!
 }
 
+"Changes to an account; omitted fields stay as they are."
 input UpdateAccountInput {
+  "The account to change."
   accountId: ID!
+  "New display name."
   name: String
+  "Settings to change (A2)."
   settings: AccountSettingsInput
   "Operators only."
   features: AccountFeaturesInput
@@ -1504,6 +1524,7 @@ input UpdateAccountInput {
   status: AccountStatus
 }
 
+"The account after the change."
 type AccountPayload {
   account: Account!
 }
@@ -1513,21 +1534,27 @@ type AccountPayload {
   changes: Map
 }
 `, BuiltIn: false},
-	{Name: "../../schema/catalog.graphql", Input: `input PermissionInput {
+	{Name: "../../schema/catalog.graphql", Input: `"A catalog permission to create or update (K1)."
+input PermissionInput {
   "Key (K2), e.g. ` + "`" + `identity.flows.create` + "`" + `."
   key: String!
+  "What the permission allows, for people."
   description: String
   "Functional area."
   group: String
+  "GRANT, or DENY_MASK for masks (K6)."
   kind: PermissionKind = GRANT
   "Patterns this permission implies (K4)."
   implies: [String!]
 }
 
+"Permissions to define, all or none."
 input DefinePermissionsInput {
+  "The permissions, keyed by ` + "`" + `key` + "`" + `."
   permissions: [PermissionInput!]!
 }
 
+"The defined permissions."
 type DefinePermissionsPayload {
   "The permissions as stored, in input order."
   permissions: [Permission!]!
@@ -1535,6 +1562,9 @@ type DefinePermissionsPayload {
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+"""
+A customer account (tenant): its master list, roles, members and audit log (A1).
+"""
 type Account implements Node {
   id: ID!
   """
@@ -1730,6 +1760,9 @@ enum ActorType @goModel(model: "github.com/gatehouse-iam/gatehouse/ent/auditeven
   API_KEY
   SYSTEM
 }
+"""
+One successful change, written in the same transaction as the change (L1).
+"""
 type AuditEvent implements Node {
   id: ID!
   """
@@ -1975,6 +2008,9 @@ Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+"""
+A user's place in an account (M1). Only ACTIVE members hold permissions.
+"""
 type Member implements Node {
   id: ID!
   """
@@ -2144,6 +2180,9 @@ type PageInfo {
   """
   endCursor: Cursor
 }
+"""
+An entry of the platform-wide permission catalog (K1).
+"""
 type Permission implements Node {
   id: ID!
   """
@@ -2361,6 +2400,9 @@ type Query {
     ids: [ID!]!
   ): [Node]!
 }
+"""
+A named set of grants in one account (R1). SYSTEM roles are locked.
+"""
 type Role implements Node {
   id: ID!
   """
@@ -2584,6 +2626,9 @@ input RoleWhereInput {
 The builtin Time type
 """
 scalar Time
+"""
+A person, identified by the email of the company's identity provider.
+"""
 type User implements Node {
   id: ID!
   """
@@ -2786,10 +2831,13 @@ type Mutation {
 }
 `, BuiltIn: false},
 	{Name: "../../schema/member.graphql", Input: `extend type Member {
+  "The account of the membership."
   account: Account!
+  "The user."
   user: User!
   "The user's email; null when the caller holds the deny mask ` + "`" + `mask:member.email` + "`" + ` (K6)."
   email: String
+  "The user's display name."
   name: String!
   "The roles the member holds."
   roles: [Role!]!
@@ -2797,9 +2845,13 @@ type Mutation {
   effectivePermissions: [String!]!
 }
 
+"A user to add to an account (M1, M2)."
 input AddMemberInput {
+  "The account to add the member to."
   accountId: ID!
+  "The user's email; the user is created when new."
   email: String!
+  "The user's display name."
   name: String
   "Roles by id; with roleKeys, defaults to ` + "`" + `default_access` + "`" + ` when both are empty (M2)."
   roleIds: [ID!]
@@ -2809,21 +2861,30 @@ input AddMemberInput {
   invite: Boolean = false
 }
 
+"The roles a member should hold from now on."
 input SetMemberRolesInput {
+  "The member to change."
   memberId: ID!
+  "Roles by id."
   roleIds: [ID!]
+  "Roles by key."
   roleKeys: [String!]
 }
 
+"Names a member."
 input MemberInput {
+  "The member."
   memberId: ID!
 }
 
+"The member after the change."
 type MemberPayload {
   member: Member!
 }
 
+"Moves full_access from one member to another (M4)."
 input TransferOwnershipInput {
+  "The account."
   accountId: ID!
   "The member who receives ` + "`" + `full_access` + "`" + `."
   toMemberId: ID!
@@ -2833,23 +2894,30 @@ input TransferOwnershipInput {
   demoteToRoleId: ID
 }
 
+"Both members after the transfer."
 type TransferOwnershipPayload {
+  "The previous owner."
   from: Member!
+  "The new owner."
   to: Member!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/role.graphql", Input: `"A resource constraint: the role applies only to resources whose ` + "`" + `attribute` + "`" + ` is one of ` + "`" + `values` + "`" + ` (D3)."
 type Constraint {
+  "The resource attribute, e.g. ` + "`" + `issuer_ids` + "`" + `."
   attribute: String!
+  "The values the attribute may have."
   values: [String!]!
 }
 
+"A resource constraint to set on a role (needs the ` + "`" + `resourceConstraints` + "`" + ` feature)."
 input ConstraintInput {
   attribute: String!
   values: [String!]!
 }
 
 extend type Role {
+  "The account the role belongs to."
   account: Account!
   "Resource constraints; empty when the role applies to every resource."
   constraints: [Constraint!]!
@@ -2861,11 +2929,15 @@ extend type Role {
   holderCount: Int!
 }
 
+"A new custom role (R3)."
 input CreateRoleInput {
+  "The account to create the role in."
   accountId: ID!
   "Unique key in the account; derived from ` + "`" + `name` + "`" + ` when omitted (` + "`" + `Billing Admin` + "`" + ` → ` + "`" + `billing_admin` + "`" + `)."
   key: String
+  "Display name."
   name: String!
+  "What the role is for."
   description: String
   "Start from this role's grants and constraints."
   copyFromRoleId: ID
@@ -2875,11 +2947,15 @@ input CreateRoleInput {
   constraints: [ConstraintInput!]
 }
 
+"Changes to a custom role (R4); omitted fields stay as they are."
 input UpdateRoleInput {
+  "The role to change."
   roleId: ID!
   "The version the change is based on; a stale one fails with VERSION_CONFLICT (R4)."
   expectedVersion: Int!
+  "New display name."
   name: String
+  "New description."
   description: String
   "Replace all grants."
   grants: [String!]
@@ -2891,17 +2967,22 @@ input UpdateRoleInput {
   constraints: [ConstraintInput!]
 }
 
+"The role after the change."
 type RolePayload {
   role: Role!
 }
 
+"A custom role to delete (R6)."
 input DeleteRoleInput {
+  "The role to delete."
   roleId: ID!
   "Move the role's holders to this role in the same transaction (R6)."
   reassignToRoleId: ID
 }
 
+"What deleteRole did."
 type DeleteRolePayload {
+  "The id of the deleted role."
   deletedRoleId: ID!
   "How many members were moved to ` + "`" + `reassignToRoleId` + "`" + `."
   reassignedMembers: Int!
@@ -2916,6 +2997,7 @@ enum PrincipalKind {
 
 "The caller (M6)."
 type Viewer {
+  "Operator, user or API key."
   kind: PrincipalKind!
   "The id of the operator key or API key, or the user's id."
   id: ID!
@@ -2927,9 +3009,13 @@ type Viewer {
 
 "One of the viewer's accounts, with what they can do there."
 type Membership {
+  "The account."
   account: Account!
+  "The viewer's member object in the account."
   member: Member!
+  "The membership's status; only ACTIVE members hold permissions."
   status: MemberStatus!
+  "The roles held."
   roles: [Role!]!
   "What the viewer may do in the account now."
   effectivePermissions: [String!]!

@@ -21,12 +21,14 @@ type AccountFeatures struct {
 	ResourceConstraints bool `json:"resourceConstraints"`
 }
 
+// The account after the change.
 type AccountPayload struct {
 	Account *ent.Account `json:"account"`
 }
 
 // Account settings (A2).
 type AccountSettings struct {
+	// SINGLE: exactly one role per member; MULTIPLE: zero or more.
 	RoleAssignment account.RoleAssignment `json:"roleAssignment"`
 	// Patterns that the `default_access` role leaves out of the master list.
 	DefaultAccessExcludes []string `json:"defaultAccessExcludes"`
@@ -34,53 +36,70 @@ type AccountSettings struct {
 
 // A resource constraint: the role applies only to resources whose `attribute` is one of `values` (D3).
 type Constraint struct {
-	Attribute string   `json:"attribute"`
-	Values    []string `json:"values"`
+	// The resource attribute, e.g. `issuer_ids`.
+	Attribute string `json:"attribute"`
+	// The values the attribute may have.
+	Values []string `json:"values"`
 }
 
+// The created account and its owner.
 type CreateAccountPayload struct {
 	Account *ent.Account `json:"account"`
-	Owner   *ent.Member  `json:"owner"`
+	// The owner: ACTIVE, holding full_access.
+	Owner *ent.Member `json:"owner"`
 }
 
+// The defined permissions.
 type DefinePermissionsPayload struct {
 	// The permissions as stored, in input order.
 	Permissions []*ent.Permission `json:"permissions"`
 }
 
+// What deleteRole did.
 type DeleteRolePayload struct {
+	// The id of the deleted role.
 	DeletedRoleID string `json:"deletedRoleId"`
 	// How many members were moved to `reassignToRoleId`.
 	ReassignedMembers int `json:"reassignedMembers"`
 }
 
+// The member after the change.
 type MemberPayload struct {
 	Member *ent.Member `json:"member"`
 }
 
 // One of the viewer's accounts, with what they can do there.
 type Membership struct {
-	Account *ent.Account  `json:"account"`
-	Member  *ent.Member   `json:"member"`
-	Status  member.Status `json:"status"`
-	Roles   []*ent.Role   `json:"roles"`
+	// The account.
+	Account *ent.Account `json:"account"`
+	// The viewer's member object in the account.
+	Member *ent.Member `json:"member"`
+	// The membership's status; only ACTIVE members hold permissions.
+	Status member.Status `json:"status"`
+	// The roles held.
+	Roles []*ent.Role `json:"roles"`
 	// What the viewer may do in the account now.
 	EffectivePermissions []string `json:"effectivePermissions"`
 	// Deny masks that apply to the viewer (K6).
 	Masks []string `json:"masks"`
 }
 
+// The role after the change.
 type RolePayload struct {
 	Role *ent.Role `json:"role"`
 }
 
+// Both members after the transfer.
 type TransferOwnershipPayload struct {
+	// The previous owner.
 	From *ent.Member `json:"from"`
-	To   *ent.Member `json:"to"`
+	// The new owner.
+	To *ent.Member `json:"to"`
 }
 
 // The caller (M6).
 type Viewer struct {
+	// Operator, user or API key.
 	Kind PrincipalKind `json:"kind"`
 	// The id of the operator key or API key, or the user's id.
 	ID string `json:"id"`
