@@ -13,12 +13,14 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
+	"github.com/gatehouse-iam/gatehouse/ent/apikey"
 	"github.com/gatehouse-iam/gatehouse/ent/assignment"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/ent/operatorkey"
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
+	"github.com/gatehouse-iam/gatehouse/ent/scope"
 	"github.com/gatehouse-iam/gatehouse/ent/user"
 )
 
@@ -80,6 +82,7 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			apikey.Table:      apikey.ValidColumn,
 			account.Table:     account.ValidColumn,
 			assignment.Table:  assignment.ValidColumn,
 			auditevent.Table:  auditevent.ValidColumn,
@@ -87,6 +90,7 @@ func checkColumn(t, c string) error {
 			operatorkey.Table: operatorkey.ValidColumn,
 			permission.Table:  permission.ValidColumn,
 			role.Table:        role.ValidColumn,
+			scope.Table:       scope.ValidColumn,
 			user.Table:        user.ValidColumn,
 		})
 	})

@@ -15,10 +15,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
+	"github.com/gatehouse-iam/gatehouse/ent/apikey"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
+	"github.com/gatehouse-iam/gatehouse/ent/scope"
 	"github.com/gatehouse-iam/gatehouse/ent/user"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -101,6 +103,323 @@ func paginateLimit(first, last *int) int {
 		limit = *last + 1
 	}
 	return limit
+}
+
+// ApiKey is the type alias for APIKey.
+type ApiKey = APIKey
+
+// ApiKeyEdge is the edge representation of ApiKey.
+type ApiKeyEdge struct {
+	Node   *ApiKey `json:"node"`
+	Cursor Cursor  `json:"cursor"`
+}
+
+// ApiKeyConnection is the connection containing edges to ApiKey.
+type ApiKeyConnection struct {
+	Edges      []*ApiKeyEdge `json:"edges"`
+	PageInfo   PageInfo      `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+func (c *ApiKeyConnection) build(nodes []*ApiKey, pager *apikeyPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ApiKey
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ApiKey {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ApiKey {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ApiKeyEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ApiKeyEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ApiKeyPaginateOption enables pagination customization.
+type ApiKeyPaginateOption func(*apikeyPager) error
+
+// WithApiKeyOrder configures pagination ordering.
+func WithApiKeyOrder(order *ApiKeyOrder) ApiKeyPaginateOption {
+	if order == nil {
+		order = DefaultApiKeyOrder
+	}
+	o := *order
+	return func(pager *apikeyPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultApiKeyOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithApiKeyFilter configures pagination filter.
+func WithApiKeyFilter(filter func(*APIKeyQuery) (*APIKeyQuery, error)) ApiKeyPaginateOption {
+	return func(pager *apikeyPager) error {
+		if filter == nil {
+			return errors.New("APIKeyQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type apikeyPager struct {
+	reverse bool
+	order   *ApiKeyOrder
+	filter  func(*APIKeyQuery) (*APIKeyQuery, error)
+}
+
+func newApiKeyPager(opts []ApiKeyPaginateOption, reverse bool) (*apikeyPager, error) {
+	pager := &apikeyPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultApiKeyOrder
+	}
+	return pager, nil
+}
+
+func (p *apikeyPager) applyFilter(query *APIKeyQuery) (*APIKeyQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *apikeyPager) toCursor(_m *ApiKey) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *apikeyPager) applyCursors(query *APIKeyQuery, after, before *Cursor) (*APIKeyQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultApiKeyOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *apikeyPager) applyOrder(query *APIKeyQuery) *APIKeyQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultApiKeyOrder.Field {
+		query = query.Order(DefaultApiKeyOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *apikeyPager) orderExpr(query *APIKeyQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultApiKeyOrder.Field {
+			b.Comma().Ident(DefaultApiKeyOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ApiKey.
+func (_m *APIKeyQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ApiKeyPaginateOption,
+) (*ApiKeyConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newApiKeyPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ApiKeyConnection{Edges: []*ApiKeyEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// APIKeyOrderFieldCreatedAt orders APIKey by created_at.
+	APIKeyOrderFieldCreatedAt = &ApiKeyOrderField{
+		Value: func(_m *ApiKey) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: apikey.FieldCreatedAt,
+		toTerm: apikey.ByCreatedAt,
+		toCursor: func(_m *ApiKey) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// APIKeyOrderFieldName orders APIKey by name.
+	APIKeyOrderFieldName = &ApiKeyOrderField{
+		Value: func(_m *ApiKey) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: apikey.FieldName,
+		toTerm: apikey.ByName,
+		toCursor: func(_m *ApiKey) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ApiKeyOrderField) String() string {
+	var str string
+	switch f.column {
+	case APIKeyOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case APIKeyOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ApiKeyOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ApiKeyOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ApiKeyOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *APIKeyOrderFieldCreatedAt
+	case "NAME":
+		*f = *APIKeyOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid ApiKeyOrderField", str)
+	}
+	return nil
+}
+
+// ApiKeyOrderField defines the ordering field of APIKey.
+type ApiKeyOrderField struct {
+	// Value extracts the ordering value from the given APIKey.
+	Value    func(*ApiKey) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) apikey.OrderOption
+	toCursor func(*ApiKey) Cursor
+}
+
+// ApiKeyOrder defines the ordering of APIKey.
+type ApiKeyOrder struct {
+	Direction OrderDirection    `json:"direction"`
+	Field     *ApiKeyOrderField `json:"field"`
+}
+
+// DefaultApiKeyOrder is the default ordering of APIKey.
+var DefaultApiKeyOrder = &ApiKeyOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ApiKeyOrderField{
+		Value: func(_m *ApiKey) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: apikey.FieldID,
+		toTerm: apikey.ByID,
+		toCursor: func(_m *ApiKey) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ApiKey into ApiKeyEdge.
+func (_m *ApiKey) ToEdge(order *ApiKeyOrder) *ApiKeyEdge {
+	if order == nil {
+		order = DefaultApiKeyOrder
+	}
+	return &ApiKeyEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
 }
 
 // AccountEdge is the edge representation of Account.
@@ -1704,6 +2023,320 @@ func (_m *Role) ToEdge(order *RoleOrder) *RoleEdge {
 		order = DefaultRoleOrder
 	}
 	return &RoleEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ScopeEdge is the edge representation of Scope.
+type ScopeEdge struct {
+	Node   *Scope `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// ScopeConnection is the connection containing edges to Scope.
+type ScopeConnection struct {
+	Edges      []*ScopeEdge `json:"edges"`
+	PageInfo   PageInfo     `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+func (c *ScopeConnection) build(nodes []*Scope, pager *scopePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Scope
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Scope {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Scope {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ScopeEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ScopeEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ScopePaginateOption enables pagination customization.
+type ScopePaginateOption func(*scopePager) error
+
+// WithScopeOrder configures pagination ordering.
+func WithScopeOrder(order *ScopeOrder) ScopePaginateOption {
+	if order == nil {
+		order = DefaultScopeOrder
+	}
+	o := *order
+	return func(pager *scopePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultScopeOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithScopeFilter configures pagination filter.
+func WithScopeFilter(filter func(*ScopeQuery) (*ScopeQuery, error)) ScopePaginateOption {
+	return func(pager *scopePager) error {
+		if filter == nil {
+			return errors.New("ScopeQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type scopePager struct {
+	reverse bool
+	order   *ScopeOrder
+	filter  func(*ScopeQuery) (*ScopeQuery, error)
+}
+
+func newScopePager(opts []ScopePaginateOption, reverse bool) (*scopePager, error) {
+	pager := &scopePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultScopeOrder
+	}
+	return pager, nil
+}
+
+func (p *scopePager) applyFilter(query *ScopeQuery) (*ScopeQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *scopePager) toCursor(_m *Scope) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *scopePager) applyCursors(query *ScopeQuery, after, before *Cursor) (*ScopeQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultScopeOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *scopePager) applyOrder(query *ScopeQuery) *ScopeQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultScopeOrder.Field {
+		query = query.Order(DefaultScopeOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *scopePager) orderExpr(query *ScopeQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultScopeOrder.Field {
+			b.Comma().Ident(DefaultScopeOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Scope.
+func (_m *ScopeQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ScopePaginateOption,
+) (*ScopeConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newScopePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ScopeConnection{Edges: []*ScopeEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ScopeOrderFieldCreatedAt orders Scope by created_at.
+	ScopeOrderFieldCreatedAt = &ScopeOrderField{
+		Value: func(_m *Scope) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: scope.FieldCreatedAt,
+		toTerm: scope.ByCreatedAt,
+		toCursor: func(_m *Scope) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ScopeOrderFieldKey orders Scope by key.
+	ScopeOrderFieldKey = &ScopeOrderField{
+		Value: func(_m *Scope) (ent.Value, error) {
+			return _m.Key, nil
+		},
+		column: scope.FieldKey,
+		toTerm: scope.ByKey,
+		toCursor: func(_m *Scope) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Key,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ScopeOrderField) String() string {
+	var str string
+	switch f.column {
+	case ScopeOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ScopeOrderFieldKey.column:
+		str = "KEY"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ScopeOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ScopeOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ScopeOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ScopeOrderFieldCreatedAt
+	case "KEY":
+		*f = *ScopeOrderFieldKey
+	default:
+		return fmt.Errorf("%s is not a valid ScopeOrderField", str)
+	}
+	return nil
+}
+
+// ScopeOrderField defines the ordering field of Scope.
+type ScopeOrderField struct {
+	// Value extracts the ordering value from the given Scope.
+	Value    func(*Scope) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) scope.OrderOption
+	toCursor func(*Scope) Cursor
+}
+
+// ScopeOrder defines the ordering of Scope.
+type ScopeOrder struct {
+	Direction OrderDirection   `json:"direction"`
+	Field     *ScopeOrderField `json:"field"`
+}
+
+// DefaultScopeOrder is the default ordering of Scope.
+var DefaultScopeOrder = &ScopeOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ScopeOrderField{
+		Value: func(_m *Scope) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: scope.FieldID,
+		toTerm: scope.ByID,
+		toCursor: func(_m *Scope) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Scope into ScopeEdge.
+func (_m *Scope) ToEdge(order *ScopeOrder) *ScopeEdge {
+	if order == nil {
+		order = DefaultScopeOrder
+	}
+	return &ScopeEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/ent/account"
+	"github.com/gatehouse-iam/gatehouse/ent/apikey"
 	"github.com/gatehouse-iam/gatehouse/ent/assignment"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
@@ -13,6 +14,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/ent/schema"
+	"github.com/gatehouse-iam/gatehouse/ent/scope"
 	"github.com/gatehouse-iam/gatehouse/ent/user"
 )
 
@@ -20,6 +22,63 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	apikeyMixin := schema.APIKey{}.Mixin()
+	apikeyMixinFields0 := apikeyMixin[0].Fields()
+	_ = apikeyMixinFields0
+	apikeyMixinFields1 := apikeyMixin[1].Fields()
+	_ = apikeyMixinFields1
+	apikeyFields := schema.APIKey{}.Fields()
+	_ = apikeyFields
+	// apikeyDescCreatedAt is the schema descriptor for created_at field.
+	apikeyDescCreatedAt := apikeyMixinFields1[0].Descriptor()
+	// apikey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apikey.DefaultCreatedAt = apikeyDescCreatedAt.Default.(func() time.Time)
+	// apikeyDescAccountID is the schema descriptor for account_id field.
+	apikeyDescAccountID := apikeyFields[0].Descriptor()
+	// apikey.AccountIDValidator is a validator for the "account_id" field. It is called by the builders before save.
+	apikey.AccountIDValidator = apikeyDescAccountID.Validators[0].(func(string) error)
+	// apikeyDescName is the schema descriptor for name field.
+	apikeyDescName := apikeyFields[1].Descriptor()
+	// apikey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apikey.NameValidator = func() func(string) error {
+		validators := apikeyDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apikeyDescSecretHash is the schema descriptor for secret_hash field.
+	apikeyDescSecretHash := apikeyFields[7].Descriptor()
+	// apikey.SecretHashValidator is a validator for the "secret_hash" field. It is called by the builders before save.
+	apikey.SecretHashValidator = apikeyDescSecretHash.Validators[0].(func([]byte) error)
+	// apikeyDescID is the schema descriptor for id field.
+	apikeyDescID := apikeyMixinFields0[0].Descriptor()
+	// apikey.DefaultID holds the default value on creation for the id field.
+	apikey.DefaultID = apikeyDescID.Default.(func() string)
+	// apikey.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	apikey.IDValidator = func() func(string) error {
+		validators := apikeyDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	accountMixin := schema.Account{}.Mixin()
 	accountMixinFields0 := accountMixin[0].Fields()
 	_ = accountMixinFields0
@@ -432,6 +491,71 @@ func init() {
 	// role.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	role.IDValidator = func() func(string) error {
 		validators := roleDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	scopeMixin := schema.Scope{}.Mixin()
+	scopeMixinFields0 := scopeMixin[0].Fields()
+	_ = scopeMixinFields0
+	scopeMixinFields1 := scopeMixin[1].Fields()
+	_ = scopeMixinFields1
+	scopeFields := schema.Scope{}.Fields()
+	_ = scopeFields
+	// scopeDescCreatedAt is the schema descriptor for created_at field.
+	scopeDescCreatedAt := scopeMixinFields1[0].Descriptor()
+	// scope.DefaultCreatedAt holds the default value on creation for the created_at field.
+	scope.DefaultCreatedAt = scopeDescCreatedAt.Default.(func() time.Time)
+	// scopeDescUpdatedAt is the schema descriptor for updated_at field.
+	scopeDescUpdatedAt := scopeMixinFields1[1].Descriptor()
+	// scope.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	scope.DefaultUpdatedAt = scopeDescUpdatedAt.Default.(func() time.Time)
+	// scope.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	scope.UpdateDefaultUpdatedAt = scopeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// scopeDescAccountID is the schema descriptor for account_id field.
+	scopeDescAccountID := scopeFields[0].Descriptor()
+	// scope.AccountIDValidator is a validator for the "account_id" field. It is called by the builders before save.
+	scope.AccountIDValidator = scopeDescAccountID.Validators[0].(func(string) error)
+	// scopeDescKey is the schema descriptor for key field.
+	scopeDescKey := scopeFields[1].Descriptor()
+	// scope.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	scope.KeyValidator = func() func(string) error {
+		validators := scopeDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// scopeDescDescription is the schema descriptor for description field.
+	scopeDescDescription := scopeFields[2].Descriptor()
+	// scope.DefaultDescription holds the default value on creation for the description field.
+	scope.DefaultDescription = scopeDescDescription.Default.(string)
+	// scope.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	scope.DescriptionValidator = scopeDescDescription.Validators[0].(func(string) error)
+	// scopeDescID is the schema descriptor for id field.
+	scopeDescID := scopeMixinFields0[0].Descriptor()
+	// scope.DefaultID holds the default value on creation for the id field.
+	scope.DefaultID = scopeDescID.Default.(func() string)
+	// scope.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	scope.IDValidator = func() func(string) error {
+		validators := scopeDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

@@ -25,6 +25,9 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]ent.Noder, e
 // Account returns generated.AccountResolver implementation.
 func (r *Resolver) Account() generated.AccountResolver { return &accountResolver{r} }
 
+// ApiKey returns generated.ApiKeyResolver implementation.
+func (r *Resolver) ApiKey() generated.ApiKeyResolver { return &apiKeyResolver{r} }
+
 // Member returns generated.MemberResolver implementation.
 func (r *Resolver) Member() generated.MemberResolver { return &memberResolver{r} }
 
@@ -36,6 +39,7 @@ func (r *Resolver) Role() generated.RoleResolver { return &roleResolver{r} }
 
 type (
 	accountResolver struct{ *Resolver }
+	apiKeyResolver  struct{ *Resolver }
 	memberResolver  struct{ *Resolver }
 	queryResolver   struct{ *Resolver }
 	roleResolver    struct{ *Resolver }

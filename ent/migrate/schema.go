@@ -8,6 +8,40 @@ import (
 )
 
 var (
+	// APIKeysColumns holds the columns for the "api_keys" table.
+	APIKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "account_id", Type: field.TypeString},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "created_by", Type: field.TypeString},
+		{Name: "member_id", Type: field.TypeString, Nullable: true},
+		{Name: "scopes", Type: field.TypeJSON},
+		{Name: "permissions", Type: field.TypeJSON},
+		{Name: "masks", Type: field.TypeJSON},
+		{Name: "secret_hash", Type: field.TypeBytes},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+	}
+	// APIKeysTable holds the schema information for the "api_keys" table.
+	APIKeysTable = &schema.Table{
+		Name:       "api_keys",
+		Columns:    APIKeysColumns,
+		PrimaryKey: []*schema.Column{APIKeysColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "apikey_account_id",
+				Unique:  false,
+				Columns: []*schema.Column{APIKeysColumns[2]},
+			},
+			{
+				Name:    "apikey_member_id",
+				Unique:  false,
+				Columns: []*schema.Column{APIKeysColumns[5]},
+			},
+		},
+	}
 	// AccountsColumns holds the columns for the "accounts" table.
 	AccountsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -205,6 +239,29 @@ var (
 			},
 		},
 	}
+	// ScopesColumns holds the columns for the "scopes" table.
+	ScopesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "account_id", Type: field.TypeString},
+		{Name: "key", Type: field.TypeString, Size: 64},
+		{Name: "description", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "grants", Type: field.TypeJSON},
+	}
+	// ScopesTable holds the schema information for the "scopes" table.
+	ScopesTable = &schema.Table{
+		Name:       "scopes",
+		Columns:    ScopesColumns,
+		PrimaryKey: []*schema.Column{ScopesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "scope_account_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{ScopesColumns[3], ScopesColumns[4]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -246,6 +303,7 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		APIKeysTable,
 		AccountsTable,
 		AssignmentsTable,
 		AuditEventsTable,
@@ -253,6 +311,7 @@ var (
 		OperatorKeysTable,
 		PermissionsTable,
 		RolesTable,
+		ScopesTable,
 		UsersTable,
 		AccountPermissionsTable,
 	}

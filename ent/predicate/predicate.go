@@ -6,6 +6,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// APIKey is the predicate function for apikey builders.
+type APIKey func(*sql.Selector)
+
 // Account is the predicate function for account builders.
 type Account func(*sql.Selector)
 
@@ -26,6 +29,9 @@ type Permission func(*sql.Selector)
 
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
+
+// Scope is the predicate function for scope builders.
+type Scope func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

@@ -25,10 +25,12 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Account() AccountResolver
+	ApiKey() ApiKeyResolver
 	Member() MemberResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Role() RoleResolver
+	Viewer() ViewerResolver
 }
 
 type DirectiveRoot struct {
@@ -38,6 +40,7 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Account struct {
+		APIKeys     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ApiKeyOrder, where *ent.ApiKeyWhereInput) int
 		AuditEvents func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
 		CreatedAt   func(childComplexity int) int
 		Features    func(childComplexity int) int
@@ -47,11 +50,13 @@ type ComplexityRoot struct {
 		Permissions func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PermissionOrder, where *ent.PermissionWhereInput) int
 		Role        func(childComplexity int, key string) int
 		Roles       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) int
+		Scopes      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ScopeOrder, where *ent.ScopeWhereInput) int
 		Settings    func(childComplexity int) int
 		Slug        func(childComplexity int) int
 		Status      func(childComplexity int) int
 		Template    func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
+		WhoCan      func(childComplexity int, permission string, resource []*iam.ResourceAttributeInput, first *int, after *entgql.Cursor[string]) int
 	}
 
 	AccountConnection struct {
@@ -77,6 +82,37 @@ type ComplexityRoot struct {
 	AccountSettings struct {
 		DefaultAccessExcludes func(childComplexity int) int
 		RoleAssignment        func(childComplexity int) int
+	}
+
+	ApiKey struct {
+		Account     func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		CreatedBy   func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		LastUsedAt  func(childComplexity int) int
+		Masks       func(childComplexity int) int
+		Member      func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Permissions func(childComplexity int) int
+		RevokedAt   func(childComplexity int) int
+		Scopes      func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
+	ApiKeyConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ApiKeyEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ApiKeyPayload struct {
+		APIKey func(childComplexity int) int
 	}
 
 	AuditEvent struct {
@@ -114,6 +150,20 @@ type ComplexityRoot struct {
 		Owner   func(childComplexity int) int
 	}
 
+	CreateApiKeyPayload struct {
+		APIKey func(childComplexity int) int
+		Secret func(childComplexity int) int
+	}
+
+	Decision struct {
+		Allowed        func(childComplexity int) int
+		GrantedBy      func(childComplexity int) int
+		Masks          func(childComplexity int) int
+		Permission     func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		SuggestedRoles func(childComplexity int) int
+	}
+
 	DefinePermissionsPayload struct {
 		Permissions func(childComplexity int) int
 	}
@@ -121,6 +171,28 @@ type ComplexityRoot struct {
 	DeleteRolePayload struct {
 		DeletedRoleID     func(childComplexity int) int
 		ReassignedMembers func(childComplexity int) int
+	}
+
+	DeleteScopePayload struct {
+		DeletedScopeID func(childComplexity int) int
+	}
+
+	GrantPath struct {
+		Chain   func(childComplexity int) int
+		Grant   func(childComplexity int) int
+		Role    func(childComplexity int) int
+		RoleKey func(childComplexity int) int
+	}
+
+	HolderConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	HolderEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Member struct {
@@ -163,18 +235,24 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddAccountPermissions    func(childComplexity int, input iam.AccountPermissionsInput) int
 		AddMember                func(childComplexity int, input iam.AddMemberInput) int
+		CreateAPIKey             func(childComplexity int, input iam.CreateAPIKeyInput) int
 		CreateAccount            func(childComplexity int, input iam.CreateAccountInput) int
 		CreateRole               func(childComplexity int, input iam.CreateRoleInput) int
+		CreateScope              func(childComplexity int, input iam.CreateScopeInput) int
 		DefinePermissions        func(childComplexity int, input iam.DefinePermissionsInput) int
 		DeleteRole               func(childComplexity int, input iam.DeleteRoleInput) int
+		DeleteScope              func(childComplexity int, input iam.DeleteScopeInput) int
 		ReactivateMember         func(childComplexity int, input iam.MemberInput) int
 		RemoveAccountPermissions func(childComplexity int, input iam.AccountPermissionsInput) int
 		RemoveMember             func(childComplexity int, input iam.MemberInput) int
+		RenameAPIKey             func(childComplexity int, input iam.RenameAPIKeyInput) int
+		RevokeAPIKey             func(childComplexity int, input iam.RevokeAPIKeyInput) int
 		SetMemberRoles           func(childComplexity int, input iam.SetMemberRolesInput) int
 		SuspendMember            func(childComplexity int, input iam.MemberInput) int
 		TransferOwnership        func(childComplexity int, input iam.TransferOwnershipInput) int
 		UpdateAccount            func(childComplexity int, input iam.UpdateAccountInput) int
 		UpdateRole               func(childComplexity int, input iam.UpdateRoleInput) int
+		UpdateScope              func(childComplexity int, input iam.UpdateScopeInput) int
 	}
 
 	PageInfo struct {
@@ -210,6 +288,8 @@ type ComplexityRoot struct {
 	Query struct {
 		Account           func(childComplexity int, id string) int
 		Accounts          func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput) int
+		Authorize         func(childComplexity int, input iam.AuthorizeInput) int
+		AuthorizeMany     func(childComplexity int, inputs []*iam.AuthorizeInput) int
 		Node              func(childComplexity int, id string) int
 		Nodes             func(childComplexity int, ids []string) int
 		PermissionCatalog func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PermissionOrder, where *ent.PermissionWhereInput) int
@@ -249,6 +329,30 @@ type ComplexityRoot struct {
 		Role func(childComplexity int) int
 	}
 
+	Scope struct {
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		Grants      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Key         func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	ScopeConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ScopeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ScopePayload struct {
+		Scope func(childComplexity int) int
+	}
+
 	TransferOwnershipPayload struct {
 		From func(childComplexity int) int
 		To   func(childComplexity int) int
@@ -263,6 +367,7 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
+		Can         func(childComplexity int, accountID string, permission string, resource []*iam.ResourceAttributeInput) int
 		ID          func(childComplexity int) int
 		Kind        func(childComplexity int) int
 		Memberships func(childComplexity int) int
@@ -284,6 +389,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "Account.apiKeys":
+		if e.ComplexityRoot.Account.APIKeys == nil {
+			break
+		}
+
+		args, err := ec.field_Account_apiKeys_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Account.APIKeys(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.ApiKeyOrder), args["where"].(*ent.ApiKeyWhereInput)), true
 	case "Account.auditEvents":
 		if e.ComplexityRoot.Account.AuditEvents == nil {
 			break
@@ -363,6 +479,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.Roles(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.RoleOrder), args["where"].(*ent.RoleWhereInput)), true
+	case "Account.scopes":
+		if e.ComplexityRoot.Account.Scopes == nil {
+			break
+		}
+
+		args, err := ec.field_Account_scopes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Account.Scopes(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.ScopeOrder), args["where"].(*ent.ScopeWhereInput)), true
 	case "Account.settings":
 		if e.ComplexityRoot.Account.Settings == nil {
 			break
@@ -393,6 +520,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.UpdatedAt(childComplexity), true
+	case "Account.whoCan":
+		if e.ComplexityRoot.Account.WhoCan == nil {
+			break
+		}
+
+		args, err := ec.field_Account_whoCan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Account.WhoCan(childComplexity, args["permission"].(string), args["resource"].([]*iam.ResourceAttributeInput), args["first"].(*int), args["after"].(*entgql.Cursor[string])), true
 
 	case "AccountConnection.edges":
 		if e.ComplexityRoot.AccountConnection.Edges == nil {
@@ -458,6 +596,124 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountSettings.RoleAssignment(childComplexity), true
+
+	case "ApiKey.account":
+		if e.ComplexityRoot.ApiKey.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Account(childComplexity), true
+	case "ApiKey.createdAt":
+		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedAt(childComplexity), true
+	case "ApiKey.createdBy":
+		if e.ComplexityRoot.ApiKey.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedBy(childComplexity), true
+	case "ApiKey.expiresAt":
+		if e.ComplexityRoot.ApiKey.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ExpiresAt(childComplexity), true
+	case "ApiKey.id":
+		if e.ComplexityRoot.ApiKey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ID(childComplexity), true
+	case "ApiKey.lastUsedAt":
+		if e.ComplexityRoot.ApiKey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.LastUsedAt(childComplexity), true
+	case "ApiKey.masks":
+		if e.ComplexityRoot.ApiKey.Masks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Masks(childComplexity), true
+	case "ApiKey.member":
+		if e.ComplexityRoot.ApiKey.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Member(childComplexity), true
+	case "ApiKey.name":
+		if e.ComplexityRoot.ApiKey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Name(childComplexity), true
+	case "ApiKey.permissions":
+		if e.ComplexityRoot.ApiKey.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Permissions(childComplexity), true
+	case "ApiKey.revokedAt":
+		if e.ComplexityRoot.ApiKey.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RevokedAt(childComplexity), true
+	case "ApiKey.scopes":
+		if e.ComplexityRoot.ApiKey.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Scopes(childComplexity), true
+	case "ApiKey.status":
+		if e.ComplexityRoot.ApiKey.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Status(childComplexity), true
+
+	case "ApiKeyConnection.edges":
+		if e.ComplexityRoot.ApiKeyConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.Edges(childComplexity), true
+	case "ApiKeyConnection.pageInfo":
+		if e.ComplexityRoot.ApiKeyConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.PageInfo(childComplexity), true
+	case "ApiKeyConnection.totalCount":
+		if e.ComplexityRoot.ApiKeyConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.TotalCount(childComplexity), true
+
+	case "ApiKeyEdge.cursor":
+		if e.ComplexityRoot.ApiKeyEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Cursor(childComplexity), true
+	case "ApiKeyEdge.node":
+		if e.ComplexityRoot.ApiKeyEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Node(childComplexity), true
+
+	case "ApiKeyPayload.apiKey":
+		if e.ComplexityRoot.ApiKeyPayload.APIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyPayload.APIKey(childComplexity), true
 
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
@@ -584,6 +840,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateAccountPayload.Owner(childComplexity), true
 
+	case "CreateApiKeyPayload.apiKey":
+		if e.ComplexityRoot.CreateApiKeyPayload.APIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiKeyPayload.APIKey(childComplexity), true
+	case "CreateApiKeyPayload.secret":
+		if e.ComplexityRoot.CreateApiKeyPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiKeyPayload.Secret(childComplexity), true
+
+	case "Decision.allowed":
+		if e.ComplexityRoot.Decision.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.Allowed(childComplexity), true
+	case "Decision.grantedBy":
+		if e.ComplexityRoot.Decision.GrantedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.GrantedBy(childComplexity), true
+	case "Decision.masks":
+		if e.ComplexityRoot.Decision.Masks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.Masks(childComplexity), true
+	case "Decision.permission":
+		if e.ComplexityRoot.Decision.Permission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.Permission(childComplexity), true
+	case "Decision.reason":
+		if e.ComplexityRoot.Decision.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.Reason(childComplexity), true
+	case "Decision.suggestedRoles":
+		if e.ComplexityRoot.Decision.SuggestedRoles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.SuggestedRoles(childComplexity), true
+
 	case "DefinePermissionsPayload.permissions":
 		if e.ComplexityRoot.DefinePermissionsPayload.Permissions == nil {
 			break
@@ -603,6 +909,70 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteRolePayload.ReassignedMembers(childComplexity), true
+
+	case "DeleteScopePayload.deletedScopeId":
+		if e.ComplexityRoot.DeleteScopePayload.DeletedScopeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteScopePayload.DeletedScopeID(childComplexity), true
+
+	case "GrantPath.chain":
+		if e.ComplexityRoot.GrantPath.Chain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantPath.Chain(childComplexity), true
+	case "GrantPath.grant":
+		if e.ComplexityRoot.GrantPath.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantPath.Grant(childComplexity), true
+	case "GrantPath.role":
+		if e.ComplexityRoot.GrantPath.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantPath.Role(childComplexity), true
+	case "GrantPath.roleKey":
+		if e.ComplexityRoot.GrantPath.RoleKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantPath.RoleKey(childComplexity), true
+
+	case "HolderConnection.edges":
+		if e.ComplexityRoot.HolderConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HolderConnection.Edges(childComplexity), true
+	case "HolderConnection.pageInfo":
+		if e.ComplexityRoot.HolderConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HolderConnection.PageInfo(childComplexity), true
+	case "HolderConnection.totalCount":
+		if e.ComplexityRoot.HolderConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HolderConnection.TotalCount(childComplexity), true
+
+	case "HolderEdge.cursor":
+		if e.ComplexityRoot.HolderEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HolderEdge.Cursor(childComplexity), true
+	case "HolderEdge.node":
+		if e.ComplexityRoot.HolderEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HolderEdge.Node(childComplexity), true
 
 	case "Member.account":
 		if e.ComplexityRoot.Member.Account == nil {
@@ -763,6 +1133,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMember(childComplexity, args["input"].(iam.AddMemberInput)), true
+	case "Mutation.createApiKey":
+		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["input"].(iam.CreateAPIKeyInput)), true
 	case "Mutation.createAccount":
 		if e.ComplexityRoot.Mutation.CreateAccount == nil {
 			break
@@ -785,6 +1166,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateRole(childComplexity, args["input"].(iam.CreateRoleInput)), true
+	case "Mutation.createScope":
+		if e.ComplexityRoot.Mutation.CreateScope == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createScope_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateScope(childComplexity, args["input"].(iam.CreateScopeInput)), true
 	case "Mutation.definePermissions":
 		if e.ComplexityRoot.Mutation.DefinePermissions == nil {
 			break
@@ -807,6 +1199,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteRole(childComplexity, args["input"].(iam.DeleteRoleInput)), true
+	case "Mutation.deleteScope":
+		if e.ComplexityRoot.Mutation.DeleteScope == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteScope_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteScope(childComplexity, args["input"].(iam.DeleteScopeInput)), true
 	case "Mutation.reactivateMember":
 		if e.ComplexityRoot.Mutation.ReactivateMember == nil {
 			break
@@ -840,6 +1243,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveMember(childComplexity, args["input"].(iam.MemberInput)), true
+	case "Mutation.renameApiKey":
+		if e.ComplexityRoot.Mutation.RenameAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renameApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenameAPIKey(childComplexity, args["input"].(iam.RenameAPIKeyInput)), true
+	case "Mutation.revokeApiKey":
+		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["input"].(iam.RevokeAPIKeyInput)), true
 	case "Mutation.setMemberRoles":
 		if e.ComplexityRoot.Mutation.SetMemberRoles == nil {
 			break
@@ -895,6 +1320,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateRole(childComplexity, args["input"].(iam.UpdateRoleInput)), true
+	case "Mutation.updateScope":
+		if e.ComplexityRoot.Mutation.UpdateScope == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateScope_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateScope(childComplexity, args["input"].(iam.UpdateScopeInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1030,6 +1466,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Accounts(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.AccountOrder), args["where"].(*ent.AccountWhereInput)), true
+	case "Query.authorize":
+		if e.ComplexityRoot.Query.Authorize == nil {
+			break
+		}
+
+		args, err := ec.field_Query_authorize_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Authorize(childComplexity, args["input"].(iam.AuthorizeInput)), true
+	case "Query.authorizeMany":
+		if e.ComplexityRoot.Query.AuthorizeMany == nil {
+			break
+		}
+
+		args, err := ec.field_Query_authorizeMany_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuthorizeMany(childComplexity, args["inputs"].([]*iam.AuthorizeInput)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -1201,6 +1659,82 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RolePayload.Role(childComplexity), true
 
+	case "Scope.createdAt":
+		if e.ComplexityRoot.Scope.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.CreatedAt(childComplexity), true
+	case "Scope.description":
+		if e.ComplexityRoot.Scope.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.Description(childComplexity), true
+	case "Scope.grants":
+		if e.ComplexityRoot.Scope.Grants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.Grants(childComplexity), true
+	case "Scope.id":
+		if e.ComplexityRoot.Scope.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.ID(childComplexity), true
+	case "Scope.key":
+		if e.ComplexityRoot.Scope.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.Key(childComplexity), true
+	case "Scope.updatedAt":
+		if e.ComplexityRoot.Scope.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.UpdatedAt(childComplexity), true
+
+	case "ScopeConnection.edges":
+		if e.ComplexityRoot.ScopeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScopeConnection.Edges(childComplexity), true
+	case "ScopeConnection.pageInfo":
+		if e.ComplexityRoot.ScopeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScopeConnection.PageInfo(childComplexity), true
+	case "ScopeConnection.totalCount":
+		if e.ComplexityRoot.ScopeConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScopeConnection.TotalCount(childComplexity), true
+
+	case "ScopeEdge.cursor":
+		if e.ComplexityRoot.ScopeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScopeEdge.Cursor(childComplexity), true
+	case "ScopeEdge.node":
+		if e.ComplexityRoot.ScopeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScopeEdge.Node(childComplexity), true
+
+	case "ScopePayload.scope":
+		if e.ComplexityRoot.ScopePayload.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScopePayload.Scope(childComplexity), true
+
 	case "TransferOwnershipPayload.from":
 		if e.ComplexityRoot.TransferOwnershipPayload.From == nil {
 			break
@@ -1245,6 +1779,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.UpdatedAt(childComplexity), true
 
+	case "Viewer.can":
+		if e.ComplexityRoot.Viewer.Can == nil {
+			break
+		}
+
+		args, err := ec.field_Viewer_can_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Viewer.Can(childComplexity, args["accountId"].(string), args["permission"].(string), args["resource"].([]*iam.ResourceAttributeInput)), true
 	case "Viewer.id":
 		if e.ComplexityRoot.Viewer.ID == nil {
 			break
@@ -1285,13 +1830,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AccountSettingsInput", ec.unmarshalInputAccountSettingsInput),
 			graphql.NewInputUnmarshaler("AccountWhereInput", ec.unmarshalInputAccountWhereInput),
 			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
+			graphql.NewInputUnmarshaler("ApiKeyOrder", ec.unmarshalInputApiKeyOrder),
+			graphql.NewInputUnmarshaler("ApiKeyWhereInput", ec.unmarshalInputApiKeyWhereInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
+			graphql.NewInputUnmarshaler("AuthorizeInput", ec.unmarshalInputAuthorizeInput),
 			graphql.NewInputUnmarshaler("ConstraintInput", ec.unmarshalInputConstraintInput),
 			graphql.NewInputUnmarshaler("CreateAccountInput", ec.unmarshalInputCreateAccountInput),
+			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
+			graphql.NewInputUnmarshaler("CreateScopeInput", ec.unmarshalInputCreateScopeInput),
 			graphql.NewInputUnmarshaler("DefinePermissionsInput", ec.unmarshalInputDefinePermissionsInput),
 			graphql.NewInputUnmarshaler("DeleteRoleInput", ec.unmarshalInputDeleteRoleInput),
+			graphql.NewInputUnmarshaler("DeleteScopeInput", ec.unmarshalInputDeleteScopeInput),
 			graphql.NewInputUnmarshaler("MemberInput", ec.unmarshalInputMemberInput),
 			graphql.NewInputUnmarshaler("MemberOrder", ec.unmarshalInputMemberOrder),
 			graphql.NewInputUnmarshaler("MemberWhereInput", ec.unmarshalInputMemberWhereInput),
@@ -1299,12 +1850,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PermissionInput", ec.unmarshalInputPermissionInput),
 			graphql.NewInputUnmarshaler("PermissionOrder", ec.unmarshalInputPermissionOrder),
 			graphql.NewInputUnmarshaler("PermissionWhereInput", ec.unmarshalInputPermissionWhereInput),
+			graphql.NewInputUnmarshaler("RenameApiKeyInput", ec.unmarshalInputRenameApiKeyInput),
+			graphql.NewInputUnmarshaler("ResourceAttributeInput", ec.unmarshalInputResourceAttributeInput),
+			graphql.NewInputUnmarshaler("RevokeApiKeyInput", ec.unmarshalInputRevokeApiKeyInput),
 			graphql.NewInputUnmarshaler("RoleOrder", ec.unmarshalInputRoleOrder),
 			graphql.NewInputUnmarshaler("RoleWhereInput", ec.unmarshalInputRoleWhereInput),
+			graphql.NewInputUnmarshaler("ScopeOrder", ec.unmarshalInputScopeOrder),
+			graphql.NewInputUnmarshaler("ScopeWhereInput", ec.unmarshalInputScopeWhereInput),
 			graphql.NewInputUnmarshaler("SetMemberRolesInput", ec.unmarshalInputSetMemberRolesInput),
+			graphql.NewInputUnmarshaler("SubjectInput", ec.unmarshalInputSubjectInput),
 			graphql.NewInputUnmarshaler("TransferOwnershipInput", ec.unmarshalInputTransferOwnershipInput),
 			graphql.NewInputUnmarshaler("UpdateAccountInput", ec.unmarshalInputUpdateAccountInput),
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
+			graphql.NewInputUnmarshaler("UpdateScopeInput", ec.unmarshalInputUpdateScopeInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserWhereInput", ec.unmarshalInputUserWhereInput),
 		)
@@ -1529,6 +2087,149 @@ type AccountPayload {
   account: Account!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/apikey.graphql", Input: `"Whether an API key works now."
+enum ApiKeyStatus {
+  "The key authenticates requests."
+  ACTIVE
+  "The key was revoked (by hand, or because its member was removed)."
+  REVOKED
+  "The key's expiresAt has passed."
+  EXPIRED
+  "The key's member is suspended; the key works again when they are reactivated."
+  INACTIVE
+}
+
+extend type ApiKey {
+  "The account the key belongs to."
+  account: Account!
+  "Whether the key works now."
+  status: ApiKeyStatus!
+  "The concrete permissions the key was given at creation (S3), as far as the master list still allows (K5)."
+  permissions: [String!]! @hasPermission(permission: "iam.keys.read")
+  "Deny masks the key carries (K6)."
+  masks: [String!]! @hasPermission(permission: "iam.keys.read")
+  "The member whose permissions bound the key, if any."
+  member: Member
+}
+
+extend type Account {
+  "The account's API keys."
+  apiKeys(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: ApiKeyOrder
+    where: ApiKeyWhereInput
+  ): ApiKeyConnection! @hasPermission(permission: "iam.keys.read")
+
+  "The account's API key scopes (S1)."
+  scopes(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: ScopeOrder
+    where: ScopeWhereInput
+  ): ScopeConnection! @hasPermission(permission: "iam.keys.read")
+}
+
+"A new scope (S1)."
+input CreateScopeInput {
+  "The account."
+  accountId: ID!
+  "Unique key in the account, e.g. ` + "`" + `read` + "`" + `."
+  key: String!
+  "What keys with this scope may do."
+  description: String
+  "Permission keys and wildcard patterns (R5)."
+  grants: [String!]!
+}
+
+"Changes to a scope; omitted fields stay. Existing keys keep their snapshot (S3)."
+input UpdateScopeInput {
+  "The scope."
+  scopeId: ID!
+  "New description."
+  description: String
+  "Replace the grants."
+  grants: [String!]
+}
+
+"A scope to delete; keys created with it keep their snapshot."
+input DeleteScopeInput {
+  "The scope."
+  scopeId: ID!
+}
+
+"The scope after the change."
+type ScopePayload {
+  scope: Scope!
+}
+
+"What deleteScope did."
+type DeleteScopePayload {
+  "The id of the deleted scope."
+  deletedScopeId: ID!
+}
+
+"A new API key (S2)."
+input CreateApiKeyInput {
+  "The account the key belongs to."
+  accountId: ID!
+  "A name for people."
+  name: String!
+  "Scope keys; their grants are resolved now."
+  scopes: [String!]
+  "Permission keys and wildcard patterns, resolved now to concrete keys."
+  permissions: [String!]
+  "When the key stops working; must be in the future."
+  expiresAt: Time
+  "Operators only: mint the key on behalf of this member, bounded by their permissions."
+  memberId: ID
+}
+
+"The new key and its secret, shown this once (S4)."
+type CreateApiKeyPayload {
+  apiKey: ApiKey!
+  "Send it as ` + "`" + `Authorization: Bearer <secret>` + "`" + ` or ` + "`" + `X-API-Key: <secret>` + "`" + `. It is not stored and cannot be shown again."
+  secret: String!
+}
+
+"A key to revoke (S5)."
+input RevokeApiKeyInput {
+  "The key."
+  apiKeyId: ID!
+}
+
+"A key to rename: the name is the only thing of a key that can change (S3)."
+input RenameApiKeyInput {
+  "The key."
+  apiKeyId: ID!
+  "The new name."
+  name: String!
+}
+
+"The key after the change."
+type ApiKeyPayload {
+  apiKey: ApiKey!
+}
+
+extend type Mutation {
+  "Create an API key scope (S1)."
+  createScope(input: CreateScopeInput!): ScopePayload! @hasPermission(permission: "iam.scopes.manage")
+  "Change a scope's description or grants."
+  updateScope(input: UpdateScopeInput!): ScopePayload! @hasPermission(permission: "iam.scopes.manage")
+  "Delete a scope."
+  deleteScope(input: DeleteScopeInput!): DeleteScopePayload! @hasPermission(permission: "iam.scopes.manage")
+  "Create an API key with a permission snapshot (S2, S3); the secret is shown once."
+  createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload! @hasPermission(permission: "iam.keys.manage")
+  "Revoke an API key: it is UNAUTHENTICATED at once (S5)."
+  revokeApiKey(input: RevokeApiKeyInput!): ApiKeyPayload! @hasPermission(permission: "iam.keys.manage")
+  "Rename an API key."
+  renameApiKey(input: RenameApiKeyInput!): ApiKeyPayload! @hasPermission(permission: "iam.keys.manage")
+}
+`, BuiltIn: false},
 	{Name: "../../schema/audit.graphql", Input: `extend type AuditEvent {
   "Before/after values of what changed."
   changes: Map
@@ -1558,6 +2259,107 @@ input DefinePermissionsInput {
 type DefinePermissionsPayload {
   "The permissions as stored, in input order."
   permissions: [Permission!]!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/decision.graphql", Input: `"Why a decision came out as it did (D2)."
+enum DecisionReason {
+  GRANTED
+  NOT_GRANTED
+  NOT_IN_MASTER_LIST
+  UNKNOWN_PERMISSION
+  SUBJECT_INACTIVE
+  KEY_REVOKED
+  KEY_EXPIRED
+  ACCOUNT_SUSPENDED
+  CONSTRAINT_MISMATCH
+}
+
+"Who a decision is about; give exactly one field, or none for the caller."
+input SubjectInput {
+  "A member of the account."
+  memberId: ID
+  "A user, by email, who is a member of the account."
+  email: String
+  "An API key of the account."
+  apiKeyId: ID
+}
+
+"One attribute of the resource a decision is about (D3)."
+input ResourceAttributeInput {
+  attribute: String!
+  value: String!
+}
+
+"A question: may subject do permission on resource in account?"
+input AuthorizeInput {
+  "The account."
+  accountId: ID!
+  "Who; the caller when omitted. Other subjects need ` + "`" + `iam.authorize` + "`" + `."
+  subject: SubjectInput
+  "The permission key."
+  permission: String!
+  "The resource's attributes, checked against role constraints."
+  resource: [ResourceAttributeInput!]
+}
+
+"How a permission was granted (D1)."
+type GrantPath {
+  "The role that grants it (null for API keys)."
+  role: Role
+  "The key of the role, or ` + "`" + `apikey` + "`" + ` for a key's snapshot."
+  roleKey: String!
+  "The role's grant that matched (a key or a pattern)."
+  grant: String!
+  "The keys from the grant's match to the permission, through implications (K4)."
+  chain: [String!]!
+}
+
+"The answer to one question (D1)."
+type Decision {
+  "The permission asked about."
+  permission: String!
+  allowed: Boolean!
+  reason: DecisionReason!
+  "How it was granted, when allowed."
+  grantedBy: GrantPath
+  "Deny masks that apply to the subject (K6): hide those fields."
+  masks: [String!]!
+  "When denied: the roles of the account that would grant it (D4)."
+  suggestedRoles: [Role!]!
+}
+
+"A member or an API key."
+union Holder = Member | ApiKey
+
+"An entry of whoCan."
+type HolderEdge {
+  node: Holder!
+  cursor: Cursor!
+}
+
+"Active members and keys allowed a permission (D5)."
+type HolderConnection {
+  edges: [HolderEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Query {
+  "Decide one question (D1). Asking about another subject needs ` + "`" + `iam.authorize` + "`" + `."
+  authorize(input: AuthorizeInput!): Decision!
+  "Decide up to 100 questions in one request (D5)."
+  authorizeMany(inputs: [AuthorizeInput!]!): [Decision!]!
+}
+
+extend type Viewer {
+  "May the caller do permission in account? (\"why can't I …?\")"
+  can(accountId: ID!, permission: String!, resource: [ResourceAttributeInput!]): Decision! @goField(forceResolver: true)
+}
+
+extend type Account {
+  "The ACTIVE members and working keys allowed permission (on resource), by id (D5)."
+  whoCan(permission: String!, resource: [ResourceAttributeInput!], first: Int, after: Cursor): HolderConnection!
+    @hasPermission(permission: "iam.authorize")
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -1759,6 +2561,209 @@ enum ActorType @goModel(model: "github.com/gatehouse-iam/gatehouse/ent/auditeven
   USER
   API_KEY
   SYSTEM
+}
+type ApiKey implements Node @goModel(model: "github.com/gatehouse-iam/gatehouse/ent.APIKey") {
+  id: ID!
+  """
+  When the object was created.
+  """
+  createdAt: Time!
+  """
+  A name for people; the only thing that can change.
+  """
+  name: String!
+  """
+  Who created the key: a member id, an operator key id or an API key id.
+  """
+  createdBy: String!
+  """
+  The scopes the key was created with.
+  """
+  scopes: [String!]!
+  """
+  When the key stops working; null for never.
+  """
+  expiresAt: Time
+  """
+  When the key was revoked.
+  """
+  revokedAt: Time
+  """
+  When the key last authenticated a request (recorded in batches, so up to a minute late).
+  """
+  lastUsedAt: Time
+}
+"""
+A connection to a list of items.
+"""
+type ApiKeyConnection {
+  """
+  A list of edges.
+  """
+  edges: [ApiKeyEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type ApiKeyEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: ApiKey
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for ApiKey connections
+"""
+input ApiKeyOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order ApiKeys.
+  """
+  field: ApiKeyOrderField!
+}
+"""
+Properties by which ApiKey connections can be ordered.
+"""
+enum ApiKeyOrderField {
+  CREATED_AT
+  NAME
+}
+"""
+ApiKeyWhereInput is used for filtering APIKey objects.
+Input was generated by ent.
+"""
+input ApiKeyWhereInput {
+  not: ApiKeyWhereInput
+  and: [ApiKeyWhereInput!]
+  or: [ApiKeyWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  idEqualFold: ID
+  idContainsFold: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  created_by field predicates
+  """
+  createdBy: String
+  createdByNEQ: String
+  createdByIn: [String!]
+  createdByNotIn: [String!]
+  createdByGT: String
+  createdByGTE: String
+  createdByLT: String
+  createdByLTE: String
+  createdByContains: String
+  createdByHasPrefix: String
+  createdByHasSuffix: String
+  createdByEqualFold: String
+  createdByContainsFold: String
+  """
+  member_id field predicates
+  """
+  memberID: String
+  memberIDNEQ: String
+  memberIDIn: [String!]
+  memberIDNotIn: [String!]
+  memberIDGT: String
+  memberIDGTE: String
+  memberIDLT: String
+  memberIDLTE: String
+  memberIDContains: String
+  memberIDHasPrefix: String
+  memberIDHasSuffix: String
+  memberIDIsNil: Boolean
+  memberIDNotNil: Boolean
+  memberIDEqualFold: String
+  memberIDContainsFold: String
+  """
+  expires_at field predicates
+  """
+  expiresAt: Time
+  expiresAtNEQ: Time
+  expiresAtIn: [Time!]
+  expiresAtNotIn: [Time!]
+  expiresAtGT: Time
+  expiresAtGTE: Time
+  expiresAtLT: Time
+  expiresAtLTE: Time
+  expiresAtIsNil: Boolean
+  expiresAtNotNil: Boolean
+  """
+  revoked_at field predicates
+  """
+  revokedAt: Time
+  revokedAtNEQ: Time
+  revokedAtIn: [Time!]
+  revokedAtNotIn: [Time!]
+  revokedAtGT: Time
+  revokedAtGTE: Time
+  revokedAtLT: Time
+  revokedAtLTE: Time
+  revokedAtIsNil: Boolean
+  revokedAtNotNil: Boolean
+  """
+  last_used_at field predicates
+  """
+  lastUsedAt: Time
+  lastUsedAtNEQ: Time
+  lastUsedAtIn: [Time!]
+  lastUsedAtNotIn: [Time!]
+  lastUsedAtGT: Time
+  lastUsedAtGTE: Time
+  lastUsedAtLT: Time
+  lastUsedAtLTE: Time
+  lastUsedAtIsNil: Boolean
+  lastUsedAtNotNil: Boolean
 }
 """
 One successful change, written in the same transaction as the change (L1).
@@ -2622,6 +3627,155 @@ input RoleWhereInput {
   positionLT: Int
   positionLTE: Int
 }
+type Scope implements Node {
+  id: ID!
+  """
+  When the object was created.
+  """
+  createdAt: Time!
+  """
+  When the object last changed.
+  """
+  updatedAt: Time!
+  """
+  Unique key of the scope in its account, e.g. ` + "`" + `read` + "`" + `.
+  """
+  key: String!
+  """
+  What keys with this scope may do.
+  """
+  description: String!
+  """
+  Permission keys and wildcard patterns the scope bundles.
+  """
+  grants: [String!]!
+}
+"""
+A connection to a list of items.
+"""
+type ScopeConnection {
+  """
+  A list of edges.
+  """
+  edges: [ScopeEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type ScopeEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Scope
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Scope connections
+"""
+input ScopeOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Scopes.
+  """
+  field: ScopeOrderField!
+}
+"""
+Properties by which Scope connections can be ordered.
+"""
+enum ScopeOrderField {
+  CREATED_AT
+  KEY
+}
+"""
+ScopeWhereInput is used for filtering Scope objects.
+Input was generated by ent.
+"""
+input ScopeWhereInput {
+  not: ScopeWhereInput
+  and: [ScopeWhereInput!]
+  or: [ScopeWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  idEqualFold: ID
+  idContainsFold: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  key field predicates
+  """
+  key: String
+  keyNEQ: String
+  keyIn: [String!]
+  keyNotIn: [String!]
+  keyGT: String
+  keyGTE: String
+  keyLT: String
+  keyLTE: String
+  keyContains: String
+  keyHasPrefix: String
+  keyHasSuffix: String
+  keyEqualFold: String
+  keyContainsFold: String
+  """
+  description field predicates
+  """
+  description: String
+  descriptionNEQ: String
+  descriptionIn: [String!]
+  descriptionNotIn: [String!]
+  descriptionGT: String
+  descriptionGTE: String
+  descriptionLT: String
+  descriptionLTE: String
+  descriptionContains: String
+  descriptionHasPrefix: String
+  descriptionHasSuffix: String
+  descriptionEqualFold: String
+  descriptionContainsFold: String
+}
 """
 The builtin Time type
 """
@@ -3060,6 +4214,12 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_members(ctx, field)
 	case "auditEvents":
 		return ec.fieldContext_Account_auditEvents(ctx, field)
+	case "apiKeys":
+		return ec.fieldContext_Account_apiKeys(ctx, field)
+	case "scopes":
+		return ec.fieldContext_Account_scopes(ctx, field)
+	case "whoCan":
+		return ec.fieldContext_Account_whoCan(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
 }
@@ -3112,6 +4272,68 @@ func (ec *executionContext) childFields_AccountSettings(ctx context.Context, fie
 		return ec.fieldContext_AccountSettings_defaultAccessExcludes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccountSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApiKey_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApiKey_createdAt(ctx, field)
+	case "name":
+		return ec.fieldContext_ApiKey_name(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ApiKey_createdBy(ctx, field)
+	case "scopes":
+		return ec.fieldContext_ApiKey_scopes(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ApiKey_expiresAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+	case "account":
+		return ec.fieldContext_ApiKey_account(ctx, field)
+	case "status":
+		return ec.fieldContext_ApiKey_status(ctx, field)
+	case "permissions":
+		return ec.fieldContext_ApiKey_permissions(ctx, field)
+	case "masks":
+		return ec.fieldContext_ApiKey_masks(ctx, field)
+	case "member":
+		return ec.fieldContext_ApiKey_member(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ApiKeyConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ApiKeyConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ApiKeyEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "apiKey":
+		return ec.fieldContext_ApiKeyPayload_apiKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3184,6 +4406,34 @@ func (ec *executionContext) childFields_CreateAccountPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type CreateAccountPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "apiKey":
+		return ec.fieldContext_CreateApiKeyPayload_apiKey(ctx, field)
+	case "secret":
+		return ec.fieldContext_CreateApiKeyPayload_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateApiKeyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Decision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "permission":
+		return ec.fieldContext_Decision_permission(ctx, field)
+	case "allowed":
+		return ec.fieldContext_Decision_allowed(ctx, field)
+	case "reason":
+		return ec.fieldContext_Decision_reason(ctx, field)
+	case "grantedBy":
+		return ec.fieldContext_Decision_grantedBy(ctx, field)
+	case "masks":
+		return ec.fieldContext_Decision_masks(ctx, field)
+	case "suggestedRoles":
+		return ec.fieldContext_Decision_suggestedRoles(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Decision", field.Name)
+}
+
 func (ec *executionContext) childFields_DefinePermissionsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "permissions":
@@ -3200,6 +4450,50 @@ func (ec *executionContext) childFields_DeleteRolePayload(ctx context.Context, f
 		return ec.fieldContext_DeleteRolePayload_reassignedMembers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteRolePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteScopePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedScopeId":
+		return ec.fieldContext_DeleteScopePayload_deletedScopeId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteScopePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_GrantPath(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_GrantPath_role(ctx, field)
+	case "roleKey":
+		return ec.fieldContext_GrantPath_roleKey(ctx, field)
+	case "grant":
+		return ec.fieldContext_GrantPath_grant(ctx, field)
+	case "chain":
+		return ec.fieldContext_GrantPath_chain(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GrantPath", field.Name)
+}
+
+func (ec *executionContext) childFields_HolderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_HolderConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_HolderConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_HolderConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HolderConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_HolderEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_HolderEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_HolderEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HolderEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Member(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3402,6 +4696,54 @@ func (ec *executionContext) childFields_RolePayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type RolePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Scope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Scope_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Scope_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Scope_updatedAt(ctx, field)
+	case "key":
+		return ec.fieldContext_Scope_key(ctx, field)
+	case "description":
+		return ec.fieldContext_Scope_description(ctx, field)
+	case "grants":
+		return ec.fieldContext_Scope_grants(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Scope", field.Name)
+}
+
+func (ec *executionContext) childFields_ScopeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ScopeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ScopeConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ScopeConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScopeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ScopeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ScopeEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ScopeEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScopeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ScopePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scope":
+		return ec.fieldContext_ScopePayload_scope(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScopePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_TransferOwnershipPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "from":
@@ -3438,6 +4780,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_user(ctx, field)
 	case "memberships":
 		return ec.fieldContext_Viewer_memberships(ctx, field)
+	case "can":
+		return ec.fieldContext_Viewer_can(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }

@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"time"
+
 	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 )
@@ -11,7 +13,7 @@ import (
 
 // Ref names the object a command acts on; the @hasPermission directive uses it
 // to find the account whose permissions apply.
-type Ref struct{ AccountID, RoleID, MemberID string }
+type Ref struct{ AccountID, RoleID, MemberID, ScopeID, APIKeyID string }
 
 // Targeted is implemented by every input that acts inside one account.
 type Targeted interface{ Target() Ref }
@@ -164,3 +166,83 @@ type TransferOwnershipInput struct {
 
 // Target implements Targeted.
 func (in TransferOwnershipInput) Target() Ref { return Ref{AccountID: in.AccountID} }
+
+// CreateScopeInput creates a scope (S1).
+type CreateScopeInput struct {
+	AccountID   string   `json:"accountId"`
+	Key         string   `json:"key"`
+	Description *string  `json:"description"`
+	Grants      []string `json:"grants"`
+}
+
+// Target implements Targeted.
+func (in CreateScopeInput) Target() Ref { return Ref{AccountID: in.AccountID} }
+
+// UpdateScopeInput changes a scope.
+type UpdateScopeInput struct {
+	ScopeID     string   `json:"scopeId"`
+	Description *string  `json:"description"`
+	Grants      []string `json:"grants"`
+}
+
+// Target implements Targeted.
+func (in UpdateScopeInput) Target() Ref { return Ref{ScopeID: in.ScopeID} }
+
+// DeleteScopeInput deletes a scope.
+type DeleteScopeInput struct {
+	ScopeID string `json:"scopeId"`
+}
+
+// Target implements Targeted.
+func (in DeleteScopeInput) Target() Ref { return Ref{ScopeID: in.ScopeID} }
+
+// CreateAPIKeyInput creates an API key (S2).
+type CreateAPIKeyInput struct {
+	AccountID   string     `json:"accountId"`
+	Name        string     `json:"name"`
+	Scopes      []string   `json:"scopes"`
+	Permissions []string   `json:"permissions"`
+	ExpiresAt   *time.Time `json:"expiresAt"`
+	MemberID    *string    `json:"memberId"`
+}
+
+// Target implements Targeted.
+func (in CreateAPIKeyInput) Target() Ref { return Ref{AccountID: in.AccountID} }
+
+// RevokeAPIKeyInput revokes a key (S5).
+type RevokeAPIKeyInput struct {
+	APIKeyID string `json:"apiKeyId"`
+}
+
+// Target implements Targeted.
+func (in RevokeAPIKeyInput) Target() Ref { return Ref{APIKeyID: in.APIKeyID} }
+
+// RenameAPIKeyInput renames a key.
+type RenameAPIKeyInput struct {
+	APIKeyID string `json:"apiKeyId"`
+	Name     string `json:"name"`
+}
+
+// Target implements Targeted.
+func (in RenameAPIKeyInput) Target() Ref { return Ref{APIKeyID: in.APIKeyID} }
+
+// SubjectInput names who a decision is about; all empty means the caller.
+type SubjectInput struct {
+	MemberID *string `json:"memberId"`
+	Email    *string `json:"email"`
+	APIKeyID *string `json:"apiKeyId"`
+}
+
+// ResourceAttributeInput is one attribute of a resource (D3).
+type ResourceAttributeInput struct {
+	Attribute string `json:"attribute"`
+	Value     string `json:"value"`
+}
+
+// AuthorizeInput is one question (D1).
+type AuthorizeInput struct {
+	AccountID  string                    `json:"accountId"`
+	Subject    *SubjectInput             `json:"subject"`
+	Permission string                    `json:"permission"`
+	Resource   []*ResourceAttributeInput `json:"resource"`
+}

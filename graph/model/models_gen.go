@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 
+	"entgo.io/contrib/entgql"
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
@@ -34,6 +35,11 @@ type AccountSettings struct {
 	DefaultAccessExcludes []string `json:"defaultAccessExcludes"`
 }
 
+// The key after the change.
+type APIKeyPayload struct {
+	APIKey *ent.APIKey `json:"apiKey"`
+}
+
 // A resource constraint: the role applies only to resources whose `attribute` is one of `values` (D3).
 type Constraint struct {
 	// The resource attribute, e.g. `issuer_ids`.
@@ -49,6 +55,27 @@ type CreateAccountPayload struct {
 	Owner *ent.Member `json:"owner"`
 }
 
+// The new key and its secret, shown this once (S4).
+type CreateAPIKeyPayload struct {
+	APIKey *ent.APIKey `json:"apiKey"`
+	// Send it as `Authorization: Bearer <secret>` or `X-API-Key: <secret>`. It is not stored and cannot be shown again.
+	Secret string `json:"secret"`
+}
+
+// The answer to one question (D1).
+type Decision struct {
+	// The permission asked about.
+	Permission string         `json:"permission"`
+	Allowed    bool           `json:"allowed"`
+	Reason     DecisionReason `json:"reason"`
+	// How it was granted, when allowed.
+	GrantedBy *GrantPath `json:"grantedBy,omitempty"`
+	// Deny masks that apply to the subject (K6): hide those fields.
+	Masks []string `json:"masks"`
+	// When denied: the roles of the account that would grant it (D4).
+	SuggestedRoles []*ent.Role `json:"suggestedRoles"`
+}
+
 // The defined permissions.
 type DefinePermissionsPayload struct {
 	// The permissions as stored, in input order.
@@ -61,6 +88,37 @@ type DeleteRolePayload struct {
 	DeletedRoleID string `json:"deletedRoleId"`
 	// How many members were moved to `reassignToRoleId`.
 	ReassignedMembers int `json:"reassignedMembers"`
+}
+
+// What deleteScope did.
+type DeleteScopePayload struct {
+	// The id of the deleted scope.
+	DeletedScopeID string `json:"deletedScopeId"`
+}
+
+// How a permission was granted (D1).
+type GrantPath struct {
+	// The role that grants it (null for API keys).
+	Role *ent.Role `json:"role,omitempty"`
+	// The key of the role, or `apikey` for a key's snapshot.
+	RoleKey string `json:"roleKey"`
+	// The role's grant that matched (a key or a pattern).
+	Grant string `json:"grant"`
+	// The keys from the grant's match to the permission, through implications (K4).
+	Chain []string `json:"chain"`
+}
+
+// Active members and keys allowed a permission (D5).
+type HolderConnection struct {
+	Edges      []*HolderEdge            `json:"edges"`
+	PageInfo   *entgql.PageInfo[string] `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
+// An entry of whoCan.
+type HolderEdge struct {
+	Node   ent.Noder             `json:"node"`
+	Cursor entgql.Cursor[string] `json:"cursor"`
 }
 
 // The member after the change.
@@ -89,6 +147,11 @@ type RolePayload struct {
 	Role *ent.Role `json:"role"`
 }
 
+// The scope after the change.
+type ScopePayload struct {
+	Scope *ent.Scope `json:"scope"`
+}
+
 // Both members after the transfer.
 type TransferOwnershipPayload struct {
 	// The previous owner.
@@ -107,6 +170,142 @@ type Viewer struct {
 	User *ent.User `json:"user,omitempty"`
 	// The user's memberships that are not REMOVED.
 	Memberships []*Membership `json:"memberships"`
+	// May the caller do permission in account? ("why can't I …?")
+	Can *Decision `json:"can"`
+}
+
+// Whether an API key works now.
+type APIKeyStatus string
+
+const (
+	// The key authenticates requests.
+	APIKeyStatusActive APIKeyStatus = "ACTIVE"
+	// The key was revoked (by hand, or because its member was removed).
+	APIKeyStatusRevoked APIKeyStatus = "REVOKED"
+	// The key's expiresAt has passed.
+	APIKeyStatusExpired APIKeyStatus = "EXPIRED"
+	// The key's member is suspended; the key works again when they are reactivated.
+	APIKeyStatusInactive APIKeyStatus = "INACTIVE"
+)
+
+var AllAPIKeyStatus = []APIKeyStatus{
+	APIKeyStatusActive,
+	APIKeyStatusRevoked,
+	APIKeyStatusExpired,
+	APIKeyStatusInactive,
+}
+
+func (e APIKeyStatus) IsValid() bool {
+	switch e {
+	case APIKeyStatusActive, APIKeyStatusRevoked, APIKeyStatusExpired, APIKeyStatusInactive:
+		return true
+	}
+	return false
+}
+
+func (e APIKeyStatus) String() string {
+	return string(e)
+}
+
+func (e *APIKeyStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = APIKeyStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ApiKeyStatus", str)
+	}
+	return nil
+}
+
+func (e APIKeyStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *APIKeyStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e APIKeyStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why a decision came out as it did (D2).
+type DecisionReason string
+
+const (
+	DecisionReasonGranted            DecisionReason = "GRANTED"
+	DecisionReasonNotGranted         DecisionReason = "NOT_GRANTED"
+	DecisionReasonNotInMasterList    DecisionReason = "NOT_IN_MASTER_LIST"
+	DecisionReasonUnknownPermission  DecisionReason = "UNKNOWN_PERMISSION"
+	DecisionReasonSubjectInactive    DecisionReason = "SUBJECT_INACTIVE"
+	DecisionReasonKeyRevoked         DecisionReason = "KEY_REVOKED"
+	DecisionReasonKeyExpired         DecisionReason = "KEY_EXPIRED"
+	DecisionReasonAccountSuspended   DecisionReason = "ACCOUNT_SUSPENDED"
+	DecisionReasonConstraintMismatch DecisionReason = "CONSTRAINT_MISMATCH"
+)
+
+var AllDecisionReason = []DecisionReason{
+	DecisionReasonGranted,
+	DecisionReasonNotGranted,
+	DecisionReasonNotInMasterList,
+	DecisionReasonUnknownPermission,
+	DecisionReasonSubjectInactive,
+	DecisionReasonKeyRevoked,
+	DecisionReasonKeyExpired,
+	DecisionReasonAccountSuspended,
+	DecisionReasonConstraintMismatch,
+}
+
+func (e DecisionReason) IsValid() bool {
+	switch e {
+	case DecisionReasonGranted, DecisionReasonNotGranted, DecisionReasonNotInMasterList, DecisionReasonUnknownPermission, DecisionReasonSubjectInactive, DecisionReasonKeyRevoked, DecisionReasonKeyExpired, DecisionReasonAccountSuspended, DecisionReasonConstraintMismatch:
+		return true
+	}
+	return false
+}
+
+func (e DecisionReason) String() string {
+	return string(e)
+}
+
+func (e *DecisionReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DecisionReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DecisionReason", str)
+	}
+	return nil
+}
+
+func (e DecisionReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DecisionReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DecisionReason) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // What kind of principal is calling.

@@ -24,6 +24,8 @@ const (
 	Assignment  = "asg"
 	OperatorKey = "opk"
 	AuditEvent  = "evt"
+	Scope       = "scp"
+	APIKey      = "key"
 )
 
 // entropy makes ids created by this process in the same millisecond sort in
