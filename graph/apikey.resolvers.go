@@ -7,65 +7,87 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/apikey"
+	"github.com/gatehouse-iam/gatehouse/ent/scope"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
+	"github.com/gatehouse-iam/gatehouse/graph/loaders"
 	"github.com/gatehouse-iam/gatehouse/graph/model"
 )
 
 // APIKeys is the resolver for the apiKeys field.
 func (r *accountResolver) APIKeys(ctx context.Context, obj *ent.Account, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ApiKeyOrder, where *ent.ApiKeyWhereInput) (*ent.ApiKeyConnection, error) {
-	panic(fmt.Errorf("not implemented: APIKeys - apiKeys"))
+	return r.client.APIKey.Query().Where(apikey.AccountID(obj.ID)).Paginate(ctx, after, page(first, last), before, last,
+		ent.WithApiKeyOrder(orderBy), ent.WithApiKeyFilter(where.Filter))
 }
 
 // Scopes is the resolver for the scopes field.
 func (r *accountResolver) Scopes(ctx context.Context, obj *ent.Account, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ScopeOrder, where *ent.ScopeWhereInput) (*ent.ScopeConnection, error) {
-	panic(fmt.Errorf("not implemented: Scopes - scopes"))
+	return r.client.Scope.Query().Where(scope.AccountID(obj.ID)).Paginate(ctx, after, page(first, last), before, last,
+		ent.WithScopeOrder(orderBy), ent.WithScopeFilter(where.Filter))
 }
 
 // Account is the resolver for the account field.
 func (r *apiKeyResolver) Account(ctx context.Context, obj *ent.APIKey) (*ent.Account, error) {
-	panic(fmt.Errorf("not implemented: Account - account"))
+	return loaders.For(ctx).Account.Load(ctx, obj.AccountID)
 }
 
 // Status is the resolver for the status field.
 func (r *apiKeyResolver) Status(ctx context.Context, obj *ent.APIKey) (model.APIKeyStatus, error) {
-	panic(fmt.Errorf("not implemented: Status - status"))
+	return r.keyStatus(ctx, obj)
 }
 
 // Member is the resolver for the member field.
 func (r *apiKeyResolver) Member(ctx context.Context, obj *ent.APIKey) (*ent.Member, error) {
-	panic(fmt.Errorf("not implemented: Member - member"))
+	if obj.MemberID == "" {
+		return nil, nil
+	}
+	return loaders.For(ctx).Member.Load(ctx, obj.MemberID)
 }
 
 // CreateScope is the resolver for the createScope field.
 func (r *mutationResolver) CreateScope(ctx context.Context, input iam.CreateScopeInput) (*model.ScopePayload, error) {
-	panic(fmt.Errorf("not implemented: CreateScope - createScope"))
+	sc, err := r.svc.CreateScope(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ScopePayload{Scope: sc}, nil
 }
 
 // UpdateScope is the resolver for the updateScope field.
 func (r *mutationResolver) UpdateScope(ctx context.Context, input iam.UpdateScopeInput) (*model.ScopePayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateScope - updateScope"))
+	sc, err := r.svc.UpdateScope(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ScopePayload{Scope: sc}, nil
 }
 
 // DeleteScope is the resolver for the deleteScope field.
 func (r *mutationResolver) DeleteScope(ctx context.Context, input iam.DeleteScopeInput) (*model.DeleteScopePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteScope - deleteScope"))
+	if err := r.svc.DeleteScope(ctx, input); err != nil {
+		return nil, err
+	}
+	return &model.DeleteScopePayload{DeletedScopeID: input.ScopeID}, nil
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.
 func (r *mutationResolver) CreateAPIKey(ctx context.Context, input iam.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateAPIKey - createApiKey"))
+	k, secret, err := r.svc.CreateAPIKey(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateAPIKeyPayload{APIKey: k, Secret: secret}, nil
 }
 
 // RevokeAPIKey is the resolver for the revokeApiKey field.
 func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input iam.RevokeAPIKeyInput) (*model.APIKeyPayload, error) {
-	panic(fmt.Errorf("not implemented: RevokeAPIKey - revokeApiKey"))
+	return keyPayload(r.svc.RevokeAPIKey(ctx, input))
 }
 
 // RenameAPIKey is the resolver for the renameApiKey field.
 func (r *mutationResolver) RenameAPIKey(ctx context.Context, input iam.RenameAPIKeyInput) (*model.APIKeyPayload, error) {
-	panic(fmt.Errorf("not implemented: RenameAPIKey - renameApiKey"))
+	return keyPayload(r.svc.RenameAPIKey(ctx, input))
 }

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/gatehouse-iam/gatehouse/ent"
@@ -17,20 +16,36 @@ import (
 
 // WhoCan is the resolver for the whoCan field.
 func (r *accountResolver) WhoCan(ctx context.Context, obj *ent.Account, permission string, resource []*iam.ResourceAttributeInput, first *int, after *entgql.Cursor[string]) (*model.HolderConnection, error) {
-	panic(fmt.Errorf("not implemented: WhoCan - whoCan"))
+	return r.whoCan(ctx, obj, permission, resource, first, after)
 }
 
 // Authorize is the resolver for the authorize field.
 func (r *queryResolver) Authorize(ctx context.Context, input iam.AuthorizeInput) (*model.Decision, error) {
-	panic(fmt.Errorf("not implemented: Authorize - authorize"))
+	d, err := r.svc.Authorize(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return decision(d), nil
 }
 
 // AuthorizeMany is the resolver for the authorizeMany field.
 func (r *queryResolver) AuthorizeMany(ctx context.Context, inputs []*iam.AuthorizeInput) ([]*model.Decision, error) {
-	panic(fmt.Errorf("not implemented: AuthorizeMany - authorizeMany"))
+	ds, err := r.svc.AuthorizeMany(ctx, inputs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Decision, len(ds))
+	for i, d := range ds {
+		out[i] = decision(d)
+	}
+	return out, nil
 }
 
 // Can is the resolver for the can field.
 func (r *viewerResolver) Can(ctx context.Context, obj *model.Viewer, accountID string, permission string, resource []*iam.ResourceAttributeInput) (*model.Decision, error) {
-	panic(fmt.Errorf("not implemented: Can - can"))
+	d, err := r.svc.Authorize(ctx, iam.AuthorizeInput{AccountID: accountID, Permission: permission, Resource: resource})
+	if err != nil {
+		return nil, err
+	}
+	return decision(d), nil
 }

@@ -48,7 +48,7 @@ func refOf(ctx context.Context, obj any) (iam.Ref, error) {
 	switch o := obj.(type) {
 	case *ent.Account:
 		return iam.Ref{AccountID: o.ID}, nil
-	case *ent.Role, *ent.Member:
+	case *ent.Role, *ent.Member, *ent.APIKey:
 		return objectRef(o), nil
 	}
 	if fc := graphql.GetFieldContext(ctx); fc != nil {
@@ -74,6 +74,16 @@ func objectRef(obj any) iam.Ref {
 	case *ent.Member:
 		if o.AccountID == "" {
 			return iam.Ref{MemberID: o.ID}
+		}
+		return iam.Ref{AccountID: o.AccountID}
+	case *ent.APIKey:
+		if o.AccountID == "" {
+			return iam.Ref{APIKeyID: o.ID}
+		}
+		return iam.Ref{AccountID: o.AccountID}
+	case *ent.Scope:
+		if o.AccountID == "" {
+			return iam.Ref{ScopeID: o.ID}
 		}
 		return iam.Ref{AccountID: o.AccountID}
 	}

@@ -7,11 +7,13 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
+	"github.com/gatehouse-iam/gatehouse/ent/apikey"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/ent/schema/ids"
+	"github.com/gatehouse-iam/gatehouse/ent/scope"
 	"github.com/gatehouse-iam/gatehouse/ent/user"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
@@ -26,6 +28,8 @@ var tables = map[string]string{
 	ids.Permission: permission.Table,
 	ids.Role:       role.Table,
 	ids.User:       user.Table,
+	ids.Scope:      scope.Table,
+	ids.APIKey:     apikey.Table,
 }
 
 func nodeType(_ context.Context, id string) (string, error) {
@@ -75,6 +79,8 @@ func (r *Resolver) guard(ctx context.Context, n ent.Noder) error {
 		return need(objectRef(o), "iam.roles.read")
 	case *ent.Member:
 		return need(objectRef(o), "iam.members.read")
+	case *ent.APIKey, *ent.Scope:
+		return need(objectRef(o), "iam.keys.read")
 	case *ent.AuditEvent:
 		ev, err := r.client.AuditEvent.Get(ctx, o.ID) // the projected node may lack account_id
 		if err != nil {

@@ -60,6 +60,7 @@ func serveCmd(cfg *server.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer srv.Close()
 			hs := &http.Server{Addr: cfg.Addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 			errc := make(chan error, 1)
 			go func() { errc <- hs.ListenAndServe() }()

@@ -119,7 +119,7 @@ func newEnv(t testing.TB, dia string, cfg server.Config) *env {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
 	ctx := auth.WithMeta(context.Background(), auth.Meta{RequestID: "test"})
 	_, secret, err := srv.Service.CreateOperatorKey(ctx, "test")
 	if err != nil {

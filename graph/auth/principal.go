@@ -25,6 +25,8 @@ type Principal struct {
 	UserID string
 	Email  string
 	Name   string
+	// AccountID is the account of an API key.
+	AccountID string
 }
 
 // IsOperator reports whether p is the platform operator.

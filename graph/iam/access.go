@@ -4,12 +4,15 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
-	"github.com/gatehouse-iam/gatehouse/ent/assignment"
+	"github.com/gatehouse-iam/gatehouse/ent/apikey"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
+	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
+	"github.com/gatehouse-iam/gatehouse/ent/scope"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"github.com/gatehouse-iam/gatehouse/graph/authz"
@@ -21,11 +24,52 @@ const (
 	DefaultAccess = "default_access"
 )
 
-// Model is the compiled permission model of one account: the account and the
-// decision engine's policy for its master list.
+// Model is the compiled permission model of one account: the account, the
+// decision engine's policy (catalog and master list), the account's roles,
+// and, filled in as they are asked for, its members' and keys' compiled
+// permissions. A Model is immutable but for those memos; a commit to the
+// account replaces it.
 type Model struct {
 	Account *ent.Account
 	Policy  *authz.Policy
+	// Roles are the account's roles, in position order.
+	Roles []*ent.Role
+
+	svc     *Service
+	mu      sync.Mutex
+	members map[string]*MemberEntry // by member id
+	byUser  map[string]string       // user id → member id ("" when none)
+	keys    map[string]*KeyEntry    // by key id
+}
+
+// MemberEntry is a member with its roles and compiled permissions.
+type MemberEntry struct {
+	Member *ent.Member
+	Roles  []*ent.Role
+	// Subject holds nothing unless the member and the account are ACTIVE.
+	Subject *authz.Subject
+}
+
+// KeyEntry is an API key with its compiled snapshot.
+type KeyEntry struct {
+	Key *ent.APIKey
+	// MemberStatus is the status of the key's member ("" when none).
+	MemberStatus member.Status
+	// Snapshot is the key's permissions, bounded by the master list (K5).
+	Snapshot *authz.Subject
+}
+
+// Reason says why a key does not work now (authz.Granted when it does).
+func (k *KeyEntry) Reason(now time.Time) authz.Reason {
+	switch {
+	case k.Key.RevokedAt != nil || k.MemberStatus == member.StatusREMOVED:
+		return authz.KeyRevoked
+	case k.Key.ExpiresAt != nil && !now.Before(*k.Key.ExpiresAt):
+		return authz.KeyExpired
+	case k.MemberStatus != "" && k.MemberStatus != member.StatusACTIVE:
+		return authz.SubjectInactive
+	}
+	return authz.Granted
 }
 
 // Role converts an ent role of this account for the decision engine; the
@@ -47,15 +91,107 @@ func (m *Model) Subject(roles []*ent.Role) *authz.Subject {
 	return m.Policy.Subject(ars)
 }
 
+// Active reports whether the account is not suspended (A6).
+func (m *Model) Active() bool { return m.Account.Status == account.StatusACTIVE }
+
+// MemberByID returns a member of the account (NOT_FOUND otherwise).
+func (m *Model) MemberByID(ctx context.Context, id string) (*MemberEntry, error) {
+	m.mu.Lock()
+	e, ok := m.members[id]
+	m.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	mem, err := m.svc.client.Member.Query().Where(member.ID(id), member.AccountID(m.Account.ID)).
+		WithAssignments().Only(ctx)
+	if err != nil {
+		return nil, notFoundOr(err, "member", id)
+	}
+	return m.remember(mem), nil
+}
+
+// MemberByUser returns the user's membership, or nil when there is none.
+func (m *Model) MemberByUser(ctx context.Context, userID string) (*MemberEntry, error) {
+	m.mu.Lock()
+	id, ok := m.byUser[userID]
+	m.mu.Unlock()
+	if ok {
+		if id == "" {
+			return nil, nil
+		}
+		return m.MemberByID(ctx, id)
+	}
+	mem, err := m.svc.client.Member.Query().Where(member.UserID(userID), member.AccountID(m.Account.ID)).
+		WithAssignments().Only(ctx)
+	if ent.IsNotFound(err) {
+		m.mu.Lock()
+		m.byUser[userID] = ""
+		m.mu.Unlock()
+		return nil, nil
+	}
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.MemberByUser")
+	}
+	return m.remember(mem), nil
+}
+
+func (m *Model) remember(mem *ent.Member) *MemberEntry {
+	e := &MemberEntry{Member: mem, Roles: []*ent.Role{}}
+	for _, r := range m.Roles {
+		if slices.ContainsFunc(mem.Edges.Assignments, func(a *ent.Assignment) bool { return a.RoleID == r.ID }) {
+			e.Roles = append(e.Roles, r)
+		}
+	}
+	held := e.Roles
+	if mem.Status != member.StatusACTIVE || !m.Active() {
+		held = nil // only ACTIVE members of active accounts hold permissions (M1, A6)
+	}
+	e.Subject = m.Subject(held)
+	m.mu.Lock()
+	m.members[mem.ID] = e
+	m.byUser[mem.UserID] = mem.ID
+	m.mu.Unlock()
+	return e
+}
+
+// KeyByID returns an API key of the account (NOT_FOUND otherwise).
+func (m *Model) KeyByID(ctx context.Context, id string) (*KeyEntry, error) {
+	m.mu.Lock()
+	e, ok := m.keys[id]
+	m.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	k, err := m.svc.client.APIKey.Query().Where(apikey.ID(id), apikey.AccountID(m.Account.ID)).Only(ctx)
+	if err != nil {
+		return nil, notFoundOr(err, "API key", id)
+	}
+	e = &KeyEntry{Key: k, Snapshot: m.Policy.Subject([]authz.Role{{ID: k.ID, Key: "apikey", Grants: append(slices.Clone(k.Permissions), k.Masks...)}})}
+	if k.MemberID != "" {
+		mem, err := m.MemberByID(ctx, k.MemberID)
+		if err != nil {
+			return nil, err
+		}
+		e.MemberStatus = mem.Member.Status
+	}
+	m.mu.Lock()
+	m.keys[id] = e
+	m.mu.Unlock()
+	return e, nil
+}
+
 // Access is what the request's principal may do in one account.
 type Access struct {
 	*Model
 	// Operator is true for the platform operator, who holds everything.
 	Operator bool
-	// Member is the caller's membership (users only).
+	// Member is the caller's membership (users), or the member behind the
+	// caller's API key, if any.
 	Member *ent.Member
-	// Subject is the caller's compiled permissions; empty when the member or
-	// the account is not active.
+	// Key is the caller's API key (API keys only).
+	Key *ent.APIKey
+	// Subject is the caller's compiled permissions; empty when the member,
+	// the key or the account is not active.
 	Subject *authz.Subject
 }
 
@@ -69,11 +205,10 @@ func (a *Access) Masked(mask string) bool {
 	return !a.Operator && slices.Contains(a.Subject.Masks(), mask)
 }
 
-// requestCache memoizes models and accesses for one request; commits clear
-// the entries of the changed account so a request reads its own writes.
+// requestCache memoizes accesses for one request; commits clear the entries
+// of the changed account so a request reads its own writes.
 type requestCache struct {
 	mu     sync.Mutex
-	models map[string]*Model
 	access map[string]*Access
 }
 
@@ -81,7 +216,7 @@ type cacheKey struct{}
 
 // WithRequestCache returns ctx with a fresh per-request cache.
 func WithRequestCache(ctx context.Context) context.Context {
-	return context.WithValue(ctx, cacheKey{}, &requestCache{models: map[string]*Model{}, access: map[string]*Access{}})
+	return context.WithValue(ctx, cacheKey{}, &requestCache{access: map[string]*Access{}})
 }
 
 func cacheFrom(ctx context.Context) *requestCache {
@@ -89,7 +224,7 @@ func cacheFrom(ctx context.Context) *requestCache {
 	return c
 }
 
-// forget drops what the request cached about an account (after a commit).
+// forget drops what the request cached about an account ("" for all).
 func forget(ctx context.Context, accountID string) {
 	c := cacheFrom(ctx)
 	if c == nil {
@@ -98,66 +233,57 @@ func forget(ctx context.Context, accountID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if accountID == "" {
-		clear(c.models)
 		clear(c.access)
 		return
 	}
-	delete(c.models, accountID)
 	delete(c.access, accountID)
 }
 
 // Model returns the compiled model of an account (NOT_FOUND when absent).
 func (s *Service) Model(ctx context.Context, accountID string) (*Model, error) {
-	c := cacheFrom(ctx)
-	if c != nil {
-		c.mu.Lock()
-		m, ok := c.models[accountID]
-		c.mu.Unlock()
-		if ok {
-			return m, nil
-		}
+	m, st := s.cache.get(accountID)
+	if m != nil {
+		return m, nil
 	}
-	m, err := s.loadModel(ctx, s.client, accountID)
+	m, err := s.loadModel(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	if c != nil {
-		c.mu.Lock()
-		c.models[accountID] = m
-		c.mu.Unlock()
-	}
+	s.cache.put(accountID, m, st)
 	return m, nil
 }
 
-func (s *Service) loadModel(ctx context.Context, client *ent.Client, accountID string) (*Model, error) {
-	acc, err := client.Account.Get(ctx, accountID)
+func (s *Service) loadModel(ctx context.Context, accountID string) (*Model, error) {
+	acc, err := s.client.Account.Get(ctx, accountID)
 	if err != nil {
-		if ent.IsNotFound(err) {
-			return nil, apperr.NotFoundf("account", accountID)
-		}
-		return nil, apperr.Wrap(err, "iam.Model")
+		return nil, notFoundOr(err, "account", accountID)
 	}
-	perms, err := acc.QueryPermissions().All(ctx)
+	catalog, err := s.client.Permission.Query().All(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.Model: catalog")
+	}
+	master, err := acc.QueryPermissions().Select(permission.FieldKey).Strings(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: master list")
 	}
-	return &Model{Account: acc, Policy: policyOf(perms)}, nil
-}
-
-// policyOf compiles master-list catalog entries for the decision engine.
-func policyOf(perms []*ent.Permission) *authz.Policy {
-	cat := make([]authz.Permission, len(perms))
-	keys := make([]string, len(perms))
-	for i, p := range perms {
-		cat[i] = catalogEntry(p)
-		keys[i] = p.Key
+	roles, err := s.client.Role.Query().Where(role.AccountID(accountID)).
+		Order(ent.Asc(role.FieldPosition), ent.Asc(role.FieldID)).All(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.Model: roles")
 	}
-	return authz.NewPolicy(cat, keys)
+	cat := make([]authz.Permission, len(catalog))
+	for i, p := range catalog {
+		cat[i] = catalogEntry(p)
+	}
+	return &Model{
+		Account: acc, Policy: authz.NewPolicy(cat, master), Roles: roles, svc: s,
+		members: map[string]*MemberEntry{}, byUser: map[string]string{}, keys: map[string]*KeyEntry{},
+	}, nil
 }
 
 func catalogEntry(p *ent.Permission) authz.Permission {
 	k := authz.Grant
-	if p.Kind == "DENY_MASK" {
+	if p.Kind == permission.KindDENY_MASK {
 		k = authz.DenyMask
 	}
 	return authz.Permission{Key: p.Key, Kind: k, Implies: p.Implies}
@@ -196,34 +322,33 @@ func (s *Service) loadAccess(ctx context.Context, p *auth.Principal, accountID s
 	if err != nil {
 		return nil, err
 	}
-	if p.IsOperator() {
+	switch p.Kind {
+	case auth.Operator:
 		return &Access{Model: m, Operator: true, Subject: m.Subject(nil)}, nil
-	}
-	if p.Kind != auth.User {
-		return nil, apperr.NotFoundf("account", accountID)
-	}
-	mem, err := s.client.Member.Query().
-		Where(member.AccountID(accountID), member.UserID(p.UserID), member.StatusEQ(member.StatusACTIVE)).
-		Only(ctx)
-	if err != nil {
-		if ent.IsNotFound(err) {
+	case auth.User:
+		e, err := m.MemberByUser(ctx, p.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if e == nil || e.Member.Status != member.StatusACTIVE {
 			return nil, apperr.NotFoundf("account", accountID)
 		}
-		return nil, apperr.Wrap(err, "iam.Access: member")
+		return &Access{Model: m, Member: e.Member, Subject: e.Subject}, nil
+	case auth.APIKey:
+		if p.AccountID != accountID {
+			return nil, apperr.NotFoundf("account", accountID)
+		}
+		k, err := m.KeyByID(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		a := &Access{Model: m, Key: k.Key, Subject: m.Subject(nil)}
+		if k.Reason(time.Now()) == authz.Granted && m.Active() {
+			a.Subject = k.Snapshot
+		}
+		return a, nil
 	}
-	a := &Access{Model: m, Member: mem, Subject: m.Subject(nil)}
-	if m.Account.Status != account.StatusACTIVE {
-		return a, nil // A6: a suspended account grants nothing
-	}
-	roles, err := s.client.Role.Query().
-		Where(role.HasAssignmentsWith(assignment.MemberID(mem.ID))).
-		Order(ent.Asc(role.FieldID)).
-		All(ctx)
-	if err != nil {
-		return nil, apperr.Wrap(err, "iam.Access: roles")
-	}
-	a.Subject = m.Subject(roles)
-	return a, nil
+	return nil, apperr.NotFoundf("account", accountID)
 }
 
 // Require returns FORBIDDEN unless the caller holds permission in the account.
@@ -238,26 +363,38 @@ func (s *Service) Require(ctx context.Context, accountID, permission string) (*A
 	return a, nil
 }
 
-// AccountOf returns the account a Ref points into; an unknown role or member
-// is NOT_FOUND.
+// AccountOf returns the account a Ref points into; an unknown object is
+// NOT_FOUND.
 func (s *Service) AccountOf(ctx context.Context, ref Ref) (string, error) {
+	var err error
+	var ids []string
 	switch {
 	case ref.AccountID != "":
 		return ref.AccountID, nil
 	case ref.RoleID != "":
-		r, err := s.client.Role.Query().Where(role.ID(ref.RoleID)).Select(role.FieldAccountID).Only(ctx)
-		if err != nil {
-			return "", notFoundOr(err, "role", ref.RoleID)
-		}
-		return r.AccountID, nil
+		ids, err = s.client.Role.Query().Where(role.ID(ref.RoleID)).Select(role.FieldAccountID).Strings(ctx)
+		return one(ids, err, "role", ref.RoleID)
 	case ref.MemberID != "":
-		m, err := s.client.Member.Query().Where(member.ID(ref.MemberID)).Select(member.FieldAccountID).Only(ctx)
-		if err != nil {
-			return "", notFoundOr(err, "member", ref.MemberID)
-		}
-		return m.AccountID, nil
+		ids, err = s.client.Member.Query().Where(member.ID(ref.MemberID)).Select(member.FieldAccountID).Strings(ctx)
+		return one(ids, err, "member", ref.MemberID)
+	case ref.ScopeID != "":
+		ids, err = s.client.Scope.Query().Where(scope.ID(ref.ScopeID)).Select(scope.FieldAccountID).Strings(ctx)
+		return one(ids, err, "scope", ref.ScopeID)
+	case ref.APIKeyID != "":
+		ids, err = s.client.APIKey.Query().Where(apikey.ID(ref.APIKeyID)).Select(apikey.FieldAccountID).Strings(ctx)
+		return one(ids, err, "API key", ref.APIKeyID)
 	}
 	return "", apperr.New(apperr.BadUserInput, "no account given")
+}
+
+func one(ids []string, err error, kind, id string) (string, error) {
+	if err != nil {
+		return "", apperr.Wrap(err, "iam.AccountOf")
+	}
+	if len(ids) != 1 {
+		return "", apperr.NotFoundf(kind, id)
+	}
+	return ids[0], nil
 }
 
 func notFoundOr(err error, kind, id string) error {

@@ -295,16 +295,21 @@ func (s *Service) changeStatus(ctx context.Context, memberID, action string, fro
 		if m, err = m.Update().SetStatus(to).Save(ctx); err != nil {
 			return err
 		}
+		changes := map[string]any{"before": before, "after": to, "roles": roleKeys(current)}
 		if to == member.StatusREMOVED {
 			if _, err := tx.Assignment.Delete().Where(assignment.MemberID(m.ID)).Exec(ctx); err != nil {
 				return err
 			}
+			revoked, err := revokeKeysOf(ctx, tx, m.ID)
+			if err != nil {
+				return err
+			}
+			changes["revokedKeys"] = revoked
 		}
 		if err := keepOwner(ctx, tx, accountID); err != nil {
 			return err
 		}
-		return record(ctx, tx, event{AccountID: accountID, Action: action, TargetType: "Member", TargetID: m.ID,
-			Changes: map[string]any{"before": before, "after": to, "roles": roleKeys(current)}})
+		return record(ctx, tx, event{AccountID: accountID, Action: action, TargetType: "Member", TargetID: m.ID, Changes: changes})
 	})
 	if err != nil {
 		return nil, err

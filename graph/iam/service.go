@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -21,6 +22,12 @@ type Service struct {
 	client  *ent.Client
 	dialect string
 	log     *slog.Logger
+	cache   *cache
+	usage   usage
+	keys    keyIndex
+	// Invalidated, when set, is told of every commit's account ("" for all
+	// accounts), so that other servers can drop their caches (D6).
+	Invalidated func(accountID string)
 }
 
 // New returns a Service. dialect is ent's dialect name of the database
@@ -29,7 +36,7 @@ func New(client *ent.Client, dbDialect string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{client: client, dialect: dbDialect, log: log}
+	return &Service{client: client, dialect: dbDialect, log: log, cache: newCache(), usage: usage{seen: map[string]time.Time{}}}
 }
 
 // Client returns the ent client, for reads.
@@ -65,9 +72,17 @@ func (s *Service) inTx(ctx context.Context, accountID string, fn func(tx *ent.Tx
 	if err := tx.Commit(); err != nil {
 		return classify(fmt.Errorf("commit: %w", err))
 	}
+	s.Invalidate(accountID)
 	forget(ctx, accountID)
+	if s.Invalidated != nil {
+		s.Invalidated(accountID)
+	}
 	return nil
 }
+
+// Invalidate drops what this server caches about an account ("" for all);
+// another server's notification calls it too.
+func (s *Service) Invalidate(accountID string) { s.cache.invalidate(accountID) }
 
 // classify keeps typed errors and turns storage errors into public ones: a
 // unique-constraint race becomes CONFLICT, anything else INTERNAL.

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/ent/assignment"
+	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/ent/user"
 )
 
@@ -27,6 +28,8 @@ type Loaders struct {
 	RolesByMember *dataloadgen.Loader[string, []*ent.Role]
 	// HolderCount maps a role id to the number of members holding it.
 	HolderCount *dataloadgen.Loader[string, int]
+	// Member maps a member id to the member.
+	Member *dataloadgen.Loader[string, *ent.Member]
 	// User maps a user id to the user.
 	User *dataloadgen.Loader[string, *ent.User]
 	// Account maps an account id to the account.
@@ -77,6 +80,10 @@ func New(client *ent.Client) *Loaders {
 				out[r.RoleID] = r.Count
 			}
 			return out, nil
+		}, opts...),
+		Member: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string]*ent.Member, error) {
+			rows, err := client.Member.Query().Where(member.IDIn(ids...)).All(ctx)
+			return byID(rows, func(m *ent.Member) string { return m.ID }), err
 		}, opts...),
 		User: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string]*ent.User, error) {
 			rows, err := client.User.Query().Where(user.IDIn(ids...)).All(ctx)

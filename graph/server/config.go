@@ -25,6 +25,7 @@ type Config struct {
 	RateLimit       float64       `env:"GATEHOUSE_RATE_LIMIT" envDefault:"100"`
 	RateBurst       int           `env:"GATEHOUSE_RATE_BURST" envDefault:"200"`
 	ShutdownTimeout time.Duration `env:"GATEHOUSE_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	UsageFlush      time.Duration `env:"GATEHOUSE_USAGE_FLUSH_INTERVAL" envDefault:"30s"`
 	LogLevel        string        `env:"GATEHOUSE_LOG_LEVEL" envDefault:"info"`
 	LogFormat       string        `env:"GATEHOUSE_LOG_FORMAT" envDefault:"text"`
 }

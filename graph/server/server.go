@@ -27,6 +27,14 @@ import (
 type Server struct {
 	http.Handler
 	Service *iam.Service
+	stop    context.CancelFunc
+	done    chan struct{}
+}
+
+// Close stops the background work (writing key usage) after a last flush.
+func (s *Server) Close() {
+	s.stop()
+	<-s.done
 }
 
 // New builds the HTTP handler over an open, migrated database.
@@ -96,7 +104,18 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 		ExposedHeaders: []string{"X-Request-Id", "Retry-After"},
 		MaxAge:         600,
 	})
-	return &Server{Handler: requestMeta(c.Handler(mux)), Service: svc}, nil
+	srv := &Server{Handler: requestMeta(c.Handler(mux)), Service: svc, done: make(chan struct{})}
+	var bg context.Context
+	bg, srv.stop = context.WithCancel(context.WithoutCancel(ctx))
+	flush := cfg.UsageFlush
+	if flush <= 0 {
+		flush = 30 * time.Second
+	}
+	go func() {
+		defer close(srv.done)
+		svc.RunUsageFlusher(bg, flush)
+	}()
+	return srv, nil
 }
 
 // perRequest gives each request its loaders and its iam cache.

@@ -33,9 +33,8 @@ func (s *store) OperatorKey(ctx context.Context, id, secret string) (*auth.Princ
 	return &auth.Principal{Kind: auth.Operator, ID: k.ID, Label: k.ID}, nil
 }
 
-// APIKey refuses every key until API keys exist (they come with scopes).
-func (s *store) APIKey(context.Context, string, string) (*auth.Principal, error) {
-	return nil, auth.ErrInvalid
+func (s *store) APIKey(ctx context.Context, id, secret string) (*auth.Principal, error) {
+	return s.svc.AuthenticateAPIKey(ctx, id, secret)
 }
 
 func (s *store) User(ctx context.Context, c jwtauth.Claims) (*auth.Principal, error) {

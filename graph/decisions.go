@@ -1,0 +1,105 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"entgo.io/contrib/entgql"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/authz"
+	"github.com/gatehouse-iam/gatehouse/graph/iam"
+	"github.com/gatehouse-iam/gatehouse/graph/model"
+)
+
+func keyPayload(k *ent.APIKey, err error) (*model.APIKeyPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.APIKeyPayload{APIKey: k}, nil
+}
+
+// decision converts the service's answer for the API.
+func decision(d *iam.Decision) *model.Decision {
+	out := &model.Decision{
+		Permission:     d.Permission,
+		Allowed:        d.Allowed,
+		Reason:         model.DecisionReason(d.Reason.String()),
+		Masks:          d.Masks,
+		SuggestedRoles: d.Suggested,
+	}
+	if out.SuggestedRoles == nil {
+		out.SuggestedRoles = []*ent.Role{}
+	}
+	if p := d.GrantedBy; p != nil {
+		chain := p.Chain
+		if chain == nil {
+			chain = []string{}
+		}
+		out.GrantedBy = &model.GrantPath{Role: d.Role, RoleKey: p.RoleKey, Grant: p.Grant, Chain: chain}
+	}
+	return out
+}
+
+// keyStatus says whether a key works now.
+func (r *Resolver) keyStatus(ctx context.Context, k *ent.APIKey) (model.APIKeyStatus, error) {
+	m, err := r.svc.Model(ctx, k.AccountID)
+	if err != nil {
+		return "", err
+	}
+	e, err := m.KeyByID(ctx, k.ID)
+	if err != nil {
+		return "", err
+	}
+	switch e.Reason(time.Now()) {
+	case authz.KeyRevoked:
+		return model.APIKeyStatusRevoked, nil
+	case authz.KeyExpired:
+		return model.APIKeyStatusExpired, nil
+	case authz.SubjectInactive:
+		return model.APIKeyStatusInactive, nil
+	}
+	return model.APIKeyStatusActive, nil
+}
+
+// whoCan pages through the holders of a permission, in id order.
+func (r *Resolver) whoCan(ctx context.Context, acc *ent.Account, permission string, resource []*iam.ResourceAttributeInput, first *int, after *entgql.Cursor[string]) (*model.HolderConnection, error) {
+	n := DefaultPageSize
+	if first != nil {
+		if *first < 0 {
+			return nil, apperr.New(apperr.BadUserInput, "first must not be negative")
+		}
+		n = *first
+	}
+	attrs := authz.Resource{}
+	for _, at := range resource {
+		attrs[at.Attribute] = at.Value
+	}
+	holders, err := r.svc.WhoCan(ctx, acc.ID, permission, attrs)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.HolderConnection{TotalCount: len(holders), Edges: []*model.HolderEdge{}, PageInfo: &entgql.PageInfo[string]{}}
+	start := 0
+	if after != nil {
+		for start < len(holders) && holders[start].ID() <= after.ID {
+			start++
+		}
+		conn.PageInfo.HasPreviousPage = start > 0
+	}
+	end := min(start+n, len(holders))
+	for _, h := range holders[start:end] {
+		var node ent.Noder = h.Member
+		if h.Key != nil {
+			node = h.Key
+		}
+		conn.Edges = append(conn.Edges, &model.HolderEdge{Node: node, Cursor: entgql.Cursor[string]{ID: h.ID()}})
+	}
+	conn.PageInfo.HasNextPage = end < len(holders)
+	if len(conn.Edges) > 0 {
+		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
+		conn.PageInfo.EndCursor = &conn.Edges[len(conn.Edges)-1].Cursor
+	}
+	return conn, nil
+}

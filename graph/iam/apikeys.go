@@ -1,0 +1,254 @@
+package iam
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/apikey"
+	"github.com/gatehouse-iam/gatehouse/ent/member"
+	"github.com/gatehouse-iam/gatehouse/ent/schema/ids"
+	"github.com/gatehouse-iam/gatehouse/ent/scope"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
+	"github.com/gatehouse-iam/gatehouse/graph/auth/token"
+	"github.com/gatehouse-iam/gatehouse/graph/authz"
+)
+
+// bound is whose permissions limit a new key, and how (S2).
+type bound struct {
+	subject   *authz.Subject
+	memberID  string
+	createdBy string
+}
+
+// keyBound finds what limits a key the caller creates: the caller's own
+// member or key, or, for the operator, the member named by memberID (or the
+// whole master list when none is named).
+func (s *Service) keyBound(ctx context.Context, a *Access, memberID *string) (bound, error) {
+	p := auth.FromContext(ctx)
+	switch {
+	case a.Operator && memberID != nil:
+		e, err := a.MemberByID(ctx, *memberID)
+		if err != nil {
+			return bound{}, err
+		}
+		if e.Member.Status != member.StatusACTIVE {
+			return bound{}, apperr.New(apperr.Conflict, "the member is %s", e.Member.Status).With("reason", "MEMBER_"+string(e.Member.Status))
+		}
+		return bound{subject: e.Subject, memberID: e.Member.ID, createdBy: p.ID}, nil
+	case a.Operator:
+		return bound{subject: a.Policy.Subject([]authz.Role{{Key: "operator", Grants: []string{"*"}}}), createdBy: p.ID}, nil
+	case memberID != nil && (a.Member == nil || *memberID != a.Member.ID):
+		return bound{}, apperr.New(apperr.Forbidden, "only the operator mints keys on behalf of other members")
+	case a.Key != nil:
+		return bound{subject: a.Subject, memberID: a.Key.MemberID, createdBy: a.Key.ID}, nil
+	}
+	return bound{subject: a.Subject, memberID: a.Member.ID, createdBy: a.Member.ID}, nil
+}
+
+// CreateAPIKey creates a key whose permissions are resolved now and never
+// change (S2, S3); the secret is returned this once and stored hashed (S4).
+func (s *Service) CreateAPIKey(ctx context.Context, in CreateAPIKeyInput) (*ent.APIKey, string, error) {
+	a, err := s.Require(ctx, in.AccountID, "iam.keys.manage")
+	if err != nil {
+		return nil, "", err
+	}
+	if err := requireActive(a.Account); err != nil {
+		return nil, "", err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	var bad []string
+	if in.Name == "" || len(in.Name) > 200 {
+		bad = append(bad, "name must be 1–200 characters")
+	}
+	if in.ExpiresAt != nil && !in.ExpiresAt.After(time.Now()) {
+		bad = append(bad, "expiresAt must be in the future")
+	}
+	if invalid := a.Policy.InvalidGrants(in.Permissions, true); len(invalid) > 0 {
+		bad = append(bad, "invalid permissions (malformed, or not in the master list): "+strings.Join(invalid, ", "))
+	}
+	if len(bad) > 0 {
+		return nil, "", badInput(bad)
+	}
+	b, err := s.keyBound(ctx, a, in.MemberID)
+	if err != nil {
+		return nil, "", err
+	}
+	var key *ent.APIKey
+	var secret string
+	err = s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+		grants := slices.Clone(in.Permissions)
+		if len(in.Scopes) > 0 {
+			scopes, err := tx.Scope.Query().Where(scope.AccountID(in.AccountID), scope.KeyIn(in.Scopes...)).All(ctx)
+			if err != nil {
+				return err
+			}
+			var unknown []string
+			for _, k := range in.Scopes {
+				if !slices.ContainsFunc(scopes, func(sc *ent.Scope) bool { return sc.Key == k }) {
+					unknown = append(unknown, k)
+				}
+			}
+			if len(unknown) > 0 {
+				return apperr.New(apperr.BadUserInput, "unknown scopes: %s", strings.Join(unknown, ", ")).With("invalid", unknown)
+			}
+			for _, sc := range scopes {
+				grants = append(grants, sc.Grants...)
+			}
+		}
+		// The snapshot: concrete keys, resolved now (S3).
+		held := b.subject.Unconstrained()
+		perms := held
+		if in.Scopes != nil || in.Permissions != nil {
+			perms = a.Policy.Expand(authz.Role{Grants: grants})
+			var missing []string
+			for _, k := range perms {
+				if _, ok := slices.BinarySearch(held, k); !ok {
+					missing = append(missing, k)
+				}
+			}
+			if len(missing) > 0 {
+				return apperr.Missing("this key", missing)
+			}
+		}
+		id := ids.New(ids.APIKey)
+		var hash []byte
+		var err error
+		if secret, hash, err = token.Generate(auth.APIKeyPrefix, ids.Suffix(id)); err != nil {
+			return err
+		}
+		c := tx.APIKey.Create().SetID(id).SetAccountID(in.AccountID).SetName(in.Name).
+			SetCreatedBy(b.createdBy).SetScopes(nonNil(in.Scopes)).SetPermissions(nonNil(perms)).
+			SetMasks(b.subject.Masks()).SetSecretHash(hash).SetNillableExpiresAt(in.ExpiresAt)
+		if b.memberID != "" {
+			c.SetMemberID(b.memberID)
+		}
+		if key, err = c.Save(ctx); err != nil {
+			return err
+		}
+		return record(ctx, tx, event{AccountID: in.AccountID, Action: "apikey.created", TargetType: "ApiKey", TargetID: key.ID,
+			Changes: map[string]any{"name": key.Name, "scopes": key.Scopes, "permissions": key.Permissions,
+				"masks": key.Masks, "expiresAt": key.ExpiresAt, "memberId": key.MemberID}})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return key.Unwrap(), secret, nil
+}
+
+// RevokeAPIKey revokes a key: it is UNAUTHENTICATED from the next request (S5).
+func (s *Service) RevokeAPIKey(ctx context.Context, in RevokeAPIKeyInput) (*ent.APIKey, error) {
+	return s.changeKey(ctx, in.APIKeyID, "apikey.revoked", func(k *ent.APIKey, u *ent.APIKeyUpdateOne) (map[string]any, error) {
+		if k.RevokedAt != nil {
+			return nil, apperr.New(apperr.Conflict, "the key was revoked at %s", k.RevokedAt.Format(time.RFC3339)).With("reason", "ALREADY_REVOKED")
+		}
+		u.SetRevokedAt(time.Now())
+		return map[string]any{"name": k.Name}, nil
+	})
+}
+
+// RenameAPIKey renames a key; nothing else of a key changes (S3).
+func (s *Service) RenameAPIKey(ctx context.Context, in RenameAPIKeyInput) (*ent.APIKey, error) {
+	name := strings.TrimSpace(in.Name)
+	if name == "" || len(name) > 200 {
+		return nil, badInput([]string{"name must be 1–200 characters"})
+	}
+	return s.changeKey(ctx, in.APIKeyID, "apikey.renamed", func(k *ent.APIKey, u *ent.APIKeyUpdateOne) (map[string]any, error) {
+		u.SetName(name)
+		return diff(k.Name, name), nil
+	})
+}
+
+func (s *Service) changeKey(ctx context.Context, id, action string, change func(*ent.APIKey, *ent.APIKeyUpdateOne) (map[string]any, error)) (*ent.APIKey, error) {
+	accountID, err := s.AccountOf(ctx, Ref{APIKeyID: id})
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.Require(ctx, accountID, "iam.keys.manage")
+	if err != nil {
+		return nil, err
+	}
+	if err := requireActive(a.Account); err != nil {
+		return nil, err
+	}
+	var key *ent.APIKey
+	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
+		cur, err := tx.APIKey.Get(ctx, id)
+		if err != nil {
+			return notFoundOr(err, "API key", id)
+		}
+		u := cur.Update()
+		changes, err := change(cur, u)
+		if err != nil {
+			return err
+		}
+		if key, err = u.Save(ctx); err != nil {
+			return err
+		}
+		return record(ctx, tx, event{AccountID: accountID, Action: action, TargetType: "ApiKey", TargetID: id, Changes: changes})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return key.Unwrap(), nil
+}
+
+// revokeKeysOf revokes the keys of a removed member, in its transaction (M5).
+func revokeKeysOf(ctx context.Context, tx *ent.Tx, memberID string) ([]string, error) {
+	ids, err := tx.APIKey.Query().Where(apikey.MemberID(memberID), apikey.RevokedAtIsNil()).IDs(ctx)
+	if err != nil || len(ids) == 0 {
+		return ids, err
+	}
+	return ids, tx.APIKey.Update().Where(apikey.IDIn(ids...)).SetRevokedAt(time.Now()).Exec(ctx)
+}
+
+// keyIndex remembers which account each key id belongs to and its hash:
+// both never change, so authenticating a known key needs no SQL.
+type keyIndex struct{ m sync.Map }
+
+type indexedKey struct {
+	accountID string
+	hash      []byte
+}
+
+// AuthenticateAPIKey returns the principal of an API key secret whose format
+// and checksum were already checked (token.Parse). Unknown keys, wrong
+// secrets, and revoked, expired or inactive keys all get ErrInvalid (S4, S5).
+func (s *Service) AuthenticateAPIKey(ctx context.Context, ulid, secret string) (*auth.Principal, error) {
+	id := ids.APIKey + "_" + ulid
+	v, ok := s.keys.m.Load(id)
+	if !ok {
+		k, err := s.client.APIKey.Query().Where(apikey.ID(id)).
+			Select(apikey.FieldAccountID, apikey.FieldSecretHash).Only(ctx)
+		if ent.IsNotFound(err) {
+			token.Verify(secret, make([]byte, 32)) // the same work as a wrong secret
+			return nil, auth.ErrInvalid
+		}
+		if err != nil {
+			return nil, err
+		}
+		v = indexedKey{accountID: k.AccountID, hash: k.SecretHash}
+		s.keys.m.Store(id, v)
+	}
+	ik := v.(indexedKey)
+	if !token.Verify(secret, ik.hash) {
+		return nil, auth.ErrInvalid
+	}
+	m, err := s.Model(ctx, ik.accountID)
+	if err != nil {
+		return nil, err
+	}
+	e, err := m.KeyByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Reason(time.Now()) != authz.Granted {
+		return nil, auth.ErrInvalid
+	}
+	s.KeyUsed(id)
+	return &auth.Principal{Kind: auth.APIKey, ID: id, Label: id, AccountID: ik.accountID}, nil
+}

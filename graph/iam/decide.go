@@ -1,0 +1,247 @@
+package iam
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/apikey"
+	"github.com/gatehouse-iam/gatehouse/ent/member"
+	"github.com/gatehouse-iam/gatehouse/ent/user"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/authz"
+)
+
+// MaxChecks is the most questions one authorizeMany answers (D5).
+const MaxChecks = 100
+
+// Decision is an answer (D1) with, on denial, the roles that would grant the
+// permission (D4).
+type Decision struct {
+	Permission string
+	authz.Decision
+	// Role is the role of GrantedBy (nil for API keys).
+	Role      *ent.Role
+	Suggested []*ent.Role
+}
+
+// subject is who a question is about.
+type subject struct {
+	member *MemberEntry
+	key    *KeyEntry
+}
+
+func (s subject) id() string {
+	if s.key != nil {
+		return s.key.Key.ID
+	}
+	return s.member.Member.ID
+}
+
+// Authorize answers one question (D1–D4).
+func (s *Service) Authorize(ctx context.Context, in AuthorizeInput) (*Decision, error) {
+	a, err := s.Access(ctx, in.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := s.subjectOf(ctx, a, in.Subject)
+	if err != nil {
+		return nil, err
+	}
+	return a.decide(sub, in.Permission, resourceOf(in.Resource)), nil
+}
+
+// AuthorizeMany answers up to MaxChecks questions (D5).
+func (s *Service) AuthorizeMany(ctx context.Context, ins []*AuthorizeInput) ([]*Decision, error) {
+	if len(ins) > MaxChecks {
+		return nil, apperr.New(apperr.BadUserInput, "at most %d checks per request; %d given", MaxChecks, len(ins)).
+			With("max", MaxChecks)
+	}
+	out := make([]*Decision, len(ins))
+	for i, in := range ins {
+		d, err := s.Authorize(ctx, *in)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// subjectOf resolves who a question is about; another subject than the caller
+// needs iam.authorize (D1).
+func (s *Service) subjectOf(ctx context.Context, a *Access, in *SubjectInput) (subject, error) {
+	var sub subject
+	var err error
+	given := 0
+	if in != nil {
+		for _, p := range []*string{in.MemberID, in.Email, in.APIKeyID} {
+			if p != nil {
+				given++
+			}
+		}
+	}
+	switch {
+	case given > 1:
+		return sub, apperr.New(apperr.BadUserInput, "name the subject by one of memberId, email or apiKeyId")
+	case given == 0 && a.Key != nil:
+		sub.key, err = a.KeyByID(ctx, a.Key.ID)
+		return sub, err
+	case given == 0 && a.Member != nil:
+		sub.member, err = a.MemberByID(ctx, a.Member.ID)
+		return sub, err
+	case given == 0:
+		return sub, apperr.New(apperr.BadUserInput, "the operator must name a subject")
+	case in.MemberID != nil:
+		sub.member, err = a.MemberByID(ctx, *in.MemberID)
+	case in.APIKeyID != nil:
+		sub.key, err = a.KeyByID(ctx, *in.APIKeyID)
+	default:
+		sub.member, err = s.memberByEmail(ctx, a.Model, *in.Email)
+	}
+	if err != nil {
+		return sub, err
+	}
+	self := (a.Member != nil && sub.member != nil && a.Member.ID == sub.member.Member.ID) ||
+		(a.Key != nil && sub.key != nil && a.Key.ID == sub.key.Key.ID)
+	if !self && !a.Has("iam.authorize") {
+		return sub, apperr.Missing("deciding for another subject", []string{"iam.authorize"})
+	}
+	return sub, nil
+}
+
+func (s *Service) memberByEmail(ctx context.Context, m *Model, email string) (*MemberEntry, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	u, err := s.client.User.Query().Where(user.Email(email)).Only(ctx)
+	if err != nil {
+		return nil, notFoundOr(err, "member", email)
+	}
+	e, err := m.MemberByUser(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return nil, apperr.NotFoundf("member", email)
+	}
+	return e, nil
+}
+
+func resourceOf(attrs []*ResourceAttributeInput) authz.Resource {
+	if len(attrs) == 0 {
+		return nil
+	}
+	res := make(authz.Resource, len(attrs))
+	for _, at := range attrs {
+		res[at.Attribute] = at.Value
+	}
+	return res
+}
+
+// decide answers for a subject of this account.
+func (m *Model) decide(sub subject, permission string, res authz.Resource) *Decision {
+	d := &Decision{Permission: permission}
+	var inactive authz.Reason = authz.Granted
+	var compiled *authz.Subject
+	switch {
+	case !m.Active():
+		inactive = authz.AccountSuspended
+	case sub.key != nil:
+		inactive, compiled = sub.key.Reason(time.Now()), sub.key.Snapshot
+	case sub.member.Member.Status != member.StatusACTIVE:
+		inactive = authz.SubjectInactive
+	default:
+		compiled = sub.member.Subject
+	}
+	if inactive != authz.Granted {
+		d.Decision = authz.Decision{Reason: inactive, Masks: []string{}}
+		return d
+	}
+	d.Decision = compiled.Decide(permission, res)
+	if d.Masks == nil {
+		d.Masks = []string{}
+	}
+	if d.GrantedBy != nil && sub.member != nil {
+		i := slices.IndexFunc(m.Roles, func(r *ent.Role) bool { return r.ID == d.GrantedBy.RoleID })
+		if i >= 0 {
+			d.Role = m.Roles[i]
+		}
+	}
+	if !d.Allowed && (d.Reason == authz.NotGranted || d.Reason == authz.ConstraintMismatch) {
+		d.Suggested = m.rolesGranting(permission)
+	}
+	return d
+}
+
+// rolesGranting lists the account's roles that give permission (D4).
+func (m *Model) rolesGranting(permission string) []*ent.Role {
+	var out []*ent.Role
+	for _, r := range m.Roles {
+		if _, ok := slices.BinarySearch(m.Policy.Expand(m.Role(r)), permission); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Decide is exported for tests and callers holding an Access: the caller's
+// own answer.
+func (a *Access) Decide(ctx context.Context, permission string, res authz.Resource) (*Decision, error) {
+	sub, err := a.svc.subjectOf(ctx, a, nil)
+	if err != nil {
+		return nil, err
+	}
+	return a.decide(sub, permission, res), nil
+}
+
+// Holder is a member or an API key allowed something (D5).
+type Holder struct {
+	Member *ent.Member
+	Key    *ent.APIKey
+}
+
+// ID returns the holder's id.
+func (h Holder) ID() string {
+	if h.Key != nil {
+		return h.Key.ID
+	}
+	return h.Member.ID
+}
+
+// WhoCan lists, by id, the ACTIVE members and working keys of the account
+// allowed permission on res (D5).
+func (s *Service) WhoCan(ctx context.Context, accountID, permission string, res authz.Resource) ([]Holder, error) {
+	a, err := s.Require(ctx, accountID, "iam.authorize")
+	if err != nil {
+		return nil, err
+	}
+	// One query for all members (their compiled entries are remembered).
+	members, err := s.client.Member.Query().
+		Where(member.AccountID(accountID), member.StatusEQ(member.StatusACTIVE)).WithAssignments().All(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.WhoCan: members")
+	}
+	keyIDs, err := s.client.APIKey.Query().Where(apikey.AccountID(accountID), apikey.RevokedAtIsNil()).IDs(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.WhoCan: keys")
+	}
+	var out []Holder
+	for _, mem := range members {
+		e := a.remember(mem)
+		if a.decide(subject{member: e}, permission, res).Allowed {
+			out = append(out, Holder{Member: e.Member})
+		}
+	}
+	for _, id := range keyIDs {
+		e, err := a.KeyByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if a.decide(subject{key: e}, permission, res).Allowed {
+			out = append(out, Holder{Key: e.Key})
+		}
+	}
+	slices.SortFunc(out, func(x, y Holder) int { return strings.Compare(x.ID(), y.ID()) })
+	return out, nil
+}
