@@ -39,6 +39,19 @@ func (r *apiKeyResolver) Status(ctx context.Context, obj *ent.APIKey) (model.API
 	return r.keyStatus(ctx, obj)
 }
 
+// Permissions is the resolver for the permissions field.
+func (r *apiKeyResolver) Permissions(ctx context.Context, obj *ent.APIKey) ([]string, error) {
+	m, err := r.svc.Model(ctx, obj.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	e, err := m.KeyByID(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return e.Snapshot.Permissions(), nil // bounded by the master list (K5)
+}
+
 // Member is the resolver for the member field.
 func (r *apiKeyResolver) Member(ctx context.Context, obj *ent.APIKey) (*ent.Member, error) {
 	if obj.MemberID == "" {

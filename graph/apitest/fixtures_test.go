@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"testing"
+	"time"
 )
 
 // catalog is a Truora/Truthlocks/Convrs-style sample catalog (seeds/).
@@ -127,3 +128,8 @@ func contains(list []string, s string) bool {
 }
 
 var _ = testing.Short
+
+// timeIn is an RFC 3339 time ms milliseconds from now.
+func timeIn(ms int) string { return time.Now().Add(time.Duration(ms) * time.Millisecond).Format(time.RFC3339Nano) }
+
+func sleepMillis(ms int) { time.Sleep(time.Duration(ms) * time.Millisecond) }

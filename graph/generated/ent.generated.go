@@ -42,6 +42,7 @@ type AccountResolver interface {
 type ApiKeyResolver interface {
 	Account(ctx context.Context, obj *ent.APIKey) (*ent.Account, error)
 	Status(ctx context.Context, obj *ent.APIKey) (model.APIKeyStatus, error)
+	Permissions(ctx context.Context, obj *ent.APIKey) ([]string, error)
 
 	Member(ctx context.Context, obj *ent.APIKey) (*ent.Member, error)
 }
@@ -1758,7 +1759,7 @@ func (ec *executionContext) _ApiKey_permissions(ctx context.Context, field graph
 			return ec.fieldContext_ApiKey_permissions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Permissions, nil
+			return ec.Resolvers.ApiKey().Permissions(ctx, obj)
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1787,7 +1788,7 @@ func (ec *executionContext) _ApiKey_permissions(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ApiKey", field, true, true, "String")
 }
 
 func (ec *executionContext) _ApiKey_masks(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
@@ -9728,10 +9729,11 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 					return ec._ApiKey_status(ctx, field, obj)
 				})
 		case "permissions":
-			out.Values[i] = ec._ApiKey_permissions(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ApiKey_permissions(ctx, field, obj)
+				})
 		case "masks":
 			out.Values[i] = ec._ApiKey_masks(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

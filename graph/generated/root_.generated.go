@@ -2105,7 +2105,7 @@ extend type ApiKey {
   "Whether the key works now."
   status: ApiKeyStatus!
   "The concrete permissions the key was given at creation (S3), as far as the master list still allows (K5)."
-  permissions: [String!]! @hasPermission(permission: "iam.keys.read")
+  permissions: [String!]! @hasPermission(permission: "iam.keys.read") @goField(forceResolver: true)
   "Deny masks the key carries (K6)."
   masks: [String!]! @hasPermission(permission: "iam.keys.read")
   "The member whose permissions bound the key, if any."
