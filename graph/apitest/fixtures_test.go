@@ -130,6 +130,8 @@ func contains(list []string, s string) bool {
 var _ = testing.Short
 
 // timeIn is an RFC 3339 time ms milliseconds from now.
-func timeIn(ms int) string { return time.Now().Add(time.Duration(ms) * time.Millisecond).Format(time.RFC3339Nano) }
+func timeIn(ms int) string {
+	return time.Now().Add(time.Duration(ms) * time.Millisecond).Format(time.RFC3339Nano)
+}
 
 func sleepMillis(ms int) { time.Sleep(time.Duration(ms) * time.Millisecond) }
