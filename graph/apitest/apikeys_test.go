@@ -134,6 +134,24 @@ func TestS3_SnapshotNeverChanges(t *testing.T) {
 	})
 }
 
+func TestS3_CatalogChangesDoNotWidenKeys(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("s3c", nil)
+		secret := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k", "permissions": []string{"AgentChat"}}).
+			Get("data.createApiKey.secret").String()
+		role := e.createRole(a.Owner, a.ID, "Chat", []string{"AgentChat"})
+		m := e.addMember(a.Owner, a.ID, "chat@s3c.test", role)
+		e.ok(e.Operator, defineCatalog, map[string]any{"p": []map[string]any{{"key": "AgentChat", "implies": []string{"view_duplicates"}}}})
+		const can = `query($a: ID!) { authorize(input: {accountId: $a, permission: "view_duplicates"}) { allowed } }`
+		if e.ok(secret, can, map[string]any{"a": a.ID}).Get("data.authorize.allowed").Bool() {
+			t.Fatal("a new implication widened a key's snapshot")
+		}
+		if !contains(e.permissionsOf(m), "view_duplicates") {
+			t.Fatal("roles follow implications (K4)")
+		}
+	})
+}
+
 var keyFormat = regexp.MustCompile(`^gk_[0-9A-HJKMNP-TV-Z]{26}_[0-9A-Za-z]{38}$`)
 
 func TestS4_SecretShownOnceHashedAndChecksummed(t *testing.T) {

@@ -162,6 +162,10 @@ type Role struct {
 	Excludes []string
 	// Constraints: attribute → allowed values (D3); empty applies everywhere.
 	Constraints map[string][]string
+	// Exact roles give exactly the keys their grants match, without following
+	// implications: an API key's snapshot was resolved at creation and must
+	// not widen when the catalog's implications change later (S3).
+	Exact bool
 }
 
 // step records how a key was reached: the grant that matched, and the keys
@@ -221,6 +225,9 @@ func (p *Policy) expand(r Role) expansion {
 				queue = append(queue, k)
 			}
 		})
+	}
+	if r.Exact {
+		queue = nil
 	}
 	for len(queue) > 0 {
 		k := queue[0]

@@ -166,7 +166,7 @@ func (m *Model) KeyByID(ctx context.Context, id string) (*KeyEntry, error) {
 	if err != nil {
 		return nil, notFoundOr(err, "API key", id)
 	}
-	e = &KeyEntry{Key: k, Snapshot: m.Policy.Subject([]authz.Role{{ID: k.ID, Key: "apikey", Grants: append(slices.Clone(k.Permissions), k.Masks...)}})}
+	e = &KeyEntry{Key: k, Snapshot: m.Policy.Subject([]authz.Role{{ID: k.ID, Key: "apikey", Grants: append(slices.Clone(k.Permissions), k.Masks...), Exact: true}})}
 	if k.MemberID != "" {
 		mem, err := m.MemberByID(ctx, k.MemberID)
 		if err != nil {
