@@ -35,6 +35,10 @@ type DB struct {
 	Dialect string
 	// Driver is the ent driver the client uses (tests wrap it to count statements).
 	Driver dialect.Driver
+	// URL is what Open was given.
+	URL string
+	// driverName and dsn open the migrations' own connection.
+	driverName, dsn string
 }
 
 // Close closes the pool.
@@ -66,7 +70,7 @@ func Open(rawURL string) (*DB, error) {
 		return nil, fmt.Errorf("database: connect: %w", err)
 	}
 	drv := entsql.OpenDB(dia, db)
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, Driver: drv}, nil
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, Driver: drv, URL: rawURL, driverName: driverName, dsn: dsn}, nil
 }
 
 // parse maps a URL to a dialect, a database/sql driver and its DSN. SQLite
@@ -107,11 +111,18 @@ func (d *DB) Migrate() error {
 	if err != nil {
 		return err
 	}
+	// golang-migrate holds a connection until it is closed, and closing it
+	// closes its pool: give it a pool of its own.
+	mdb, err := sql.Open(d.driverName, d.dsn)
+	if err != nil {
+		return err
+	}
 	var m *migrate.Migrate
 	switch d.Dialect {
 	case dialect.Postgres:
-		drv, err := mpostgres.WithInstance(d.SQL, &mpostgres.Config{})
+		drv, err := mpostgres.WithInstance(mdb, &mpostgres.Config{})
 		if err != nil {
+			mdb.Close()
 			return fmt.Errorf("database: migrate: %w", err)
 		}
 		m, err = migrate.NewWithInstance("iofs", src, "postgres", drv)
@@ -119,8 +130,9 @@ func (d *DB) Migrate() error {
 			return err
 		}
 	default:
-		drv, err := msqlite.WithInstance(d.SQL, &msqlite.Config{})
+		drv, err := msqlite.WithInstance(mdb, &msqlite.Config{})
 		if err != nil {
+			mdb.Close()
 			return fmt.Errorf("database: migrate: %w", err)
 		}
 		m, err = migrate.NewWithInstance("iofs", src, "sqlite", drv)
@@ -128,6 +140,7 @@ func (d *DB) Migrate() error {
 			return err
 		}
 	}
+	defer m.Close()
 	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		return fmt.Errorf("database: migrate: %w", err)
 	}

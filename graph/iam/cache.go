@@ -2,14 +2,17 @@ package iam
 
 import (
 	"sync"
+	"time"
 )
 
 // cache keeps each account's compiled Model in memory across requests, so a
 // decision needs no SQL once warm. Every commit invalidates the account it
 // changed (all accounts for catalog-wide changes) before the next request can
-// read it: read-your-writes on one server (D6). Other servers are told through
-// Service.Invalidated (see Subscribe).
+// read it: read-your-writes on one server (D6). On PostgreSQL other servers
+// hear of each commit through NOTIFY (see graph/database.Listen), and a TTL
+// bounds staleness should a notification be lost.
 type cache struct {
+	ttl    time.Duration
 	mu     sync.Mutex
 	models map[string]cached
 	gens   map[string]uint64 // per-account generation
@@ -19,6 +22,7 @@ type cache struct {
 type cached struct {
 	model      *Model
 	gen, globl uint64
+	loaded     time.Time
 }
 
 // stamp is the state a load starts from; a load finishing after an
@@ -33,7 +37,8 @@ func (c *cache) get(accountID string) (*Model, stamp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := stamp{c.gens[accountID], c.global}
-	if e, ok := c.models[accountID]; ok && e.gen == st.gen && e.globl == st.global {
+	if e, ok := c.models[accountID]; ok && e.gen == st.gen && e.globl == st.global &&
+		(c.ttl <= 0 || time.Since(e.loaded) < c.ttl) {
 		return e.model, st
 	}
 	return nil, st
@@ -43,7 +48,7 @@ func (c *cache) put(accountID string, m *Model, st stamp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gens[accountID] == st.gen && c.global == st.global {
-		c.models[accountID] = cached{model: m, gen: st.gen, globl: st.global}
+		c.models[accountID] = cached{model: m, gen: st.gen, globl: st.global, loaded: time.Now()}
 	}
 }
 

@@ -25,10 +25,17 @@ type Service struct {
 	cache   *cache
 	usage   usage
 	keys    keyIndex
-	// Invalidated, when set, is told of every commit's account ("" for all
-	// accounts), so that other servers can drop their caches (D6).
-	Invalidated func(accountID string)
 }
+
+// InvalidationChannel is the PostgreSQL channel on which every commit names
+// the account it changed ("" for all), so that other servers drop their
+// cached models (D6).
+const InvalidationChannel = "gatehouse_invalidate"
+
+// SetCacheTTL bounds how long a cached account model is used without
+// reloading it: the fallback that keeps a server from staying stale if it
+// misses notifications (D6). Zero keeps models until a commit invalidates them.
+func (s *Service) SetCacheTTL(ttl time.Duration) { s.cache.ttl = ttl }
 
 // New returns a Service. dialect is ent's dialect name of the database
 // (dialect.Postgres or dialect.SQLite).
@@ -69,14 +76,18 @@ func (s *Service) inTx(ctx context.Context, accountID string, fn func(tx *ent.Tx
 		_ = tx.Rollback()
 		return classify(err)
 	}
+	if s.dialect == dialect.Postgres {
+		// Delivered to every listening server when, and only if, this commits.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", InvalidationChannel, accountID); err != nil {
+			_ = tx.Rollback()
+			return apperr.Wrap(err, "iam.inTx: notify")
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return classify(fmt.Errorf("commit: %w", err))
 	}
 	s.Invalidate(accountID)
 	forget(ctx, accountID)
-	if s.Invalidated != nil {
-		s.Invalidated(accountID)
-	}
 	return nil
 }
 

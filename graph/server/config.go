@@ -26,8 +26,13 @@ type Config struct {
 	RateBurst       int           `env:"GATEHOUSE_RATE_BURST" envDefault:"200"`
 	ShutdownTimeout time.Duration `env:"GATEHOUSE_SHUTDOWN_TIMEOUT" envDefault:"15s"`
 	UsageFlush      time.Duration `env:"GATEHOUSE_USAGE_FLUSH_INTERVAL" envDefault:"30s"`
-	LogLevel        string        `env:"GATEHOUSE_LOG_LEVEL" envDefault:"info"`
-	LogFormat       string        `env:"GATEHOUSE_LOG_FORMAT" envDefault:"text"`
+	// CacheTTL bounds how long a server uses a cached account model without
+	// reloading it (the fallback if a PostgreSQL notification is lost).
+	CacheTTL time.Duration `env:"GATEHOUSE_CACHE_TTL" envDefault:"5s"`
+	// NoListen turns off PostgreSQL LISTEN (tests of the fallback use it).
+	NoListen  bool   `env:"GATEHOUSE_NO_LISTEN"`
+	LogLevel  string `env:"GATEHOUSE_LOG_LEVEL" envDefault:"info"`
+	LogFormat string `env:"GATEHOUSE_LOG_FORMAT" envDefault:"text"`
 }
 
 // DatabaseTarget is what database.Open receives: DATABASE_URL when set,

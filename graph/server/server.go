@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -110,6 +111,14 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	flush := cfg.UsageFlush
 	if flush <= 0 {
 		flush = 30 * time.Second
+	}
+	svc.SetCacheTTL(cfg.CacheTTL)
+	if db.Dialect == dialect.Postgres && !cfg.NoListen {
+		err := database.Listen(bg, db.URL, iam.InvalidationChannel, svc.Invalidate, func() { svc.Invalidate("") }, log)
+		if err != nil {
+			srv.stop()
+			return nil, err
+		}
 	}
 	go func() {
 		defer close(srv.done)
