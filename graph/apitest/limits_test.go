@@ -110,3 +110,17 @@ func TestLimits_RateLimited(t *testing.T) {
 		t.Fatalf("want 429 RATE_LIMITED with Retry-After, got %s %v", last, last.Header)
 	}
 }
+
+func TestMetricsAndHealth(t *testing.T) {
+	e := newEnv(t, dialect.SQLite, server.Config{})
+	e.ok(e.Operator, `{ viewer { kind } }`, nil)
+	for path, want := range map[string]string{
+		"/metrics": `gatehouse_http_request_duration_seconds_count{code="200",path="/graphql"}`,
+		"/healthz": "ok", "/readyz": "ready",
+	} {
+		req, _ := http.NewRequest(http.MethodGet, e.URL+path, nil)
+		if r := e.send(req); r.Status != http.StatusOK || !strings.Contains(string(r.Body), want) {
+			t.Errorf("%s: %d %.200s", path, r.Status, r.Body)
+		}
+	}
+}

@@ -81,8 +81,10 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	api = authn.Middleware(api)
 	api = bodyLimit(cfg.MaxBodyBytes, api)
 
+	met := newMetrics()
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
+	mux.Handle("GET /metrics", met.handler())
 	mux.Handle("GET /{$}", graphiql.Handler("Gatehouse", "/graphql", "/graphiql/"))
 	mux.Handle("GET /graphiql/", graphiql.Assets("/graphiql/"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -105,7 +107,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 		ExposedHeaders: []string{"X-Request-Id", "Retry-After"},
 		MaxAge:         600,
 	})
-	srv := &Server{Handler: requestMeta(c.Handler(mux)), Service: svc, done: make(chan struct{})}
+	srv := &Server{Handler: met.measure(requestMeta(c.Handler(mux))), Service: svc, done: make(chan struct{})}
 	var bg context.Context
 	bg, srv.stop = context.WithCancel(context.WithoutCancel(ctx))
 	flush := cfg.UsageFlush
