@@ -39,7 +39,13 @@ type AuditEvent struct {
 	// The request id the change was made in (X-Request-Id).
 	RequestID string `json:"request_id,omitempty"`
 	// The client address the change came from.
-	ClientAddr   string `json:"client_addr,omitempty"`
+	ClientAddr string `json:"client_addr,omitempty"`
+	// Position of the event in its account's chain, from 1 (platform events have their own chain).
+	Seq int64 `json:"seq,omitempty"`
+	// The hash of the previous event of the chain (empty for the first).
+	PrevHash string `json:"prev_hash,omitempty"`
+	// SHA-256 over the previous hash and this event's content (L2).
+	Hash         string `json:"hash,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -50,7 +56,9 @@ func (*AuditEvent) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case auditevent.FieldChanges:
 			values[i] = new([]byte)
-		case auditevent.FieldID, auditevent.FieldAccountID, auditevent.FieldActorType, auditevent.FieldActorID, auditevent.FieldActorLabel, auditevent.FieldAction, auditevent.FieldTargetType, auditevent.FieldTargetID, auditevent.FieldRequestID, auditevent.FieldClientAddr:
+		case auditevent.FieldSeq:
+			values[i] = new(sql.NullInt64)
+		case auditevent.FieldID, auditevent.FieldAccountID, auditevent.FieldActorType, auditevent.FieldActorID, auditevent.FieldActorLabel, auditevent.FieldAction, auditevent.FieldTargetType, auditevent.FieldTargetID, auditevent.FieldRequestID, auditevent.FieldClientAddr, auditevent.FieldPrevHash, auditevent.FieldHash:
 			values[i] = new(sql.NullString)
 		case auditevent.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -143,6 +151,24 @@ func (_m *AuditEvent) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ClientAddr = value.String
 			}
+		case auditevent.FieldSeq:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field seq", values[i])
+			} else if value.Valid {
+				_m.Seq = value.Int64
+			}
+		case auditevent.FieldPrevHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field prev_hash", values[i])
+			} else if value.Valid {
+				_m.PrevHash = value.String
+			}
+		case auditevent.FieldHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field hash", values[i])
+			} else if value.Valid {
+				_m.Hash = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -211,6 +237,15 @@ func (_m *AuditEvent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("client_addr=")
 	builder.WriteString(_m.ClientAddr)
+	builder.WriteString(", ")
+	builder.WriteString("seq=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Seq))
+	builder.WriteString(", ")
+	builder.WriteString("prev_hash=")
+	builder.WriteString(_m.PrevHash)
+	builder.WriteString(", ")
+	builder.WriteString("hash=")
+	builder.WriteString(_m.Hash)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -145,6 +145,32 @@ func (_c *AuditEventCreate) SetNillableClientAddr(v *string) *AuditEventCreate {
 	return _c
 }
 
+// SetSeq sets the "seq" field.
+func (_c *AuditEventCreate) SetSeq(v int64) *AuditEventCreate {
+	_c.mutation.SetSeq(v)
+	return _c
+}
+
+// SetPrevHash sets the "prev_hash" field.
+func (_c *AuditEventCreate) SetPrevHash(v string) *AuditEventCreate {
+	_c.mutation.SetPrevHash(v)
+	return _c
+}
+
+// SetNillablePrevHash sets the "prev_hash" field if the given value is not nil.
+func (_c *AuditEventCreate) SetNillablePrevHash(v *string) *AuditEventCreate {
+	if v != nil {
+		_c.SetPrevHash(*v)
+	}
+	return _c
+}
+
+// SetHash sets the "hash" field.
+func (_c *AuditEventCreate) SetHash(v string) *AuditEventCreate {
+	_c.mutation.SetHash(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AuditEventCreate) SetID(v string) *AuditEventCreate {
 	_c.mutation.SetID(v)
@@ -198,6 +224,10 @@ func (_c *AuditEventCreate) defaults() {
 		v := auditevent.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	if _, ok := _c.mutation.AccountID(); !ok {
+		v := auditevent.DefaultAccountID
+		_c.mutation.SetAccountID(v)
+	}
 	if _, ok := _c.mutation.ActorLabel(); !ok {
 		v := auditevent.DefaultActorLabel
 		_c.mutation.SetActorLabel(v)
@@ -218,6 +248,10 @@ func (_c *AuditEventCreate) defaults() {
 		v := auditevent.DefaultClientAddr
 		_c.mutation.SetClientAddr(v)
 	}
+	if _, ok := _c.mutation.PrevHash(); !ok {
+		v := auditevent.DefaultPrevHash
+		_c.mutation.SetPrevHash(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := auditevent.DefaultID()
 		_c.mutation.SetID(v)
@@ -228,6 +262,9 @@ func (_c *AuditEventCreate) defaults() {
 func (_c *AuditEventCreate) check() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "AuditEvent.created_at"`)}
+	}
+	if _, ok := _c.mutation.AccountID(); !ok {
+		return &ValidationError{Name: "account_id", err: errors.New(`ent: missing required field "AuditEvent.account_id"`)}
 	}
 	if _, ok := _c.mutation.ActorType(); !ok {
 		return &ValidationError{Name: "actor_type", err: errors.New(`ent: missing required field "AuditEvent.actor_type"`)}
@@ -262,6 +299,20 @@ func (_c *AuditEventCreate) check() error {
 	}
 	if _, ok := _c.mutation.ClientAddr(); !ok {
 		return &ValidationError{Name: "client_addr", err: errors.New(`ent: missing required field "AuditEvent.client_addr"`)}
+	}
+	if _, ok := _c.mutation.Seq(); !ok {
+		return &ValidationError{Name: "seq", err: errors.New(`ent: missing required field "AuditEvent.seq"`)}
+	}
+	if _, ok := _c.mutation.PrevHash(); !ok {
+		return &ValidationError{Name: "prev_hash", err: errors.New(`ent: missing required field "AuditEvent.prev_hash"`)}
+	}
+	if _, ok := _c.mutation.Hash(); !ok {
+		return &ValidationError{Name: "hash", err: errors.New(`ent: missing required field "AuditEvent.hash"`)}
+	}
+	if v, ok := _c.mutation.Hash(); ok {
+		if err := auditevent.HashValidator(v); err != nil {
+			return &ValidationError{Name: "hash", err: fmt.Errorf(`ent: validator failed for field "AuditEvent.hash": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := auditevent.IDValidator(v); err != nil {
@@ -347,6 +398,18 @@ func (_c *AuditEventCreate) createSpec() (*AuditEvent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ClientAddr(); ok {
 		_spec.SetField(auditevent.FieldClientAddr, field.TypeString, value)
 		_node.ClientAddr = value
+	}
+	if value, ok := _c.mutation.Seq(); ok {
+		_spec.SetField(auditevent.FieldSeq, field.TypeInt64, value)
+		_node.Seq = value
+	}
+	if value, ok := _c.mutation.PrevHash(); ok {
+		_spec.SetField(auditevent.FieldPrevHash, field.TypeString, value)
+		_node.PrevHash = value
+	}
+	if value, ok := _c.mutation.Hash(); ok {
+		_spec.SetField(auditevent.FieldHash, field.TypeString, value)
+		_node.Hash = value
 	}
 	return _node, _spec
 }
@@ -449,6 +512,15 @@ func (u *AuditEventUpsertOne) UpdateNewValues() *AuditEventUpsertOne {
 		}
 		if _, exists := u.create.mutation.ClientAddr(); exists {
 			s.SetIgnore(auditevent.FieldClientAddr)
+		}
+		if _, exists := u.create.mutation.Seq(); exists {
+			s.SetIgnore(auditevent.FieldSeq)
+		}
+		if _, exists := u.create.mutation.PrevHash(); exists {
+			s.SetIgnore(auditevent.FieldPrevHash)
+		}
+		if _, exists := u.create.mutation.Hash(); exists {
+			s.SetIgnore(auditevent.FieldHash)
 		}
 	}))
 	return u
@@ -696,6 +768,15 @@ func (u *AuditEventUpsertBulk) UpdateNewValues() *AuditEventUpsertBulk {
 			}
 			if _, exists := b.mutation.ClientAddr(); exists {
 				s.SetIgnore(auditevent.FieldClientAddr)
+			}
+			if _, exists := b.mutation.Seq(); exists {
+				s.SetIgnore(auditevent.FieldSeq)
+			}
+			if _, exists := b.mutation.PrevHash(); exists {
+				s.SetIgnore(auditevent.FieldPrevHash)
+			}
+			if _, exists := b.mutation.Hash(); exists {
+				s.SetIgnore(auditevent.FieldHash)
 			}
 		}
 	}))

@@ -68,9 +68,6 @@ func (_u *AuditEventUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 			}
 		}
 	}
-	if _u.mutation.AccountIDCleared() {
-		_spec.ClearField(auditevent.FieldAccountID, field.TypeString)
-	}
 	if _u.mutation.ChangesCleared() {
 		_spec.ClearField(auditevent.FieldChanges, field.TypeJSON)
 	}
@@ -164,9 +161,6 @@ func (_u *AuditEventUpdateOne) sqlSave(ctx context.Context) (_node *AuditEvent, 
 				ps[i](selector)
 			}
 		}
-	}
-	if _u.mutation.AccountIDCleared() {
-		_spec.ClearField(auditevent.FieldAccountID, field.TypeString)
 	}
 	if _u.mutation.ChangesCleared() {
 		_spec.ClearField(auditevent.FieldChanges, field.TypeJSON)

@@ -214,6 +214,10 @@ func init() {
 	auditeventDescCreatedAt := auditeventMixinFields1[0].Descriptor()
 	// auditevent.DefaultCreatedAt holds the default value on creation for the created_at field.
 	auditevent.DefaultCreatedAt = auditeventDescCreatedAt.Default.(func() time.Time)
+	// auditeventDescAccountID is the schema descriptor for account_id field.
+	auditeventDescAccountID := auditeventFields[0].Descriptor()
+	// auditevent.DefaultAccountID holds the default value on creation for the account_id field.
+	auditevent.DefaultAccountID = auditeventDescAccountID.Default.(string)
 	// auditeventDescActorLabel is the schema descriptor for actor_label field.
 	auditeventDescActorLabel := auditeventFields[3].Descriptor()
 	// auditevent.DefaultActorLabel holds the default value on creation for the actor_label field.
@@ -238,6 +242,14 @@ func init() {
 	auditeventDescClientAddr := auditeventFields[9].Descriptor()
 	// auditevent.DefaultClientAddr holds the default value on creation for the client_addr field.
 	auditevent.DefaultClientAddr = auditeventDescClientAddr.Default.(string)
+	// auditeventDescPrevHash is the schema descriptor for prev_hash field.
+	auditeventDescPrevHash := auditeventFields[11].Descriptor()
+	// auditevent.DefaultPrevHash holds the default value on creation for the prev_hash field.
+	auditevent.DefaultPrevHash = auditeventDescPrevHash.Default.(string)
+	// auditeventDescHash is the schema descriptor for hash field.
+	auditeventDescHash := auditeventFields[12].Descriptor()
+	// auditevent.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	auditevent.HashValidator = auditeventDescHash.Validators[0].(func(string) error)
 	// auditeventDescID is the schema descriptor for id field.
 	auditeventDescID := auditeventMixinFields0[0].Descriptor()
 	// auditevent.DefaultID holds the default value on creation for the id field.

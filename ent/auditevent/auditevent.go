@@ -38,6 +38,12 @@ const (
 	FieldRequestID = "request_id"
 	// FieldClientAddr holds the string denoting the client_addr field in the database.
 	FieldClientAddr = "client_addr"
+	// FieldSeq holds the string denoting the seq field in the database.
+	FieldSeq = "seq"
+	// FieldPrevHash holds the string denoting the prev_hash field in the database.
+	FieldPrevHash = "prev_hash"
+	// FieldHash holds the string denoting the hash field in the database.
+	FieldHash = "hash"
 	// Table holds the table name of the auditevent in the database.
 	Table = "audit_events"
 )
@@ -56,6 +62,9 @@ var Columns = []string{
 	FieldChanges,
 	FieldRequestID,
 	FieldClientAddr,
+	FieldSeq,
+	FieldPrevHash,
+	FieldHash,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -71,6 +80,8 @@ func ValidColumn(column string) bool {
 var (
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
+	// DefaultAccountID holds the default value on creation for the "account_id" field.
+	DefaultAccountID string
 	// DefaultActorLabel holds the default value on creation for the "actor_label" field.
 	DefaultActorLabel string
 	// ActionValidator is a validator for the "action" field. It is called by the builders before save.
@@ -83,6 +94,10 @@ var (
 	DefaultRequestID string
 	// DefaultClientAddr holds the default value on creation for the "client_addr" field.
 	DefaultClientAddr string
+	// DefaultPrevHash holds the default value on creation for the "prev_hash" field.
+	DefaultPrevHash string
+	// HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	HashValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -170,6 +185,21 @@ func ByRequestID(opts ...sql.OrderTermOption) OrderOption {
 // ByClientAddr orders the results by the client_addr field.
 func ByClientAddr(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldClientAddr, opts...).ToFunc()
+}
+
+// BySeq orders the results by the seq field.
+func BySeq(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSeq, opts...).ToFunc()
+}
+
+// ByPrevHash orders the results by the prev_hash field.
+func ByPrevHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPrevHash, opts...).ToFunc()
+}
+
+// ByHash orders the results by the hash field.
+func ByHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHash, opts...).ToFunc()
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

@@ -111,7 +111,7 @@ var (
 	AuditEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "account_id", Type: field.TypeString, Nullable: true},
+		{Name: "account_id", Type: field.TypeString, Default: ""},
 		{Name: "actor_type", Type: field.TypeEnum, Enums: []string{"OPERATOR", "USER", "API_KEY", "SYSTEM"}},
 		{Name: "actor_id", Type: field.TypeString},
 		{Name: "actor_label", Type: field.TypeString, Default: ""},
@@ -121,6 +121,9 @@ var (
 		{Name: "changes", Type: field.TypeJSON, Nullable: true},
 		{Name: "request_id", Type: field.TypeString, Default: ""},
 		{Name: "client_addr", Type: field.TypeString, Default: ""},
+		{Name: "seq", Type: field.TypeInt64},
+		{Name: "prev_hash", Type: field.TypeString, Default: ""},
+		{Name: "hash", Type: field.TypeString},
 	}
 	// AuditEventsTable holds the schema information for the "audit_events" table.
 	AuditEventsTable = &schema.Table{
@@ -132,6 +135,11 @@ var (
 				Name:    "auditevent_account_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{AuditEventsColumns[2], AuditEventsColumns[1]},
+			},
+			{
+				Name:    "auditevent_account_id_seq",
+				Unique:  true,
+				Columns: []*schema.Column{AuditEventsColumns[2], AuditEventsColumns[12]},
 			},
 		},
 	}

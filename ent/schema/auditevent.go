@@ -18,7 +18,9 @@ func (AuditEvent) Mixin() []ent.Mixin { return []ent.Mixin{ids.Mixin(ids.AuditEv
 
 func (AuditEvent) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("account_id").Optional().Immutable().
+		// Empty for platform events (catalog, operator keys), which form a
+		// chain of their own.
+		field.String("account_id").Default("").Immutable().
 			Annotations(entgql.Skip()),
 		field.Enum("actor_type").Values("OPERATOR", "USER", "API_KEY", "SYSTEM").Immutable().
 			Comment("What kind of principal made the change.").
@@ -39,11 +41,21 @@ func (AuditEvent) Fields() []ent.Field {
 			Comment("The request id the change was made in (X-Request-Id)."),
 		field.String("client_addr").Default("").Immutable().
 			Comment("The client address the change came from."),
+		field.Int64("seq").Immutable().
+			Comment("Position of the event in its account's chain, from 1 (platform events have their own chain)."),
+		field.String("prev_hash").Default("").Immutable().
+			Comment("The hash of the previous event of the chain (empty for the first)."),
+		field.String("hash").NotEmpty().Immutable().
+			Comment("SHA-256 over the previous hash and this event's content (L2)."),
 	}
 }
 
 func (AuditEvent) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("account_id", "created_at")}
+	return []ent.Index{
+		index.Fields("account_id", "created_at"),
+		// One event per position: two writers can never fork a chain.
+		index.Fields("account_id", "seq").Unique(),
+	}
 }
 
 func (AuditEvent) Annotations() []schema.Annotation {

@@ -115,6 +115,13 @@ type ComplexityRoot struct {
 		APIKey func(childComplexity int) int
 	}
 
+	AuditChainVerification struct {
+		Checked     func(childComplexity int) int
+		FirstBroken func(childComplexity int) int
+		Problem     func(childComplexity int) int
+		Valid       func(childComplexity int) int
+	}
+
 	AuditEvent struct {
 		Action     func(childComplexity int) int
 		ActorID    func(childComplexity int) int
@@ -123,8 +130,11 @@ type ComplexityRoot struct {
 		Changes    func(childComplexity int) int
 		ClientAddr func(childComplexity int) int
 		CreatedAt  func(childComplexity int) int
+		Hash       func(childComplexity int) int
 		ID         func(childComplexity int) int
+		PrevHash   func(childComplexity int) int
 		RequestID  func(childComplexity int) int
+		Seq        func(childComplexity int) int
 		TargetID   func(childComplexity int) int
 		TargetType func(childComplexity int) int
 	}
@@ -293,6 +303,7 @@ type ComplexityRoot struct {
 		Node              func(childComplexity int, id string) int
 		Nodes             func(childComplexity int, ids []string) int
 		PermissionCatalog func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PermissionOrder, where *ent.PermissionWhereInput) int
+		VerifyAuditChain  func(childComplexity int, accountID string) int
 		Viewer            func(childComplexity int) int
 	}
 
@@ -715,6 +726,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApiKeyPayload.APIKey(childComplexity), true
 
+	case "AuditChainVerification.checked":
+		if e.ComplexityRoot.AuditChainVerification.Checked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainVerification.Checked(childComplexity), true
+	case "AuditChainVerification.firstBrokenEvent":
+		if e.ComplexityRoot.AuditChainVerification.FirstBroken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainVerification.FirstBroken(childComplexity), true
+	case "AuditChainVerification.problem":
+		if e.ComplexityRoot.AuditChainVerification.Problem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainVerification.Problem(childComplexity), true
+	case "AuditChainVerification.valid":
+		if e.ComplexityRoot.AuditChainVerification.Valid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainVerification.Valid(childComplexity), true
+
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
 			break
@@ -757,18 +793,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.CreatedAt(childComplexity), true
+	case "AuditEvent.hash":
+		if e.ComplexityRoot.AuditEvent.Hash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Hash(childComplexity), true
 	case "AuditEvent.id":
 		if e.ComplexityRoot.AuditEvent.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.AuditEvent.ID(childComplexity), true
+	case "AuditEvent.prevHash":
+		if e.ComplexityRoot.AuditEvent.PrevHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.PrevHash(childComplexity), true
 	case "AuditEvent.requestID":
 		if e.ComplexityRoot.AuditEvent.RequestID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.AuditEvent.RequestID(childComplexity), true
+	case "AuditEvent.seq":
+		if e.ComplexityRoot.AuditEvent.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Seq(childComplexity), true
 	case "AuditEvent.targetID":
 		if e.ComplexityRoot.AuditEvent.TargetID == nil {
 			break
@@ -1522,6 +1576,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PermissionCatalog(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.PermissionOrder), args["where"].(*ent.PermissionWhereInput)), true
+	case "Query.verifyAuditChain":
+		if e.ComplexityRoot.Query.VerifyAuditChain == nil {
+			break
+		}
+
+		args, err := ec.field_Query_verifyAuditChain_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VerifyAuditChain(childComplexity, args["accountId"].(string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -2234,6 +2299,23 @@ extend type Mutation {
   "Before/after values of what changed."
   changes: Map
 }
+
+"The result of checking an account's audit hash chain (L2)."
+type AuditChainVerification {
+  "True when every event links to the one before it and matches its hash."
+  valid: Boolean!
+  "How many events were checked before the first broken one (or in all)."
+  checked: Int!
+  "The first event that was altered, or that follows a removed one."
+  firstBrokenEvent: AuditEvent
+  "What is wrong with firstBrokenEvent."
+  problem: String
+}
+
+extend type Query {
+  "Recompute an account's audit hash chain and name the first broken event (L2)."
+  verifyAuditChain(accountId: ID!): AuditChainVerification! @hasPermission(permission: "iam.audit.read")
+}
 `, BuiltIn: false},
 	{Name: "../../schema/catalog.graphql", Input: `"A catalog permission to create or update (K1)."
 input PermissionInput {
@@ -2806,6 +2888,18 @@ type AuditEvent implements Node {
   The client address the change came from.
   """
   clientAddr: String!
+  """
+  Position of the event in its account's chain, from 1 (platform events have their own chain).
+  """
+  seq: Int!
+  """
+  The hash of the previous event of the chain (empty for the first).
+  """
+  prevHash: String!
+  """
+  SHA-256 over the previous hash and this event's content (L2).
+  """
+  hash: String!
 }
 """
 A connection to a list of items.
@@ -3007,6 +3101,49 @@ input AuditEventWhereInput {
   clientAddrHasSuffix: String
   clientAddrEqualFold: String
   clientAddrContainsFold: String
+  """
+  seq field predicates
+  """
+  seq: Int
+  seqNEQ: Int
+  seqIn: [Int!]
+  seqNotIn: [Int!]
+  seqGT: Int
+  seqGTE: Int
+  seqLT: Int
+  seqLTE: Int
+  """
+  prev_hash field predicates
+  """
+  prevHash: String
+  prevHashNEQ: String
+  prevHashIn: [String!]
+  prevHashNotIn: [String!]
+  prevHashGT: String
+  prevHashGTE: String
+  prevHashLT: String
+  prevHashLTE: String
+  prevHashContains: String
+  prevHashHasPrefix: String
+  prevHashHasSuffix: String
+  prevHashEqualFold: String
+  prevHashContainsFold: String
+  """
+  hash field predicates
+  """
+  hash: String
+  hashNEQ: String
+  hashIn: [String!]
+  hashNotIn: [String!]
+  hashGT: String
+  hashGTE: String
+  hashLT: String
+  hashLTE: String
+  hashContains: String
+  hashHasPrefix: String
+  hashHasSuffix: String
+  hashEqualFold: String
+  hashContainsFold: String
 }
 """
 Define a Relay Cursor type:
@@ -4336,6 +4473,20 @@ func (ec *executionContext) childFields_ApiKeyPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ApiKeyPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditChainVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "valid":
+		return ec.fieldContext_AuditChainVerification_valid(ctx, field)
+	case "checked":
+		return ec.fieldContext_AuditChainVerification_checked(ctx, field)
+	case "firstBrokenEvent":
+		return ec.fieldContext_AuditChainVerification_firstBrokenEvent(ctx, field)
+	case "problem":
+		return ec.fieldContext_AuditChainVerification_problem(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditChainVerification", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4358,6 +4509,12 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 		return ec.fieldContext_AuditEvent_requestID(ctx, field)
 	case "clientAddr":
 		return ec.fieldContext_AuditEvent_clientAddr(ctx, field)
+	case "seq":
+		return ec.fieldContext_AuditEvent_seq(ctx, field)
+	case "prevHash":
+		return ec.fieldContext_AuditEvent_prevHash(ctx, field)
+	case "hash":
+		return ec.fieldContext_AuditEvent_hash(ctx, field)
 	case "changes":
 		return ec.fieldContext_AuditEvent_changes(ctx, field)
 	}

@@ -2,9 +2,14 @@ package iam
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
+	"github.com/gatehouse-iam/gatehouse/ent/schema/ids"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 )
 
@@ -17,38 +22,73 @@ type event struct {
 	Changes    map[string]any
 }
 
-// record writes ev in tx, attributed to the request's principal.
+// record writes ev in tx, attributed to the request's principal, as the next
+// link of its account's hash chain (L2). The caller holds the chain's lock
+// (inTx locks the account row, or the platform chain).
 func record(ctx context.Context, tx *ent.Tx, ev event) error {
 	p := auth.FromContext(ctx)
-	actorType, actorID, label := auditevent.ActorTypeSYSTEM, "system", "system"
+	e := &ent.AuditEvent{
+		ID: ids.New(ids.AuditEvent), AccountID: ev.AccountID,
+		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), // what both databases keep
+		ActorType: auditevent.ActorTypeSYSTEM, ActorID: "system", ActorLabel: "system",
+		Action: ev.Action, TargetType: ev.TargetType, TargetID: ev.TargetID,
+		Changes:   canonical(ev.Changes),
+		RequestID: auth.MetaFrom(ctx).RequestID, ClientAddr: auth.MetaFrom(ctx).ClientAddr,
+		Seq: 1,
+	}
 	if p != nil {
-		actorID, label = p.ID, p.Label
+		e.ActorID, e.ActorLabel = p.ID, p.Label
 		switch p.Kind {
 		case auth.Operator:
-			actorType = auditevent.ActorTypeOPERATOR
+			e.ActorType = auditevent.ActorTypeOPERATOR
 		case auth.User:
-			actorType = auditevent.ActorTypeUSER
+			e.ActorType = auditevent.ActorTypeUSER
 		case auth.APIKey:
-			actorType = auditevent.ActorTypeAPI_KEY
+			e.ActorType = auditevent.ActorTypeAPI_KEY
 		}
 	}
-	meta := auth.MetaFrom(ctx)
-	c := tx.AuditEvent.Create().
-		SetActorType(actorType).
-		SetActorID(actorID).
-		SetActorLabel(label).
-		SetAction(ev.Action).
-		SetTargetType(ev.TargetType).
-		SetTargetID(ev.TargetID).
-		SetRequestID(meta.RequestID).
-		SetClientAddr(meta.ClientAddr)
-	if ev.AccountID != "" {
-		c.SetAccountID(ev.AccountID)
+	last, err := tx.AuditEvent.Query().Where(auditevent.AccountID(ev.AccountID)).
+		Order(ent.Desc(auditevent.FieldSeq)).Select(auditevent.FieldSeq, auditevent.FieldHash).First(ctx)
+	switch {
+	case err == nil:
+		e.Seq, e.PrevHash = last.Seq+1, last.Hash
+	case !ent.IsNotFound(err):
+		return err
 	}
-	if ev.Changes != nil {
-		c.SetChanges(ev.Changes)
+	e.Hash = EventHash(e)
+	return tx.AuditEvent.Create().SetID(e.ID).SetAccountID(e.AccountID).SetCreatedAt(e.CreatedAt).
+		SetActorType(e.ActorType).SetActorID(e.ActorID).SetActorLabel(e.ActorLabel).
+		SetAction(e.Action).SetTargetType(e.TargetType).SetTargetID(e.TargetID).
+		SetChanges(e.Changes).SetRequestID(e.RequestID).SetClientAddr(e.ClientAddr).
+		SetSeq(e.Seq).SetPrevHash(e.PrevHash).SetHash(e.Hash).Exec(ctx)
+}
+
+// canonical gives changes the form they have after a round trip through
+// either database's JSON column, so that hashes computed now and when
+// verifying agree.
+func canonical(changes map[string]any) map[string]any {
+	if changes == nil {
+		return nil
 	}
-	return c.Exec(ctx)
+	b, err := json.Marshal(changes)
+	if err != nil {
+		return map[string]any{"unencodable": err.Error()}
+	}
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// EventHash is the chain hash of an event: SHA-256 over the previous hash and
+// every recorded field of the event.
+func EventHash(e *ent.AuditEvent) string {
+	content, _ := json.Marshal([]any{
+		e.PrevHash, e.ID, e.AccountID, e.Seq, e.CreatedAt.UTC().Format(time.RFC3339Nano),
+		e.ActorType, e.ActorID, e.ActorLabel, e.Action, e.TargetType, e.TargetID,
+		e.Changes, e.RequestID, e.ClientAddr,
+	})
+	sum := sha256.Sum256(content)
+	return hex.EncodeToString(sum[:])
 }
 
 // diff is the before/after pair stored in an event's changes.

@@ -59,6 +59,13 @@ func (s *Service) inTx(ctx context.Context, accountID string, fn func(tx *ent.Tx
 	if err != nil {
 		return apperr.Wrap(err, "iam.inTx: begin")
 	}
+	if accountID == "" && s.dialect == dialect.Postgres {
+		// Platform events (catalog, operator keys) have a chain of their own.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7243)"); err != nil {
+			_ = tx.Rollback()
+			return apperr.Wrap(err, "iam.inTx: lock platform chain")
+		}
+	}
 	if accountID != "" {
 		q := tx.Account.Query().Where(account.ID(accountID))
 		if s.dialect == dialect.Postgres {

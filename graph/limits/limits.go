@@ -1,13 +1,35 @@
-// Package limits is a gqlgen extension that refuses operations that are too
-// deep, use too many aliases, cost too much, or ask for pages that are too
-// large (SPEC §11). Connection fields cost `first` (or `last`) times their
-// children; without either they cost the page size their resolvers default to.
+// Package limits is a gqlgen handler extension that refuses operations that
+// are too deep, use too many aliases, cost too much, or ask for pages that are
+// too large (SPEC §11), before any resolver runs.
+//
+// How an operation is measured (fragment spreads and inline fragments are
+// expanded in place; introspection fields — __schema, __type and everything
+// under them, and __typename — are free and do not count):
+//
+//   - depth: the number of nested field levels; `{ viewer { id } }` has depth 2.
+//   - aliases: fields whose alias differs from their name, counted each time
+//     they are selected (an aliased field in a fragment spread three times
+//     counts three times).
+//   - complexity: each field costs 1 plus the cost of its children; when the
+//     field has a `first` or `last` argument (literal, variable or schema
+//     default) its children's cost is multiplied by that value (the larger of
+//     the two when both are given). A field whose type is a Relay connection
+//     (its named type ends in "Connection") given neither multiplies by the
+//     page size limit, the page size its resolver defaults to.
+//   - page size: a `first` or `last` argument above the page size limit, or
+//     negative, on any field is refused.
+//
+// A refused operation gets one error with extensions.code "BAD_USER_INPUT",
+// extensions.limit ("depth", "aliases", "complexity" or "pageSize"),
+// extensions.max and extensions.actual. Page size is checked first, then depth,
+// aliases and complexity.
 package limits
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -15,12 +37,12 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// Config holds the limits; a zero field takes its default.
+// Config holds the limits; a zero (or negative) field takes its default.
 type Config struct {
-	MaxDepth      int
-	MaxAliases    int
-	MaxComplexity int
-	MaxPageSize   int
+	MaxDepth      int // nested field levels (default 12)
+	MaxAliases    int // aliases per operation (default 30)
+	MaxComplexity int // cost, see the package documentation (default 5,000)
+	MaxPageSize   int // largest `first`/`last` (default 100)
 }
 
 // Default returns the limits of SPEC §11.
@@ -28,144 +50,235 @@ func Default() Config {
 	return Config{MaxDepth: 12, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100}
 }
 
-// New returns the extension.
-func New(cfg Config) graphql.HandlerExtension {
+// withDefaults fills the zero (or negative) fields of c from Default.
+func (c Config) withDefaults() Config {
 	d := Default()
-	if cfg.MaxDepth == 0 {
-		cfg.MaxDepth = d.MaxDepth
+	for _, f := range []struct{ v, def *int }{
+		{&c.MaxDepth, &d.MaxDepth}, {&c.MaxAliases, &d.MaxAliases},
+		{&c.MaxComplexity, &d.MaxComplexity}, {&c.MaxPageSize, &d.MaxPageSize},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
 	}
-	if cfg.MaxAliases == 0 {
-		cfg.MaxAliases = d.MaxAliases
-	}
-	if cfg.MaxComplexity == 0 {
-		cfg.MaxComplexity = d.MaxComplexity
-	}
-	if cfg.MaxPageSize == 0 {
-		cfg.MaxPageSize = d.MaxPageSize
-	}
-	return extension{cfg: cfg}
+	return c
 }
 
-type extension struct{ cfg Config }
+// New returns the extension enforcing cfg; add it with (*handler.Server).Use.
+func New(cfg Config) graphql.HandlerExtension {
+	return &limiter{cfg: cfg.withDefaults()}
+}
+
+type limiter struct{ cfg Config }
 
 var (
-	_ graphql.HandlerExtension        = extension{}
-	_ graphql.OperationContextMutator = extension{}
+	_ graphql.HandlerExtension        = (*limiter)(nil)
+	_ graphql.OperationContextMutator = (*limiter)(nil)
 )
 
-func (extension) ExtensionName() string                   { return "Limits" }
-func (extension) Validate(graphql.ExecutableSchema) error { return nil }
+func (*limiter) ExtensionName() string                   { return "Limits" }
+func (*limiter) Validate(graphql.ExecutableSchema) error { return nil }
 
-// MutateOperationContext measures the operation before it runs.
-func (e extension) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
-	if rc.Operation == nil {
+// MutateOperationContext measures the selected operation, with its variables
+// applied, and refuses it when it is over a limit.
+func (e *limiter) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	if rc == nil || rc.Operation == nil {
 		return nil
 	}
-	w := &walker{cfg: e.cfg, doc: rc.Doc, vars: rc.Variables, active: map[string]bool{}}
-	cost, depth := w.walk(rc.Operation.SelectionSet, 1)
+	w := &walker{
+		cfg: e.cfg, doc: rc.Doc, vars: rc.Variables,
+		fragments: map[string]measure{}, active: map[string]bool{},
+	}
+	m := w.selectionSet(rc.Operation.SelectionSet)
+	c := e.cfg
 	switch {
 	case w.err != nil:
 		return w.err
-	case depth > e.cfg.MaxDepth:
-		return limitError("depth", fmt.Sprintf("query depth %d exceeds the limit of %d", depth, e.cfg.MaxDepth), e.cfg.MaxDepth, depth)
-	case w.aliases > e.cfg.MaxAliases:
-		return limitError("aliases", fmt.Sprintf("the query uses %d aliases; the limit is %d", w.aliases, e.cfg.MaxAliases), e.cfg.MaxAliases, w.aliases)
-	case cost > e.cfg.MaxComplexity:
-		return limitError("complexity", fmt.Sprintf("query complexity %d exceeds the limit of %d (connections cost first × their fields)", cost, e.cfg.MaxComplexity), e.cfg.MaxComplexity, cost)
+	case m.depth > c.MaxDepth:
+		return refuse("depth", fmt.Sprintf("query depth %d exceeds the limit of %d", m.depth, c.MaxDepth), c.MaxDepth, m.depth)
+	case m.aliases > c.MaxAliases:
+		return refuse("aliases", fmt.Sprintf("query uses %d aliases, more than the limit of %d", m.aliases, c.MaxAliases), c.MaxAliases, m.aliases)
+	case m.cost > c.MaxComplexity:
+		return refuse("complexity", fmt.Sprintf("query complexity %d exceeds the limit of %d (a connection costs first × its fields; ask for smaller pages or fewer nested lists)", m.cost, c.MaxComplexity), c.MaxComplexity, m.cost)
 	}
 	return nil
 }
 
-func limitError(limit, msg string, max, actual int) *gqlerror.Error {
+func refuse(limit, msg string, max, actual int) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{
 		"code": "BAD_USER_INPUT", "limit": limit, "max": max, "actual": actual,
 	}}
 }
 
-type walker struct {
-	cfg     Config
-	doc     *ast.QueryDocument
-	vars    map[string]any
-	aliases int
-	active  map[string]bool // fragments being walked, against cycles
-	err     *gqlerror.Error
+// measure is what a selection set adds up to. depth is relative: the fields
+// of the set itself are level 1.
+type measure struct{ cost, depth, aliases int }
+
+func (m measure) plus(o measure) measure {
+	return measure{cost: add(m.cost, o.cost), depth: max(m.depth, o.depth), aliases: add(m.aliases, o.aliases)}
 }
 
-// ceiling keeps costs from overflowing: anything above it is refused anyway.
-const ceiling = 1 << 40
+type walker struct {
+	cfg  Config
+	doc  *ast.QueryDocument
+	vars map[string]any
+	// fragments memoizes each fragment's measure: a fragment's measure does
+	// not depend on where it is spread, and without this fragments that
+	// spread each other several times would take exponential time to walk.
+	fragments map[string]measure
+	active    map[string]bool // fragments being walked, against cycles
+	err       *gqlerror.Error // the first page-size refusal
+}
 
-// walk returns the cost of a selection set and the deepest field level in it.
-func (w *walker) walk(set ast.SelectionSet, depth int) (cost, deepest int) {
+func (w *walker) selectionSet(set ast.SelectionSet) measure {
+	var m measure
 	for _, sel := range set {
-		var c, d int
 		switch s := sel.(type) {
 		case *ast.Field:
-			if strings.HasPrefix(s.Name, "__") {
-				continue // introspection and __typename are free
-			}
-			if s.Alias != "" && s.Alias != s.Name {
-				w.aliases++
-			}
-			mult := w.multiplier(s)
-			children, childDepth := w.walk(s.SelectionSet, depth+1)
-			c, d = 1+mult*children, max(depth, childDepth)
-		case *ast.FragmentSpread:
-			frag := w.doc.Fragments.ForName(s.Name)
-			if frag == nil || w.active[s.Name] {
-				continue
-			}
-			w.active[s.Name] = true
-			c, d = w.walk(frag.SelectionSet, depth)
-			delete(w.active, s.Name)
+			m = m.plus(w.field(s))
 		case *ast.InlineFragment:
-			c, d = w.walk(s.SelectionSet, depth)
+			m = m.plus(w.selectionSet(s.SelectionSet))
+		case *ast.FragmentSpread:
+			m = m.plus(w.fragment(s.Name))
 		}
-		cost = min(cost+c, ceiling)
-		deepest = max(deepest, d)
 	}
-	return cost, deepest
+	return m
 }
 
-// multiplier is how many times a field's children run: its page size.
+func (w *walker) field(f *ast.Field) measure {
+	if strings.HasPrefix(f.Name, "__") {
+		return measure{} // __typename, __schema, __type and all under them
+	}
+	children := w.selectionSet(f.SelectionSet)
+	m := measure{
+		cost:    add(1, mul(w.multiplier(f), children.cost)),
+		depth:   children.depth + 1,
+		aliases: children.aliases,
+	}
+	if f.Alias != "" && f.Alias != f.Name {
+		m.aliases = add(m.aliases, 1)
+	}
+	return m
+}
+
+func (w *walker) fragment(name string) measure {
+	if m, ok := w.fragments[name]; ok {
+		return m
+	}
+	if w.doc == nil || w.active[name] {
+		return measure{} // a cycle (validation refuses these anyway)
+	}
+	def := w.doc.Fragments.ForName(name)
+	if def == nil {
+		return measure{}
+	}
+	w.active[name] = true
+	m := w.selectionSet(def.SelectionSet)
+	delete(w.active, name)
+	w.fragments[name] = m
+	return m
+}
+
+// multiplier is how many times a field's children run: its page size. It
+// records a refusal when `first` or `last` is out of range.
 func (w *walker) multiplier(f *ast.Field) int {
-	args := f.ArgumentMap(w.vars)
-	mult, paged := 1, false
+	mult, paged := 0, false
 	for _, name := range []string{"first", "last"} {
-		v, ok := args[name]
-		if !ok || v == nil {
-			continue
-		}
-		n, ok := toInt(v)
+		n, ok := w.intArg(f, name)
 		if !ok {
 			continue
 		}
-		if n < 0 || n > w.cfg.MaxPageSize {
+		if n < 0 || n > int64(w.cfg.MaxPageSize) {
 			if w.err == nil {
-				w.err = limitError("pageSize", fmt.Sprintf("%s: %d is outside 0–%d", name, n, w.cfg.MaxPageSize), w.cfg.MaxPageSize, n)
+				w.err = w.pageSizeError(f, name, n)
 			}
-			continue
+			n = int64(w.cfg.MaxPageSize)
 		}
-		mult, paged = max(mult, n), true
+		mult, paged = max(mult, int(n)), true
 	}
-	if !paged && f.Definition != nil && f.Definition.Type != nil && strings.HasSuffix(f.Definition.Type.Name(), "Connection") {
-		mult = w.cfg.MaxPageSize
+	if paged {
+		return mult
 	}
-	return mult
+	if f.Definition != nil && f.Definition.Type != nil && strings.HasSuffix(f.Definition.Type.Name(), "Connection") {
+		return w.cfg.MaxPageSize
+	}
+	return 1
 }
 
-func toInt(v any) (int, bool) {
+func (w *walker) pageSizeError(f *ast.Field, arg string, n int64) *gqlerror.Error {
+	var msg string
+	if n < 0 {
+		msg = fmt.Sprintf("%s: %d on field %q must not be negative", arg, n, f.Name)
+	} else {
+		msg = fmt.Sprintf("%s: %d on field %q exceeds the page size limit of %d", arg, n, f.Name, w.cfg.MaxPageSize)
+	}
+	err := refuse("pageSize", msg, w.cfg.MaxPageSize, int(n))
+	if f.Position != nil {
+		err.Locations = []gqlerror.Location{{Line: f.Position.Line, Column: f.Position.Column}}
+	}
+	return err
+}
+
+// intArg is the value of the integer argument name of f: given as a literal
+// or a variable, or else the schema's default. It is what
+// f.ArgumentMap(vars)[name] holds, read without ArgumentMap's panics on
+// values that do not parse.
+func (w *walker) intArg(f *ast.Field, name string) (int64, bool) {
+	var v *ast.Value
+	if a := f.Arguments.ForName(name); a != nil {
+		v = a.Value
+	} else if f.Definition != nil {
+		if d := f.Definition.Arguments.ForName(name); d != nil {
+			v = d.DefaultValue
+		}
+	}
+	if v == nil {
+		return 0, false
+	}
+	var val any
+	if v.Kind == ast.Variable {
+		val = w.vars[v.Raw]
+	} else {
+		var err error
+		if val, err = v.Value(w.vars); err != nil {
+			return 0, false
+		}
+	}
+	return toInt(val)
+}
+
+func toInt(v any) (int64, bool) {
 	switch n := v.(type) {
 	case int:
-		return n, true
+		return int64(n), true
 	case int32:
-		return int(n), true
+		return int64(n), true
 	case int64:
-		return int(n), true
+		return n, true
 	case float64:
-		return int(n), true
+		if n != math.Trunc(n) || math.Abs(n) > 1<<53 {
+			return 0, false
+		}
+		return int64(n), true
 	case json.Number:
 		i, err := n.Int64()
-		return int(i), err == nil
+		return i, err == nil
 	}
 	return 0, false
+}
+
+// ceiling bounds every count: saturating there keeps the sums and products
+// from overflowing (a, b ≤ ceiling ⇒ a+b fits in an int).
+const ceiling = math.MaxInt / 2
+
+func add(a, b int) int { return min(a+b, ceiling) }
+
+func mul(a, b int) int {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a > ceiling/b {
+		return ceiling
+	}
+	return a * b
 }

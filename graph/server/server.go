@@ -77,13 +77,15 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	// limit, then the per-request loaders and cache.
 	var api http.Handler = gql
 	api = perRequest(db, api)
-	api = newRateLimiter(cfg.RateLimit, cfg.RateBurst).Middleware(api)
+	limiter := newRateLimiter(cfg.RateLimit, cfg.RateBurst)
+	api = limiter.Middleware(api)
 	api = authn.Middleware(api)
 	api = bodyLimit(cfg.MaxBodyBytes, api)
 
 	met := newMetrics()
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
+	mux.Handle("GET /accounts/{id}/audit.csv", authn.Middleware(limiter.Middleware(perRequest(db, auditCSV(svc)))))
 	mux.Handle("GET /metrics", met.handler())
 	mux.Handle("GET /{$}", graphiql.Handler("Gatehouse", "/graphql", "/graphiql/"))
 	mux.Handle("GET /graphiql/", graphiql.Assets("/graphiql/"))

@@ -2,6 +2,7 @@
 // takes a database at the latest migration to the current ent schema.
 //
 //	go run ./ent/migrate/gen <name>
+//	go run ./ent/migrate/gen -rehash   # after adding or editing a migration by hand
 //
 // It replays the existing migrations on a scratch SQLite database in memory and
 // on a scratch PostgreSQL database (GATEHOUSE_DEV_DATABASE_URL, default the
@@ -17,6 +18,7 @@ import (
 	"os"
 	"strings"
 
+	atlasmigrate "ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/sqltool"
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -29,7 +31,15 @@ import (
 
 func main() {
 	if len(os.Args) != 2 {
-		log.Fatal("usage: go run ./ent/migrate/gen <name>")
+		log.Fatal("usage: go run ./ent/migrate/gen <name> | -rehash")
+	}
+	if os.Args[1] == "-rehash" {
+		for _, dir := range []string{"ent/migrate/migrations/postgres", "ent/migrate/migrations/sqlite"} {
+			if err := rehash(dir); err != nil {
+				log.Fatal(err)
+			}
+		}
+		return
 	}
 	ctx := context.Background()
 	pg := os.Getenv("GATEHOUSE_DEV_DATABASE_URL")
@@ -71,6 +81,20 @@ func diff(ctx context.Context, dia, driver, url, dir, name string) error {
 		return fmt.Errorf("%s: %w", dir, err)
 	}
 	return nil
+}
+
+// rehash rewrites a directory's atlas.sum, which guards the migrations'
+// integrity when new ones are generated.
+func rehash(path string) error {
+	d, err := sqltool.NewGolangMigrateDir(path)
+	if err != nil {
+		return err
+	}
+	sum, err := d.Checksum()
+	if err != nil {
+		return err
+	}
+	return atlasmigrate.WriteSumFile(d, sum)
 }
 
 // scratchPostgres runs fn against a new, empty database dropped afterwards.

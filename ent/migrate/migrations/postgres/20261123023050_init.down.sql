@@ -24,8 +24,14 @@ DROP TABLE "account_permissions";
 DROP INDEX "permissions_key_key";
 -- reverse: create "permissions" table
 DROP TABLE "permissions";
+-- reverse: create index "scope_account_id_key" to table: "scopes"
+DROP INDEX "scope_account_id_key";
+-- reverse: create "scopes" table
+DROP TABLE "scopes";
 -- reverse: create "operator_keys" table
 DROP TABLE "operator_keys";
+-- reverse: create index "auditevent_account_id_seq" to table: "audit_events"
+DROP INDEX "auditevent_account_id_seq";
 -- reverse: create index "auditevent_account_id_created_at" to table: "audit_events"
 DROP INDEX "auditevent_account_id_created_at";
 -- reverse: create "audit_events" table
@@ -34,3 +40,9 @@ DROP TABLE "audit_events";
 DROP INDEX "accounts_slug_key";
 -- reverse: create "accounts" table
 DROP TABLE "accounts";
+-- reverse: create index "apikey_member_id" to table: "api_keys"
+DROP INDEX "apikey_member_id";
+-- reverse: create index "apikey_account_id" to table: "api_keys"
+DROP INDEX "apikey_account_id";
+-- reverse: create "api_keys" table
+DROP TABLE "api_keys";

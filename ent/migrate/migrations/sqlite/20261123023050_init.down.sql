@@ -4,6 +4,10 @@ DROP TABLE `account_permissions`;
 DROP INDEX `users_email_key`;
 -- reverse: create "users" table
 DROP TABLE `users`;
+-- reverse: create index "scope_account_id_key" to table: "scopes"
+DROP INDEX `scope_account_id_key`;
+-- reverse: create "scopes" table
+DROP TABLE `scopes`;
 -- reverse: create index "role_account_id_key" to table: "roles"
 DROP INDEX `role_account_id_key`;
 -- reverse: create "roles" table
@@ -18,6 +22,8 @@ DROP TABLE `operator_keys`;
 DROP INDEX `member_account_id_user_id`;
 -- reverse: create "members" table
 DROP TABLE `members`;
+-- reverse: create index "auditevent_account_id_seq" to table: "audit_events"
+DROP INDEX `auditevent_account_id_seq`;
 -- reverse: create index "auditevent_account_id_created_at" to table: "audit_events"
 DROP INDEX `auditevent_account_id_created_at`;
 -- reverse: create "audit_events" table
@@ -34,3 +40,9 @@ DROP TABLE `assignments`;
 DROP INDEX `accounts_slug_key`;
 -- reverse: create "accounts" table
 DROP TABLE `accounts`;
+-- reverse: create index "apikey_member_id" to table: "api_keys"
+DROP INDEX `apikey_member_id`;
+-- reverse: create index "apikey_account_id" to table: "api_keys"
+DROP INDEX `apikey_account_id`;
+-- reverse: create "api_keys" table
+DROP TABLE `api_keys`;

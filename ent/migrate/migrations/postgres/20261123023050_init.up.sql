@@ -1,13 +1,25 @@
+-- create "api_keys" table
+CREATE TABLE "api_keys" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "account_id" character varying NOT NULL, "name" character varying NOT NULL, "created_by" character varying NOT NULL, "member_id" character varying NULL, "scopes" jsonb NOT NULL, "permissions" jsonb NOT NULL, "masks" jsonb NOT NULL, "secret_hash" bytea NOT NULL, "expires_at" timestamptz NULL, "revoked_at" timestamptz NULL, "last_used_at" timestamptz NULL, PRIMARY KEY ("id"));
+-- create index "apikey_account_id" to table: "api_keys"
+CREATE INDEX "apikey_account_id" ON "api_keys" ("account_id");
+-- create index "apikey_member_id" to table: "api_keys"
+CREATE INDEX "apikey_member_id" ON "api_keys" ("member_id");
 -- create "accounts" table
 CREATE TABLE "accounts" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "name" character varying NOT NULL, "slug" character varying NOT NULL, "status" character varying NOT NULL DEFAULT 'ACTIVE', "role_assignment" character varying NOT NULL DEFAULT 'MULTIPLE', "default_access_excludes" jsonb NOT NULL, "custom_roles" boolean NOT NULL DEFAULT true, "resource_constraints" boolean NOT NULL DEFAULT false, "template" character varying NULL, PRIMARY KEY ("id"));
 -- create index "accounts_slug_key" to table: "accounts"
 CREATE UNIQUE INDEX "accounts_slug_key" ON "accounts" ("slug");
 -- create "audit_events" table
-CREATE TABLE "audit_events" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "account_id" character varying NULL, "actor_type" character varying NOT NULL, "actor_id" character varying NOT NULL, "actor_label" character varying NOT NULL DEFAULT '', "action" character varying NOT NULL, "target_type" character varying NOT NULL DEFAULT '', "target_id" character varying NOT NULL DEFAULT '', "changes" jsonb NULL, "request_id" character varying NOT NULL DEFAULT '', "client_addr" character varying NOT NULL DEFAULT '', PRIMARY KEY ("id"));
+CREATE TABLE "audit_events" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "account_id" character varying NOT NULL DEFAULT '', "actor_type" character varying NOT NULL, "actor_id" character varying NOT NULL, "actor_label" character varying NOT NULL DEFAULT '', "action" character varying NOT NULL, "target_type" character varying NOT NULL DEFAULT '', "target_id" character varying NOT NULL DEFAULT '', "changes" jsonb NULL, "request_id" character varying NOT NULL DEFAULT '', "client_addr" character varying NOT NULL DEFAULT '', "seq" bigint NOT NULL, "prev_hash" character varying NOT NULL DEFAULT '', "hash" character varying NOT NULL, PRIMARY KEY ("id"));
 -- create index "auditevent_account_id_created_at" to table: "audit_events"
 CREATE INDEX "auditevent_account_id_created_at" ON "audit_events" ("account_id", "created_at");
+-- create index "auditevent_account_id_seq" to table: "audit_events"
+CREATE UNIQUE INDEX "auditevent_account_id_seq" ON "audit_events" ("account_id", "seq");
 -- create "operator_keys" table
 CREATE TABLE "operator_keys" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "name" character varying NOT NULL DEFAULT '', "secret_hash" bytea NOT NULL, "revoked_at" timestamptz NULL, PRIMARY KEY ("id"));
+-- create "scopes" table
+CREATE TABLE "scopes" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "account_id" character varying NOT NULL, "key" character varying NOT NULL, "description" character varying NOT NULL DEFAULT '', "grants" jsonb NOT NULL, PRIMARY KEY ("id"));
+-- create index "scope_account_id_key" to table: "scopes"
+CREATE UNIQUE INDEX "scope_account_id_key" ON "scopes" ("account_id", "key");
 -- create "permissions" table
 CREATE TABLE "permissions" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "key" character varying NOT NULL, "description" character varying NOT NULL DEFAULT '', "group" character varying NOT NULL DEFAULT '', "kind" character varying NOT NULL DEFAULT 'GRANT', "implies" jsonb NULL, "built_in" boolean NOT NULL DEFAULT false, PRIMARY KEY ("id"));
 -- create index "permissions_key_key" to table: "permissions"
