@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -108,14 +109,14 @@ func FreshAfterMutation(ctx context.Context, next graphql.Resolver) (any, error)
 	return res, err
 }
 
-// RequireAuthentication is a field middleware: without credentials only
+// RequireAuthentication is a root-field middleware: without credentials only
 // introspection answers; every other root field is UNAUTHENTICATED (P4).
-func RequireAuthentication(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc != nil && (fc.Object == "Query" || fc.Object == "Mutation") &&
-		fc.Field.Name != "__typename" && fc.Field.Name != "__schema" && fc.Field.Name != "__type" &&
-		auth.FromContext(ctx) == nil {
-		return nil, apperr.New(apperr.Unauthenticated, "authentication required: send an operator key, API key or JWT as `Authorization: Bearer …`")
+func RequireAuthentication(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	rc := graphql.GetRootFieldContext(ctx)
+	if rc != nil && !strings.HasPrefix(rc.Field.Name, "__") && auth.FromContext(ctx) == nil {
+		graphql.AddError(ctx, apperr.New(apperr.Unauthenticated,
+			"authentication required: send an operator key, API key or JWT as `Authorization: Bearer …`"))
+		return graphql.Null
 	}
 	return next(ctx)
 }

@@ -1,7 +1,10 @@
 package graphiql
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"html"
 	"io"
@@ -10,44 +13,271 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/99designs/gqlgen/graphql/playground"
 )
 
-// GraphiQL must work with no internet: every asset the page loads is served
-// from our own origin and matches the page's integrity hash.
-func TestGraphiQLIsSelfContained(t *testing.T) {
+func newServer(t *testing.T) *httptest.Server {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", Handler("Gatehouse", "/graphql", "/graphiql/"))
 	mux.Handle("GET /graphiql/", Assets("/graphiql/"))
 	srv := httptest.NewServer(mux)
-	defer srv.Close()
-
-	page := get(t, srv.URL+"/")
-	if strings.Contains(page, "https://") || strings.Contains(page, "http://") {
-		t.Fatalf("the page loads something from another origin:\n%s", page)
-	}
-	tags := regexp.MustCompile(`(?s)(?:src|href)="([^"]+)"\s+integrity="([^"]+)"`).FindAllStringSubmatch(page, -1)
-	if len(tags) != 4 {
-		t.Fatalf("want 4 assets with integrity hashes, found %d", len(tags))
-	}
-	for _, tag := range tags {
-		body := get(t, srv.URL+tag[1])
-		sum := sha256.Sum256([]byte(body))
-		if got := "sha256-" + base64.StdEncoding.EncodeToString(sum[:]); got != html.UnescapeString(tag[2]) {
-			t.Errorf("%s: integrity %s, page expects %s", tag[1], got, tag[2])
-		}
-	}
+	t.Cleanup(srv.Close)
+	return srv
 }
 
-func get(t *testing.T, url string) string {
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// get fetches url without the transport's transparent gzip, with the
+// request headers given as name, value pairs.
+func get(t *testing.T, url string, headers ...string) response {
 	t.Helper()
-	res, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d", url, res.StatusCode)
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(res.Body)
-	return string(b)
+	return response{res.StatusCode, res.Header, b}
+}
+
+// sri computes a subresource-integrity value with integrity's algorithm.
+func sri(t *testing.T, integrity string, b []byte) string {
+	t.Helper()
+	alg, _, _ := strings.Cut(integrity, "-")
+	switch alg {
+	case "sha256":
+		s := sha256.Sum256(b)
+		return "sha256-" + base64.StdEncoding.EncodeToString(s[:])
+	case "sha384":
+		s := sha512.Sum384(b)
+		return "sha384-" + base64.StdEncoding.EncodeToString(s[:])
+	case "sha512":
+		s := sha512.Sum512(b)
+		return "sha512-" + base64.StdEncoding.EncodeToString(s[:])
+	}
+	t.Fatalf("unknown integrity algorithm in %q", integrity)
+	return ""
+}
+
+var (
+	// every src= or href= attribute, and the tag it is in.
+	tagRE       = regexp.MustCompile(`(?s)<(script|link)\b[^>]*>`)
+	attrRE      = regexp.MustCompile(`\b(src|href|integrity)="([^"]*)"`)
+	anyURLAttrR = regexp.MustCompile(`\b(?:src|href|action|srcset|poster|data)\s*=\s*["']?([^"'\s>]+)`)
+)
+
+type ref struct{ url, integrity string }
+
+// refs lists the scripts and stylesheets a page loads.
+func refs(t *testing.T, page string) []ref {
+	t.Helper()
+	var out []ref
+	for _, tag := range tagRE.FindAllString(page, -1) {
+		var r ref
+		for _, a := range attrRE.FindAllStringSubmatch(tag, -1) {
+			switch a[1] {
+			case "src", "href":
+				r.url = html.UnescapeString(a[2])
+			case "integrity":
+				r.integrity = html.UnescapeString(a[2])
+			}
+		}
+		if r.url != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// GraphiQL must work with no internet: the page loads only same-origin
+// URLs, and each is served with 200 and the bytes its integrity attribute
+// expects.
+func TestPage_LoadsOnlySameOriginAssetsThatMatchTheirIntegrity(t *testing.T) {
+	srv := newServer(t)
+	res := get(t, srv.URL+"/")
+	if res.status != http.StatusOK || !strings.HasPrefix(res.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /: %d %s", res.status, res.header.Get("Content-Type"))
+	}
+	page := string(res.body)
+	for _, m := range anyURLAttrR.FindAllStringSubmatch(page, -1) {
+		if u := html.UnescapeString(m[1]); !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") {
+			t.Errorf("the page references a URL that is not same-origin: %q", u)
+		}
+	}
+	for _, scheme := range []string{"https://", "http://", "//cdn", "jsdelivr", "unpkg"} {
+		if strings.Contains(page, scheme) {
+			t.Errorf("the page mentions %q:\n%s", scheme, page)
+		}
+	}
+
+	loaded := refs(t, page)
+	if len(loaded) != 4 {
+		t.Fatalf("want the 4 scripts and stylesheets of gqlgen's page (React, ReactDOM, GraphiQL JS and CSS), found %v", loaded)
+	}
+	for _, r := range loaded {
+		if r.integrity == "" {
+			t.Errorf("%s has no integrity attribute", r.url)
+			continue
+		}
+		if !strings.HasPrefix(r.url, "/graphiql/") {
+			t.Errorf("%s is not under the assets prefix", r.url)
+		}
+		a := get(t, srv.URL+r.url)
+		if a.status != http.StatusOK {
+			t.Errorf("GET %s: %d", r.url, a.status)
+			continue
+		}
+		if got := sri(t, r.integrity, a.body); got != r.integrity {
+			t.Errorf("%s: the served bytes hash to %s, the page expects %s", r.url, got, r.integrity)
+		}
+	}
+}
+
+// The embedded files are the ones gqlgen v0.17.98's own page pins: its
+// default (CDN) page carries exactly the integrity values ours does.
+func TestAssets_AreTheFilesGqlgenPins(t *testing.T) {
+	rec := httptest.NewRecorder()
+	playground.Handler("x", "/graphql").ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	pinned := map[string]string{} // file name → integrity
+	for _, r := range refs(t, rec.Body.String()) {
+		pinned[r.url[strings.LastIndex(r.url, "/")+1:]] = r.integrity
+	}
+	want := map[string]string{
+		"graphiql.min.js":             graphiqlJS.name,
+		"graphiql.min.css":            graphiqlCSS.name,
+		"react.production.min.js":     react.name,
+		"react-dom.production.min.js": reactDOM.name,
+	}
+	if len(pinned) != len(want) {
+		t.Fatalf("gqlgen's page loads %v; this package embeds %v", pinned, want)
+	}
+	for cdnName, ours := range want {
+		a := assets[ours]
+		if pinned[cdnName] == "" || pinned[cdnName] != a.sri {
+			t.Errorf("%s: gqlgen pins %q, we use %q", cdnName, pinned[cdnName], a.sri)
+		}
+		if got := sri(t, a.sri, a.body); got != a.sri {
+			t.Errorf("%s hashes to %s, not %s", ours, got, a.sri)
+		}
+	}
+}
+
+func TestAssets_HaveContentTypesAndLongCaching(t *testing.T) {
+	srv := newServer(t)
+	for name, ct := range map[string]string{
+		graphiqlJS.name:  "text/javascript; charset=utf-8",
+		graphiqlCSS.name: "text/css; charset=utf-8",
+		react.name:       "text/javascript; charset=utf-8",
+		reactDOM.name:    "text/javascript; charset=utf-8",
+	} {
+		res := get(t, srv.URL+"/graphiql/"+name)
+		if res.status != http.StatusOK {
+			t.Fatalf("%s: %d", name, res.status)
+		}
+		if got := res.header.Get("Content-Type"); got != ct {
+			t.Errorf("%s: Content-Type %q, want %q", name, got, ct)
+		}
+		if got := res.header.Get("Cache-Control"); got != "public, max-age=31536000, immutable" {
+			t.Errorf("%s: Cache-Control %q", name, got)
+		}
+		if res.header.Get("X-Content-Type-Options") != "nosniff" || res.header.Get("ETag") == "" {
+			t.Errorf("%s: headers %v", name, res.header)
+		}
+		if res.header.Get("Content-Encoding") != "" {
+			t.Errorf("%s: encoded although the client asked for identity", name)
+		}
+	}
+}
+
+func TestAssets_AnswerConditionalRequestsWith304(t *testing.T) {
+	srv := newServer(t)
+	url := srv.URL + "/graphiql/" + graphiqlJS.name
+	etag := get(t, url).header.Get("ETag")
+	if res := get(t, url, "If-None-Match", etag); res.status != http.StatusNotModified || len(res.body) != 0 {
+		t.Fatalf("If-None-Match %s: %d, %d bytes", etag, res.status, len(res.body))
+	}
+}
+
+func TestAssets_AreGzippedForClientsThatAcceptIt(t *testing.T) {
+	srv := newServer(t)
+	for _, a := range []*asset{graphiqlJS, graphiqlCSS, react, reactDOM} {
+		res := get(t, srv.URL+"/graphiql/"+a.name, "Accept-Encoding", "br, gzip;q=0.8")
+		if res.header.Get("Content-Encoding") != "gzip" || res.header.Get("Vary") != "Accept-Encoding" {
+			t.Fatalf("%s: not gzipped: %v", a.name, res.header)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(res.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(plain, a.body) {
+			t.Fatalf("%s: gzip body does not decode to the file (%v)", a.name, err)
+		}
+		if res.header.Get("ETag") == get(t, srv.URL+"/graphiql/"+a.name).header.Get("ETag") {
+			t.Errorf("%s: the gzip and identity representations share an ETag", a.name)
+		}
+	}
+	if res := get(t, srv.URL+"/graphiql/"+graphiqlJS.name, "Accept-Encoding", "gzip;q=0"); res.header.Get("Content-Encoding") != "" {
+		t.Error("gzip;q=0 got gzip")
+	}
+}
+
+func TestAssets_OnlyTheEmbeddedFilesAreServed(t *testing.T) {
+	srv := newServer(t)
+	for _, path := range []string{
+		"/graphiql/", "/graphiql/nope.js", "/graphiql/LICENSE.react", "/graphiql/graphiql.min.js",
+		"/graphiql/../graphiql/" + graphiqlJS.name + "x", "/graphiql/assets/" + graphiqlJS.name,
+	} {
+		res := get(t, srv.URL+path)
+		if res.status != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", path, res.status)
+		}
+		if strings.Contains(res.header.Get("Cache-Control"), "immutable") {
+			t.Errorf("GET %s: a 404 is cached for a year", path)
+		}
+	}
+}
+
+func TestHandler_AssetsPrefixWithoutTrailingSlashWorks(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", Handler("Gatehouse", "/graphql", "/static/gql"))
+	mux.Handle("GET /static/gql/", Assets("/static/gql"))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	loaded := refs(t, string(get(t, srv.URL+"/").body))
+	if len(loaded) != 4 {
+		t.Fatalf("refs: %v", loaded)
+	}
+	for _, r := range loaded {
+		if !strings.HasPrefix(r.url, "/static/gql/") {
+			t.Errorf("%s is not under /static/gql/", r.url)
+		}
+		if res := get(t, srv.URL+r.url); res.status != http.StatusOK {
+			t.Errorf("GET %s: %d", r.url, res.status)
+		}
+	}
+}
+
+func TestHandler_PageTargetsTheEndpointAndTitle(t *testing.T) {
+	page := string(get(t, newServer(t).URL+"/").body)
+	if !strings.Contains(page, "<title>Gatehouse</title>") || !strings.Contains(page, `location.host + "/graphql"`) {
+		t.Fatalf("page:\n%s", page)
+	}
 }

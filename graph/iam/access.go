@@ -35,11 +35,13 @@ type Model struct {
 	// Roles are the account's roles, in position order.
 	Roles []*ent.Role
 
-	svc     *Service
-	mu      sync.Mutex
-	members map[string]*MemberEntry // by member id
-	byUser  map[string]string       // user id → member id ("" when none)
-	keys    map[string]*KeyEntry    // by key id
+	svc        *Service
+	expandOnce sync.Once
+	expanded   [][]string // Roles' expansions, by index (see roleKeys)
+	mu         sync.Mutex
+	members    map[string]*MemberEntry // by member id
+	byUser     map[string]string       // user id → member id ("" when none)
+	keys       map[string]*KeyEntry    // by key id
 }
 
 // MemberEntry is a member with its roles and compiled permissions.

@@ -177,12 +177,23 @@ func (m *Model) decide(sub subject, permission string, res authz.Resource) *Deci
 // rolesGranting lists the account's roles that give permission (D4).
 func (m *Model) rolesGranting(permission string) []*ent.Role {
 	var out []*ent.Role
-	for _, r := range m.Roles {
-		if _, ok := slices.BinarySearch(m.Policy.Expand(m.Role(r)), permission); ok {
-			out = append(out, r)
+	for i, keys := range m.roleKeys() {
+		if _, ok := slices.BinarySearch(keys, permission); ok {
+			out = append(out, m.Roles[i])
 		}
 	}
 	return out
+}
+
+// roleKeys returns each role's expansion, computed once per model.
+func (m *Model) roleKeys() [][]string {
+	m.expandOnce.Do(func() {
+		m.expanded = make([][]string, len(m.Roles))
+		for i, r := range m.Roles {
+			m.expanded[i] = m.Policy.Expand(m.Role(r))
+		}
+	})
+	return m.expanded
 }
 
 // Decide is exported for tests and callers holding an Access: the caller's

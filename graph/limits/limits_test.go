@@ -358,8 +358,8 @@ func TestIntrospection_GraphiQLsFullQueryPassesWithTheDefaults(t *testing.T) {
 	h := newServer(Config{})
 	passes(t, h, introspection.Query, nil)
 	passes(t, h, introspection.NewQuery(introspection.QueryOptions{OneOf: true}), nil)
-	// graphql-js getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }),
-	// as GraphiQL 4 sends it.
+	// The query GraphiQL 4.1.2 sends on load (captured from the page in a
+	// headless browser; graphql-js getIntrospectionQuery with inputValueDeprecation).
 	passes(t, h, graphiqlIntrospectionQuery, nil)
 	// Introspection costs nothing even next to other fields, and under tight limits.
 	passes(t, newServer(Config{MaxDepth: 1, MaxComplexity: 1}), `{ __schema { types { name fields { name type { ofType { ofType { name } } } } } } __type(name: "Item") { name } item { __typename } }`, nil)

@@ -70,7 +70,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	}))
 	gql.SetErrorPresenter(presenter(log))
 	gql.SetRecoverFunc(recoverFunc(log))
-	gql.AroundFields(graph.RequireAuthentication)
+	gql.AroundRootFields(graph.RequireAuthentication)
 	gql.AroundFields(graph.FreshAfterMutation)
 
 	// Outermost first: request metadata, body limits, authentication, rate
