@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"github.com/tidwall/gjson"
 	"testing"
 	"time"
 )
@@ -135,3 +136,11 @@ func timeIn(ms int) string {
 }
 
 func sleepMillis(ms int) { time.Sleep(time.Duration(ms) * time.Millisecond) }
+
+func gjsonStrings(rs []gjson.Result) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.String()
+	}
+	return out
+}
