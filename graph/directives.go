@@ -66,29 +66,22 @@ func refOf(ctx context.Context, obj any) (iam.Ref, error) {
 // objectRef points at the account of a role or member. Objects loaded with
 // entgql's field projection may lack account_id; their id still leads there.
 func objectRef(obj any) iam.Ref {
+	var accountID string
+	var ref iam.Ref
 	switch o := obj.(type) {
 	case *ent.Role:
-		if o.AccountID == "" {
-			return iam.Ref{RoleID: o.ID}
-		}
-		return iam.Ref{AccountID: o.AccountID}
+		accountID, ref = o.AccountID, iam.Ref{RoleID: o.ID}
 	case *ent.Member:
-		if o.AccountID == "" {
-			return iam.Ref{MemberID: o.ID}
-		}
-		return iam.Ref{AccountID: o.AccountID}
+		accountID, ref = o.AccountID, iam.Ref{MemberID: o.ID}
 	case *ent.APIKey:
-		if o.AccountID == "" {
-			return iam.Ref{APIKeyID: o.ID}
-		}
-		return iam.Ref{AccountID: o.AccountID}
+		accountID, ref = o.AccountID, iam.Ref{APIKeyID: o.ID}
 	case *ent.Scope:
-		if o.AccountID == "" {
-			return iam.Ref{ScopeID: o.ID}
-		}
-		return iam.Ref{AccountID: o.AccountID}
+		accountID, ref = o.AccountID, iam.Ref{ScopeID: o.ID}
 	}
-	return iam.Ref{}
+	if accountID != "" {
+		return iam.Ref{AccountID: accountID}
+	}
+	return ref
 }
 
 // operatorOnly lets only the platform operator use the field (P1).

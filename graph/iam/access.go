@@ -365,6 +365,24 @@ func (s *Service) Require(ctx context.Context, accountID, permission string) (*A
 	return a, nil
 }
 
+// prepare starts a command on the object ref points at: it finds the
+// account, checks that the caller holds permission there (FORBIDDEN), and
+// that the account is not suspended (A6).
+func (s *Service) prepare(ctx context.Context, ref Ref, permission string) (*Access, error) {
+	accountID, err := s.AccountOf(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.Require(ctx, accountID, permission)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireActive(a.Account); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
 // AccountOf returns the account a Ref points into; an unknown object is
 // NOT_FOUND.
 func (s *Service) AccountOf(ctx context.Context, ref Ref) (string, error) {

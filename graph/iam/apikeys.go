@@ -53,11 +53,8 @@ func (s *Service) keyBound(ctx context.Context, a *Access, memberID *string) (bo
 // CreateAPIKey creates a key whose permissions are resolved now and never
 // change (S2, S3); the secret is returned this once and stored hashed (S4).
 func (s *Service) CreateAPIKey(ctx context.Context, in CreateAPIKeyInput) (*ent.APIKey, string, error) {
-	a, err := s.Require(ctx, in.AccountID, "iam.keys.manage")
+	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.keys.manage")
 	if err != nil {
-		return nil, "", err
-	}
-	if err := requireActive(a.Account); err != nil {
 		return nil, "", err
 	}
 	in.Name = strings.TrimSpace(in.Name)
@@ -164,17 +161,11 @@ func (s *Service) RenameAPIKey(ctx context.Context, in RenameAPIKeyInput) (*ent.
 }
 
 func (s *Service) changeKey(ctx context.Context, id, action string, change func(*ent.APIKey, *ent.APIKeyUpdateOne) (map[string]any, error)) (*ent.APIKey, error) {
-	accountID, err := s.AccountOf(ctx, Ref{APIKeyID: id})
+	a, err := s.prepare(ctx, Ref{APIKeyID: id}, "iam.keys.manage")
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.Require(ctx, accountID, "iam.keys.manage")
-	if err != nil {
-		return nil, err
-	}
-	if err := requireActive(a.Account); err != nil {
-		return nil, err
-	}
+	accountID := a.Account.ID
 	var key *ent.APIKey
 	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
 		cur, err := tx.APIKey.Get(ctx, id)

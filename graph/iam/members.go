@@ -105,16 +105,13 @@ func loadMember(ctx context.Context, tx *ent.Tx, accountID, memberID string) (*e
 
 // AddMember adds a user to an account (M1, M2), ACTIVE or INVITED.
 func (s *Service) AddMember(ctx context.Context, in AddMemberInput) (*ent.Member, error) {
-	a, err := s.Require(ctx, in.AccountID, "iam.members.manage")
+	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.members.manage")
 	if err != nil {
 		return nil, err
 	}
 	email, err := normalizeEmail(in.Email)
 	if err != nil {
 		return nil, badInput([]string{err.Error()})
-	}
-	if err := requireActive(a.Account); err != nil {
-		return nil, err
 	}
 	var m *ent.Member
 	err = s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
@@ -166,17 +163,11 @@ func (s *Service) AddMember(ctx context.Context, in AddMemberInput) (*ent.Member
 
 // SetMemberRoles replaces the roles a member holds (M2, R7, M3).
 func (s *Service) SetMemberRoles(ctx context.Context, in SetMemberRolesInput) (*ent.Member, error) {
-	accountID, err := s.AccountOf(ctx, Ref{MemberID: in.MemberID})
+	a, err := s.prepare(ctx, Ref{MemberID: in.MemberID}, "iam.members.manage")
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.Require(ctx, accountID, "iam.members.manage")
-	if err != nil {
-		return nil, err
-	}
-	if err := requireActive(a.Account); err != nil {
-		return nil, err
-	}
+	accountID := a.Account.ID
 	var m *ent.Member
 	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
 		if m, err = loadMember(ctx, tx, accountID, in.MemberID); err != nil {
@@ -265,17 +256,11 @@ func (s *Service) RemoveMember(ctx context.Context, in MemberInput) (*ent.Member
 
 // changeStatus moves a member from one of from to to, keeping M3.
 func (s *Service) changeStatus(ctx context.Context, memberID, action string, from []member.Status, to member.Status) (*ent.Member, error) {
-	accountID, err := s.AccountOf(ctx, Ref{MemberID: memberID})
+	a, err := s.prepare(ctx, Ref{MemberID: memberID}, "iam.members.manage")
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.Require(ctx, accountID, "iam.members.manage")
-	if err != nil {
-		return nil, err
-	}
-	if err := requireActive(a.Account); err != nil {
-		return nil, err
-	}
+	accountID := a.Account.ID
 	var m *ent.Member
 	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
 		if m, err = loadMember(ctx, tx, accountID, memberID); err != nil {
@@ -321,11 +306,8 @@ func (s *Service) changeStatus(ctx context.Context, memberID, action string, fro
 // transaction (M4). Users transfer their own ownership; the operator names
 // fromMemberId.
 func (s *Service) TransferOwnership(ctx context.Context, in TransferOwnershipInput) (from, to *ent.Member, err error) {
-	a, err := s.Require(ctx, in.AccountID, "iam.members.manage")
+	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.members.manage")
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := requireActive(a.Account); err != nil {
 		return nil, nil, err
 	}
 	fromID := deref(in.FromMemberID)

@@ -110,11 +110,8 @@ func requireFeature(enabled bool, name string) error {
 
 // CreateRole creates a custom role (R3, R5, R7).
 func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role, error) {
-	a, err := s.Require(ctx, in.AccountID, "iam.roles.manage")
+	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.roles.manage")
 	if err != nil {
-		return nil, err
-	}
-	if err := requireActive(a.Account); err != nil {
 		return nil, err
 	}
 	if err := requireFeature(a.Account.CustomRoles, "customRoles"); err != nil {
@@ -191,17 +188,11 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 // UpdateRole changes a custom role (R4, R5, R7). The change applies to every
 // holder at once.
 func (s *Service) UpdateRole(ctx context.Context, in UpdateRoleInput) (*ent.Role, error) {
-	accountID, err := s.AccountOf(ctx, Ref{RoleID: in.RoleID})
+	a, err := s.prepare(ctx, Ref{RoleID: in.RoleID}, "iam.roles.manage")
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.Require(ctx, accountID, "iam.roles.manage")
-	if err != nil {
-		return nil, err
-	}
-	if err := requireActive(a.Account); err != nil {
-		return nil, err
-	}
+	accountID := a.Account.ID
 	if in.Grants != nil && (in.AddGrants != nil || in.RemoveGrants != nil) {
 		return nil, apperr.New(apperr.BadUserInput, "give either grants, or addGrants and removeGrants")
 	}
@@ -291,17 +282,11 @@ func (s *Service) UpdateRole(ctx context.Context, in UpdateRoleInput) (*ent.Role
 // DeleteRole deletes a custom role (R6). Holders block it unless they are
 // moved to reassignToRoleId in the same transaction.
 func (s *Service) DeleteRole(ctx context.Context, in DeleteRoleInput) (reassigned int, err error) {
-	accountID, err := s.AccountOf(ctx, Ref{RoleID: in.RoleID})
+	a, err := s.prepare(ctx, Ref{RoleID: in.RoleID}, "iam.roles.manage")
 	if err != nil {
 		return 0, err
 	}
-	a, err := s.Require(ctx, accountID, "iam.roles.manage")
-	if err != nil {
-		return 0, err
-	}
-	if err := requireActive(a.Account); err != nil {
-		return 0, err
-	}
+	accountID := a.Account.ID
 	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
 		cur, err := tx.Role.Get(ctx, in.RoleID)
 		if err != nil {

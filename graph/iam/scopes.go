@@ -21,11 +21,8 @@ func (a *Access) checkScopeGrants(grants []string) error {
 
 // CreateScope creates a named bundle of grants for API keys (S1).
 func (s *Service) CreateScope(ctx context.Context, in CreateScopeInput) (*ent.Scope, error) {
-	a, err := s.Require(ctx, in.AccountID, "iam.scopes.manage")
+	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.scopes.manage")
 	if err != nil {
-		return nil, err
-	}
-	if err := requireActive(a.Account); err != nil {
 		return nil, err
 	}
 	if !roleKeyRE.MatchString(in.Key) {
@@ -58,17 +55,11 @@ func (s *Service) CreateScope(ctx context.Context, in CreateScopeInput) (*ent.Sc
 
 // UpdateScope changes a scope; keys created with it keep their snapshot (S3).
 func (s *Service) UpdateScope(ctx context.Context, in UpdateScopeInput) (*ent.Scope, error) {
-	accountID, err := s.AccountOf(ctx, Ref{ScopeID: in.ScopeID})
+	a, err := s.prepare(ctx, Ref{ScopeID: in.ScopeID}, "iam.scopes.manage")
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.Require(ctx, accountID, "iam.scopes.manage")
-	if err != nil {
-		return nil, err
-	}
-	if err := requireActive(a.Account); err != nil {
-		return nil, err
-	}
+	accountID := a.Account.ID
 	if in.Grants != nil {
 		if err := a.checkScopeGrants(in.Grants); err != nil {
 			return nil, err
@@ -101,17 +92,11 @@ func (s *Service) UpdateScope(ctx context.Context, in UpdateScopeInput) (*ent.Sc
 
 // DeleteScope deletes a scope.
 func (s *Service) DeleteScope(ctx context.Context, in DeleteScopeInput) error {
-	accountID, err := s.AccountOf(ctx, Ref{ScopeID: in.ScopeID})
+	a, err := s.prepare(ctx, Ref{ScopeID: in.ScopeID}, "iam.scopes.manage")
 	if err != nil {
 		return err
 	}
-	a, err := s.Require(ctx, accountID, "iam.scopes.manage")
-	if err != nil {
-		return err
-	}
-	if err := requireActive(a.Account); err != nil {
-		return err
-	}
+	accountID := a.Account.ID
 	return s.inTx(ctx, accountID, func(tx *ent.Tx) error {
 		cur, err := tx.Scope.Get(ctx, in.ScopeID)
 		if err != nil {
