@@ -24,6 +24,8 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/ent/scope"
+	"github.com/gatehouse-iam/gatehouse/ent/sodrule"
+	"github.com/gatehouse-iam/gatehouse/ent/usage"
 	"github.com/gatehouse-iam/gatehouse/ent/user"
 
 	stdsql "database/sql"
@@ -52,6 +54,10 @@ type Client struct {
 	Role *RoleClient
 	// Scope is the client for interacting with the Scope builders.
 	Scope *ScopeClient
+	// SodRule is the client for interacting with the SodRule builders.
+	SodRule *SodRuleClient
+	// Usage is the client for interacting with the Usage builders.
+	Usage *UsageClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 }
@@ -74,6 +80,8 @@ func (c *Client) init() {
 	c.Permission = NewPermissionClient(c.config)
 	c.Role = NewRoleClient(c.config)
 	c.Scope = NewScopeClient(c.config)
+	c.SodRule = NewSodRuleClient(c.config)
+	c.Usage = NewUsageClient(c.config)
 	c.User = NewUserClient(c.config)
 }
 
@@ -176,6 +184,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Permission:  NewPermissionClient(cfg),
 		Role:        NewRoleClient(cfg),
 		Scope:       NewScopeClient(cfg),
+		SodRule:     NewSodRuleClient(cfg),
+		Usage:       NewUsageClient(cfg),
 		User:        NewUserClient(cfg),
 	}, nil
 }
@@ -205,6 +215,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Permission:  NewPermissionClient(cfg),
 		Role:        NewRoleClient(cfg),
 		Scope:       NewScopeClient(cfg),
+		SodRule:     NewSodRuleClient(cfg),
+		Usage:       NewUsageClient(cfg),
 		User:        NewUserClient(cfg),
 	}, nil
 }
@@ -236,7 +248,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.Account, c.Assignment, c.AuditEvent, c.Member, c.OperatorKey,
-		c.Permission, c.Role, c.Scope, c.User,
+		c.Permission, c.Role, c.Scope, c.SodRule, c.Usage, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -247,7 +259,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.Account, c.Assignment, c.AuditEvent, c.Member, c.OperatorKey,
-		c.Permission, c.Role, c.Scope, c.User,
+		c.Permission, c.Role, c.Scope, c.SodRule, c.Usage, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -274,6 +286,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Role.mutate(ctx, m)
 	case *ScopeMutation:
 		return c.Scope.mutate(ctx, m)
+	case *SodRuleMutation:
+		return c.SodRule.mutate(ctx, m)
+	case *UsageMutation:
+		return c.Usage.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	default:
@@ -1654,6 +1670,272 @@ func (c *ScopeClient) mutate(ctx context.Context, m *ScopeMutation) (Value, erro
 	}
 }
 
+// SodRuleClient is a client for the SodRule schema.
+type SodRuleClient struct {
+	config
+}
+
+// NewSodRuleClient returns a client for the SodRule from the given config.
+func NewSodRuleClient(c config) *SodRuleClient {
+	return &SodRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sodrule.Hooks(f(g(h())))`.
+func (c *SodRuleClient) Use(hooks ...Hook) {
+	c.hooks.SodRule = append(c.hooks.SodRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sodrule.Intercept(f(g(h())))`.
+func (c *SodRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SodRule = append(c.inters.SodRule, interceptors...)
+}
+
+// Create returns a builder for creating a SodRule entity.
+func (c *SodRuleClient) Create() *SodRuleCreate {
+	mutation := newSodRuleMutation(c.config, OpCreate)
+	return &SodRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SodRule entities.
+func (c *SodRuleClient) CreateBulk(builders ...*SodRuleCreate) *SodRuleCreateBulk {
+	return &SodRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SodRuleClient) MapCreateBulk(slice any, setFunc func(*SodRuleCreate, int)) *SodRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SodRuleCreateBulk{err: fmt.Errorf("calling to SodRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SodRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SodRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SodRule.
+func (c *SodRuleClient) Update() *SodRuleUpdate {
+	mutation := newSodRuleMutation(c.config, OpUpdate)
+	return &SodRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SodRuleClient) UpdateOne(_m *SodRule) *SodRuleUpdateOne {
+	mutation := newSodRuleMutation(c.config, OpUpdateOne, withSodRule(_m))
+	return &SodRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SodRuleClient) UpdateOneID(id string) *SodRuleUpdateOne {
+	mutation := newSodRuleMutation(c.config, OpUpdateOne, withSodRuleID(id))
+	return &SodRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SodRule.
+func (c *SodRuleClient) Delete() *SodRuleDelete {
+	mutation := newSodRuleMutation(c.config, OpDelete)
+	return &SodRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SodRuleClient) DeleteOne(_m *SodRule) *SodRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SodRuleClient) DeleteOneID(id string) *SodRuleDeleteOne {
+	builder := c.Delete().Where(sodrule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SodRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for SodRule.
+func (c *SodRuleClient) Query() *SodRuleQuery {
+	return &SodRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSodRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SodRule entity by its id.
+func (c *SodRuleClient) Get(ctx context.Context, id string) (*SodRule, error) {
+	return c.Query().Where(sodrule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SodRuleClient) GetX(ctx context.Context, id string) *SodRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SodRuleClient) Hooks() []Hook {
+	return c.hooks.SodRule
+}
+
+// Interceptors returns the client interceptors.
+func (c *SodRuleClient) Interceptors() []Interceptor {
+	return c.inters.SodRule
+}
+
+func (c *SodRuleClient) mutate(ctx context.Context, m *SodRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SodRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SodRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SodRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SodRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SodRule mutation op: %q", m.Op())
+	}
+}
+
+// UsageClient is a client for the Usage schema.
+type UsageClient struct {
+	config
+}
+
+// NewUsageClient returns a client for the Usage from the given config.
+func NewUsageClient(c config) *UsageClient {
+	return &UsageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `usage.Hooks(f(g(h())))`.
+func (c *UsageClient) Use(hooks ...Hook) {
+	c.hooks.Usage = append(c.hooks.Usage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `usage.Intercept(f(g(h())))`.
+func (c *UsageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Usage = append(c.inters.Usage, interceptors...)
+}
+
+// Create returns a builder for creating a Usage entity.
+func (c *UsageClient) Create() *UsageCreate {
+	mutation := newUsageMutation(c.config, OpCreate)
+	return &UsageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Usage entities.
+func (c *UsageClient) CreateBulk(builders ...*UsageCreate) *UsageCreateBulk {
+	return &UsageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *UsageClient) MapCreateBulk(slice any, setFunc func(*UsageCreate, int)) *UsageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &UsageCreateBulk{err: fmt.Errorf("calling to UsageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*UsageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &UsageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Usage.
+func (c *UsageClient) Update() *UsageUpdate {
+	mutation := newUsageMutation(c.config, OpUpdate)
+	return &UsageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *UsageClient) UpdateOne(_m *Usage) *UsageUpdateOne {
+	mutation := newUsageMutation(c.config, OpUpdateOne, withUsage(_m))
+	return &UsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *UsageClient) UpdateOneID(id string) *UsageUpdateOne {
+	mutation := newUsageMutation(c.config, OpUpdateOne, withUsageID(id))
+	return &UsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Usage.
+func (c *UsageClient) Delete() *UsageDelete {
+	mutation := newUsageMutation(c.config, OpDelete)
+	return &UsageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *UsageClient) DeleteOne(_m *Usage) *UsageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *UsageClient) DeleteOneID(id string) *UsageDeleteOne {
+	builder := c.Delete().Where(usage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &UsageDeleteOne{builder}
+}
+
+// Query returns a query builder for Usage.
+func (c *UsageClient) Query() *UsageQuery {
+	return &UsageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeUsage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Usage entity by its id.
+func (c *UsageClient) Get(ctx context.Context, id string) (*Usage, error) {
+	return c.Query().Where(usage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *UsageClient) GetX(ctx context.Context, id string) *Usage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *UsageClient) Hooks() []Hook {
+	return c.hooks.Usage
+}
+
+// Interceptors returns the client interceptors.
+func (c *UsageClient) Interceptors() []Interceptor {
+	return c.inters.Usage
+}
+
+func (c *UsageClient) mutate(ctx context.Context, m *UsageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&UsageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&UsageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&UsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&UsageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Usage mutation op: %q", m.Op())
+	}
+}
+
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -1807,11 +2089,11 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		APIKey, Account, Assignment, AuditEvent, Member, OperatorKey, Permission, Role,
-		Scope, User []ent.Hook
+		Scope, SodRule, Usage, User []ent.Hook
 	}
 	inters struct {
 		APIKey, Account, Assignment, AuditEvent, Member, OperatorKey, Permission, Role,
-		Scope, User []ent.Interceptor
+		Scope, SodRule, Usage, User []ent.Interceptor
 	}
 )
 

@@ -21,6 +21,8 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/ent/scope"
+	"github.com/gatehouse-iam/gatehouse/ent/sodrule"
+	"github.com/gatehouse-iam/gatehouse/ent/usage"
 	"github.com/gatehouse-iam/gatehouse/ent/user"
 )
 
@@ -91,6 +93,8 @@ func checkColumn(t, c string) error {
 			permission.Table:  permission.ValidColumn,
 			role.Table:        role.ValidColumn,
 			scope.Table:       scope.ValidColumn,
+			sodrule.Table:     sodrule.ValidColumn,
+			usage.Table:       usage.ValidColumn,
 			user.Table:        user.ValidColumn,
 		})
 	})

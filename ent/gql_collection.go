@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/ent/scope"
+	"github.com/gatehouse-iam/gatehouse/ent/sodrule"
 	"github.com/gatehouse-iam/gatehouse/ent/user"
 )
 
@@ -851,6 +852,115 @@ func newScopePaginateArgs(rv map[string]any) *scopePaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ScopeWhereInput); ok {
 		args.opts = append(args.opts, WithScopeFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SodRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*SodRuleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SodRuleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(sodrule.Columns))
+		selectedFields = []string{sodrule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[sodrule.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, sodrule.FieldCreatedAt)
+				fieldSeen[sodrule.FieldCreatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[sodrule.FieldName]; !ok {
+				selectedFields = append(selectedFields, sodrule.FieldName)
+				fieldSeen[sodrule.FieldName] = struct{}{}
+			}
+		case "permissions":
+			if _, ok := fieldSeen[sodrule.FieldPermissions]; !ok {
+				selectedFields = append(selectedFields, sodrule.FieldPermissions)
+				fieldSeen[sodrule.FieldPermissions] = struct{}{}
+			}
+		case "level":
+			if _, ok := fieldSeen[sodrule.FieldLevel]; !ok {
+				selectedFields = append(selectedFields, sodrule.FieldLevel)
+				fieldSeen[sodrule.FieldLevel] = struct{}{}
+			}
+		case "mode":
+			if _, ok := fieldSeen[sodrule.FieldMode]; !ok {
+				selectedFields = append(selectedFields, sodrule.FieldMode)
+				fieldSeen[sodrule.FieldMode] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type sodrulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SodRulePaginateOption
+}
+
+func newSodRulePaginateArgs(rv map[string]any) *sodrulePaginateArgs {
+	args := &sodrulePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &SodRuleOrder{Field: &SodRuleOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithSodRuleOrder(order))
+			}
+		case *SodRuleOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithSodRuleOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*SodRuleWhereInput); ok {
+		args.opts = append(args.opts, WithSodRuleFilter(v.Filter))
 	}
 	return args
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/ent/scope"
+	"github.com/gatehouse-iam/gatehouse/ent/sodrule"
 	"github.com/gatehouse-iam/gatehouse/ent/user"
 	"github.com/hashicorp/go-multierror"
 )
@@ -58,6 +59,11 @@ var scopeImplementors = []string{"Scope", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Scope) IsNode() {}
+
+var sodruleImplementors = []string{"SodRule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*SodRule) IsNode() {}
 
 var userImplementors = []string{"User", "Node"}
 
@@ -181,6 +187,15 @@ func (c *Client) noder(ctx context.Context, table string, id string) (Noder, err
 			Where(scope.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, scopeImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case sodrule.Table:
+		query := c.SodRule.Query().
+			Where(sodrule.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, sodruleImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -367,6 +382,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []string) ([]Node
 		query := c.Scope.Query().
 			Where(scope.IDIn(ids...))
 		query, err := query.CollectFields(ctx, scopeImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case sodrule.Table:
+		query := c.SodRule.Query().
+			Where(sodrule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, sodruleImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/ent/scope"
+	"github.com/gatehouse-iam/gatehouse/ent/sodrule"
 	"github.com/gatehouse-iam/gatehouse/ent/user"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -2337,6 +2338,302 @@ func (_m *Scope) ToEdge(order *ScopeOrder) *ScopeEdge {
 		order = DefaultScopeOrder
 	}
 	return &ScopeEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// SodRuleEdge is the edge representation of SodRule.
+type SodRuleEdge struct {
+	Node   *SodRule `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// SodRuleConnection is the connection containing edges to SodRule.
+type SodRuleConnection struct {
+	Edges      []*SodRuleEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *SodRuleConnection) build(nodes []*SodRule, pager *sodrulePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *SodRule
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *SodRule {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *SodRule {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SodRuleEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SodRuleEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SodRulePaginateOption enables pagination customization.
+type SodRulePaginateOption func(*sodrulePager) error
+
+// WithSodRuleOrder configures pagination ordering.
+func WithSodRuleOrder(order *SodRuleOrder) SodRulePaginateOption {
+	if order == nil {
+		order = DefaultSodRuleOrder
+	}
+	o := *order
+	return func(pager *sodrulePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSodRuleOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSodRuleFilter configures pagination filter.
+func WithSodRuleFilter(filter func(*SodRuleQuery) (*SodRuleQuery, error)) SodRulePaginateOption {
+	return func(pager *sodrulePager) error {
+		if filter == nil {
+			return errors.New("SodRuleQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type sodrulePager struct {
+	reverse bool
+	order   *SodRuleOrder
+	filter  func(*SodRuleQuery) (*SodRuleQuery, error)
+}
+
+func newSodRulePager(opts []SodRulePaginateOption, reverse bool) (*sodrulePager, error) {
+	pager := &sodrulePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSodRuleOrder
+	}
+	return pager, nil
+}
+
+func (p *sodrulePager) applyFilter(query *SodRuleQuery) (*SodRuleQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *sodrulePager) toCursor(_m *SodRule) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *sodrulePager) applyCursors(query *SodRuleQuery, after, before *Cursor) (*SodRuleQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSodRuleOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *sodrulePager) applyOrder(query *SodRuleQuery) *SodRuleQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSodRuleOrder.Field {
+		query = query.Order(DefaultSodRuleOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *sodrulePager) orderExpr(query *SodRuleQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSodRuleOrder.Field {
+			b.Comma().Ident(DefaultSodRuleOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to SodRule.
+func (_m *SodRuleQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SodRulePaginateOption,
+) (*SodRuleConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSodRulePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &SodRuleConnection{Edges: []*SodRuleEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// SodRuleOrderFieldCreatedAt orders SodRule by created_at.
+	SodRuleOrderFieldCreatedAt = &SodRuleOrderField{
+		Value: func(_m *SodRule) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: sodrule.FieldCreatedAt,
+		toTerm: sodrule.ByCreatedAt,
+		toCursor: func(_m *SodRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f SodRuleOrderField) String() string {
+	var str string
+	switch f.column {
+	case SodRuleOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f SodRuleOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *SodRuleOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("SodRuleOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *SodRuleOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid SodRuleOrderField", str)
+	}
+	return nil
+}
+
+// SodRuleOrderField defines the ordering field of SodRule.
+type SodRuleOrderField struct {
+	// Value extracts the ordering value from the given SodRule.
+	Value    func(*SodRule) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) sodrule.OrderOption
+	toCursor func(*SodRule) Cursor
+}
+
+// SodRuleOrder defines the ordering of SodRule.
+type SodRuleOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *SodRuleOrderField `json:"field"`
+}
+
+// DefaultSodRuleOrder is the default ordering of SodRule.
+var DefaultSodRuleOrder = &SodRuleOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SodRuleOrderField{
+		Value: func(_m *SodRule) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: sodrule.FieldID,
+		toTerm: sodrule.ByID,
+		toCursor: func(_m *SodRule) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts SodRule into SodRuleEdge.
+func (_m *SodRule) ToEdge(order *SodRuleOrder) *SodRuleEdge {
+	if order == nil {
+		order = DefaultSodRuleOrder
+	}
+	return &SodRuleEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/ent/schema"
 	"github.com/gatehouse-iam/gatehouse/ent/scope"
+	"github.com/gatehouse-iam/gatehouse/ent/sodrule"
+	"github.com/gatehouse-iam/gatehouse/ent/usage"
 	"github.com/gatehouse-iam/gatehouse/ent/user"
 )
 
@@ -568,6 +570,96 @@ func init() {
 	// scope.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	scope.IDValidator = func() func(string) error {
 		validators := scopeDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	sodruleMixin := schema.SodRule{}.Mixin()
+	sodruleMixinFields0 := sodruleMixin[0].Fields()
+	_ = sodruleMixinFields0
+	sodruleMixinFields1 := sodruleMixin[1].Fields()
+	_ = sodruleMixinFields1
+	sodruleFields := schema.SodRule{}.Fields()
+	_ = sodruleFields
+	// sodruleDescCreatedAt is the schema descriptor for created_at field.
+	sodruleDescCreatedAt := sodruleMixinFields1[0].Descriptor()
+	// sodrule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	sodrule.DefaultCreatedAt = sodruleDescCreatedAt.Default.(func() time.Time)
+	// sodruleDescAccountID is the schema descriptor for account_id field.
+	sodruleDescAccountID := sodruleFields[0].Descriptor()
+	// sodrule.AccountIDValidator is a validator for the "account_id" field. It is called by the builders before save.
+	sodrule.AccountIDValidator = sodruleDescAccountID.Validators[0].(func(string) error)
+	// sodruleDescName is the schema descriptor for name field.
+	sodruleDescName := sodruleFields[1].Descriptor()
+	// sodrule.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	sodrule.NameValidator = func() func(string) error {
+		validators := sodruleDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// sodruleDescID is the schema descriptor for id field.
+	sodruleDescID := sodruleMixinFields0[0].Descriptor()
+	// sodrule.DefaultID holds the default value on creation for the id field.
+	sodrule.DefaultID = sodruleDescID.Default.(func() string)
+	// sodrule.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	sodrule.IDValidator = func() func(string) error {
+		validators := sodruleDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	usageMixin := schema.Usage{}.Mixin()
+	usageMixinFields0 := usageMixin[0].Fields()
+	_ = usageMixinFields0
+	usageFields := schema.Usage{}.Fields()
+	_ = usageFields
+	// usageDescAccountID is the schema descriptor for account_id field.
+	usageDescAccountID := usageFields[0].Descriptor()
+	// usage.AccountIDValidator is a validator for the "account_id" field. It is called by the builders before save.
+	usage.AccountIDValidator = usageDescAccountID.Validators[0].(func(string) error)
+	// usageDescSubjectID is the schema descriptor for subject_id field.
+	usageDescSubjectID := usageFields[1].Descriptor()
+	// usage.SubjectIDValidator is a validator for the "subject_id" field. It is called by the builders before save.
+	usage.SubjectIDValidator = usageDescSubjectID.Validators[0].(func(string) error)
+	// usageDescPermission is the schema descriptor for permission field.
+	usageDescPermission := usageFields[2].Descriptor()
+	// usage.PermissionValidator is a validator for the "permission" field. It is called by the builders before save.
+	usage.PermissionValidator = usageDescPermission.Validators[0].(func(string) error)
+	// usageDescID is the schema descriptor for id field.
+	usageDescID := usageMixinFields0[0].Descriptor()
+	// usage.DefaultID holds the default value on creation for the id field.
+	usage.DefaultID = usageDescID.Default.(func() string)
+	// usage.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	usage.IDValidator = func() func(string) error {
+		validators := usageDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

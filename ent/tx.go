@@ -32,6 +32,10 @@ type Tx struct {
 	Role *RoleClient
 	// Scope is the client for interacting with the Scope builders.
 	Scope *ScopeClient
+	// SodRule is the client for interacting with the SodRule builders.
+	SodRule *SodRuleClient
+	// Usage is the client for interacting with the Usage builders.
+	Usage *UsageClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 
@@ -174,6 +178,8 @@ func (tx *Tx) init() {
 	tx.Permission = NewPermissionClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
 	tx.Scope = NewScopeClient(tx.config)
+	tx.SodRule = NewSodRuleClient(tx.config)
+	tx.Usage = NewUsageClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
 

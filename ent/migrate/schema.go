@@ -270,6 +270,55 @@ var (
 			},
 		},
 	}
+	// SodRulesColumns holds the columns for the "sod_rules" table.
+	SodRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "account_id", Type: field.TypeString},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "permissions", Type: field.TypeJSON},
+		{Name: "level", Type: field.TypeEnum, Enums: []string{"ROLE", "MEMBER"}},
+		{Name: "mode", Type: field.TypeEnum, Enums: []string{"ENFORCE", "REPORT"}},
+	}
+	// SodRulesTable holds the schema information for the "sod_rules" table.
+	SodRulesTable = &schema.Table{
+		Name:       "sod_rules",
+		Columns:    SodRulesColumns,
+		PrimaryKey: []*schema.Column{SodRulesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "sodrule_account_id",
+				Unique:  false,
+				Columns: []*schema.Column{SodRulesColumns[2]},
+			},
+		},
+	}
+	// UsagesColumns holds the columns for the "usages" table.
+	UsagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "account_id", Type: field.TypeString},
+		{Name: "subject_id", Type: field.TypeString},
+		{Name: "permission", Type: field.TypeString},
+		{Name: "last_used_at", Type: field.TypeTime},
+	}
+	// UsagesTable holds the schema information for the "usages" table.
+	UsagesTable = &schema.Table{
+		Name:       "usages",
+		Columns:    UsagesColumns,
+		PrimaryKey: []*schema.Column{UsagesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "usage_subject_id_permission",
+				Unique:  true,
+				Columns: []*schema.Column{UsagesColumns[2], UsagesColumns[3]},
+			},
+			{
+				Name:    "usage_account_id_last_used_at",
+				Unique:  false,
+				Columns: []*schema.Column{UsagesColumns[1], UsagesColumns[4]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -320,6 +369,8 @@ var (
 		PermissionsTable,
 		RolesTable,
 		ScopesTable,
+		SodRulesTable,
+		UsagesTable,
 		UsersTable,
 		AccountPermissionsTable,
 	}

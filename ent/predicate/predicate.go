@@ -33,5 +33,11 @@ type Role func(*sql.Selector)
 // Scope is the predicate function for scope builders.
 type Scope func(*sql.Selector)
 
+// SodRule is the predicate function for sodrule builders.
+type SodRule func(*sql.Selector)
+
+// Usage is the predicate function for usage builders.
+type Usage func(*sql.Selector)
+
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

@@ -18,6 +18,8 @@ func TestL1_EveryMutationAuditedExactlyOnce(t *testing.T) {
 		scope := e.ok(a.Owner, `mutation($in: CreateScopeInput!) { createScope(input: $in) { scope { id } } }`,
 			map[string]any{"in": map[string]any{"accountId": a.ID, "key": "base", "grants": []string{"AgentChat"}}}).Get("data.createScope.scope.id").String()
 		key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.apiKey.id").String()
+		rule := e.ok(a.Owner, createSod, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "r", "permissions": []string{"AgentChat", "view_duplicates"},
+			"level": "MEMBER", "mode": "REPORT"}}).Get("data.createSodRule.sodRule.id").String()
 		with := func(kv ...any) map[string]any {
 			in := map[string]any{}
 			for i := 0; i < len(kv); i += 2 {
@@ -69,6 +71,11 @@ func TestL1_EveryMutationAuditedExactlyOnce(t *testing.T) {
 				with("accountId", a.ID, "name", "n", "memberId", heir), with("accountId", a.ID, "name", "n", "expiresAt", time.Now().Add(-time.Hour).Format(time.RFC3339)), e.Operator},
 			{"renameApiKey", `mutation($in: RenameApiKeyInput!) { renameApiKey(input: $in) { apiKey { id } } }`,
 				with("apiKeyId", key, "name", "renamed"), with("apiKeyId", key, "name", " "), e.Operator},
+			{"createSodRule", createSod,
+				with("accountId", a.ID, "name", "two", "permissions", []string{"AgentChat", "checks.background"}, "level", "ROLE", "mode", "REPORT"),
+				with("accountId", a.ID, "name", "one", "permissions", []string{"AgentChat"}, "level", "ROLE", "mode", "REPORT"), e.Operator},
+			{"deleteSodRule", `mutation($in: DeleteSodRuleInput!) { deleteSodRule(input: $in) { deletedSodRuleId } }`,
+				with("sodRuleId", rule), with("sodRuleId", rule), e.Operator},
 			{"revokeApiKey", `mutation($in: RevokeApiKeyInput!) { revokeApiKey(input: $in) { apiKey { id } } }`,
 				with("apiKeyId", key), with("apiKeyId", key), e.Operator},
 		}

@@ -53,6 +53,7 @@ type ComplexityRoot struct {
 		Scopes      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ScopeOrder, where *ent.ScopeWhereInput) int
 		Settings    func(childComplexity int) int
 		Slug        func(childComplexity int) int
+		SodRules    func(childComplexity int) int
 		Status      func(childComplexity int) int
 		Template    func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
@@ -187,6 +188,10 @@ type ComplexityRoot struct {
 		DeletedScopeID func(childComplexity int) int
 	}
 
+	DeleteSodRulePayload struct {
+		DeletedSodRuleID func(childComplexity int) int
+	}
+
 	GrantPath struct {
 		Chain   func(childComplexity int) int
 		Grant   func(childComplexity int) int
@@ -249,9 +254,11 @@ type ComplexityRoot struct {
 		CreateAccount            func(childComplexity int, input iam.CreateAccountInput) int
 		CreateRole               func(childComplexity int, input iam.CreateRoleInput) int
 		CreateScope              func(childComplexity int, input iam.CreateScopeInput) int
+		CreateSodRule            func(childComplexity int, input iam.CreateSodRuleInput) int
 		DefinePermissions        func(childComplexity int, input iam.DefinePermissionsInput) int
 		DeleteRole               func(childComplexity int, input iam.DeleteRoleInput) int
 		DeleteScope              func(childComplexity int, input iam.DeleteScopeInput) int
+		DeleteSodRule            func(childComplexity int, input iam.DeleteSodRuleInput) int
 		ReactivateMember         func(childComplexity int, input iam.MemberInput) int
 		RemoveAccountPermissions func(childComplexity int, input iam.AccountPermissionsInput) int
 		RemoveMember             func(childComplexity int, input iam.MemberInput) int
@@ -362,6 +369,26 @@ type ComplexityRoot struct {
 
 	ScopePayload struct {
 		Scope func(childComplexity int) int
+	}
+
+	SodRule struct {
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Level       func(childComplexity int) int
+		Mode        func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Permissions func(childComplexity int) int
+	}
+
+	SodRulePayload struct {
+		SodRule func(childComplexity int) int
+	}
+
+	SodViolation struct {
+		Keys    func(childComplexity int) int
+		Members func(childComplexity int) int
+		Roles   func(childComplexity int) int
+		Rule    func(childComplexity int) int
 	}
 
 	TransferOwnershipPayload struct {
@@ -513,6 +540,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.Slug(childComplexity), true
+	case "Account.sodRules":
+		if e.ComplexityRoot.Account.SodRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.SodRules(childComplexity), true
 	case "Account.status":
 		if e.ComplexityRoot.Account.Status == nil {
 			break
@@ -971,6 +1004,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteScopePayload.DeletedScopeID(childComplexity), true
 
+	case "DeleteSodRulePayload.deletedSodRuleId":
+		if e.ComplexityRoot.DeleteSodRulePayload.DeletedSodRuleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteSodRulePayload.DeletedSodRuleID(childComplexity), true
+
 	case "GrantPath.chain":
 		if e.ComplexityRoot.GrantPath.Chain == nil {
 			break
@@ -1231,6 +1271,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateScope(childComplexity, args["input"].(iam.CreateScopeInput)), true
+	case "Mutation.createSodRule":
+		if e.ComplexityRoot.Mutation.CreateSodRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSodRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSodRule(childComplexity, args["input"].(iam.CreateSodRuleInput)), true
 	case "Mutation.definePermissions":
 		if e.ComplexityRoot.Mutation.DefinePermissions == nil {
 			break
@@ -1264,6 +1315,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteScope(childComplexity, args["input"].(iam.DeleteScopeInput)), true
+	case "Mutation.deleteSodRule":
+		if e.ComplexityRoot.Mutation.DeleteSodRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSodRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSodRule(childComplexity, args["input"].(iam.DeleteSodRuleInput)), true
 	case "Mutation.reactivateMember":
 		if e.ComplexityRoot.Mutation.ReactivateMember == nil {
 			break
@@ -1800,6 +1862,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ScopePayload.Scope(childComplexity), true
 
+	case "SodRule.createdAt":
+		if e.ComplexityRoot.SodRule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SodRule.CreatedAt(childComplexity), true
+	case "SodRule.id":
+		if e.ComplexityRoot.SodRule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SodRule.ID(childComplexity), true
+	case "SodRule.level":
+		if e.ComplexityRoot.SodRule.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SodRule.Level(childComplexity), true
+	case "SodRule.mode":
+		if e.ComplexityRoot.SodRule.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SodRule.Mode(childComplexity), true
+	case "SodRule.name":
+		if e.ComplexityRoot.SodRule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SodRule.Name(childComplexity), true
+	case "SodRule.permissions":
+		if e.ComplexityRoot.SodRule.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SodRule.Permissions(childComplexity), true
+
+	case "SodRulePayload.sodRule":
+		if e.ComplexityRoot.SodRulePayload.SodRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SodRulePayload.SodRule(childComplexity), true
+
+	case "SodViolation.apiKeys":
+		if e.ComplexityRoot.SodViolation.Keys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SodViolation.Keys(childComplexity), true
+	case "SodViolation.members":
+		if e.ComplexityRoot.SodViolation.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SodViolation.Members(childComplexity), true
+	case "SodViolation.roles":
+		if e.ComplexityRoot.SodViolation.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SodViolation.Roles(childComplexity), true
+	case "SodViolation.rule":
+		if e.ComplexityRoot.SodViolation.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SodViolation.Rule(childComplexity), true
+
 	case "TransferOwnershipPayload.from":
 		if e.ComplexityRoot.TransferOwnershipPayload.From == nil {
 			break
@@ -1905,9 +2036,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
 			graphql.NewInputUnmarshaler("CreateScopeInput", ec.unmarshalInputCreateScopeInput),
+			graphql.NewInputUnmarshaler("CreateSodRuleInput", ec.unmarshalInputCreateSodRuleInput),
 			graphql.NewInputUnmarshaler("DefinePermissionsInput", ec.unmarshalInputDefinePermissionsInput),
 			graphql.NewInputUnmarshaler("DeleteRoleInput", ec.unmarshalInputDeleteRoleInput),
 			graphql.NewInputUnmarshaler("DeleteScopeInput", ec.unmarshalInputDeleteScopeInput),
+			graphql.NewInputUnmarshaler("DeleteSodRuleInput", ec.unmarshalInputDeleteSodRuleInput),
 			graphql.NewInputUnmarshaler("MemberInput", ec.unmarshalInputMemberInput),
 			graphql.NewInputUnmarshaler("MemberOrder", ec.unmarshalInputMemberOrder),
 			graphql.NewInputUnmarshaler("MemberWhereInput", ec.unmarshalInputMemberWhereInput),
@@ -1923,6 +2056,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ScopeOrder", ec.unmarshalInputScopeOrder),
 			graphql.NewInputUnmarshaler("ScopeWhereInput", ec.unmarshalInputScopeWhereInput),
 			graphql.NewInputUnmarshaler("SetMemberRolesInput", ec.unmarshalInputSetMemberRolesInput),
+			graphql.NewInputUnmarshaler("SodRuleOrder", ec.unmarshalInputSodRuleOrder),
+			graphql.NewInputUnmarshaler("SodRuleWhereInput", ec.unmarshalInputSodRuleWhereInput),
 			graphql.NewInputUnmarshaler("SubjectInput", ec.unmarshalInputSubjectInput),
 			graphql.NewInputUnmarshaler("TransferOwnershipInput", ec.unmarshalInputTransferOwnershipInput),
 			graphql.NewInputUnmarshaler("UpdateAccountInput", ec.unmarshalInputUpdateAccountInput),
@@ -3914,6 +4049,125 @@ input ScopeWhereInput {
   descriptionContainsFold: String
 }
 """
+SodLevel is enum for the field level
+"""
+enum SodLevel @goModel(model: "github.com/gatehouse-iam/gatehouse/ent/sodrule.Level") {
+  ROLE
+  MEMBER
+}
+"""
+SodMode is enum for the field mode
+"""
+enum SodMode @goModel(model: "github.com/gatehouse-iam/gatehouse/ent/sodrule.Mode") {
+  ENFORCE
+  REPORT
+}
+type SodRule implements Node {
+  id: ID!
+  """
+  When the object was created.
+  """
+  createdAt: Time!
+  """
+  What the rule protects, for people.
+  """
+  name: String!
+  """
+  The permission keys that must not be held together.
+  """
+  permissions: [String!]!
+  """
+  ROLE: no single role may give them all; MEMBER: no member (or key) may hold them all, across roles.
+  """
+  level: SodLevel!
+  """
+  ENFORCE refuses violating changes; REPORT lists violations in access reviews.
+  """
+  mode: SodMode!
+}
+"""
+Ordering options for SodRule connections
+"""
+input SodRuleOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order SodRules.
+  """
+  field: SodRuleOrderField!
+}
+"""
+Properties by which SodRule connections can be ordered.
+"""
+enum SodRuleOrderField {
+  CREATED_AT
+}
+"""
+SodRuleWhereInput is used for filtering SodRule objects.
+Input was generated by ent.
+"""
+input SodRuleWhereInput {
+  not: SodRuleWhereInput
+  and: [SodRuleWhereInput!]
+  or: [SodRuleWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  idEqualFold: ID
+  idContainsFold: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  level field predicates
+  """
+  level: SodLevel
+  levelNEQ: SodLevel
+  levelIn: [SodLevel!]
+  levelNotIn: [SodLevel!]
+  """
+  mode field predicates
+  """
+  mode: SodMode
+  modeNEQ: SodMode
+  modeIn: [SodMode!]
+  modeNotIn: [SodMode!]
+}
+"""
 The builtin Time type
 """
 scalar Time
@@ -4279,6 +4533,60 @@ type DeleteRolePayload {
   reassignedMembers: Int!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/sod.graphql", Input: `"Who breaks a separation-of-duty rule."
+type SodViolation {
+  rule: SodRule!
+  "Custom roles that give every permission of the rule (ROLE level)."
+  roles: [Role!]!
+  "Members who hold every permission of the rule across their roles (MEMBER level)."
+  members: [Member!]!
+  "API keys whose snapshot holds every permission of the rule (MEMBER level)."
+  apiKeys: [ApiKey!]!
+}
+
+extend type Account {
+  "The account's separation-of-duty rules (V1)."
+  sodRules: [SodRule!]! @hasPermission(permission: "iam.roles.read")
+}
+
+"A new separation-of-duty rule (V1)."
+input CreateSodRuleInput {
+  "The account."
+  accountId: ID!
+  "What the rule protects, for people."
+  name: String!
+  "At least two catalog keys that must not be held together."
+  permissions: [String!]!
+  "ROLE: no single custom role (system roles are shaped by the master list and defaultAccessExcludes); MEMBER: no member or key across roles, owners (full_access) excepted."
+  level: SodLevel!
+  "ENFORCE refuses violating changes (CONFLICT, reason SOD_VIOLATION); REPORT lists them in access reviews."
+  mode: SodMode!
+}
+
+"The created rule."
+type SodRulePayload {
+  sodRule: SodRule!
+}
+
+"A rule to delete."
+input DeleteSodRuleInput {
+  "The rule."
+  sodRuleId: ID!
+}
+
+"What deleteSodRule did."
+type DeleteSodRulePayload {
+  "The id of the deleted rule."
+  deletedSodRuleId: ID!
+}
+
+extend type Mutation {
+  "Create a separation-of-duty rule; an ENFORCE rule the account already breaks is refused, listing the violators (V1)."
+  createSodRule(input: CreateSodRuleInput!): SodRulePayload! @hasPermission(permission: "iam.sod.manage")
+  "Delete a separation-of-duty rule."
+  deleteSodRule(input: DeleteSodRuleInput!): DeleteSodRulePayload! @hasPermission(permission: "iam.sod.manage")
+}
+`, BuiltIn: false},
 	{Name: "../../schema/viewer.graphql", Input: `"What kind of principal is calling."
 enum PrincipalKind {
   OPERATOR
@@ -4357,6 +4665,8 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_scopes(ctx, field)
 	case "whoCan":
 		return ec.fieldContext_Account_whoCan(ctx, field)
+	case "sodRules":
+		return ec.fieldContext_Account_sodRules(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
 }
@@ -4615,6 +4925,14 @@ func (ec *executionContext) childFields_DeleteScopePayload(ctx context.Context, 
 		return ec.fieldContext_DeleteScopePayload_deletedScopeId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteScopePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteSodRulePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedSodRuleId":
+		return ec.fieldContext_DeleteSodRulePayload_deletedSodRuleId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteSodRulePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_GrantPath(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4899,6 +5217,32 @@ func (ec *executionContext) childFields_ScopePayload(ctx context.Context, field 
 		return ec.fieldContext_ScopePayload_scope(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ScopePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SodRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SodRule_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SodRule_createdAt(ctx, field)
+	case "name":
+		return ec.fieldContext_SodRule_name(ctx, field)
+	case "permissions":
+		return ec.fieldContext_SodRule_permissions(ctx, field)
+	case "level":
+		return ec.fieldContext_SodRule_level(ctx, field)
+	case "mode":
+		return ec.fieldContext_SodRule_mode(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SodRule", field.Name)
+}
+
+func (ec *executionContext) childFields_SodRulePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sodRule":
+		return ec.fieldContext_SodRulePayload_sodRule(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SodRulePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_TransferOwnershipPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

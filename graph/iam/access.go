@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/ent/scope"
+	"github.com/gatehouse-iam/gatehouse/ent/sodrule"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"github.com/gatehouse-iam/gatehouse/graph/authz"
@@ -247,7 +248,7 @@ func (s *Service) Model(ctx context.Context, accountID string) (*Model, error) {
 	if m != nil {
 		return m, nil
 	}
-	m, err := s.loadModel(ctx, accountID)
+	m, err := s.loadModel(ctx, s.client, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -255,12 +256,14 @@ func (s *Service) Model(ctx context.Context, accountID string) (*Model, error) {
 	return m, nil
 }
 
-func (s *Service) loadModel(ctx context.Context, accountID string) (*Model, error) {
-	acc, err := s.client.Account.Get(ctx, accountID)
+// loadModel reads an account's model through client (a transaction's client
+// sees its uncommitted changes).
+func (s *Service) loadModel(ctx context.Context, client *ent.Client, accountID string) (*Model, error) {
+	acc, err := client.Account.Get(ctx, accountID)
 	if err != nil {
 		return nil, notFoundOr(err, "account", accountID)
 	}
-	catalog, err := s.client.Permission.Query().All(ctx)
+	catalog, err := client.Permission.Query().All(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: catalog")
 	}
@@ -268,7 +271,7 @@ func (s *Service) loadModel(ctx context.Context, accountID string) (*Model, erro
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: master list")
 	}
-	roles, err := s.client.Role.Query().Where(role.AccountID(accountID)).
+	roles, err := client.Role.Query().Where(role.AccountID(accountID)).
 		Order(ent.Asc(role.FieldPosition), ent.Asc(role.FieldID)).All(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: roles")
@@ -400,6 +403,9 @@ func (s *Service) AccountOf(ctx context.Context, ref Ref) (string, error) {
 	case ref.ScopeID != "":
 		ids, err = s.client.Scope.Query().Where(scope.ID(ref.ScopeID)).Select(scope.FieldAccountID).Strings(ctx)
 		return one(ids, err, "scope", ref.ScopeID)
+	case ref.SodRuleID != "":
+		ids, err = s.client.SodRule.Query().Where(sodrule.ID(ref.SodRuleID)).Select(sodrule.FieldAccountID).Strings(ctx)
+		return one(ids, err, "separation-of-duty rule", ref.SodRuleID)
 	case ref.APIKeyID != "":
 		ids, err = s.client.APIKey.Query().Where(apikey.ID(ref.APIKeyID)).Select(apikey.FieldAccountID).Strings(ctx)
 		return one(ids, err, "API key", ref.APIKeyID)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
+	"github.com/gatehouse-iam/gatehouse/ent/sodrule"
 )
 
 // The inputs of Gatehouse's commands. gqlgen binds the GraphQL input types of
@@ -13,7 +14,7 @@ import (
 
 // Ref names the object a command acts on; the @hasPermission directive uses it
 // to find the account whose permissions apply.
-type Ref struct{ AccountID, RoleID, MemberID, ScopeID, APIKeyID string }
+type Ref struct{ AccountID, RoleID, MemberID, ScopeID, APIKeyID, SodRuleID string }
 
 // Targeted is implemented by every input that acts inside one account.
 type Targeted interface{ Target() Ref }
@@ -246,3 +247,23 @@ type AuthorizeInput struct {
 	Permission string                    `json:"permission"`
 	Resource   []*ResourceAttributeInput `json:"resource"`
 }
+
+// CreateSodRuleInput creates a separation-of-duty rule (V1).
+type CreateSodRuleInput struct {
+	AccountID   string        `json:"accountId"`
+	Name        string        `json:"name"`
+	Permissions []string      `json:"permissions"`
+	Level       sodrule.Level `json:"level"`
+	Mode        sodrule.Mode  `json:"mode"`
+}
+
+// Target implements Targeted.
+func (in CreateSodRuleInput) Target() Ref { return Ref{AccountID: in.AccountID} }
+
+// DeleteSodRuleInput deletes a rule.
+type DeleteSodRuleInput struct {
+	SodRuleID string `json:"sodRuleId"`
+}
+
+// Target implements Targeted.
+func (in DeleteSodRuleInput) Target() Ref { return Ref{SodRuleID: in.SodRuleID} }

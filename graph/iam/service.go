@@ -83,6 +83,12 @@ func (s *Service) inTx(ctx context.Context, accountID string, fn func(tx *ent.Tx
 		_ = tx.Rollback()
 		return classify(err)
 	}
+	if accountID != "" {
+		if err := s.enforceSoD(ctx, tx, accountID); err != nil {
+			_ = tx.Rollback()
+			return classify(err)
+		}
+	}
 	if s.dialect == dialect.Postgres {
 		// Delivered to every listening server when, and only if, this commits.
 		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", InvalidationChannel, accountID); err != nil {

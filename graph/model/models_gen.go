@@ -96,6 +96,12 @@ type DeleteScopePayload struct {
 	DeletedScopeID string `json:"deletedScopeId"`
 }
 
+// What deleteSodRule did.
+type DeleteSodRulePayload struct {
+	// The id of the deleted rule.
+	DeletedSodRuleID string `json:"deletedSodRuleId"`
+}
+
 // How a permission was granted (D1).
 type GrantPath struct {
 	// The role that grants it (null for API keys).
@@ -150,6 +156,11 @@ type RolePayload struct {
 // The scope after the change.
 type ScopePayload struct {
 	Scope *ent.Scope `json:"scope"`
+}
+
+// The created rule.
+type SodRulePayload struct {
+	SodRule *ent.SodRule `json:"sodRule"`
 }
 
 // Both members after the transfer.

@@ -26,6 +26,8 @@ const (
 	AuditEvent  = "evt"
 	Scope       = "scp"
 	APIKey      = "key"
+	SodRule     = "sod"
+	Usage       = "use"
 )
 
 // entropy makes ids created by this process in the same millisecond sort in

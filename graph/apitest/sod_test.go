@@ -1,0 +1,74 @@
+package apitest
+
+import (
+	"strings"
+	"testing"
+)
+
+const createSod = `mutation($in: CreateSodRuleInput!) { createSodRule(input: $in) { sodRule { id name permissions level mode } } }`
+
+func sodRule(accountID, level, mode string, perms ...string) map[string]any {
+	return map[string]any{"in": map[string]any{"accountId": accountID, "name": "mint vs approve", "permissions": perms, "level": level, "mode": mode}}
+}
+
+// V1 at ROLE level (Truthlocks: never attestations:mint with governance:approve).
+func TestV1_RoleLevelEnforced(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("v1r", nil)
+		minter := e.createRole(a.Owner, a.ID, "Minter", []string{"attestations:mint"})
+		e.ok(a.Owner, createSod, sodRule(a.ID, "ROLE", "ENFORCE", "attestations:mint", "governance:approve"))
+		// Adding the second permission to the role is refused, naming the rule.
+		r := e.fails("CONFLICT", a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": minter, "expectedVersion": 1, "addGrants": []string{"governance:approve"}}})
+		if r.Get("errors.0.extensions.reason").String() != "SOD_VIOLATION" || !strings.Contains(r.Get("errors.0.message").String(), "mint vs approve") {
+			t.Fatalf("refusal: %s", r)
+		}
+		// A wildcard that reaches both is refused too; nothing changed.
+		e.fails("CONFLICT", a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Both", "grants": []string{"attestations:*", "governance:approve"}}})
+		if e.ok(a.Owner, `query($id: ID!) { node(id: $id) { ... on Role { version } } }`, map[string]any{"id": minter}).Get("data.node.version").Int() != 1 {
+			t.Fatal("a refused change was written")
+		}
+		// full_access (the owner) holds everything and is exempt.
+		e.addMember(a.Owner, a.ID, "owner2@v1r.test", a.FullAccessID)
+	})
+}
+
+// V1 at MEMBER level: no member, and no key, may hold both across roles.
+func TestV1_MemberLevelEnforcedOnAssignmentsAndKeys(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("v1m", nil)
+		minter := e.createRole(a.Owner, a.ID, "Minter", []string{"attestations:mint", "iam.keys.manage"})
+		approver := e.createRole(a.Owner, a.ID, "Approver", []string{"governance:approve"})
+		m := e.addMember(a.Owner, a.ID, "m@v1m.test", minter)
+		e.ok(a.Owner, createSod, sodRule(a.ID, "MEMBER", "ENFORCE", "attestations:mint", "governance:approve"))
+		r := e.fails("CONFLICT", a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleIds": []string{minter, approver}}})
+		if !strings.Contains(r.Get("errors.0.extensions.violators").String(), m) {
+			t.Fatalf("violators: %s", r)
+		}
+		e.fails("CONFLICT", a.Owner, `mutation($in: AddMemberInput!) { addMember(input: $in) { member { id } } }`,
+			map[string]any{"in": map[string]any{"accountId": a.ID, "email": "both@v1m.test", "roleIds": []string{minter, approver}, "invite": true}})
+		// One role each is fine.
+		e.addMember(a.Owner, a.ID, "a@v1m.test", approver)
+	})
+}
+
+// V1: an ENFORCE rule the account already breaks is refused, listing the
+// violators; a REPORT rule is accepted.
+func TestV1_EnforceRuleRefusedWhenAlreadyBroken(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("v1b", nil)
+		e.createRole(a.Owner, a.ID, "Both", []string{"attestations:mint", "governance:approve"})
+		r := e.fails("CONFLICT", a.Owner, createSod, sodRule(a.ID, "ROLE", "ENFORCE", "attestations:mint", "governance:approve"))
+		if !strings.Contains(r.Get("errors.0.extensions.violators").String(), "role both") {
+			t.Fatalf("violators: %s", r)
+		}
+		e.ok(a.Owner, createSod, sodRule(a.ID, "ROLE", "REPORT", "attestations:mint", "governance:approve"))
+		r = e.ok(a.Owner, `query($id: ID!) { account(id: $id) { sodRules { name level mode permissions } } }`, map[string]any{"id": a.ID})
+		if r.Get("data.account.sodRules.#").Int() != 1 || r.Get("data.account.sodRules.0.mode").String() != "REPORT" {
+			t.Fatalf("rules: %s", r)
+		}
+		e.fails("BAD_USER_INPUT", a.Owner, createSod, sodRule(a.ID, "ROLE", "REPORT", "attestations:mint"))
+		e.fails("BAD_USER_INPUT", a.Owner, createSod, sodRule(a.ID, "ROLE", "REPORT", "attestations:mint", "nope.nope"))
+		_, tok := e.keyAdmin(a, "r@v1b.test", "iam.roles.read")
+		e.fails("FORBIDDEN", tok, createSod, sodRule(a.ID, "ROLE", "REPORT", "attestations:mint", "AgentChat"))
+	})
+}

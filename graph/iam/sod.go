@@ -1,0 +1,200 @@
+package iam
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/apikey"
+	"github.com/gatehouse-iam/gatehouse/ent/member"
+	"github.com/gatehouse-iam/gatehouse/ent/role"
+	"github.com/gatehouse-iam/gatehouse/ent/sodrule"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/authz"
+)
+
+// Violation is a separation-of-duty rule broken by roles, members or keys
+// (V1). ROLE-level rules judge custom roles: system roles are locked and
+// shaped by the master list and defaultAccessExcludes. MEMBER-level rules
+// judge every member and key but the owners' (full_access holds everything by
+// definition).
+type Violation struct {
+	Rule    *ent.SodRule
+	Roles   []*ent.Role
+	Members []*ent.Member
+	Keys    []*ent.APIKey
+}
+
+func holdsAll(keys []string, perms []string) bool {
+	for _, p := range perms {
+		if _, ok := slices.BinarySearch(keys, p); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// violations evaluates rules against an account as client sees it. Invited
+// members count as if active, so that accepting an invitation never breaks a
+// rule.
+func (s *Service) violations(ctx context.Context, client *ent.Client, accountID string, rules []*ent.SodRule) ([]Violation, error) {
+	if len(rules) == 0 {
+		return nil, nil
+	}
+	m, err := s.loadModel(ctx, client, accountID)
+	if err != nil {
+		return nil, err
+	}
+	members, err := client.Member.Query().
+		Where(member.AccountID(accountID), member.StatusIn(member.StatusACTIVE, member.StatusINVITED)).
+		WithAssignments().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := client.APIKey.Query().Where(apikey.AccountID(accountID), apikey.RevokedAtIsNil(),
+		apikey.Or(apikey.ExpiresAtIsNil(), apikey.ExpiresAtGT(time.Now()))).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	owners := map[string]bool{}
+	memberKeys := make([][]string, len(members))
+	for i, mem := range members {
+		var held []*ent.Role
+		for _, r := range m.Roles {
+			if slices.ContainsFunc(mem.Edges.Assignments, func(a *ent.Assignment) bool { return a.RoleID == r.ID }) {
+				held = append(held, r)
+				owners[mem.ID] = owners[mem.ID] || (r.Kind == role.KindSYSTEM && r.Key == FullAccess)
+			}
+		}
+		memberKeys[i] = m.Subject(held).Permissions()
+	}
+	var out []Violation
+	for _, rule := range rules {
+		v := Violation{Rule: rule}
+		if rule.Level == sodrule.LevelROLE {
+			for i, r := range m.Roles {
+				if r.Kind == role.KindCUSTOM && holdsAll(m.roleKeys()[i], rule.Permissions) {
+					v.Roles = append(v.Roles, r)
+				}
+			}
+		} else {
+			for i, mem := range members {
+				if !owners[mem.ID] && holdsAll(memberKeys[i], rule.Permissions) {
+					v.Members = append(v.Members, mem)
+				}
+			}
+			for _, k := range keys {
+				if k.MemberID == "" || owners[k.MemberID] {
+					continue
+				}
+				snap := m.Policy.Subject([]authz.Role{{Grants: k.Permissions, Exact: true}}).Permissions()
+				if holdsAll(snap, rule.Permissions) {
+					v.Keys = append(v.Keys, k)
+				}
+			}
+		}
+		if len(v.Roles)+len(v.Members)+len(v.Keys) > 0 {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// enforceSoD refuses a change that leaves the account breaking an ENFORCE
+// rule. ENFORCE rules cannot be created while broken, so any violation found
+// here comes from the change itself.
+func (s *Service) enforceSoD(ctx context.Context, tx *ent.Tx, accountID string) error {
+	rules, err := tx.SodRule.Query().Where(sodrule.AccountID(accountID), sodrule.ModeEQ(sodrule.ModeENFORCE)).All(ctx)
+	if err != nil || len(rules) == 0 {
+		return err
+	}
+	vs, err := s.violations(ctx, tx.Client(), accountID, rules)
+	if err != nil || len(vs) == 0 {
+		return err
+	}
+	v := vs[0]
+	var who []string
+	for _, r := range v.Roles {
+		who = append(who, "role "+r.Key)
+	}
+	for _, m := range v.Members {
+		who = append(who, "member "+m.ID)
+	}
+	for _, k := range v.Keys {
+		who = append(who, "API key "+k.ID)
+	}
+	return apperr.New(apperr.Conflict, "separation-of-duty rule %q forbids holding %s together: %s",
+		v.Rule.Name, strings.Join(v.Rule.Permissions, " with "), strings.Join(who, ", ")).
+		With("reason", "SOD_VIOLATION").With("rule", v.Rule.ID).With("violators", who)
+}
+
+// SodRules lists an account's rules.
+func (s *Service) SodRules(ctx context.Context, accountID string) ([]*ent.SodRule, error) {
+	rules, err := s.client.SodRule.Query().Where(sodrule.AccountID(accountID)).Order(ent.Asc(sodrule.FieldID)).All(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.SodRules")
+	}
+	return rules, nil
+}
+
+// CreateSodRule creates a rule; an ENFORCE rule that the account already
+// breaks is refused, naming the violators (V1).
+func (s *Service) CreateSodRule(ctx context.Context, in CreateSodRuleInput) (*ent.SodRule, error) {
+	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.sod.manage")
+	if err != nil {
+		return nil, err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	perms := dedupe(in.Permissions)
+	var bad []string
+	if in.Name == "" || len(in.Name) > 200 {
+		bad = append(bad, "name must be 1–200 characters")
+	}
+	if len(perms) < 2 {
+		bad = append(bad, "a rule needs at least two different permissions")
+	}
+	for _, p := range perms {
+		if _, ok := a.Policy.Lookup(p); !ok {
+			bad = append(bad, p+" is not a catalog permission")
+		}
+	}
+	if len(bad) > 0 {
+		return nil, badInput(bad)
+	}
+	slices.Sort(perms)
+	var rule *ent.SodRule
+	err = s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+		rule, err = tx.SodRule.Create().SetAccountID(in.AccountID).SetName(in.Name).SetPermissions(perms).
+			SetLevel(in.Level).SetMode(in.Mode).Save(ctx)
+		if err != nil {
+			return err
+		}
+		return record(ctx, tx, event{AccountID: in.AccountID, Action: "sod_rule.created", TargetType: "SodRule", TargetID: rule.ID,
+			Changes: map[string]any{"name": rule.Name, "permissions": perms, "level": rule.Level, "mode": rule.Mode}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rule.Unwrap(), nil
+}
+
+// DeleteSodRule deletes a rule.
+func (s *Service) DeleteSodRule(ctx context.Context, in DeleteSodRuleInput) error {
+	a, err := s.prepare(ctx, Ref{SodRuleID: in.SodRuleID}, "iam.sod.manage")
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, a.Account.ID, func(tx *ent.Tx) error {
+		rule, err := tx.SodRule.Get(ctx, in.SodRuleID)
+		if err != nil {
+			return notFoundOr(err, "separation-of-duty rule", in.SodRuleID)
+		}
+		if err := tx.SodRule.DeleteOne(rule).Exec(ctx); err != nil {
+			return err
+		}
+		return record(ctx, tx, event{AccountID: rule.AccountID, Action: "sod_rule.deleted", TargetType: "SodRule", TargetID: rule.ID,
+			Changes: map[string]any{"name": rule.Name, "permissions": rule.Permissions, "level": rule.Level, "mode": rule.Mode}})
+	})
+}
