@@ -41,6 +41,9 @@ func (r *Resolver) hasPermission(ctx context.Context, obj any, next graphql.Reso
 	if !a.Has(permission) {
 		return nil, apperr.Missing("this field", []string{permission})
 	}
+	if id := a.SubjectID(); id != "" {
+		r.svc.PermissionUsed(accountID, id, permission) // V2
+	}
 	return next(ctx)
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -39,25 +40,37 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AccessReview struct {
+		InactiveKeys        func(childComplexity int) int
+		InactiveMembers     func(childComplexity int) int
+		KeysNearExpiry      func(childComplexity int) int
+		OwnerCount          func(childComplexity int) int
+		RolesWithoutHolders func(childComplexity int) int
+		Since               func(childComplexity int) int
+		UnusedPermissions   func(childComplexity int) int
+		Violations          func(childComplexity int) int
+	}
+
 	Account struct {
-		APIKeys     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ApiKeyOrder, where *ent.ApiKeyWhereInput) int
-		AuditEvents func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		CreatedAt   func(childComplexity int) int
-		Features    func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Members     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) int
-		Name        func(childComplexity int) int
-		Permissions func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PermissionOrder, where *ent.PermissionWhereInput) int
-		Role        func(childComplexity int, key string) int
-		Roles       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) int
-		Scopes      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ScopeOrder, where *ent.ScopeWhereInput) int
-		Settings    func(childComplexity int) int
-		Slug        func(childComplexity int) int
-		SodRules    func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Template    func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
-		WhoCan      func(childComplexity int, permission string, resource []*iam.ResourceAttributeInput, first *int, after *entgql.Cursor[string]) int
+		APIKeys      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ApiKeyOrder, where *ent.ApiKeyWhereInput) int
+		AccessReview func(childComplexity int, since time.Time) int
+		AuditEvents  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		CreatedAt    func(childComplexity int) int
+		Features     func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Members      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) int
+		Name         func(childComplexity int) int
+		Permissions  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PermissionOrder, where *ent.PermissionWhereInput) int
+		Role         func(childComplexity int, key string) int
+		Roles        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) int
+		Scopes       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ScopeOrder, where *ent.ScopeWhereInput) int
+		Settings     func(childComplexity int) int
+		Slug         func(childComplexity int) int
+		SodRules     func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Template     func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		WhoCan       func(childComplexity int, permission string, resource []*iam.ResourceAttributeInput, first *int, after *entgql.Cursor[string]) int
 	}
 
 	AccountConnection struct {
@@ -238,6 +251,12 @@ type ComplexityRoot struct {
 		Member func(childComplexity int) int
 	}
 
+	MemberPermissionChange struct {
+		Gained func(childComplexity int) int
+		Lost   func(childComplexity int) int
+		Member func(childComplexity int) int
+	}
+
 	Membership struct {
 		Account              func(childComplexity int) int
 		EffectivePermissions func(childComplexity int) int
@@ -259,6 +278,7 @@ type ComplexityRoot struct {
 		DeleteRole               func(childComplexity int, input iam.DeleteRoleInput) int
 		DeleteScope              func(childComplexity int, input iam.DeleteScopeInput) int
 		DeleteSodRule            func(childComplexity int, input iam.DeleteSodRuleInput) int
+		PreviewRoleUpdate        func(childComplexity int, input iam.UpdateRoleInput) int
 		ReactivateMember         func(childComplexity int, input iam.MemberInput) int
 		RemoveAccountPermissions func(childComplexity int, input iam.AccountPermissionsInput) int
 		RemoveMember             func(childComplexity int, input iam.MemberInput) int
@@ -347,6 +367,17 @@ type ComplexityRoot struct {
 		Role func(childComplexity int) int
 	}
 
+	RoleUnusedPermissions struct {
+		Permissions func(childComplexity int) int
+		Role        func(childComplexity int) int
+	}
+
+	RoleUpdatePreview struct {
+		Changes    func(childComplexity int) int
+		Role       func(childComplexity int) int
+		Violations func(childComplexity int) int
+	}
+
 	Scope struct {
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
@@ -427,6 +458,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "AccessReview.inactiveApiKeys":
+		if e.ComplexityRoot.AccessReview.InactiveKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessReview.InactiveKeys(childComplexity), true
+	case "AccessReview.inactiveMembers":
+		if e.ComplexityRoot.AccessReview.InactiveMembers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessReview.InactiveMembers(childComplexity), true
+	case "AccessReview.keysNearExpiry":
+		if e.ComplexityRoot.AccessReview.KeysNearExpiry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessReview.KeysNearExpiry(childComplexity), true
+	case "AccessReview.ownerCount":
+		if e.ComplexityRoot.AccessReview.OwnerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessReview.OwnerCount(childComplexity), true
+	case "AccessReview.rolesWithoutHolders":
+		if e.ComplexityRoot.AccessReview.RolesWithoutHolders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessReview.RolesWithoutHolders(childComplexity), true
+	case "AccessReview.since":
+		if e.ComplexityRoot.AccessReview.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessReview.Since(childComplexity), true
+	case "AccessReview.unusedPermissions":
+		if e.ComplexityRoot.AccessReview.UnusedPermissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessReview.UnusedPermissions(childComplexity), true
+	case "AccessReview.sodViolations":
+		if e.ComplexityRoot.AccessReview.Violations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessReview.Violations(childComplexity), true
+
 	case "Account.apiKeys":
 		if e.ComplexityRoot.Account.APIKeys == nil {
 			break
@@ -438,6 +518,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.APIKeys(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.ApiKeyOrder), args["where"].(*ent.ApiKeyWhereInput)), true
+	case "Account.accessReview":
+		if e.ComplexityRoot.Account.AccessReview == nil {
+			break
+		}
+
+		args, err := ec.field_Account_accessReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Account.AccessReview(childComplexity, args["since"].(time.Time)), true
 	case "Account.auditEvents":
 		if e.ComplexityRoot.Account.AuditEvents == nil {
 			break
@@ -1168,6 +1259,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MemberPayload.Member(childComplexity), true
 
+	case "MemberPermissionChange.gained":
+		if e.ComplexityRoot.MemberPermissionChange.Gained == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPermissionChange.Gained(childComplexity), true
+	case "MemberPermissionChange.lost":
+		if e.ComplexityRoot.MemberPermissionChange.Lost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPermissionChange.Lost(childComplexity), true
+	case "MemberPermissionChange.member":
+		if e.ComplexityRoot.MemberPermissionChange.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPermissionChange.Member(childComplexity), true
+
 	case "Membership.account":
 		if e.ComplexityRoot.Membership.Account == nil {
 			break
@@ -1326,6 +1436,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteSodRule(childComplexity, args["input"].(iam.DeleteSodRuleInput)), true
+	case "Mutation.previewRoleUpdate":
+		if e.ComplexityRoot.Mutation.PreviewRoleUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_previewRoleUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PreviewRoleUpdate(childComplexity, args["input"].(iam.UpdateRoleInput)), true
 	case "Mutation.reactivateMember":
 		if e.ComplexityRoot.Mutation.ReactivateMember == nil {
 			break
@@ -1785,6 +1906,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RolePayload.Role(childComplexity), true
+
+	case "RoleUnusedPermissions.permissions":
+		if e.ComplexityRoot.RoleUnusedPermissions.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleUnusedPermissions.Permissions(childComplexity), true
+	case "RoleUnusedPermissions.role":
+		if e.ComplexityRoot.RoleUnusedPermissions.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleUnusedPermissions.Role(childComplexity), true
+
+	case "RoleUpdatePreview.changes":
+		if e.ComplexityRoot.RoleUpdatePreview.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleUpdatePreview.Changes(childComplexity), true
+	case "RoleUpdatePreview.role":
+		if e.ComplexityRoot.RoleUpdatePreview.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleUpdatePreview.Role(childComplexity), true
+	case "RoleUpdatePreview.sodViolations":
+		if e.ComplexityRoot.RoleUpdatePreview.Violations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleUpdatePreview.Violations(childComplexity), true
 
 	case "Scope.createdAt":
 		if e.ComplexityRoot.Scope.CreatedAt == nil {
@@ -4447,6 +4600,59 @@ type TransferOwnershipPayload {
   to: Member!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/review.graphql", Input: `"What a role grants that none of its active holders used since the review's date."
+type RoleUnusedPermissions {
+  role: Role!
+  permissions: [String!]!
+}
+
+"An access review of one account since a date (V3)."
+type AccessReview {
+  "The date the review looks back to."
+  since: Time!
+  "Per role: granted but unused permissions (roles without holders are listed apart)."
+  unusedPermissions: [RoleUnusedPermissions!]!
+  "ACTIVE members, added before ` + "`" + `since` + "`" + `, with no recorded use since."
+  inactiveMembers: [Member!]!
+  "Working keys, created before ` + "`" + `since` + "`" + `, not used since."
+  inactiveApiKeys: [ApiKey!]!
+  "Working keys that expire within 30 days."
+  keysNearExpiry: [ApiKey!]!
+  "Roles no ACTIVE member holds."
+  rolesWithoutHolders: [Role!]!
+  "Separation-of-duty rules broken now (REPORT rules; ENFORCE rules cannot be broken)."
+  sodViolations: [SodViolation!]!
+  "ACTIVE members holding full_access."
+  ownerCount: Int!
+}
+
+"What one member would gain and lose."
+type MemberPermissionChange {
+  member: Member!
+  gained: [String!]!
+  lost: [String!]!
+}
+
+"The answer to previewRoleUpdate (V4): nothing was changed."
+type RoleUpdatePreview {
+  "The role as it would be."
+  role: Role!
+  "ACTIVE members whose permissions would change."
+  changes: [MemberPermissionChange!]!
+  "Separation-of-duty rules that would be broken (ENFORCE rules would refuse the update)."
+  sodViolations: [SodViolation!]!
+}
+
+extend type Account {
+  "Review the account's access since a date (V3): unused permissions, inactive members and keys, keys near expiry, roles without holders, separation-of-duty violations and owners."
+  accessReview(since: Time!): AccessReview! @hasPermission(permission: "iam.reviews.read")
+}
+
+extend type Mutation {
+  "What would updateRole do? The same checks and change, rolled back: who gains and loses what, which rules would break (V4). Writes nothing, not even an audit event."
+  previewRoleUpdate(input: UpdateRoleInput!): RoleUpdatePreview! @hasPermission(permission: "iam.roles.manage")
+}
+`, BuiltIn: false},
 	{Name: "../../schema/role.graphql", Input: `"A resource constraint: the role applies only to resources whose ` + "`" + `attribute` + "`" + ` is one of ` + "`" + `values` + "`" + ` (D3)."
 type Constraint {
   "The resource attribute, e.g. ` + "`" + `issuer_ids` + "`" + `."
@@ -4629,6 +4835,28 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AccessReview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "since":
+		return ec.fieldContext_AccessReview_since(ctx, field)
+	case "unusedPermissions":
+		return ec.fieldContext_AccessReview_unusedPermissions(ctx, field)
+	case "inactiveMembers":
+		return ec.fieldContext_AccessReview_inactiveMembers(ctx, field)
+	case "inactiveApiKeys":
+		return ec.fieldContext_AccessReview_inactiveApiKeys(ctx, field)
+	case "keysNearExpiry":
+		return ec.fieldContext_AccessReview_keysNearExpiry(ctx, field)
+	case "rolesWithoutHolders":
+		return ec.fieldContext_AccessReview_rolesWithoutHolders(ctx, field)
+	case "sodViolations":
+		return ec.fieldContext_AccessReview_sodViolations(ctx, field)
+	case "ownerCount":
+		return ec.fieldContext_AccessReview_ownerCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessReview", field.Name)
+}
+
 func (ec *executionContext) childFields_Account(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4665,6 +4893,8 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_scopes(ctx, field)
 	case "whoCan":
 		return ec.fieldContext_Account_whoCan(ctx, field)
+	case "accessReview":
+		return ec.fieldContext_Account_accessReview(ctx, field)
 	case "sodRules":
 		return ec.fieldContext_Account_sodRules(ctx, field)
 	}
@@ -5027,6 +5257,18 @@ func (ec *executionContext) childFields_MemberPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type MemberPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_MemberPermissionChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "member":
+		return ec.fieldContext_MemberPermissionChange_member(ctx, field)
+	case "gained":
+		return ec.fieldContext_MemberPermissionChange_gained(ctx, field)
+	case "lost":
+		return ec.fieldContext_MemberPermissionChange_lost(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberPermissionChange", field.Name)
+}
+
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "account":
@@ -5171,6 +5413,28 @@ func (ec *executionContext) childFields_RolePayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type RolePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RoleUnusedPermissions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_RoleUnusedPermissions_role(ctx, field)
+	case "permissions":
+		return ec.fieldContext_RoleUnusedPermissions_permissions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleUnusedPermissions", field.Name)
+}
+
+func (ec *executionContext) childFields_RoleUpdatePreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_RoleUpdatePreview_role(ctx, field)
+	case "changes":
+		return ec.fieldContext_RoleUpdatePreview_changes(ctx, field)
+	case "sodViolations":
+		return ec.fieldContext_RoleUpdatePreview_sodViolations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleUpdatePreview", field.Name)
+}
+
 func (ec *executionContext) childFields_Scope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5243,6 +5507,20 @@ func (ec *executionContext) childFields_SodRulePayload(ctx context.Context, fiel
 		return ec.fieldContext_SodRulePayload_sodRule(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SodRulePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SodViolation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_SodViolation_rule(ctx, field)
+	case "roles":
+		return ec.fieldContext_SodViolation_roles(ctx, field)
+	case "members":
+		return ec.fieldContext_SodViolation_members(ctx, field)
+	case "apiKeys":
+		return ec.fieldContext_SodViolation_apiKeys(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SodViolation", field.Name)
 }
 
 func (ec *executionContext) childFields_TransferOwnershipPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

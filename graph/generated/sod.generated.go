@@ -476,4 +476,24 @@ func (ec *executionContext) marshalNSodRulePayload2ᚖgithubᚗcomᚋgatehouse�
 	return ec._SodRulePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSodViolation2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐViolation(ctx context.Context, sel ast.SelectionSet, v iam.Violation) graphql.Marshaler {
+	return ec._SodViolation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSodViolation2ᚕgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐViolationᚄ(ctx context.Context, sel ast.SelectionSet, v []iam.Violation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSodViolation2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐViolation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 // endregion ***************************** type.gotpl *****************************

@@ -203,6 +203,17 @@ func (a *Access) Has(permission string) bool {
 	return a.Operator || a.Subject.Allows(permission, nil)
 }
 
+// SubjectID is the caller's member or key id ("" for the operator).
+func (a *Access) SubjectID() string {
+	switch {
+	case a.Key != nil:
+		return a.Key.ID
+	case a.Member != nil:
+		return a.Member.ID
+	}
+	return ""
+}
+
 // Masked reports whether a deny mask applies to the caller (K6).
 func (a *Access) Masked(mask string) bool {
 	return !a.Operator && slices.Contains(a.Subject.Masks(), mask)

@@ -50,7 +50,11 @@ func (s *Service) Authorize(ctx context.Context, in AuthorizeInput) (*Decision, 
 	if err != nil {
 		return nil, err
 	}
-	return a.decide(sub, in.Permission, resourceOf(in.Resource)), nil
+	d := a.decide(sub, in.Permission, resourceOf(in.Resource))
+	if d.Allowed {
+		s.PermissionUsed(in.AccountID, sub.id(), in.Permission)
+	}
+	return d, nil
 }
 
 // AuthorizeMany answers up to MaxChecks questions (D5).

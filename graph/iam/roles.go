@@ -193,90 +193,103 @@ func (s *Service) UpdateRole(ctx context.Context, in UpdateRoleInput) (*ent.Role
 		return nil, err
 	}
 	accountID := a.Account.ID
+	constraints, err := checkRoleUpdate(in)
+	if err != nil {
+		return nil, err
+	}
+	var r *ent.Role
+	err = s.inTx(ctx, accountID, func(tx *ent.Tx) (err error) {
+		r, err = applyRoleUpdate(ctx, tx, a, accountID, in, constraints)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.Unwrap(), nil
+}
+
+// checkRoleUpdate validates an update's shape before any database work.
+func checkRoleUpdate(in UpdateRoleInput) (map[string][]string, error) {
 	if in.Grants != nil && (in.AddGrants != nil || in.RemoveGrants != nil) {
 		return nil, apperr.New(apperr.BadUserInput, "give either grants, or addGrants and removeGrants")
 	}
 	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200) {
 		return nil, badInput([]string{"name must be 1–200 characters"})
 	}
-	var constraints map[string][]string
-	if in.Constraints != nil {
-		if constraints, err = constraintsOf(in.Constraints); err != nil {
-			return nil, err
-		}
+	if in.Constraints == nil {
+		return nil, nil
 	}
-	var r *ent.Role
-	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
-		cur, err := tx.Role.Get(ctx, in.RoleID)
-		if err != nil {
-			return notFoundOr(err, "role", in.RoleID)
-		}
-		if cur.Kind == role.KindSYSTEM {
-			return apperr.New(apperr.Forbidden, "system role %q cannot be changed", cur.Key).With("reason", "SYSTEM_ROLE")
-		}
-		if cur.Version != in.ExpectedVersion {
-			return apperr.New(apperr.VersionConflict, "the role changed since version %d; it is at version %d", in.ExpectedVersion, cur.Version).
-				With("currentVersion", cur.Version)
-		}
-		grants := cur.Grants
-		switch {
-		case in.Grants != nil:
-			grants = dedupe(in.Grants)
-		case in.AddGrants != nil || in.RemoveGrants != nil:
-			grants = dedupe(append(slices.Clone(cur.Grants), in.AddGrants...))
-			grants = slices.DeleteFunc(grants, func(g string) bool { return slices.Contains(in.RemoveGrants, g) })
-		}
-		added := slices.DeleteFunc(slices.Clone(grants), func(g string) bool { return slices.Contains(cur.Grants, g) })
-		removed := slices.DeleteFunc(slices.Clone(cur.Grants), func(g string) bool { return slices.Contains(grants, g) })
-		if err := a.checkGrantInput(added); err != nil {
-			return err
-		}
-		if masks := a.masksIn(removed); len(masks) > 0 && !a.Operator {
-			return apperr.New(apperr.Forbidden, "only the operator takes deny masks off roles: %s", strings.Join(masks, ", ")).
-				With("reason", "DENY_MASK")
-		}
-		if err := a.checkGrants("granting these permissions", added); err != nil {
-			return err
-		}
-		u := tx.Role.Update().Where(role.ID(cur.ID), role.Version(in.ExpectedVersion)).
-			SetGrants(grants).AddVersion(1)
-		if constraints != nil {
-			if len(constraints) > 0 {
-				if err := requireFeature(a.Account.ResourceConstraints, "resourceConstraints"); err != nil {
-					return err
-				}
+	return constraintsOf(in.Constraints)
+}
+
+// applyRoleUpdate changes a role in tx (R4, R5, R7) with its audit event.
+func applyRoleUpdate(ctx context.Context, tx *ent.Tx, a *Access, accountID string, in UpdateRoleInput, constraints map[string][]string) (*ent.Role, error) {
+	cur, err := tx.Role.Get(ctx, in.RoleID)
+	if err != nil {
+		return nil, notFoundOr(err, "role", in.RoleID)
+	}
+	if cur.Kind == role.KindSYSTEM {
+		return nil, apperr.New(apperr.Forbidden, "system role %q cannot be changed", cur.Key).With("reason", "SYSTEM_ROLE")
+	}
+	if cur.Version != in.ExpectedVersion {
+		return nil, apperr.New(apperr.VersionConflict, "the role changed since version %d; it is at version %d", in.ExpectedVersion, cur.Version).
+			With("currentVersion", cur.Version)
+	}
+	grants := cur.Grants
+	switch {
+	case in.Grants != nil:
+		grants = dedupe(in.Grants)
+	case in.AddGrants != nil || in.RemoveGrants != nil:
+		grants = dedupe(append(slices.Clone(cur.Grants), in.AddGrants...))
+		grants = slices.DeleteFunc(grants, func(g string) bool { return slices.Contains(in.RemoveGrants, g) })
+	}
+	added := slices.DeleteFunc(slices.Clone(grants), func(g string) bool { return slices.Contains(cur.Grants, g) })
+	removed := slices.DeleteFunc(slices.Clone(cur.Grants), func(g string) bool { return slices.Contains(grants, g) })
+	if err := a.checkGrantInput(added); err != nil {
+		return nil, err
+	}
+	if masks := a.masksIn(removed); len(masks) > 0 && !a.Operator {
+		return nil, apperr.New(apperr.Forbidden, "only the operator takes deny masks off roles: %s", strings.Join(masks, ", ")).
+			With("reason", "DENY_MASK")
+	}
+	if err := a.checkGrants("granting these permissions", added); err != nil {
+		return nil, err
+	}
+	u := tx.Role.Update().Where(role.ID(cur.ID), role.Version(in.ExpectedVersion)).
+		SetGrants(grants).AddVersion(1)
+	if constraints != nil {
+		if len(constraints) > 0 {
+			if err := requireFeature(a.Account.ResourceConstraints, "resourceConstraints"); err != nil {
+				return nil, err
 			}
-			// Loosening constraints gives what the role grants to more resources (R7).
-			if !narrower(constraints, cur.Constraints) {
-				if err := a.checkGrants("loosening the role's constraints", grants); err != nil {
-					return err
-				}
+		}
+		// Loosening constraints gives what the role grants to more resources (R7).
+		if !narrower(constraints, cur.Constraints) {
+			if err := a.checkGrants("loosening the role's constraints", grants); err != nil {
+				return nil, err
 			}
-			u.SetConstraints(constraints)
 		}
-		if in.Name != nil {
-			u.SetName(strings.TrimSpace(*in.Name))
-		}
-		if in.Description != nil {
-			u.SetDescription(*in.Description)
-		}
-		n, err := u.Save(ctx)
-		if err != nil {
-			return err
-		}
-		if n != 1 {
-			return apperr.New(apperr.VersionConflict, "the role changed concurrently").With("currentVersion", cur.Version+1)
-		}
-		if r, err = tx.Role.Get(ctx, cur.ID); err != nil {
-			return err
-		}
-		return record(ctx, tx, event{AccountID: accountID, Action: "role.updated", TargetType: "Role", TargetID: r.ID,
-			Changes: diff(roleView(cur), roleView(r))})
-	})
+		u.SetConstraints(constraints)
+	}
+	if in.Name != nil {
+		u.SetName(strings.TrimSpace(*in.Name))
+	}
+	if in.Description != nil {
+		u.SetDescription(*in.Description)
+	}
+	n, err := u.Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Unwrap(), nil
+	if n != 1 {
+		return nil, apperr.New(apperr.VersionConflict, "the role changed concurrently").With("currentVersion", cur.Version+1)
+	}
+	r, err := tx.Role.Get(ctx, cur.ID)
+	if err != nil {
+		return nil, err
+	}
+	return r, record(ctx, tx, event{AccountID: accountID, Action: "role.updated", TargetType: "Role", TargetID: r.ID,
+		Changes: diff(roleView(cur), roleView(r))})
 }
 
 // DeleteRole deletes a custom role (R6). Holders block it unless they are

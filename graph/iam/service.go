@@ -23,7 +23,7 @@ type Service struct {
 	dialect string
 	log     *slog.Logger
 	cache   *cache
-	usage   usage
+	usage   usageLog
 	keys    keyIndex
 }
 
@@ -43,7 +43,7 @@ func New(client *ent.Client, dbDialect string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{client: client, dialect: dbDialect, log: log, cache: newCache(), usage: usage{seen: map[string]time.Time{}}}
+	return &Service{client: client, dialect: dbDialect, log: log, cache: newCache(), usage: usageLog{seen: map[string]time.Time{}}}
 }
 
 // Client returns the ent client, for reads.
@@ -55,6 +55,16 @@ func (s *Service) Client() *ent.Client { return s.client }
 // exists) true under concurrent requests. SQLite transactions are opened
 // IMMEDIATE (see graph/database) and serialize all writers already.
 func (s *Service) inTx(ctx context.Context, accountID string, fn func(tx *ent.Tx) error) error {
+	return s.runTx(ctx, accountID, true, fn)
+}
+
+// dryRun runs fn like inTx, then rolls everything back: what-if answers run
+// the very code of the change they preview.
+func (s *Service) dryRun(ctx context.Context, accountID string, fn func(tx *ent.Tx) error) error {
+	return s.runTx(ctx, accountID, false, fn)
+}
+
+func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn func(tx *ent.Tx) error) error {
 	tx, err := s.client.Tx(ctx)
 	if err != nil {
 		return apperr.Wrap(err, "iam.inTx: begin")
@@ -79,7 +89,7 @@ func (s *Service) inTx(ctx context.Context, accountID string, fn func(tx *ent.Tx
 			return apperr.Wrap(err, "iam.inTx: lock account")
 		}
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(tx); err != nil || !commit {
 		_ = tx.Rollback()
 		return classify(err)
 	}

@@ -5,15 +5,31 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/apikey"
+	"github.com/gatehouse-iam/gatehouse/ent/usage"
 )
 
-// usage collects when API keys were last used, so that authenticating a
-// request never writes to the database: RunUsageFlusher writes them in
-// batches (S4 lastUsedAt).
-type usage struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
+// usageLog collects when API keys were last used (S4 lastUsedAt) and which
+// permissions subjects used (V2), so that no request writes them: the
+// flusher writes them in batches.
+type usageLog struct {
+	mu    sync.Mutex
+	seen  map[string]time.Time
+	perms map[permUse]time.Time
+}
+
+// permUse is one subject's use of one permission (V2).
+type permUse struct{ account, subject, permission string }
+
+// PermissionUsed records an allowed decision, for access reviews (V2).
+func (s *Service) PermissionUsed(accountID, subjectID, permission string) {
+	s.usage.mu.Lock()
+	if s.usage.perms == nil {
+		s.usage.perms = map[permUse]time.Time{}
+	}
+	s.usage.perms[permUse{accountID, subjectID, permission}] = time.Now()
+	s.usage.mu.Unlock()
 }
 
 // KeyUsed records that an API key authenticated a request now.
@@ -26,9 +42,12 @@ func (s *Service) KeyUsed(id string) {
 // FlushUsage writes the recorded lastUsedAt times.
 func (s *Service) FlushUsage(ctx context.Context) error {
 	s.usage.mu.Lock()
-	seen := s.usage.seen
-	s.usage.seen = map[string]time.Time{}
+	seen, perms := s.usage.seen, s.usage.perms
+	s.usage.seen, s.usage.perms = map[string]time.Time{}, map[permUse]time.Time{}
 	s.usage.mu.Unlock()
+	if err := s.flushPermissions(ctx, perms); err != nil {
+		return err
+	}
 	for id, at := range seen {
 		err := s.client.APIKey.Update().
 			Where(apikey.ID(id), apikey.Or(apikey.LastUsedAtIsNil(), apikey.LastUsedAtLT(at))).
@@ -38,6 +57,31 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// flushPermissions upserts the recorded permission uses in batches.
+func (s *Service) flushPermissions(ctx context.Context, perms map[permUse]time.Time) error {
+	batch := make([]*ent.UsageCreate, 0, 200)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.client.Usage.CreateBulk(batch...).
+			OnConflictColumns(usage.FieldSubjectID, usage.FieldPermission).
+			UpdateLastUsedAt().Exec(ctx)
+		batch = batch[:0]
+		return err
+	}
+	for u, at := range perms {
+		batch = append(batch, s.client.Usage.Create().SetAccountID(u.account).SetSubjectID(u.subject).
+			SetPermission(u.permission).SetLastUsedAt(at))
+		if len(batch) == cap(batch) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }
 
 // RunUsageFlusher flushes usage every interval until ctx ends, then once more.
