@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
@@ -86,4 +87,14 @@ func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {
 		})
 	}
 	return v, nil
+}
+
+// toMap turns a document into the JSON object the Map scalar carries.
+func toMap(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(b, &m)
 }

@@ -79,6 +79,10 @@ func TestL1_EveryMutationAuditedExactlyOnce(t *testing.T) {
 				with("sodRuleId", rule), with("sodRuleId", rule), e.Operator},
 			{"previewRoleUpdate", `mutation($in: UpdateRoleInput!) { previewRoleUpdate(input: $in) { role { id } } }`,
 				with("roleId", role, "expectedVersion", 2, "name", "Maybe"), with("roleId", role, "expectedVersion", 1, "name", "Stale"), ""},
+			{"applyAccessConfig", applyConfig,
+				with("accountId", a.ID, "document", map[string]any{"roles": []any{}, "scopes": []any{}, "sodRules": []any{},
+					"members": []map[string]any{{"email": "heir@audit-all.test", "roles": []string{"full_access"}}, {"email": a.OwnerEmail, "roles": []string{"full_access"}}}}),
+				with("accountId", a.ID, "document", map[string]any{"bogus": true}), e.Operator},
 			{"revokeApiKey", `mutation($in: RevokeApiKeyInput!) { revokeApiKey(input: $in) { apiKey { id } } }`,
 				with("apiKeyId", key), with("apiKeyId", key), e.Operator},
 		}

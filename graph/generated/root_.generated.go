@@ -52,25 +52,26 @@ type ComplexityRoot struct {
 	}
 
 	Account struct {
-		APIKeys      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ApiKeyOrder, where *ent.ApiKeyWhereInput) int
-		AccessReview func(childComplexity int, since time.Time) int
-		AuditEvents  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		CreatedAt    func(childComplexity int) int
-		Features     func(childComplexity int) int
-		ID           func(childComplexity int) int
-		Members      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) int
-		Name         func(childComplexity int) int
-		Permissions  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PermissionOrder, where *ent.PermissionWhereInput) int
-		Role         func(childComplexity int, key string) int
-		Roles        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) int
-		Scopes       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ScopeOrder, where *ent.ScopeWhereInput) int
-		Settings     func(childComplexity int) int
-		Slug         func(childComplexity int) int
-		SodRules     func(childComplexity int) int
-		Status       func(childComplexity int) int
-		Template     func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
-		WhoCan       func(childComplexity int, permission string, resource []*iam.ResourceAttributeInput, first *int, after *entgql.Cursor[string]) int
+		APIKeys            func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ApiKeyOrder, where *ent.ApiKeyWhereInput) int
+		AccessReview       func(childComplexity int, since time.Time) int
+		AuditEvents        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		CreatedAt          func(childComplexity int) int
+		ExportAccessConfig func(childComplexity int) int
+		Features           func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Members            func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) int
+		Name               func(childComplexity int) int
+		Permissions        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PermissionOrder, where *ent.PermissionWhereInput) int
+		Role               func(childComplexity int, key string) int
+		Roles              func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) int
+		Scopes             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ScopeOrder, where *ent.ScopeWhereInput) int
+		Settings           func(childComplexity int) int
+		Slug               func(childComplexity int) int
+		SodRules           func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Template           func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+		WhoCan             func(childComplexity int, permission string, resource []*iam.ResourceAttributeInput, first *int, after *entgql.Cursor[string]) int
 	}
 
 	AccountConnection struct {
@@ -127,6 +128,11 @@ type ComplexityRoot struct {
 
 	ApiKeyPayload struct {
 		APIKey func(childComplexity int) int
+	}
+
+	ApplyAccessConfigPayload struct {
+		Applied func(childComplexity int) int
+		Plan    func(childComplexity int) int
 	}
 
 	AuditChainVerification struct {
@@ -269,6 +275,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddAccountPermissions    func(childComplexity int, input iam.AccountPermissionsInput) int
 		AddMember                func(childComplexity int, input iam.AddMemberInput) int
+		ApplyAccessConfig        func(childComplexity int, input iam.ApplyAccessConfigInput) int
 		CreateAPIKey             func(childComplexity int, input iam.CreateAPIKeyInput) int
 		CreateAccount            func(childComplexity int, input iam.CreateAccountInput) int
 		CreateRole               func(childComplexity int, input iam.CreateRoleInput) int
@@ -320,6 +327,13 @@ type ComplexityRoot struct {
 	PermissionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	PlanStep struct {
+		Action  func(childComplexity int) int
+		Changes func(childComplexity int) int
+		Key     func(childComplexity int) int
+		Kind    func(childComplexity int) int
 	}
 
 	Query struct {
@@ -546,6 +560,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.CreatedAt(childComplexity), true
+	case "Account.exportAccessConfig":
+		if e.ComplexityRoot.Account.ExportAccessConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.ExportAccessConfig(childComplexity), true
 	case "Account.features":
 		if e.ComplexityRoot.Account.Features == nil {
 			break
@@ -849,6 +869,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKeyPayload.APIKey(childComplexity), true
+
+	case "ApplyAccessConfigPayload.applied":
+		if e.ComplexityRoot.ApplyAccessConfigPayload.Applied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplyAccessConfigPayload.Applied(childComplexity), true
+	case "ApplyAccessConfigPayload.plan":
+		if e.ComplexityRoot.ApplyAccessConfigPayload.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplyAccessConfigPayload.Plan(childComplexity), true
 
 	case "AuditChainVerification.checked":
 		if e.ComplexityRoot.AuditChainVerification.Checked == nil {
@@ -1337,6 +1370,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMember(childComplexity, args["input"].(iam.AddMemberInput)), true
+	case "Mutation.applyAccessConfig":
+		if e.ComplexityRoot.Mutation.ApplyAccessConfig == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyAccessConfig_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyAccessConfig(childComplexity, args["input"].(iam.ApplyAccessConfigInput)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -1680,6 +1724,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PermissionEdge.Node(childComplexity), true
+
+	case "PlanStep.action":
+		if e.ComplexityRoot.PlanStep.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanStep.Action(childComplexity), true
+	case "PlanStep.changes":
+		if e.ComplexityRoot.PlanStep.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanStep.Changes(childComplexity), true
+	case "PlanStep.key":
+		if e.ComplexityRoot.PlanStep.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanStep.Key(childComplexity), true
+	case "PlanStep.kind":
+		if e.ComplexityRoot.PlanStep.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanStep.Kind(childComplexity), true
 
 	case "Query.account":
 		if e.ComplexityRoot.Query.Account == nil {
@@ -2181,6 +2250,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
 			graphql.NewInputUnmarshaler("ApiKeyOrder", ec.unmarshalInputApiKeyOrder),
 			graphql.NewInputUnmarshaler("ApiKeyWhereInput", ec.unmarshalInputApiKeyWhereInput),
+			graphql.NewInputUnmarshaler("ApplyAccessConfigInput", ec.unmarshalInputApplyAccessConfigInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
 			graphql.NewInputUnmarshaler("AuthorizeInput", ec.unmarshalInputAuthorizeInput),
@@ -2629,6 +2699,46 @@ input DefinePermissionsInput {
 type DefinePermissionsPayload {
   "The permissions as stored, in input order."
   permissions: [Permission!]!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/config.graphql", Input: `"One change of an applyAccessConfig plan."
+type PlanStep {
+  "SETTINGS, ROLE, SCOPE, MEMBER or SOD_RULE."
+  kind: String!
+  "The role or scope key, the member's email, or the rule's name."
+  key: String!
+  "CREATE, UPDATE or DELETE."
+  action: String!
+  "Before/after values."
+  changes: Map
+}
+
+"A document to apply to an account (C1)."
+input ApplyAccessConfigInput {
+  "The account."
+  accountId: ID!
+  "The desired access, in exportAccessConfig's format: settings, roles, scopes, members, sodRules. Unknown fields are refused."
+  document: Map!
+  "Plan and check everything, change nothing."
+  dryRun: Boolean = false
+}
+
+"What applyAccessConfig did or would do."
+type ApplyAccessConfigPayload {
+  "The changes, in the order they apply; empty when the account already matches."
+  plan: [PlanStep!]!
+  "False for a dry run."
+  applied: Boolean!
+}
+
+extend type Account {
+  "The account's access as one JSON document (C1): settings, custom roles, scopes, members and separation-of-duty rules. The master list and features (the operator's) and API keys (secrets) are not part of it."
+  exportAccessConfig: Map! @hasPermission(permission: "iam.account.manage")
+}
+
+extend type Mutation {
+  "Make the account match a document (C1): plan, then apply in one transaction with one audit event, unless dryRun. Each kind of change also needs its own permission (iam.roles.manage, iam.members.manage, iam.scopes.manage, iam.sod.manage)."
+  applyAccessConfig(input: ApplyAccessConfigInput!): ApplyAccessConfigPayload! @hasPermission(permission: "iam.account.manage")
 }
 `, BuiltIn: false},
 	{Name: "../../schema/decision.graphql", Input: `"Why a decision came out as it did (D2)."
@@ -4891,6 +5001,8 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_apiKeys(ctx, field)
 	case "scopes":
 		return ec.fieldContext_Account_scopes(ctx, field)
+	case "exportAccessConfig":
+		return ec.fieldContext_Account_exportAccessConfig(ctx, field)
 	case "whoCan":
 		return ec.fieldContext_Account_whoCan(ctx, field)
 	case "accessReview":
@@ -5011,6 +5123,16 @@ func (ec *executionContext) childFields_ApiKeyPayload(ctx context.Context, field
 		return ec.fieldContext_ApiKeyPayload_apiKey(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKeyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplyAccessConfigPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plan":
+		return ec.fieldContext_ApplyAccessConfigPayload_plan(ctx, field)
+	case "applied":
+		return ec.fieldContext_ApplyAccessConfigPayload_applied(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplyAccessConfigPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditChainVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5345,6 +5467,20 @@ func (ec *executionContext) childFields_PermissionEdge(ctx context.Context, fiel
 		return ec.fieldContext_PermissionEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PermissionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PlanStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_PlanStep_kind(ctx, field)
+	case "key":
+		return ec.fieldContext_PlanStep_key(ctx, field)
+	case "action":
+		return ec.fieldContext_PlanStep_action(ctx, field)
+	case "changes":
+		return ec.fieldContext_PlanStep_changes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlanStep", field.Name)
 }
 
 func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

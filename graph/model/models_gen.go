@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
+	"github.com/gatehouse-iam/gatehouse/graph/iam"
 )
 
 // Plan features, set by the operator (A3).
@@ -38,6 +39,14 @@ type AccountSettings struct {
 // The key after the change.
 type APIKeyPayload struct {
 	APIKey *ent.APIKey `json:"apiKey"`
+}
+
+// What applyAccessConfig did or would do.
+type ApplyAccessConfigPayload struct {
+	// The changes, in the order they apply; empty when the account already matches.
+	Plan []*iam.PlanStep `json:"plan"`
+	// False for a dry run.
+	Applied bool `json:"applied"`
 }
 
 // A resource constraint: the role applies only to resources whose `attribute` is one of `values` (D3).
