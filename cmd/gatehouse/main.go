@@ -3,6 +3,8 @@
 //	gatehouse [serve]     serve GraphQL on :8080 (the default command)
 //	gatehouse migrate     apply database migrations and exit
 //	gatehouse bootstrap   create an operator key and print its secret once
+//	gatehouse apply       make an account match a configuration document
+//	gatehouse export      write an account's configuration document
 //	gatehouse version     print the version
 package main
 
@@ -60,7 +62,7 @@ func rootCmd() *cobra.Command {
 	pf.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error (env GATEHOUSE_LOG_LEVEL)")
 
 	serve := serveCmd(&cfg)
-	root.AddCommand(serve, migrateCmd(&cfg), bootstrapCmd(&cfg), versionCmd())
+	root.AddCommand(serve, migrateCmd(&cfg), bootstrapCmd(&cfg), versionCmd(), applyCmd(), exportCmd())
 	root.RunE = serve.RunE
 	root.Flags().AddFlagSet(serve.Flags())
 	return root
