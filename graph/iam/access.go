@@ -138,13 +138,25 @@ func (m *Model) MemberByUser(ctx context.Context, userID string) (*MemberEntry, 
 	return m.remember(mem), nil
 }
 
-func (m *Model) remember(mem *ent.Member) *MemberEntry {
-	e := &MemberEntry{Member: mem, Roles: []*ent.Role{}}
+// HeldRoles returns the account's roles a member (loaded with its
+// assignments) holds, in position order.
+func (m *Model) HeldRoles(mem *ent.Member) []*ent.Role {
+	held := []*ent.Role{}
 	for _, r := range m.Roles {
-		if slices.ContainsFunc(mem.Edges.Assignments, func(a *ent.Assignment) bool { return a.RoleID == r.ID }) {
-			e.Roles = append(e.Roles, r)
+		if holds(mem, r) {
+			held = append(held, r)
 		}
 	}
+	return held
+}
+
+// holds reports whether a member (loaded with its assignments) holds r.
+func holds(mem *ent.Member, r *ent.Role) bool {
+	return slices.ContainsFunc(mem.Edges.Assignments, func(a *ent.Assignment) bool { return a.RoleID == r.ID })
+}
+
+func (m *Model) remember(mem *ent.Member) *MemberEntry {
+	e := &MemberEntry{Member: mem, Roles: m.HeldRoles(mem)}
 	held := e.Roles
 	if mem.Status != member.StatusACTIVE || !m.Active() {
 		held = nil // only ACTIVE members of active accounts hold permissions (M1, A6)

@@ -90,13 +90,7 @@ func (s *Service) holdings(ctx context.Context, tx *ent.Tx, accountID string, me
 	}
 	out := make([][]string, len(members))
 	for i, mem := range members {
-		var held []*ent.Role
-		for _, r := range m.Roles {
-			if slices.ContainsFunc(mem.Edges.Assignments, func(a *ent.Assignment) bool { return a.RoleID == r.ID }) {
-				held = append(held, r)
-			}
-		}
-		out[i] = m.Subject(held).Permissions()
+		out[i] = m.Subject(m.HeldRoles(mem)).Permissions()
 	}
 	return out, nil
 }

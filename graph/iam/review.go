@@ -66,7 +66,7 @@ func (s *Service) AccessReview(ctx context.Context, accountID string, since time
 	for i, r := range m.Roles {
 		var holders []*ent.Member
 		for _, mem := range members {
-			if slices.ContainsFunc(mem.Edges.Assignments, func(a *ent.Assignment) bool { return a.RoleID == r.ID }) {
+			if holds(mem, r) {
 				holders = append(holders, mem)
 			}
 		}

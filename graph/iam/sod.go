@@ -61,13 +61,8 @@ func (s *Service) violations(ctx context.Context, client *ent.Client, accountID 
 	owners := map[string]bool{}
 	memberKeys := make([][]string, len(members))
 	for i, mem := range members {
-		var held []*ent.Role
-		for _, r := range m.Roles {
-			if slices.ContainsFunc(mem.Edges.Assignments, func(a *ent.Assignment) bool { return a.RoleID == r.ID }) {
-				held = append(held, r)
-				owners[mem.ID] = owners[mem.ID] || (r.Kind == role.KindSYSTEM && r.Key == FullAccess)
-			}
-		}
+		held := m.HeldRoles(mem)
+		owners[mem.ID] = slices.ContainsFunc(held, func(r *ent.Role) bool { return r.Kind == role.KindSYSTEM && r.Key == FullAccess })
 		memberKeys[i] = m.Subject(held).Permissions()
 	}
 	var out []Violation
