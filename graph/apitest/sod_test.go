@@ -48,6 +48,12 @@ func TestV1_MemberLevelEnforcedOnAssignmentsAndKeys(t *testing.T) {
 			map[string]any{"in": map[string]any{"accountId": a.ID, "email": "both@v1m.test", "roleIds": []string{minter, approver}, "invite": true}})
 		// One role each is fine.
 		e.addMember(a.Owner, a.ID, "a@v1m.test", approver)
+		// A key holding both is refused too (here one the operator mints without a member).
+		r = e.fails("CONFLICT", e.Operator, createKey, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "both",
+			"permissions": []string{"attestations:mint", "governance:approve"}}})
+		if r.Get("errors.0.extensions.reason").String() != "SOD_VIOLATION" || !strings.Contains(r.Get("errors.0.message").String(), "API key") {
+			t.Fatalf("key: %s", r)
+		}
 	})
 }
 

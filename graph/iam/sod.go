@@ -81,8 +81,8 @@ func (s *Service) violations(ctx context.Context, client *ent.Client, accountID 
 				}
 			}
 			for _, k := range keys {
-				if k.MemberID == "" || owners[k.MemberID] {
-					continue
+				if owners[k.MemberID] {
+					continue // an owner's key holds what its owner may
 				}
 				snap := m.Policy.Subject([]authz.Role{{Grants: k.Permissions, Exact: true}}).Permissions()
 				if holdsAll(snap, rule.Permissions) {
