@@ -49,8 +49,12 @@ func (r *accountResolver) Role(ctx context.Context, obj *ent.Account, key string
 
 // Members is the resolver for the members field.
 func (r *accountResolver) Members(ctx context.Context, obj *ent.Account, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) (*ent.MemberConnection, error) {
-	return obj.QueryMembers().Paginate(ctx, after, page(first, last), before, last,
+	conn, err := obj.QueryMembers().Paginate(ctx, after, page(first, last), before, last,
 		ent.WithMemberOrder(orderBy), ent.WithMemberFilter(where.Filter))
+	if err != nil {
+		return nil, err
+	}
+	return conn, prefetchMembers(ctx, conn)
 }
 
 // AuditEvents is the resolver for the auditEvents field.

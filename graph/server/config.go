@@ -8,14 +8,16 @@ import "time"
 // Config is the server's configuration; every field can be set from the
 // environment (see the README's table) and most by flags.
 type Config struct {
-	Addr            string        `env:"GATEHOUSE_ADDR" envDefault:":8080"`
-	DatabaseURL     string        `env:"DATABASE_URL"`
-	SQLitePath      string        `env:"GATEHOUSE_SQLITE_PATH" envDefault:"gatehouse.db"`
-	CORSOrigins     []string      `env:"GATEHOUSE_CORS_ORIGINS" envSeparator:","`
-	JWTSecret       string        `env:"GATEHOUSE_JWT_HS256_SECRET"`
-	JWKSURL         string        `env:"GATEHOUSE_JWKS_URL"`
-	JWTIssuer       string        `env:"GATEHOUSE_JWT_ISSUER"`
-	JWTAudience     string        `env:"GATEHOUSE_JWT_AUDIENCE"`
+	Addr        string   `env:"GATEHOUSE_ADDR" envDefault:":8080"`
+	DatabaseURL string   `env:"DATABASE_URL"`
+	SQLitePath  string   `env:"GATEHOUSE_SQLITE_PATH" envDefault:"gatehouse.db"`
+	CORSOrigins []string `env:"GATEHOUSE_CORS_ORIGINS" envSeparator:","`
+	JWTSecret   string   `env:"GATEHOUSE_JWT_HS256_SECRET"`
+	JWKSURL     string   `env:"GATEHOUSE_JWKS_URL"`
+	JWTIssuer   string   `env:"GATEHOUSE_JWT_ISSUER"`
+	JWTAudience string   `env:"GATEHOUSE_JWT_AUDIENCE"`
+	// JWKSAllowHTTP accepts a JWKS URL over plain http on a non-loopback host.
+	JWKSAllowHTTP   bool          `env:"GATEHOUSE_JWKS_ALLOW_HTTP"`
 	MaxBodyBytes    int64         `env:"GATEHOUSE_MAX_BODY_BYTES" envDefault:"1048576"`
 	ParserTokens    int           `env:"GATEHOUSE_MAX_TOKENS" envDefault:"15000"`
 	MaxDepth        int           `env:"GATEHOUSE_MAX_DEPTH" envDefault:"12"`

@@ -48,7 +48,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	if cfg.JWTSecret != "" || cfg.JWKSURL != "" {
 		v, err := jwtauth.New(ctx, jwtauth.Config{
 			HS256Secret: cfg.JWTSecret, JWKSURL: cfg.JWKSURL,
-			Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
+			Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, AllowInsecureJWKS: cfg.JWKSAllowHTTP,
 		})
 		if err != nil {
 			return nil, err

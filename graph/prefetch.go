@@ -1,0 +1,73 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/graph/loaders"
+)
+
+// requested reports whether the current field's selection reaches path,
+// e.g. requested(ctx, "edges", "node", "roles").
+func requested(ctx context.Context, path ...string) bool {
+	op := graphql.GetOperationContext(ctx)
+	fields := graphql.CollectFieldsCtx(ctx, nil)
+	for i, name := range path {
+		var next *graphql.CollectedField
+		for j := range fields {
+			if fields[j].Name == name {
+				next = &fields[j]
+				break
+			}
+		}
+		if next == nil {
+			return false
+		}
+		if i == len(path)-1 {
+			return true
+		}
+		fields = graphql.CollectFields(op, next.Selections, nil)
+	}
+	return false
+}
+
+// prefetchMembers loads, in one batch each, what a page of members' fields
+// will ask the loaders for. Batching by time alone can split under load;
+// this keeps the statements of a request independent of its rows.
+func prefetchMembers(ctx context.Context, conn *ent.MemberConnection) error {
+	if conn == nil || len(conn.Edges) == 0 {
+		return nil
+	}
+	l := loaders.For(ctx)
+	var memberIDs, userIDs []string
+	for _, e := range conn.Edges {
+		memberIDs = append(memberIDs, e.Node.ID)
+		userIDs = append(userIDs, e.Node.UserID)
+	}
+	if requested(ctx, "edges", "node", "email") || requested(ctx, "edges", "node", "name") || requested(ctx, "edges", "node", "user") {
+		if _, err := l.User.LoadAll(ctx, userIDs); err != nil {
+			return err
+		}
+	}
+	if !requested(ctx, "edges", "node", "roles") && !requested(ctx, "edges", "node", "effectivePermissions") {
+		return nil
+	}
+	held, err := l.RolesByMember.LoadAll(ctx, memberIDs)
+	if err != nil || !requested(ctx, "edges", "node", "roles", "holderCount") {
+		return err
+	}
+	seen := map[string]bool{}
+	var roleIDs []string
+	for _, roles := range held {
+		for _, r := range roles {
+			if !seen[r.ID] {
+				seen[r.ID] = true
+				roleIDs = append(roleIDs, r.ID)
+			}
+		}
+	}
+	_, err = l.HolderCount.LoadAll(ctx, roleIDs)
+	return err
+}
