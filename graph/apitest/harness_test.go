@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +28,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
+	"github.com/gatehouse-iam/gatehouse/graph/database/stmtcount"
 	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
 
@@ -46,7 +46,9 @@ type env struct {
 	Operator string // an operator key's secret
 	Server   *server.Server
 	DB       *database.DB
-	counter  *countingDriver
+	// counted receives the statement count of each request sent by
+	// statementsOf, once the server has finished it.
+	counted chan int64
 }
 
 // postgresURL is the server the PostgreSQL suite runs on, or "".
@@ -107,8 +109,7 @@ func newEnv(t testing.TB, dia string, cfg server.Config) *env {
 	if err := db.Migrate(); err != nil {
 		t.Fatal(err)
 	}
-	counter := &countingDriver{Driver: db.Driver}
-	db.Client = ent.NewClient(ent.Driver(counter))
+	db.Client = ent.NewClient(ent.Driver(stmtcount.Wrap(db.Driver)))
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() && os.Getenv("GATEHOUSE_TEST_LOG") != "" {
@@ -118,14 +119,23 @@ func newEnv(t testing.TB, dia string, cfg server.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
+	counted := make(chan int64, 1)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(countHeader) == "" {
+			srv.ServeHTTP(w, r)
+			return
+		}
+		ctx, n := stmtcount.Track(r.Context())
+		srv.ServeHTTP(w, r.WithContext(ctx))
+		counted <- n.Load()
+	}))
 	t.Cleanup(func() { hs.Close(); srv.Close() })
 	ctx := auth.WithMeta(context.Background(), auth.Meta{RequestID: "test"})
 	_, secret, err := srv.Service.CreateOperatorKey(ctx, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, URL: hs.URL, Dialect: dia, Operator: secret, Server: srv, DB: db, counter: counter}
+	return &env{t: t, URL: hs.URL, Dialect: dia, Operator: secret, Server: srv, DB: db, counted: counted}
 }
 
 var (
@@ -211,6 +221,27 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// countHeader asks the test server to count the SQL statements of one
+// request (the header never reaches Gatehouse's own code).
+const countHeader = "X-Test-Count-Statements"
+
+// statementsOf runs a query that must succeed and returns the SQL statements
+// Gatehouse sent for that request alone: background work running meanwhile
+// (usage batches, cache reloads) is not counted.
+func (e *env) statementsOf(cred, query string, vars map[string]any) (resp, int64) {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, e.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+cred)
+	req.Header.Set(countHeader, "1")
+	r := e.send(req)
+	if r.Status != http.StatusOK || r.Get("errors").Exists() {
+		e.t.Fatalf("unexpected failure: %s", r)
+	}
+	return r, <-e.counted
+}
+
 // resp is a GraphQL response.
 type resp struct {
 	Status int
@@ -290,50 +321,4 @@ func userToken(t testing.TB, email string) string {
 		t.Fatal(err)
 	}
 	return string(signed)
-}
-
-// countingDriver counts the SQL statements sent through ent.
-type countingDriver struct {
-	dialect.Driver
-	n atomic.Int64
-}
-
-func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
-	return d.Driver.Exec(ctx, q, args, v)
-}
-
-func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
-	return d.Driver.Query(ctx, q, args, v)
-}
-
-func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
-	tx, err := d.Driver.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &countingTx{Tx: tx, n: &d.n}, nil
-}
-
-type countingTx struct {
-	dialect.Tx
-	n *atomic.Int64
-}
-
-func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
-	return t.Tx.Exec(ctx, q, args, v)
-}
-
-func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
-	return t.Tx.Query(ctx, q, args, v)
-}
-
-func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	t.n.Add(1)
-	return t.Tx.(interface {
-		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	}).ExecContext(ctx, q, args...)
 }

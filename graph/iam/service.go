@@ -5,9 +5,11 @@ package iam
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -25,12 +27,28 @@ type Service struct {
 	cache   *cache
 	usage   usageLog
 	keys    keyIndex
+	// instance tags this server's notifications, so that it does not drop
+	// its cache a second time when its own NOTIFY comes back.
+	instance string
 }
 
 // InvalidationChannel is the PostgreSQL channel on which every commit names
 // the account it changed ("" for all), so that other servers drop their
-// cached models (D6).
+// cached models (D6). A payload is "<server instance> <account id>".
 const InvalidationChannel = "gatehouse_invalidate"
+
+// Notified handles a payload heard on InvalidationChannel. The server that
+// committed the change invalidated its cache right after the commit, so its
+// own notification is ignored; a payload it cannot read drops every account.
+func (s *Service) Notified(payload string) {
+	from, accountID, ok := strings.Cut(payload, " ")
+	switch {
+	case !ok:
+		s.Invalidate("")
+	case from != s.instance:
+		s.Invalidate(accountID)
+	}
+}
 
 // SetCacheTTL bounds how long a cached account model is used without
 // reloading it: the fallback that keeps a server from staying stale if it
@@ -43,7 +61,11 @@ func New(client *ent.Client, dbDialect string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{client: client, dialect: dbDialect, log: log, cache: newCache(), usage: usageLog{seen: map[string]time.Time{}}}
+	return &Service{
+		client: client, dialect: dbDialect, log: log, cache: newCache(),
+		usage:    usageLog{seen: map[string]time.Time{}},
+		instance: rand.Text(),
+	}
 }
 
 // Client returns the ent client, for reads.
@@ -101,7 +123,7 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 	}
 	if s.dialect == dialect.Postgres {
 		// Delivered to every listening server when, and only if, this commits.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", InvalidationChannel, accountID); err != nil {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", InvalidationChannel, s.instance+" "+accountID); err != nil {
 			_ = tx.Rollback()
 			return apperr.Wrap(err, "iam.inTx: notify")
 		}

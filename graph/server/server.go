@@ -118,7 +118,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	}
 	svc.SetCacheTTL(cfg.CacheTTL)
 	if db.Dialect == dialect.Postgres && !cfg.NoListen {
-		err := database.Listen(bg, db.URL, iam.InvalidationChannel, svc.Invalidate, func() { svc.Invalidate("") }, log)
+		err := database.Listen(bg, db.URL, iam.InvalidationChannel, svc.Notified, func() { svc.Invalidate("") }, log)
 		if err != nil {
 			srv.stop()
 			return nil, err
