@@ -7,7 +7,8 @@
 // Algorithms are pinned: an HS256 verifier accepts only HS256; a JWKS
 // verifier accepts only the asymmetric algorithm of the key the token names,
 // so `none` and HS256-keyed-with-a-public-key ("algorithm confusion") tokens
-// are refused.
+// are refused. Tokens with a "crit" header are refused (RFC 7515 §4.1.11:
+// no extension is understood).
 package jwtauth
 
 import (
@@ -177,6 +178,7 @@ func LooksLikeJWT(s string) bool {
 var (
 	errAlgorithm  = errors.New("algorithm not allowed")
 	errUnknownKey = errors.New("unknown signing key")
+	errCritical   = errors.New("unsupported critical header")
 )
 
 // Verify checks raw and returns its claims. Every failure wraps ErrInvalid.
@@ -247,6 +249,12 @@ func (v *Verifier) fetchKeys(ctx context.Context, sink jws.KeySink, sig *jws.Sig
 	if !ok {
 		return errAlgorithm
 	}
+	// RFC 7515 §4.1.11: a recipient must refuse a "crit" extension it does
+	// not understand, and this package understands none. jwx does not check
+	// "crit" when keys come from a key provider, so it is done here.
+	if hdr.Has(jws.CriticalKey) {
+		return errCritical
+	}
 	if v.secret != nil {
 		if alg != jwa.HS256() {
 			return errAlgorithm
@@ -285,6 +293,8 @@ func reason(err error) string {
 		return errAlgorithm.Error()
 	case errors.Is(err, errUnknownKey):
 		return errUnknownKey.Error()
+	case errors.Is(err, errCritical):
+		return errCritical.Error()
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "verification interrupted"
 	case errors.Is(err, jws.VerificationError()):

@@ -275,6 +275,31 @@ func TestP3_AlgNone(t *testing.T) {
 	}
 }
 
+// RFC 7515 §4.1.11: a "crit" extension the verifier does not understand
+// (it understands none) makes an otherwise valid token invalid.
+func TestP3_CriticalHeaderRefused(t *testing.T) {
+	j := newJWKS(t)
+	k := j.add(t, "k1", jwa.RS256())
+	withCrit := func(alg jwa.SignatureAlgorithm, key any, kid string) func(jwt.Token) ([]byte, error) {
+		return func(tok jwt.Token) ([]byte, error) {
+			hdr := jws.NewHeaders()
+			if kid != "" {
+				_ = hdr.Set(jws.KeyIDKey, kid)
+			}
+			_ = hdr.Set("https://idp.test/must-check", true)
+			_ = hdr.Set(jws.CriticalKey, []string{"https://idp.test/must-check"})
+			return jwt.Sign(tok, jwt.WithKey(alg, key, jws.WithProtectedHeaders(hdr)))
+		}
+	}
+	refused(t, hsVerifier(t), mint(t, withCrit(jwa.HS256(), []byte(secret), "")), "unsupported critical header")
+	v := j.verifier(t, Config{})
+	refused(t, v, mint(t, withCrit(jwa.RS256(), k, "k1")), "unsupported critical header")
+	// The same token without crit passes.
+	if _, err := v.Verify(context.Background(), mint(t, signWith(jwa.RS256(), k, "k1"))); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Algorithm confusion: an attacker signs an HS256 token using the public key
 // (which anyone can fetch from the JWKS) as the HMAC secret, hoping the
 // verifier uses the key's bytes as a secret.
@@ -467,10 +492,12 @@ func TestP3_UnknownKidFloodIsRateLimited(t *testing.T) {
 	j.add(t, "k1", jwa.RS256())
 	const minRefresh = time.Minute
 	v := j.verifier(t, Config{MinRefresh: minRefresh})
-	// The cache's clock is moved by hand so that the test does not depend on
-	// how fast this machine signs tokens.
+	// The cache's clock is frozen just after New's fetch and moved by hand,
+	// so that the test does not depend on how fast this machine signs
+	// tokens or runs the floods.
+	base := time.Now()
 	var offset atomic.Int64
-	v.keys.now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	v.keys.now = func() time.Time { return base.Add(time.Duration(offset.Load())) }
 	advance := func(d time.Duration) { offset.Add(int64(d)) }
 
 	stranger, _ := rsa.GenerateKey(rand.Reader, 2048)
