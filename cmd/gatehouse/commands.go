@@ -45,6 +45,7 @@ func openDB(cfg *server.Config) (*database.DB, error) {
 }
 
 func serveCmd(cfg *server.Config) *cobra.Command {
+	var demo bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the GraphQL API (the default command)",
@@ -61,6 +62,11 @@ func serveCmd(cfg *server.Config) *cobra.Command {
 				return err
 			}
 			defer srv.Close()
+			if demo {
+				if err := seedDemo(ctx, srv.Service, cmd.OutOrStdout(), "http://localhost"+portOf(cfg.Addr)+"/"); err != nil {
+					return err
+				}
+			}
 			hs := &http.Server{Addr: cfg.Addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 			errc := make(chan error, 1)
 			go func() { errc <- hs.ListenAndServe() }()
@@ -80,6 +86,7 @@ func serveCmd(cfg *server.Config) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&cfg.Addr, "addr", ":8080", "listen address (env GATEHOUSE_ADDR)")
+	cmd.Flags().BoolVar(&demo, "demo", false, "create one demo account per template and print keys to try them")
 	return cmd
 }
 

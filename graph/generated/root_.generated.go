@@ -344,6 +344,7 @@ type ComplexityRoot struct {
 		Node              func(childComplexity int, id string) int
 		Nodes             func(childComplexity int, ids []string) int
 		PermissionCatalog func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PermissionOrder, where *ent.PermissionWhereInput) int
+		Templates         func(childComplexity int) int
 		VerifyAuditChain  func(childComplexity int, accountID string) int
 		Viewer            func(childComplexity int) int
 	}
@@ -434,6 +435,37 @@ type ComplexityRoot struct {
 		Members func(childComplexity int) int
 		Roles   func(childComplexity int) int
 		Rule    func(childComplexity int) int
+	}
+
+	Template struct {
+		Description func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Permissions func(childComplexity int) int
+		Roles       func(childComplexity int) int
+		Scopes      func(childComplexity int) int
+		Source      func(childComplexity int) int
+	}
+
+	TemplatePermission struct {
+		Description func(childComplexity int) int
+		Group       func(childComplexity int) int
+		Implies     func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Kind        func(childComplexity int) int
+	}
+
+	TemplateRole struct {
+		Description func(childComplexity int) int
+		Grants      func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Locked      func(childComplexity int) int
+		Name        func(childComplexity int) int
+	}
+
+	TemplateScope struct {
+		Description func(childComplexity int) int
+		Grants      func(childComplexity int) int
+		Key         func(childComplexity int) int
 	}
 
 	TransferOwnershipPayload struct {
@@ -1828,6 +1860,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PermissionCatalog(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.PermissionOrder), args["where"].(*ent.PermissionWhereInput)), true
+	case "Query.templates":
+		if e.ComplexityRoot.Query.Templates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Templates(childComplexity), true
 	case "Query.verifyAuditChain":
 		if e.ComplexityRoot.Query.VerifyAuditChain == nil {
 			break
@@ -2153,6 +2191,124 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SodViolation.Rule(childComplexity), true
 
+	case "Template.description":
+		if e.ComplexityRoot.Template.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Description(childComplexity), true
+	case "Template.name":
+		if e.ComplexityRoot.Template.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Name(childComplexity), true
+	case "Template.permissions":
+		if e.ComplexityRoot.Template.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Permissions(childComplexity), true
+	case "Template.roles":
+		if e.ComplexityRoot.Template.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Roles(childComplexity), true
+	case "Template.scopes":
+		if e.ComplexityRoot.Template.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Scopes(childComplexity), true
+	case "Template.source":
+		if e.ComplexityRoot.Template.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Source(childComplexity), true
+
+	case "TemplatePermission.description":
+		if e.ComplexityRoot.TemplatePermission.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplatePermission.Description(childComplexity), true
+	case "TemplatePermission.group":
+		if e.ComplexityRoot.TemplatePermission.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplatePermission.Group(childComplexity), true
+	case "TemplatePermission.implies":
+		if e.ComplexityRoot.TemplatePermission.Implies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplatePermission.Implies(childComplexity), true
+	case "TemplatePermission.key":
+		if e.ComplexityRoot.TemplatePermission.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplatePermission.Key(childComplexity), true
+	case "TemplatePermission.kind":
+		if e.ComplexityRoot.TemplatePermission.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplatePermission.Kind(childComplexity), true
+
+	case "TemplateRole.description":
+		if e.ComplexityRoot.TemplateRole.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateRole.Description(childComplexity), true
+	case "TemplateRole.grants":
+		if e.ComplexityRoot.TemplateRole.Grants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateRole.Grants(childComplexity), true
+	case "TemplateRole.key":
+		if e.ComplexityRoot.TemplateRole.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateRole.Key(childComplexity), true
+	case "TemplateRole.locked":
+		if e.ComplexityRoot.TemplateRole.Locked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateRole.Locked(childComplexity), true
+	case "TemplateRole.name":
+		if e.ComplexityRoot.TemplateRole.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateRole.Name(childComplexity), true
+
+	case "TemplateScope.description":
+		if e.ComplexityRoot.TemplateScope.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateScope.Description(childComplexity), true
+	case "TemplateScope.grants":
+		if e.ComplexityRoot.TemplateScope.Grants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateScope.Grants(childComplexity), true
+	case "TemplateScope.key":
+		if e.ComplexityRoot.TemplateScope.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateScope.Key(childComplexity), true
+
 	case "TransferOwnershipPayload.from":
 		if e.ComplexityRoot.TransferOwnershipPayload.From == nil {
 			break
@@ -2474,6 +2630,8 @@ input CreateAccountInput {
   features: AccountFeaturesInput
   "The first member, holding ` + "`" + `full_access` + "`" + `."
   owner: OwnerInput!
+  "Start from a template (see ` + "`" + `templates` + "`" + `): its catalog entries, master list, roles, scopes, settings and features; the input's own fields win."
+  template: String
 }
 
 "The created account and its owner."
@@ -4903,6 +5061,54 @@ extend type Mutation {
   deleteSodRule(input: DeleteSodRuleInput!): DeleteSodRulePayload! @hasPermission(permission: "iam.sod.manage")
 }
 `, BuiltIn: false},
+	{Name: "../../schema/templates.graphql", Input: `"An account template shipped with Gatehouse (A5)."
+type Template {
+  "The name to pass as createAccount's ` + "`" + `template` + "`" + `."
+  name: String!
+  description: String!
+  "The product document the template is drawn from."
+  source: String!
+  "The catalog entries it brings."
+  permissions: [TemplatePermission!]!
+  "The roles it adds besides full_access and default_access, in order."
+  roles: [TemplateRole!]!
+  "The API key scopes it adds."
+  scopes: [TemplateScope!]!
+}
+
+"A catalog entry a template brings."
+type TemplatePermission {
+  key: String!
+  description: String!
+  "Functional area."
+  group: String!
+  "GRANT or DENY_MASK (empty means GRANT)."
+  kind: String!
+  implies: [String!]
+}
+
+"A role a template adds."
+type TemplateRole {
+  key: String!
+  name: String!
+  description: String!
+  grants: [String!]!
+  "Locked roles are SYSTEM roles: neither edited nor deleted."
+  locked: Boolean!
+}
+
+"A scope a template adds."
+type TemplateScope {
+  key: String!
+  description: String!
+  grants: [String!]!
+}
+
+extend type Query {
+  "The account templates this server ships (A5)."
+  templates: [Template!]!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/viewer.graphql", Input: `"What kind of principal is calling."
 enum PrincipalKind {
   OPERATOR
@@ -5657,6 +5863,68 @@ func (ec *executionContext) childFields_SodViolation(ctx context.Context, field 
 		return ec.fieldContext_SodViolation_apiKeys(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SodViolation", field.Name)
+}
+
+func (ec *executionContext) childFields_Template(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Template_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Template_description(ctx, field)
+	case "source":
+		return ec.fieldContext_Template_source(ctx, field)
+	case "permissions":
+		return ec.fieldContext_Template_permissions(ctx, field)
+	case "roles":
+		return ec.fieldContext_Template_roles(ctx, field)
+	case "scopes":
+		return ec.fieldContext_Template_scopes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Template", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplatePermission(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_TemplatePermission_key(ctx, field)
+	case "description":
+		return ec.fieldContext_TemplatePermission_description(ctx, field)
+	case "group":
+		return ec.fieldContext_TemplatePermission_group(ctx, field)
+	case "kind":
+		return ec.fieldContext_TemplatePermission_kind(ctx, field)
+	case "implies":
+		return ec.fieldContext_TemplatePermission_implies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplatePermission", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplateRole(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_TemplateRole_key(ctx, field)
+	case "name":
+		return ec.fieldContext_TemplateRole_name(ctx, field)
+	case "description":
+		return ec.fieldContext_TemplateRole_description(ctx, field)
+	case "grants":
+		return ec.fieldContext_TemplateRole_grants(ctx, field)
+	case "locked":
+		return ec.fieldContext_TemplateRole_locked(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplateRole", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplateScope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_TemplateScope_key(ctx, field)
+	case "description":
+		return ec.fieldContext_TemplateScope_description(ctx, field)
+	case "grants":
+		return ec.fieldContext_TemplateScope_grants(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplateScope", field.Name)
 }
 
 func (ec *executionContext) childFields_TransferOwnershipPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/authz"
+	"github.com/gatehouse-iam/gatehouse/graph/templates"
 )
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$`)
@@ -48,13 +50,30 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 		}
 		name = deref(in.Owner.Name)
 	}
+	var tmpl *templates.Template
+	if in.Template != nil {
+		var ok bool
+		if tmpl, ok = templates.Get(*in.Template); !ok {
+			bad = append(bad, fmt.Sprintf("unknown template %q; templates: %s", *in.Template, strings.Join(templates.Names(), ", ")))
+		}
+	}
 	if len(bad) > 0 {
 		return nil, nil, badInput(bad)
+	}
+	if tmpl != nil {
+		settings, in.Features = templateDefaults(tmpl, settings, in.Features)
 	}
 	var acc *ent.Account
 	var owner *ent.Member
 	err := s.inTx(ctx, "", func(tx *ent.Tx) error {
-		perms, unknown, err := resolveCatalog(ctx, tx, append(builtinKeys(), in.Permissions...))
+		master := append(builtinKeys(), in.Permissions...)
+		if tmpl != nil {
+			if err := ensureCatalog(ctx, tx, tmpl); err != nil {
+				return err
+			}
+			master = append(master, templateMaster(tmpl)...)
+		}
+		perms, unknown, err := resolveCatalog(ctx, tx, master)
 		if err != nil {
 			return err
 		}
@@ -74,6 +93,9 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 		if settings.DefaultAccessExcludes != nil {
 			c.SetDefaultAccessExcludes(settings.DefaultAccessExcludes)
 		}
+		if tmpl != nil {
+			c.SetTemplate(tmpl.Name)
+		}
 		if f := in.Features; f != nil {
 			if f.CustomRoles != nil {
 				c.SetCustomRoles(*f.CustomRoles)
@@ -88,6 +110,11 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 		full, err := createSystemRoles(ctx, tx, acc.ID)
 		if err != nil {
 			return err
+		}
+		if tmpl != nil {
+			if err := applyTemplate(ctx, tx, acc, tmpl); err != nil {
+				return err
+			}
 		}
 		u, err := upsertUser(ctx, tx, email, name)
 		if err != nil {

@@ -59,6 +59,7 @@ type CreateAccountInput struct {
 	Settings    *AccountSettingsInput `json:"settings"`
 	Features    *AccountFeaturesInput `json:"features"`
 	Owner       *OwnerInput           `json:"owner"`
+	Template    *string               `json:"template"`
 }
 
 // AccountPermissionsInput adds or removes master-list keys (A4).
