@@ -19,20 +19,13 @@ func (r *memberResolver) Account(ctx context.Context, obj *ent.Member) (*ent.Acc
 
 // User is the resolver for the user field.
 func (r *memberResolver) User(ctx context.Context, obj *ent.Member) (*ent.User, error) {
-	return loaders.For(ctx).User.Load(ctx, obj.UserID)
+	return r.unmaskedUser(ctx, obj)
 }
 
 // Email is the resolver for the email field.
 func (r *memberResolver) Email(ctx context.Context, obj *ent.Member) (*string, error) {
-	a, err := r.svc.Access(ctx, obj.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	if a.Masked(MaskMemberEmail) {
-		return nil, nil // K6: the caller's role hides emails
-	}
-	u, err := loaders.For(ctx).User.Load(ctx, obj.UserID)
-	if err != nil {
+	u, err := r.unmaskedUser(ctx, obj)
+	if u == nil || err != nil {
 		return nil, err
 	}
 	return &u.Email, nil

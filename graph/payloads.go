@@ -12,9 +12,6 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/model"
 )
 
-// MaskMemberEmail is the deny mask that hides Member.email (K6).
-const MaskMemberEmail = "mask:member.email"
-
 func accountPayload(a *ent.Account, err error) (*model.AccountPayload, error) {
 	if err != nil {
 		return nil, err

@@ -4799,8 +4799,8 @@ type Mutation {
 	{Name: "../../schema/member.graphql", Input: `extend type Member {
   "The account of the membership."
   account: Account!
-  "The user."
-  user: User!
+  "The user; null, like ` + "`" + `email` + "`" + `, when the caller holds the deny mask ` + "`" + `mask:member.email` + "`" + ` (K6), since the user carries the email too."
+  user: User
   "The user's email; null when the caller holds the deny mask ` + "`" + `mask:member.email` + "`" + ` (K6)."
   email: String
   "The user's display name."
