@@ -107,7 +107,7 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 		if acc, err = c.Save(ctx); err != nil {
 			return err
 		}
-		full, err := createSystemRoles(ctx, tx, acc.ID)
+		full, err := createSystemRoles(ctx, tx, acc.ID, tmpl)
 		if err != nil {
 			return err
 		}
@@ -135,18 +135,33 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 	return acc.Unwrap(), owner.Unwrap(), nil
 }
 
-// createSystemRoles adds full_access and default_access (R2) and returns
-// full_access.
-func createSystemRoles(ctx context.Context, tx *ent.Tx, accountID string) (*ent.Role, error) {
-	full, err := tx.Role.Create().SetAccountID(accountID).SetKey(FullAccess).SetName("Full access").
-		SetDescription("Every permission of the account's master list, following it as it changes.").
+// createSystemRoles adds full_access and default_access (R2), named in the
+// template's words when it has some, and returns full_access. default_access
+// comes after the template's roles.
+func createSystemRoles(ctx context.Context, tx *ent.Tx, accountID string, tmpl *templates.Template) (*ent.Role, error) {
+	text := func(key string, def templates.RoleText) templates.RoleText {
+		if tmpl == nil {
+			return def
+		}
+		t, ok := tmpl.SystemRoles[key]
+		if !ok {
+			return def
+		}
+		return t
+	}
+	last := 1
+	if tmpl != nil {
+		last += len(tmpl.Roles)
+	}
+	ft := text(FullAccess, templates.RoleText{Name: "Full access", Description: "Every permission of the account's master list, following it as it changes."})
+	full, err := tx.Role.Create().SetAccountID(accountID).SetKey(FullAccess).SetName(ft.Name).SetDescription(ft.Description).
 		SetKind(role.KindSYSTEM).SetGrants([]string{"*"}).SetPosition(0).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	err = tx.Role.Create().SetAccountID(accountID).SetKey(DefaultAccess).SetName("Default access").
-		SetDescription("The master list minus the account's defaultAccessExcludes.").
-		SetKind(role.KindSYSTEM).SetGrants([]string{"*"}).SetPosition(1).Exec(ctx)
+	dt := text(DefaultAccess, templates.RoleText{Name: "Default access", Description: "The master list minus the account's defaultAccessExcludes."})
+	err = tx.Role.Create().SetAccountID(accountID).SetKey(DefaultAccess).SetName(dt.Name).SetDescription(dt.Description).
+		SetKind(role.KindSYSTEM).SetGrants([]string{"*"}).SetPosition(last).Exec(ctx)
 	return full, err
 }
 

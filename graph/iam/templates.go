@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
@@ -37,9 +38,11 @@ func templateMaster(t *templates.Template) []string {
 	if len(t.Master) > 0 {
 		return t.Master
 	}
-	keys := make([]string, len(t.Permissions))
-	for i, p := range t.Permissions {
-		keys[i] = p.Key
+	keys := make([]string, 0, len(t.Permissions))
+	for _, p := range t.Permissions {
+		if !slices.Contains(t.OnRequest, p.Key) {
+			keys = append(keys, p.Key)
+		}
 	}
 	return keys
 }
@@ -68,8 +71,8 @@ func ensureCatalog(ctx context.Context, tx *ent.Tx, t *templates.Template) error
 	return nil
 }
 
-// applyTemplate adds the template's roles (locked ones as SYSTEM roles) and
-// scopes to a new account.
+// applyTemplate adds the template's roles (locked ones as SYSTEM roles),
+// between full_access and default_access, and its scopes to a new account.
 func applyTemplate(ctx context.Context, tx *ent.Tx, acc *ent.Account, t *templates.Template) error {
 	for i, r := range t.Roles {
 		kind := role.KindCUSTOM
@@ -77,7 +80,7 @@ func applyTemplate(ctx context.Context, tx *ent.Tx, acc *ent.Account, t *templat
 			kind = role.KindSYSTEM
 		}
 		err := tx.Role.Create().SetAccountID(acc.ID).SetKey(r.Key).SetName(r.Name).SetDescription(r.Description).
-			SetKind(kind).SetGrants(nonNil(r.Grants)).SetPosition(2 + i).Exec(ctx)
+			SetKind(kind).SetGrants(nonNil(r.Grants)).SetPosition(1 + i).Exec(ctx)
 		if err != nil {
 			return err
 		}

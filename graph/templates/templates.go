@@ -27,12 +27,21 @@ type Template struct {
 	Permissions []Permission `json:"permissions"`
 	// Master are the master-list keys and patterns an account starts with
 	// (patterns are expanded against the catalog); empty means every
-	// permission of the template.
-	Master   []string `json:"master,omitempty"`
-	Settings Settings `json:"settings"`
-	Features Features `json:"features"`
-	Roles    []Role   `json:"roles"`
-	Scopes   []Scope  `json:"scopes"`
+	// permission of the template but those in OnRequest.
+	Master []string `json:"master,omitempty"`
+	// OnRequest are catalog entries the template brings but leaves out of
+	// the master list: the operator adds them when a customer asks
+	// (Truora's truora.roles, "not enabled by default").
+	OnRequest []string `json:"onRequest,omitempty"`
+	// SystemRoles renames full_access and default_access for the product
+	// (True Record's Owner is full_access).
+	SystemRoles map[string]RoleText `json:"systemRoles,omitempty"`
+	Settings    Settings            `json:"settings"`
+	Features    Features            `json:"features"`
+	// Roles are listed after full_access and before default_access, in
+	// this order (True Record's levels).
+	Roles  []Role  `json:"roles"`
+	Scopes []Scope `json:"scopes"`
 	// Demo are members `gatehouse serve --demo` adds to its demo account.
 	Demo []Member `json:"demo"`
 }
@@ -56,6 +65,12 @@ type Settings struct {
 type Features struct {
 	CustomRoles         bool `json:"customRoles"`
 	ResourceConstraints bool `json:"resourceConstraints"`
+}
+
+// RoleText is a system role's name and description in a product's words.
+type RoleText struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
 }
 
 // Role is a role the template adds besides full_access and default_access.
@@ -115,6 +130,16 @@ func parse(raw []byte) (*Template, error) {
 	var t Template
 	if err := dec.Decode(&t); err != nil {
 		return nil, err
+	}
+	for key := range t.SystemRoles {
+		if key != "full_access" && key != "default_access" {
+			return nil, fmt.Errorf("systemRoles: %q is not a system role", key)
+		}
+	}
+	for _, key := range t.OnRequest {
+		if !slices.ContainsFunc(t.Permissions, func(p Permission) bool { return p.Key == key }) {
+			return nil, fmt.Errorf("onRequest: %q is not one of the template's permissions", key)
+		}
 	}
 	return &t, nil
 }
