@@ -26,8 +26,8 @@ const (
 )
 
 // Model is the compiled permission model of one account: the account, the
-// decision engine's policy (catalog and master list), the account's roles,
-// and, filled in as they are asked for, its members' and keys' compiled
+// decision engine's policy (catalog and master list), the account's roles
+// and members, and, compiled as they are asked for, its members' and keys'
 // permissions. A Model is immutable but for those memos; a commit to the
 // account replaces it.
 type Model struct {
@@ -36,12 +36,19 @@ type Model struct {
 	// Roles are the account's roles, in position order.
 	Roles []*ent.Role
 
-	svc        *Service
+	svc *Service
+	// client is what the model was read through (a transaction's client
+	// while a change is checked).
+	client *ent.Client
+	// rows are every member of the account with its assignments, and byUser
+	// maps a user id to its member id: loaded with the model in two
+	// statements, so that no decision queries for its subject once warm.
+	rows       map[string]*ent.Member
+	byUser     map[string]string
 	expandOnce sync.Once
 	expanded   [][]string // Roles' expansions, by index (see roleKeys)
 	mu         sync.Mutex
-	members    map[string]*MemberEntry // by member id
-	byUser     map[string]string       // user id → member id ("" when none)
+	members    map[string]*MemberEntry // compiled, by member id
 	keys       map[string]*KeyEntry    // by key id
 }
 
@@ -105,37 +112,20 @@ func (m *Model) MemberByID(ctx context.Context, id string) (*MemberEntry, error)
 	if ok {
 		return e, nil
 	}
-	mem, err := m.svc.client.Member.Query().Where(member.ID(id), member.AccountID(m.Account.ID)).
-		WithAssignments().Only(ctx)
-	if err != nil {
-		return nil, notFoundOr(err, "member", id)
+	mem, ok := m.rows[id]
+	if !ok {
+		return nil, apperr.NotFoundf("member", id)
 	}
 	return m.remember(mem), nil
 }
 
 // MemberByUser returns the user's membership, or nil when there is none.
 func (m *Model) MemberByUser(ctx context.Context, userID string) (*MemberEntry, error) {
-	m.mu.Lock()
 	id, ok := m.byUser[userID]
-	m.mu.Unlock()
-	if ok {
-		if id == "" {
-			return nil, nil
-		}
-		return m.MemberByID(ctx, id)
-	}
-	mem, err := m.svc.client.Member.Query().Where(member.UserID(userID), member.AccountID(m.Account.ID)).
-		WithAssignments().Only(ctx)
-	if ent.IsNotFound(err) {
-		m.mu.Lock()
-		m.byUser[userID] = ""
-		m.mu.Unlock()
+	if !ok {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, apperr.Wrap(err, "iam.MemberByUser")
-	}
-	return m.remember(mem), nil
+	return m.MemberByID(ctx, id)
 }
 
 // HeldRoles returns the account's roles a member (loaded with its
@@ -164,7 +154,6 @@ func (m *Model) remember(mem *ent.Member) *MemberEntry {
 	e.Subject = m.Subject(held)
 	m.mu.Lock()
 	m.members[mem.ID] = e
-	m.byUser[mem.UserID] = mem.ID
 	m.mu.Unlock()
 	return e
 }
@@ -177,7 +166,7 @@ func (m *Model) KeyByID(ctx context.Context, id string) (*KeyEntry, error) {
 	if ok {
 		return e, nil
 	}
-	k, err := m.svc.client.APIKey.Query().Where(apikey.ID(id), apikey.AccountID(m.Account.ID)).Only(ctx)
+	k, err := m.client.APIKey.Query().Where(apikey.ID(id), apikey.AccountID(m.Account.ID)).Only(ctx)
 	if err != nil {
 		return nil, notFoundOr(err, "API key", id)
 	}
@@ -299,13 +288,21 @@ func (s *Service) loadModel(ctx context.Context, client *ent.Client, accountID s
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: roles")
 	}
+	mems, err := client.Member.Query().Where(member.AccountID(accountID)).WithAssignments().All(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.Model: members")
+	}
+	rows, byUser := make(map[string]*ent.Member, len(mems)), make(map[string]string, len(mems))
+	for _, mem := range mems {
+		rows[mem.ID], byUser[mem.UserID] = mem, mem.ID
+	}
 	cat := make([]authz.Permission, len(catalog))
 	for i, p := range catalog {
 		cat[i] = catalogEntry(p)
 	}
 	return &Model{
-		Account: acc, Policy: authz.NewPolicy(cat, master), Roles: roles, svc: s,
-		members: map[string]*MemberEntry{}, byUser: map[string]string{}, keys: map[string]*KeyEntry{},
+		Account: acc, Policy: authz.NewPolicy(cat, master), Roles: roles, svc: s, client: client,
+		rows: rows, byUser: byUser, members: map[string]*MemberEntry{}, keys: map[string]*KeyEntry{},
 	}, nil
 }
 
