@@ -21,5 +21,6 @@ generate: ## regenerate ent, the GraphQL SDL and gqlgen's executor
 migration: ## write a new versioned migration: make migration name=add_x
 	go run ./ent/migrate/gen $(name)
 
-bench: ## the decision engine's benchmarks
-	go test -run xxx -bench . -benchmem ./graph/authz/
+bench: ## the decision engine's benchmarks, then authorize over HTTP against a bare net/http handler
+	go test -run '^$$' -bench . -benchmem ./graph/authz/
+	go test -run '^$$' -bench AuthorizeHTTP -benchtime=1x -timeout 30m ./graph/bench/
