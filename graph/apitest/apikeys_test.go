@@ -1,6 +1,8 @@
 package apitest
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strings"
@@ -8,7 +10,11 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/oklog/ulid/v2"
+	"github.com/tidwall/gjson"
 
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
+	"github.com/gatehouse-iam/gatehouse/graph/auth/token"
 	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
 
@@ -285,6 +291,213 @@ func TestP2_KeysActInTheirOwnAccountOnly(t *testing.T) {
 		r := e.ok(e.Operator, `query($id: ID!) { account(id: $id) { auditEvents(where: {action: "role.created"}) { edges { node { actorType actorID } } } } }`, map[string]any{"id": a.ID})
 		if r.Get("data.account.auditEvents.edges.0.node.actorType").String() != "API_KEY" || !strings.HasPrefix(r.Get("data.account.auditEvents.edges.0.node.actorID").String(), "key_") {
 			t.Fatalf("attribution: %s", r)
+		}
+	})
+}
+
+// keyRequest is a GraphQL request presenting cred as a bearer token.
+func (e *env) keyRequest(cred, query string, vars map[string]any) *http.Request {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, err := http.NewRequest(http.MethodPost, e.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+cred)
+	return req
+}
+
+// keyForID is a well-formed API key, checksum included, for the key whose
+// id's ULID part is ulidPart, with a fresh random secret: the key's own
+// secret only by a 1 in 62^32 chance.
+func keyForID(t *testing.T, ulidPart string) string {
+	t.Helper()
+	secret, _, err := token.Generate(auth.APIKeyPrefix, ulidPart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
+// keyTypo replaces the character at i (negative: from the end) of a key by
+// another one valid there, so that only the checksum can tell.
+func keyTypo(secret string, i int) string {
+	if i < 0 {
+		i += len(secret)
+	}
+	c := byte('0')
+	if secret[i] == c {
+		c = '1'
+	}
+	return secret[:i] + string(c) + secret[i+1:]
+}
+
+// S4: a key whose format or checksum is wrong is refused before any lookup.
+func TestS4_MalformedAndBadChecksumKeysNeedNoLookup(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("s4m", nil)
+		real := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "ci"}).Get("data.createApiKey.secret").String()
+		// Keys of ids this server has never seen: were the checksum not
+		// checked, refusing them would need a lookup.
+		unknown := keyForID(t, ulid.Make().String())
+		// Control: a checksum-valid unknown key is refused after a lookup,
+		// which the count sees.
+		r, n := e.statementsOfRequest(e.keyRequest(unknown, whoAmI, nil))
+		if r.Status != http.StatusUnauthorized || r.Code() != "UNAUTHENTICATED" || n == 0 {
+			t.Fatalf("unknown well-formed key: %d statements, %s", n, r)
+		}
+		t.Logf("%s: unknown well-formed key → %d SQL statements", e.Dialect, n)
+		cases := []struct{ name, cred string }{
+			{"not a key", "gk_notakey"},
+			{"no key id", "gk_" + unknown[len("gk_")+27:]},
+			{"upper-case prefix", "GK" + unknown[2:]},
+			{"lower-case key id", "gk_" + strings.ToLower(unknown[3:29]) + unknown[29:]},
+			{"key id out of range", "gk_Z" + unknown[4:]},
+			{"one character short", unknown[:len(unknown)-1]},
+			{"one character more", unknown + "a"},
+			{"non-base62 secret", unknown[:40] + "-" + unknown[41:]},
+			{"checksum typo", keyTypo(unknown, -1)},
+			{"secret typo", keyTypo(unknown, 35)},
+			{"key id typo", keyTypo(unknown, 10)},
+			{"checksum typo of a real key", keyTypo(real, -1)},
+		}
+		for _, c := range cases {
+			if _, _, err := token.Parse(c.cred); err == nil {
+				t.Fatalf("%s: %q is a valid token", c.name, c.cred)
+			}
+			r, n := e.statementsOfRequest(e.keyRequest(c.cred, whoAmI, nil))
+			if r.Status != http.StatusUnauthorized || r.Code() != "UNAUTHENTICATED" {
+				t.Errorf("%s: want HTTP 401 UNAUTHENTICATED, got %s", c.name, r)
+			}
+			if n != 0 {
+				t.Errorf("%s: %d SQL statements, want none", c.name, n)
+			}
+		}
+		e.ok(real, whoAmI, nil) // the typo's original still works
+	})
+}
+
+// S4: a wrong secret for an existing key gets exactly the answer of an
+// unknown key, whether or not the server has seen the key before.
+func TestS4_WrongSecretLooksLikeUnknownKey(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("s4w", nil)
+		r := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "ci"})
+		key, secret := r.Get("data.createApiKey.apiKey.id").String(), r.Get("data.createApiKey.secret").String()
+		_, id, err := token.Parse(secret)
+		if err != nil || "key_"+id != key {
+			t.Fatalf("secret %q of %s: %v", secret, key, err)
+		}
+		wrong, unknown := keyForID(t, id), keyForID(t, ulid.Make().String())
+		if wrong == secret {
+			t.Fatal("setup: the wrong secret is the key's")
+		}
+		same := func(phase string) {
+			t.Helper()
+			w, u := e.gql(wrong, whoAmI, nil), e.gql(unknown, whoAmI, nil)
+			if w.Status != http.StatusUnauthorized || w.Code() != "UNAUTHENTICATED" {
+				t.Fatalf("%s: wrong secret: %s", phase, w)
+			}
+			if w.Status != u.Status || !bytes.Equal(w.Body, u.Body) ||
+				w.Header.Get("WWW-Authenticate") != u.Header.Get("WWW-Authenticate") {
+				t.Fatalf("%s: wrong secret and unknown key differ:\n%s\n%s", phase, w, u)
+			}
+		}
+		same("key never used")
+		if r := e.ok(secret, whoAmI, nil); r.Get("data.viewer.id").String() != key {
+			t.Fatalf("the key itself: %s", r)
+		}
+		same("key in use")
+		// Through X-API-Key as well.
+		send := func(cred string) resp {
+			req := e.keyRequest(cred, whoAmI, nil)
+			req.Header.Del("Authorization")
+			req.Header.Set("X-API-Key", cred)
+			return e.send(req)
+		}
+		if w, u := send(wrong), send(unknown); w.Status != http.StatusUnauthorized || w.Status != u.Status || !bytes.Equal(w.Body, u.Body) {
+			t.Fatalf("X-API-Key: wrong secret and unknown key differ:\n%s\n%s", w, u)
+		}
+	})
+}
+
+// keyLastUsed polls key's lastUsedAt until it is after after (the zero time:
+// set at all), failing the test after five seconds.
+func (e *env) keyLastUsed(cred, key string, after time.Time) time.Time {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s := e.ok(cred, keyQuery, map[string]any{"id": key}).Get("data.node.lastUsedAt").String()
+		if s != "" {
+			at, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				e.t.Fatalf("lastUsedAt %q: %v", s, err)
+			}
+			if at.After(after) {
+				return at
+			}
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("lastUsedAt never recorded after %s (last %q)", after.Format(time.RFC3339Nano), s)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// S4: lastUsedAt is recorded in batches, so a request with a known key
+// writes nothing; its use still shows after the next flush.
+func TestS4_LastUsedAtWithoutWritePerRequest(t *testing.T) {
+	usageForEachDB(t, server.Config{UsageFlush: 100 * time.Millisecond}, func(t *testing.T, e *env) {
+		a := e.newAccount("s4l", nil)
+		r := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "ci"})
+		key, secret := r.Get("data.createApiKey.apiKey.id").String(), r.Get("data.createApiKey.secret").String()
+		const use = `query($a: ID!) { viewer { kind id } authorize(input: {accountId: $a, permission: "AgentChat"}) { allowed } }`
+		vars := map[string]any{"a": a.ID}
+		e.ok(secret, use, vars) // warm-up: the key's index entry and the account's model
+		first := e.keyLastUsed(a.Owner, key, time.Time{})
+		time.Sleep(20 * time.Millisecond)
+		r, n := e.statementsOf(secret, use, vars)
+		if r.Get("data.viewer.id").String() != key || !r.Get("data.authorize.allowed").Bool() {
+			t.Fatalf("the key's request: %s", r)
+		}
+		t.Logf("%s: warm request with an API key → %d SQL statements", e.Dialect, n)
+		if n != 0 {
+			t.Fatalf("a warm request with an API key sent %d SQL statements, want none (lastUsedAt is batched)", n)
+		}
+		if later := e.keyLastUsed(a.Owner, key, first); !later.After(first) {
+			t.Fatalf("lastUsedAt %s did not move past %s", later, first)
+		}
+	})
+}
+
+// S5: revoking a revoked key is a CONFLICT (ALREADY_REVOKED) that changes
+// nothing and, being refused, writes no audit event (L1).
+func TestS5_RevokeTwice(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("s5r", nil)
+		key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "ci"}).Get("data.createApiKey.apiKey.id").String()
+		revokedAt := e.ok(a.Owner, revokeKey, map[string]any{"id": key}).Get("data.revokeApiKey.apiKey.revokedAt").String()
+		if revokedAt == "" {
+			t.Fatal("setup: no revokedAt")
+		}
+		before := e.auditCount(a.ID, "apikey.revoked")
+		if before != 1 {
+			t.Fatalf("apikey.revoked events after one revocation: %d", before)
+		}
+		r := e.fails("CONFLICT", a.Owner, revokeKey, map[string]any{"id": key})
+		if got := r.Get("errors.0.extensions.reason").String(); got != "ALREADY_REVOKED" {
+			t.Fatalf("reason %q, want ALREADY_REVOKED: %s", got, r)
+		}
+		if r.Get("data.revokeApiKey").Type != gjson.Null {
+			t.Fatalf("a refused revocation returned a key: %s", r)
+		}
+		if after := e.auditCount(a.ID, "apikey.revoked"); after != before {
+			t.Fatalf("apikey.revoked events: %d before the second revocation, %d after", before, after)
+		}
+		got := e.ok(a.Owner, `query($id: ID!) { node(id: $id) { ... on ApiKey { status revokedAt } } }`, map[string]any{"id": key})
+		if got.Get("data.node.status").String() != "REVOKED" || got.Get("data.node.revokedAt").String() != revokedAt {
+			t.Fatalf("the second revocation changed the key: %s (first revokedAt %s)", got, revokedAt)
 		}
 	})
 }

@@ -2,6 +2,8 @@ package apitest
 
 import (
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -96,21 +98,58 @@ func TestD2_EveryReason(t *testing.T) {
 			{"constraint mismatch", "CONSTRAINT_MISMATCH", map[string]any{"memberId": constrained}, "attestations:mint", []map[string]any{{"attribute": "issuer_ids", "value": "iss_2"}}},
 			{"constraint attribute missing", "CONSTRAINT_MISMATCH", map[string]any{"memberId": constrained}, "attestations:mint", nil},
 		}
+		// decide fails t, the subtest, rather than the test that built e.
+		decide := func(t *testing.T, in map[string]any) resp {
+			t.Helper()
+			r := e.gql(e.Operator, authorize, map[string]any{"in": in})
+			if r.Status != http.StatusOK || r.Get("errors").Exists() {
+				t.Fatalf("unexpected failure: %s", r)
+			}
+			return r
+		}
+		// One subtest per reason, one per row within it; ACCOUNT_SUSPENDED
+		// comes last as it suspends the account.
+		reasons := []string{"GRANTED", "NOT_GRANTED", "NOT_IN_MASTER_LIST", "UNKNOWN_PERMISSION",
+			"SUBJECT_INACTIVE", "KEY_REVOKED", "KEY_EXPIRED", "CONSTRAINT_MISMATCH"}
+		for _, reason := range reasons {
+			t.Run(reason, func(t *testing.T) {
+				rows := 0
+				for _, c := range cases {
+					if c.reason != reason {
+						continue
+					}
+					rows++
+					t.Run(c.name, func(t *testing.T) {
+						in := map[string]any{"accountId": a.ID, "subject": c.subject, "permission": c.perm}
+						if c.resource != nil {
+							in["resource"] = c.resource
+						}
+						r := decide(t, in)
+						if got := r.Get("data.authorize.reason").String(); got != c.reason || r.Get("data.authorize.allowed").Bool() != (c.reason == "GRANTED") {
+							t.Errorf("%s: want %s, got %s", c.name, c.reason, r)
+						}
+					})
+				}
+				if rows == 0 {
+					t.Fatalf("no case for %s", reason)
+				}
+			})
+		}
 		for _, c := range cases {
-			in := map[string]any{"accountId": a.ID, "subject": c.subject, "permission": c.perm}
-			if c.resource != nil {
-				in["resource"] = c.resource
-			}
-			r := e.decide(e.Operator, in)
-			if got := r.Get("data.authorize.reason").String(); got != c.reason || r.Get("data.authorize.allowed").Bool() != (c.reason == "GRANTED") {
-				t.Errorf("%s: want %s, got %s", c.name, c.reason, r)
+			if !slices.Contains(reasons, c.reason) {
+				t.Errorf("%s: reason %s has no subtest", c.name, c.reason)
 			}
 		}
-		e.ok(e.Operator, `mutation($id: ID!) { updateAccount(input: {accountId: $id, status: SUSPENDED}) { account { id } } }`, map[string]any{"id": a.ID})
-		r := e.decide(e.Operator, map[string]any{"accountId": a.ID, "subject": map[string]any{"memberId": active}, "permission": "AgentChat"})
-		if r.Get("data.authorize.reason").String() != "ACCOUNT_SUSPENDED" || r.Get("data.authorize.allowed").Bool() {
-			t.Fatalf("suspended account: %s", r)
-		}
+		t.Run("ACCOUNT_SUSPENDED", func(t *testing.T) {
+			r := e.gql(e.Operator, `mutation($id: ID!) { updateAccount(input: {accountId: $id, status: SUSPENDED}) { account { id } } }`, map[string]any{"id": a.ID})
+			if r.Status != http.StatusOK || r.Get("errors").Exists() {
+				t.Fatalf("unexpected failure: %s", r)
+			}
+			r = decide(t, map[string]any{"accountId": a.ID, "subject": map[string]any{"memberId": active}, "permission": "AgentChat"})
+			if r.Get("data.authorize.reason").String() != "ACCOUNT_SUSPENDED" || r.Get("data.authorize.allowed").Bool() {
+				t.Fatalf("suspended account: %s", r)
+			}
+		})
 	})
 }
 

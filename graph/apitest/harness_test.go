@@ -234,11 +234,19 @@ func (e *env) statementsOf(cred, query string, vars map[string]any) (resp, int64
 	req, _ := http.NewRequest(http.MethodPost, e.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+cred)
-	req.Header.Set(countHeader, "1")
-	r := e.send(req)
+	r, n := e.statementsOfRequest(req)
 	if r.Status != http.StatusOK || r.Get("errors").Exists() {
 		e.t.Fatalf("unexpected failure: %s", r)
 	}
+	return r, n
+}
+
+// statementsOfRequest sends req whatever its outcome (a refused request
+// too) and returns the SQL statements Gatehouse sent for it alone.
+func (e *env) statementsOfRequest(req *http.Request) (resp, int64) {
+	e.t.Helper()
+	req.Header.Set(countHeader, "1")
+	r := e.send(req)
 	return r, <-e.counted
 }
 

@@ -1,9 +1,14 @@
 package apitest
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
 
 const review = `query($id: ID!, $since: Time!) { account(id: $id) { accessReview(since: $since) {
@@ -92,5 +97,157 @@ func TestV4_PreviewRoleUpdateChangesNothing(t *testing.T) {
 		// The same checks as updateRole apply.
 		e.fails("VERSION_CONFLICT", a.Owner, preview, map[string]any{"in": map[string]any{"roleId": chat, "expectedVersion": 7, "name": "x"}})
 		e.fails("FORBIDDEN", a.Owner, preview, map[string]any{"in": map[string]any{"roleId": a.FullAccessID, "expectedVersion": 1, "name": "x"}})
+	})
+}
+
+// usageForEachDB is forEachDB with servers configured by cfg.
+func usageForEachDB(t *testing.T, cfg server.Config, fn func(t *testing.T, e *env)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, newEnv(t, dialect.SQLite, cfg))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		if postgresURL() == "" {
+			t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
+		}
+		t.Parallel()
+		fn(t, newEnv(t, dialect.Postgres, cfg))
+	})
+}
+
+// usageRecorded reads the permissions recorded as used by subject, straight
+// from the usage table: unlike the access review, reading it flushes nothing.
+func (e *env) usageRecorded(accountID, subject string) []string {
+	e.t.Helper()
+	rows, err := e.DB.SQL.Query(`SELECT permission FROM usages WHERE account_id = $1 AND subject_id = $2 ORDER BY permission`, accountID, subject)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// usageUnused is what the review lists as unused for the role with key, or nil.
+func usageUnused(r resp, roleKey string) []string {
+	for _, u := range r.Get("data.account.accessReview.unusedPermissions").Array() {
+		if u.Get("role.key").String() == roleKey {
+			return gjsonStrings(u.Get("permissions").Array())
+		}
+	}
+	return nil
+}
+
+// V2: every allowed decision records (subject, permission, last used), and
+// the request that made it writes nothing: the flusher writes in batches.
+// A denied decision records nothing, even for a permission the subject's
+// role grants.
+func TestV2_UsageRecordedOffTheRequestPath(t *testing.T) {
+	usageForEachDB(t, server.Config{UsageFlush: 200 * time.Millisecond}, func(t *testing.T, e *env) {
+		a := e.newAccount("v2", map[string]any{"features": map[string]any{"resourceConstraints": true}})
+		chat := e.createRole(a.Owner, a.ID, "Chat", []string{"AgentChat", "view_duplicates"})
+		scoped := e.ok(a.Owner, `mutation($in: CreateRoleInput!) { createRole(input: $in) { role { id } } }`,
+			map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Scoped", "grants": []string{"attestations:mint", "attestations:revoke"},
+				"constraints": []map[string]any{{"attribute": "issuer_ids", "values": []string{"iss_1"}}}}}).Get("data.createRole.role.id").String()
+		user := e.addMember(a.Owner, a.ID, "user@v2.test", chat, scoped)
+		idle := e.addMember(a.Owner, a.ID, "idle@v2.test", chat)
+		// The user asks about themselves (a dashboard); a key holding
+		// iam.authorize asks about the user (a product's backend).
+		tok := userToken(t, "user@v2.test")
+		judge := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "judge", "permissions": []string{"iam.authorize"}}).
+			Get("data.createApiKey.secret").String()
+		ask := func(self bool, perm, issuer string) map[string]any {
+			in := map[string]any{"accountId": a.ID, "permission": perm}
+			if !self {
+				in["subject"] = map[string]any{"memberId": user}
+			}
+			if issuer != "" {
+				in["resource"] = []map[string]any{{"attribute": "issuer_ids", "value": issuer}}
+			}
+			return map[string]any{"in": in}
+		}
+		// Warm-up: the user's first request, the key's index entry, the
+		// account's model. Denied decisions, so nothing is recorded.
+		for cred, self := range map[string]bool{tok: true, judge: false} {
+			if r := e.ok(cred, authorize, ask(self, "checks.background", "")); r.Get("data.authorize.allowed").Bool() {
+				t.Fatalf("setup: checks.background allowed: %s", r)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		since := time.Now()
+		time.Sleep(20 * time.Millisecond)
+		decide := func(cred string, self bool, perm, issuer, reason string) int64 {
+			t.Helper()
+			r, n := e.statementsOf(cred, authorize, ask(self, perm, issuer))
+			if got := r.Get("data.authorize.reason").String(); got != reason || r.Get("data.authorize.allowed").Bool() != (reason == "GRANTED") {
+				t.Fatalf("%s: want %s, got %s", perm, reason, r)
+			}
+			t.Logf("%s: warm %s decision for %s (self %v) → %d SQL statements", e.Dialect, reason, perm, self, n)
+			return n
+		}
+		// A key's warm requests send no SQL at all, allowed or denied.
+		for _, d := range []struct{ perm, issuer, reason string }{
+			{"AgentChat", "", "GRANTED"},
+			{"attestations:mint", "iss_2", "CONSTRAINT_MISMATCH"}, // granted by Scoped, denied here
+			{"checks.background", "", "NOT_GRANTED"},
+		} {
+			if n := decide(judge, false, d.perm, d.issuer, d.reason); n != 0 {
+				t.Errorf("the %s decision for %s sent %d SQL statements, want none (usage is written off the request path)", d.reason, d.perm, n)
+			}
+		}
+		// A dashboard user's request reads the user on every request; an
+		// allowed decision must cost no more than a denied one.
+		allowed := decide(tok, true, "attestations:revoke", "iss_1", "GRANTED")
+		denied := decide(tok, true, "checks.background", "", "NOT_GRANTED")
+		if allowed != denied {
+			t.Errorf("an allowed decision sent %d SQL statements, a denied one %d: the allowed one writes on the request path", allowed, denied)
+		}
+		// The flusher, not a review (which flushes first), writes the uses.
+		want := []string{"AgentChat", "attestations:revoke"}
+		deadline := time.Now().Add(5 * time.Second)
+		got := e.usageRecorded(a.ID, user)
+		for !slices.Equal(got, want) && time.Now().Before(deadline) {
+			time.Sleep(25 * time.Millisecond)
+			got = e.usageRecorded(a.ID, user)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("recorded uses of %s: %v, want %v", user, got, want)
+		}
+		if got := e.usageRecorded(a.ID, idle); len(got) != 0 {
+			t.Fatalf("uses recorded for a member who asked nothing: %v", got)
+		}
+		// Since before the decisions: used permissions are not unused; the
+		// denied one is, as is the one nobody asked for.
+		r := e.ok(a.Owner, review, map[string]any{"id": a.ID, "since": since.UTC().Format(time.RFC3339Nano)})
+		if got := usageUnused(r, "chat"); !slices.Equal(got, []string{"view_duplicates"}) {
+			t.Errorf("unused permissions of chat: %v (review %s)", got, r)
+		}
+		if got := usageUnused(r, "scoped"); !slices.Equal(got, []string{"attestations:mint"}) {
+			t.Errorf("unused permissions of scoped: %v (review %s)", got, r)
+		}
+		inactive := gjsonStrings(r.Get("data.account.accessReview.inactiveMembers.#.id").Array())
+		if contains(inactive, user) || !contains(inactive, idle) {
+			t.Errorf("inactive members %v: want %s and not %s", inactive, idle, user)
+		}
+		// Since after them: the uses are older, so nothing counts as used.
+		time.Sleep(20 * time.Millisecond)
+		r = e.ok(a.Owner, review, map[string]any{"id": a.ID, "since": time.Now().UTC().Format(time.RFC3339Nano)})
+		if got := usageUnused(r, "chat"); !slices.Equal(got, []string{"AgentChat", "view_duplicates"}) {
+			t.Errorf("unused permissions of chat since the decisions: %v (review %s)", got, r)
+		}
+		if got := usageUnused(r, "scoped"); !slices.Equal(got, []string{"attestations:mint", "attestations:revoke"}) {
+			t.Errorf("unused permissions of scoped since the decisions: %v (review %s)", got, r)
+		}
 	})
 }
