@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/gatehouse-iam/gatehouse/graph/iam"
 	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
 
@@ -248,6 +250,47 @@ func TestV2_UsageRecordedOffTheRequestPath(t *testing.T) {
 		}
 		if got := usageUnused(r, "scoped"); !slices.Equal(got, []string{"attestations:mint", "attestations:revoke"}) {
 			t.Errorf("unused permissions of scoped since the decisions: %v (review %s)", got, r)
+		}
+	})
+}
+
+// V2 with many servers: each flushes its own batches, in any order; a use
+// never overwrites a later one of the same subject and permission.
+func TestV2_FlushesOfTwoServersKeepTheLatestUse(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("v2two", nil)
+		lastUse := func() time.Time {
+			t.Helper()
+			var at time.Time
+			if err := e.DB.SQL.QueryRow(`SELECT last_used_at FROM usages WHERE subject_id = $1 AND permission = $2`,
+				a.OwnerID, "AgentChat").Scan(&at); err != nil {
+				t.Fatal(err)
+			}
+			return at
+		}
+		other := iam.New(e.DB.Client, e.Dialect, nil) // a second server on the same database
+		first := e.Server.Service
+		other.PermissionUsed(a.ID, a.OwnerID, "AgentChat") // the older use, on the other server
+		time.Sleep(5 * time.Millisecond)
+		first.PermissionUsed(a.ID, a.OwnerID, "AgentChat")
+		if err := first.FlushUsage(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		newer := lastUse()
+		if err := other.FlushUsage(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastUse(); !got.Equal(newer) {
+			t.Fatalf("the older use (flushed last) overwrote the newer one: %s, want %s", got, newer)
+		}
+		// A later use does replace it.
+		time.Sleep(5 * time.Millisecond)
+		other.PermissionUsed(a.ID, a.OwnerID, "AgentChat")
+		if err := other.FlushUsage(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastUse(); !got.After(newer) {
+			t.Fatalf("a later use did not replace %s: %s", newer, got)
 		}
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/apikey"
 	"github.com/gatehouse-iam/gatehouse/ent/usage"
@@ -39,13 +41,15 @@ func (s *Service) KeyUsed(id string) {
 	s.usage.mu.Unlock()
 }
 
-// FlushUsage writes the recorded lastUsedAt times.
+// FlushUsage writes the recorded key and permission uses. What it could not
+// write stays recorded for the next flush.
 func (s *Service) FlushUsage(ctx context.Context) error {
 	s.usage.mu.Lock()
 	seen, perms := s.usage.seen, s.usage.perms
 	s.usage.seen, s.usage.perms = map[string]time.Time{}, map[permUse]time.Time{}
 	s.usage.mu.Unlock()
 	if err := s.flushPermissions(ctx, perms); err != nil {
+		s.usage.keep(seen, perms)
 		return err
 	}
 	for id, at := range seen {
@@ -53,10 +57,28 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 			Where(apikey.ID(id), apikey.Or(apikey.LastUsedAtIsNil(), apikey.LastUsedAtLT(at))).
 			SetLastUsedAt(at).Exec(ctx)
 		if err != nil {
+			s.usage.keep(seen, nil) // permission uses are written; rewriting a key's time is harmless
 			return err
 		}
 	}
 	return nil
+}
+
+// keep puts back uses a flush could not write, unless newer ones were
+// recorded meanwhile.
+func (u *usageLog) keep(seen map[string]time.Time, perms map[permUse]time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for id, at := range seen {
+		if u.seen[id].Before(at) {
+			u.seen[id] = at
+		}
+	}
+	for p, at := range perms {
+		if u.perms[p].Before(at) {
+			u.perms[p] = at
+		}
+	}
 }
 
 // flushPermissions upserts the recorded permission uses in batches.
@@ -66,9 +88,15 @@ func (s *Service) flushPermissions(ctx context.Context, perms map[permUse]time.T
 		if len(batch) == 0 {
 			return nil
 		}
+		// Servers flush independently: a use never overwrites a later one.
 		err := s.client.Usage.CreateBulk(batch...).
-			OnConflictColumns(usage.FieldSubjectID, usage.FieldPermission).
-			UpdateLastUsedAt().Exec(ctx)
+			OnConflict(
+				sql.ConflictColumns(usage.FieldSubjectID, usage.FieldPermission),
+				sql.ResolveWith(func(u *sql.UpdateSet) { u.SetExcluded(usage.FieldLastUsedAt) }),
+				sql.UpdateWhere(sql.ColumnsLT(
+					sql.Dialect(s.dialect).Table(usage.Table).C(usage.FieldLastUsedAt),
+					sql.Dialect(s.dialect).Table("excluded").C(usage.FieldLastUsedAt))),
+			).Exec(ctx)
 		batch = batch[:0]
 		return err
 	}
