@@ -24,7 +24,7 @@ type AuditEvent struct {
 	AccountID string `json:"account_id,omitempty"`
 	// What kind of principal made the change.
 	ActorType auditevent.ActorType `json:"actor_type,omitempty"`
-	// The actor's id: operator key id, member id or API key id.
+	// The actor's id: operator key id, user id (usr_…; the user acting through a membership) or API key id.
 	ActorID string `json:"actor_id,omitempty"`
 	// How the actor is shown: a user's email, or a key's id.
 	ActorLabel string `json:"actor_label,omitempty"`

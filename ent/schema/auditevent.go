@@ -26,7 +26,7 @@ func (AuditEvent) Fields() []ent.Field {
 			Comment("What kind of principal made the change.").
 			Annotations(entgql.Type("ActorType")),
 		field.String("actor_id").Immutable().
-			Comment("The actor's id: operator key id, member id or API key id."),
+			Comment("The actor's id: operator key id, user id (usr_…; the user acting through a membership) or API key id."),
 		field.String("actor_label").Default("").Immutable().
 			Comment("How the actor is shown: a user's email, or a key's id."),
 		field.String("action").NotEmpty().Immutable().

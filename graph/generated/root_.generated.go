@@ -3417,7 +3417,7 @@ type AuditEvent implements Node {
   """
   actorType: ActorType!
   """
-  The actor's id: operator key id, member id or API key id.
+  The actor's id: operator key id, user id (usr_…; the user acting through a membership) or API key id.
   """
   actorID: String!
   """
