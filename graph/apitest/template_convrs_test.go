@@ -1,0 +1,310 @@
+package apitest
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The Convrs suite walks through seeds/004 (Convrs' Roles and Permissions) on
+// an account created from the `convrs` template (A5).
+
+// tlConvrsGroups is the document's permission reference, by functional area.
+var tlConvrsGroups = map[string][]string{
+	"Administration": {"AdminBusinessUnit", "AdminChatCategorization", "AdminOrganization", "AdminRolesAndPermissions",
+		"OrganizationDashboard", "Reports", "TagManagement"},
+	"Agent Management": {"AgentManagementAddAgent", "AgentManagementAgentStatus", "AgentManagementBotChatHistory",
+		"AgentManagementBulkAdd", "AgentManagementChatHistory", "AgentManagementEditAgent", "AgentManagementReplies",
+		"AgentManagementUserChatHistory", "AgentProfileEditing", "TeamStatus"},
+	"Chat": {"AcceptWaiting", "AgentChat", "AgentChatAllowCloseAll", "AgentChatAllowOwnReplies", "AgentChatAllowTransfer",
+		"AgentChatAllowTranslate", "AgentChatAllowUserPanel", "AgentChatDeleteMessage", "AgentSupervise",
+		"AgentSuperviseSeeAllChats", "AgentViewBotLog", "ChatsAll", "ChatsMy"},
+	"User Management": {"AgentBlockUser", "AgentUnblockUser", "DeleteUser", "TagAddRemove", "UnstickUser", "Users"},
+	"Bot and Flow":    {"BotsCreate", "BotsShowAll", "FAQ", "FlowCreate", "FlowEdit", "FlowShowAll", "FlowViewLog", "KnowledgeBase"},
+	"Channel and Integration": {"Integration360Dialog", "IntegrationFacebook", "IntegrationSalesforce", "ManagePhones",
+		"SalesForce", "WebWidget"},
+	// The document's WhatsApp outbound row has no permission name; the template names it WhatsAppOutbound.
+	"Messaging": {"Campaign", "Publish", "SMSOutbound", "WhatsAppOutbound", "WhatsAppAPI"},
+	"Advanced":  {"AIWritingAssistant", "ConvrsAPI", "NativeApp", "Portal"},
+}
+
+// tlConvrsAgent is the template's Agent role: chats and customer interactions.
+var tlConvrsAgent = []string{"AgentChat", "AcceptWaiting", "AgentChatAllowCloseAll", "AgentChatAllowOwnReplies",
+	"AgentChatAllowTransfer", "AgentChatAllowTranslate", "AgentChatAllowUserPanel", "AgentViewBotLog", "ChatsMy",
+	"TagAddRemove", "AgentProfileEditing", "TeamStatus"}
+
+// tlConvrsAdmin adds an agent holding the Admin role and returns its member id and JWT.
+func tlConvrsAdmin(e *env, a tlAccount, email string) (string, string) {
+	e.t.Helper()
+	return e.addMember(a.Owner, a.ID, email, a.Roles["admin"]), userToken(e.t, email)
+}
+
+// K1: the master list comes with the document's functional areas; an admin
+// (AdminRolesAndPermissions → iam.permissions.read) lists them by group.
+func TestConvrs_PermissionsByFunctionalArea(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := tlNewAccount(e, "cv-groups", "convrs")
+		_, admin := tlConvrsAdmin(e, a, "ada@cv-groups.test")
+		r := e.ok(admin, `query($id: ID!) { account(id: $id) { permissions(first: 100, orderBy: {field: GROUP}) { totalCount edges { node { key group description } } } } }`,
+			map[string]any{"id": a.ID})
+		got := map[string][]string{}
+		for _, n := range r.Get("data.account.permissions.edges.#.node").Array() {
+			key := n.Get("key").String()
+			if strings.HasPrefix(key, "iam.") {
+				continue
+			}
+			if n.Get("description").String() == "" {
+				t.Errorf("%s has no description", key)
+			}
+			got[n.Get("group").String()] = append(got[n.Get("group").String()], key)
+		}
+		var groups []string
+		for g := range got {
+			groups = append(groups, g)
+		}
+		var want []string
+		for g := range tlConvrsGroups {
+			want = append(want, g)
+		}
+		tlSame(t, "functional areas", groups, want)
+		for g, keys := range tlConvrsGroups {
+			tlSame(t, "group "+g, got[g], keys)
+		}
+		if n := r.Get("data.account.permissions.totalCount").Int(); n != int64(59+len(tlBuiltins)) {
+			t.Errorf("master list: %d permissions, want the document's 59 and %d built-in", n, len(tlBuiltins))
+		}
+		// One functional area, as a dashboard lists it.
+		r = e.ok(admin, `query($id: ID!) { account(id: $id) { permissions(first: 100, where: {group: "Chat"}) { edges { node { key description } } } } }`,
+			map[string]any{"id": a.ID})
+		tlSame(t, "the Chat area", tlStrings(r.Get("data.account.permissions.edges.#.node.key")), tlConvrsGroups["Chat"])
+		if d := r.Get(`data.account.permissions.edges.#(node.key=="AgentChat").node.description`).String(); d != "Allows to accept and respond to chats" {
+			t.Errorf("AgentChat's description: %q", d)
+		}
+		// The operator's catalog carries the same grouping.
+		r = e.ok(e.Operator, `{ permissionCatalog(first: 100) { edges { node { key group } } } }`, nil)
+		if g := r.Get(`data.permissionCatalog.edges.#(node.key=="AgentChat").node.group`).String(); g != "Chat" {
+			t.Errorf("catalog group of AgentChat: %q", g)
+		}
+		// An agent cannot read the master list.
+		e.addMember(a.Owner, a.ID, "aaron@cv-groups.test", a.Roles["agent"])
+		e.fails("FORBIDDEN", userToken(t, "aaron@cv-groups.test"), `query($id: ID!) { account(id: $id) { permissions(first: 1) { totalCount } } }`, map[string]any{"id": a.ID})
+	})
+}
+
+// A2 MULTIPLE: "Each agent is assigned one or more roles, and inherits all
+// permissions associated with those roles" — Support Agent and Admin are
+// assigned separately rather than merged into one role.
+func TestConvrs_SeveralRolesPerAgent(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := tlNewAccount(e, "cv-multi", "convrs")
+		r := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { settings { roleAssignment } } }`, map[string]any{"id": a.ID})
+		if r.Get("data.account.settings.roleAssignment").String() != "MULTIPLE" {
+			t.Fatalf("settings: %s", r)
+		}
+		supervisor := e.createRole(a.Owner, a.ID, "Supervision", []string{"AgentSupervise", "AgentSuperviseSeeAllChats", "ChatsAll"})
+		m := e.addMember(a.Owner, a.ID, "lena@cv-multi.test", a.Roles["agent"], supervisor)
+		tlSame(t, "Agent and Supervision", e.permissionsOf(m), append([]string{"AgentSupervise", "AgentSuperviseSeeAllChats", "ChatsAll"}, tlConvrsAgent...))
+		tok := userToken(t, "lena@cv-multi.test")
+		for p, role := range map[string]string{"AgentChat": "agent", "AgentSupervise": "supervision"} {
+			d := e.decide(tok, map[string]any{"accountId": a.ID, "permission": p}).Get("data.authorize")
+			if !d.Get("allowed").Bool() || d.Get("grantedBy.roleKey").String() != role {
+				t.Errorf("%s through %s: %s", p, role, d)
+			}
+		}
+		// Agent, Supervision and Admin at once; then back to Agent alone.
+		r = e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleIds": []string{a.Roles["agent"], supervisor, a.Roles["admin"]}}})
+		tlSame(t, "three roles", tlStrings(r.Get("data.setMemberRoles.member.roles.#.key")), []string{"agent", "supervision", "admin"})
+		if p := e.permissionsOf(m); !contains(p, "AdminRolesAndPermissions") || !contains(p, "AgentSupervise") || !contains(p, "iam.roles.manage") {
+			t.Errorf("admin's permissions missing: %v", p)
+		}
+		e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{"agent"}}})
+		tlSame(t, "Agent alone", e.permissionsOf(m), tlConvrsAgent)
+	})
+}
+
+// R4: the default roles Admin and Agent are editable (custom roles); an
+// update takes effect for every holder at once, and carries expectedVersion.
+func TestConvrs_DefaultRolesEditable(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := tlNewAccount(e, "cv-edit", "convrs")
+		r := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { roles(first: 100, orderBy: {field: POSITION}) { edges { node { key name kind version } } } } }`,
+			map[string]any{"id": a.ID})
+		var roles []string
+		for _, n := range r.Get("data.account.roles.edges.#.node").Array() {
+			roles = append(roles, n.Get("key").String()+":"+n.Get("kind").String())
+		}
+		if want := []string{"full_access:SYSTEM", "admin:CUSTOM", "agent:CUSTOM", "default_access:SYSTEM"}; !slices.Equal(roles, want) {
+			t.Fatalf("roles: %v, want %v", roles, want)
+		}
+		tlSame(t, "Agent role", tlRoleEffective(e, a.Owner, a.ID, "agent"), tlConvrsAgent)
+
+		_, admin := tlConvrsAdmin(e, a, "ada@cv-edit.test")
+		agent := e.addMember(a.Owner, a.ID, "aaron@cv-edit.test", a.Roles["agent"])
+		agentTok := userToken(t, "aaron@cv-edit.test")
+		// An Admin edits the Agent role with the dual list.
+		r = e.ok(admin, updateRole, map[string]any{"in": map[string]any{"roleId": a.Roles["agent"], "expectedVersion": 1,
+			"addGrants": []string{"AgentChatDeleteMessage"}, "removeGrants": []string{"AgentChatAllowTranslate"}}})
+		if r.Get("data.updateRole.role.version").Int() != 2 {
+			t.Fatalf("update: %s", r)
+		}
+		want := append(slices.DeleteFunc(slices.Clone(tlConvrsAgent), func(s string) bool { return s == "AgentChatAllowTranslate" }), "AgentChatDeleteMessage")
+		tlSame(t, "Agent after the edit", tlStrings(r.Get("data.updateRole.role.grants")), want)
+		tlSame(t, "the holder at once", e.permissionsOf(agent), want)
+		if d := e.decide(agentTok, map[string]any{"accountId": a.ID, "permission": "AgentChatDeleteMessage"}).Get("data.authorize"); !d.Get("allowed").Bool() {
+			t.Errorf("newly granted permission: %s", d)
+		}
+		if d := e.decide(agentTok, map[string]any{"accountId": a.ID, "permission": "AgentChatAllowTranslate"}).Get("data.authorize"); d.Get("allowed").Bool() || d.Get("reason").String() != "NOT_GRANTED" {
+			t.Errorf("removed permission: %s", d)
+		}
+		// A second admin working from version 1 loses, and changes nothing.
+		r = e.fails("VERSION_CONFLICT", a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": a.Roles["agent"], "expectedVersion": 1, "grants": []string{"AgentChat"}}})
+		if r.Get("errors.0.extensions.currentVersion").Int() != 2 {
+			t.Errorf("current version: %s", r)
+		}
+		tlSame(t, "after the stale update", e.permissionsOf(agent), want)
+
+		// The owner edits the Admin role: its holders lose Publish at once.
+		adminMember := e.addMember(a.Owner, a.ID, "second@cv-edit.test", a.Roles["admin"])
+		r = e.ok(a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": a.Roles["admin"], "expectedVersion": 1,
+			"name": "Administrator", "removeGrants": []string{"Publish", "DeleteUser"}}})
+		if r.Get("data.updateRole.role.version").Int() != 2 {
+			t.Fatalf("admin update: %s", r)
+		}
+		p := e.permissionsOf(adminMember)
+		if contains(p, "Publish") || contains(p, "DeleteUser") || !contains(p, "Campaign") {
+			t.Errorf("Admin holder after the edit: %v", p)
+		}
+		if d := e.decide(userToken(t, "second@cv-edit.test"), map[string]any{"accountId": a.ID, "permission": "Publish"}).Get("data.authorize"); d.Get("allowed").Bool() {
+			t.Errorf("Publish after removal: %s", d)
+		}
+		if e.auditCount(a.ID, "role.updated") != 2 {
+			t.Error("L1: each edit is audited once, the stale one not")
+		}
+	})
+}
+
+// R3: "The new role is created with no permissions. You must then assign
+// permissions to the role before it becomes useful."
+func TestConvrs_NewRoleStartsEmpty(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := tlNewAccount(e, "cv-empty", "convrs")
+		_, admin := tlConvrsAdmin(e, a, "ada@cv-empty.test")
+		r := e.ok(admin, `mutation($in: CreateRoleInput!) { createRole(input: $in) { role { id key kind grants effectivePermissions version } } }`,
+			map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Customer Data Management"}})
+		role := r.Get("data.createRole.role")
+		if role.Get("key").String() != "customer_data_management" || role.Get("kind").String() != "CUSTOM" ||
+			role.Get("grants").Raw != "[]" || role.Get("effectivePermissions").Raw != "[]" {
+			t.Fatalf("new role: %s", r)
+		}
+		id := role.Get("id").String()
+		m := e.addMember(admin, a.ID, "dana@cv-empty.test", id)
+		if p := e.permissionsOf(m); len(p) != 0 {
+			t.Fatalf("a holder of only the new role holds %v", p)
+		}
+		tok := userToken(t, "dana@cv-empty.test")
+		if d := e.decide(tok, map[string]any{"accountId": a.ID, "permission": "Users"}).Get("data.authorize"); d.Get("allowed").Bool() || d.Get("reason").String() != "NOT_GRANTED" {
+			t.Errorf("empty role allowed Users: %s", d)
+		}
+		// Assigning permissions makes it useful, at once.
+		e.ok(admin, updateRole, map[string]any{"in": map[string]any{"roleId": id, "expectedVersion": 1, "addGrants": []string{"Users", "AgentBlockUser"}}})
+		tlSame(t, "after assigning permissions", e.permissionsOf(m), []string{"Users", "AgentBlockUser"})
+		if d := e.decide(tok, map[string]any{"accountId": a.ID, "permission": "Users"}).Get("data.authorize"); !d.Get("allowed").Bool() {
+			t.Errorf("Users after the grant: %s", d)
+		}
+	})
+}
+
+// R6: deleting a role agents hold is refused with the holder count; with
+// reassignToRoleId the holders move to another role in the same transaction.
+func TestConvrs_DeleteHeldRoleNeedsReassignment(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := tlNewAccount(e, "cv-del", "convrs")
+		_, admin := tlConvrsAdmin(e, a, "ada@cv-del.test")
+		night := e.createRole(admin, a.ID, "Night Shift", []string{"AgentChat", "AcceptWaiting", "UnstickUser"})
+		m1 := e.addMember(admin, a.ID, "n1@cv-del.test", night)
+		m2 := e.addMember(admin, a.ID, "n2@cv-del.test", night, a.Roles["agent"])
+		r := e.fails("CONFLICT", admin, deleteRole, map[string]any{"in": map[string]any{"roleId": night}})
+		if r.Get("errors.0.extensions.holders").Int() != 2 || r.Get("errors.0.extensions.reason").String() != "ROLE_HELD" {
+			t.Fatalf("holder count: %s", r)
+		}
+		// The default Agent role is a custom role: held, it is protected the same way.
+		r = e.fails("CONFLICT", admin, deleteRole, map[string]any{"in": map[string]any{"roleId": a.Roles["agent"]}})
+		if r.Get("errors.0.extensions.holders").Int() != 1 {
+			t.Errorf("Agent's holder count: %s", r)
+		}
+		if !contains(e.permissionsOf(m1), "UnstickUser") || e.auditCount(a.ID, "role.deleted") != 0 {
+			t.Fatal("a refused delete changed something")
+		}
+
+		r = e.ok(admin, deleteRole, map[string]any{"in": map[string]any{"roleId": night, "reassignToRoleId": a.Roles["agent"]}})
+		if r.Get("data.deleteRole.reassignedMembers").Int() != 2 || r.Get("data.deleteRole.deletedRoleId").String() != night {
+			t.Fatalf("reassigned: %s", r)
+		}
+		const rolesOf = `query($id: ID!) { node(id: $id) { ... on Member { roles { key } } } }`
+		for _, m := range []string{m1, m2} {
+			got := tlStrings(e.ok(e.Operator, rolesOf, map[string]any{"id": m}).Get("data.node.roles.#.key"))
+			if !slices.Equal(got, []string{"agent"}) {
+				t.Errorf("member %s holds %v, want [agent]", m, got)
+			}
+			tlSame(t, "moved member's permissions", e.permissionsOf(m), tlConvrsAgent)
+		}
+		e.fails("NOT_FOUND", admin, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": night})
+		if e.auditCount(a.ID, "role.deleted") != 1 {
+			t.Error("L1: one role.deleted event")
+		}
+		// A role nobody holds goes without reassignment.
+		e.ok(admin, deleteRole, map[string]any{"in": map[string]any{"roleId": e.createRole(admin, a.ID, "Spare", nil)}})
+	})
+}
+
+// V2, V3: "Audit permission usage — identify permissions that are rarely or
+// never used": the review lists what a role grants that its holders have not
+// used since a date, from recorded allowed decisions.
+func TestConvrs_AccessReviewFindsUnusedPermissions(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := tlNewAccount(e, "cv-review", "convrs")
+		_, admin := tlConvrsAdmin(e, a, "ada@cv-review.test")
+		e.addMember(a.Owner, a.ID, "a1@cv-review.test", a.Roles["agent"])
+		e.addMember(a.Owner, a.ID, "a2@cv-review.test", a.Roles["agent"])
+		a1, a2 := userToken(t, "a1@cv-review.test"), userToken(t, "a2@cv-review.test")
+		use := func(tok, p string) {
+			t.Helper()
+			if !e.decide(tok, map[string]any{"accountId": a.ID, "permission": p}).Get("data.authorize.allowed").Bool() {
+				t.Fatalf("setup: %s denied", p)
+			}
+		}
+		// Used before the review's date: does not count.
+		use(a1, "AgentChatAllowTransfer")
+		e.ok(admin, review, map[string]any{"id": a.ID, "since": time.Now().UTC().Format(time.RFC3339Nano)}) // flushes that use
+		time.Sleep(20 * time.Millisecond)
+		since := time.Now().UTC().Format(time.RFC3339Nano)
+		time.Sleep(20 * time.Millisecond)
+		use(a1, "AgentChat")
+		use(a2, "ChatsMy")
+		e.ok(a1, `query($id: ID!) { viewer { can(accountId: $id, permission: "TeamStatus") { allowed } } }`, map[string]any{"id": a.ID})
+
+		r := e.ok(admin, review, map[string]any{"id": a.ID, "since": since})
+		rv := r.Get("data.account.accessReview")
+		unused := rv.Get(`unusedPermissions.#(role.key=="agent").permissions`)
+		if !unused.Exists() {
+			t.Fatalf("no unused permissions for agent: %s", rv)
+		}
+		want := slices.DeleteFunc(slices.Clone(tlConvrsAgent), func(s string) bool {
+			return s == "AgentChat" || s == "ChatsMy" || s == "TeamStatus"
+		})
+		tlSame(t, "Agent's unused permissions", tlStrings(unused), want)
+		if !contains(tlStrings(unused), "AgentChatAllowTransfer") {
+			t.Error("a use before `since` counted")
+		}
+		// Nobody used any Admin permission since; agents only asked, the admin only reviewed.
+		if adm := tlStrings(rv.Get(`unusedPermissions.#(role.key=="admin").permissions`)); !contains(adm, "Publish") || !contains(adm, "AgentChat") {
+			t.Errorf("Admin's unused permissions: %v", adm)
+		}
+		if !contains(tlStrings(rv.Get("rolesWithoutHolders.#.key")), "default_access") {
+			t.Errorf("roles without holders: %s", rv.Get("rolesWithoutHolders"))
+		}
+		// Agents cannot review access (AdminRolesAndPermissions implies iam.reviews.read).
+		e.fails("FORBIDDEN", a1, review, map[string]any{"id": a.ID, "since": since})
+	})
+}
