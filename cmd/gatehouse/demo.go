@@ -63,7 +63,8 @@ func seedDemo(ctx context.Context, svc *iam.Service, out io.Writer, graphiqlURL 
 		}
 	}
 	fmt.Fprintf(out, `
-In GraphiQL, put {"Authorization": "Bearer <a key above>"} in Headers and run:
+In GraphiQL's Headers put {"Authorization": "Bearer <key>"} with the operator key, or the owner key of
+the account you ask about, and run:
 
   { viewer { kind } account(id: "%s") { name roles { edges { node { key name effectivePermissions } } }
     members { edges { node { email roles { key } } } } } }
