@@ -80,6 +80,8 @@ func objectRef(obj any) iam.Ref {
 		accountID, ref = o.AccountID, iam.Ref{APIKeyID: o.ID}
 	case *ent.Scope:
 		accountID, ref = o.AccountID, iam.Ref{ScopeID: o.ID}
+	case *ent.SodRule:
+		accountID, ref = o.AccountID, iam.Ref{SodRuleID: o.ID}
 	}
 	if accountID != "" {
 		return iam.Ref{AccountID: accountID}

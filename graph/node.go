@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/ent/schema/ids"
 	"github.com/gatehouse-iam/gatehouse/ent/scope"
+	"github.com/gatehouse-iam/gatehouse/ent/sodrule"
 	"github.com/gatehouse-iam/gatehouse/ent/user"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
@@ -30,6 +31,7 @@ var tables = map[string]string{
 	ids.User:       user.Table,
 	ids.Scope:      scope.Table,
 	ids.APIKey:     apikey.Table,
+	ids.SodRule:    sodrule.Table,
 }
 
 func nodeType(_ context.Context, id string) (string, error) {
@@ -81,6 +83,8 @@ func (r *Resolver) guard(ctx context.Context, n ent.Noder) error {
 		return need(objectRef(o), "iam.members.read")
 	case *ent.APIKey, *ent.Scope:
 		return need(objectRef(o), "iam.keys.read")
+	case *ent.SodRule:
+		return need(objectRef(o), "iam.roles.read") // as Account.sodRules
 	case *ent.AuditEvent:
 		ev, err := r.client.AuditEvent.Get(ctx, o.ID) // the projected node may lack account_id
 		if err != nil {
@@ -101,7 +105,8 @@ func (r *Resolver) guard(ctx context.Context, n ent.Noder) error {
 	return apperr.New(apperr.NotFound, "not found")
 }
 
-// nodes resolves each id like node; a failing id is null with its error.
+// nodes resolves each id like node; a failing id is null with its error,
+// whose path names the list entry (["nodes", i]).
 func (r *Resolver) nodes(ctx context.Context, idList []string) ([]ent.Noder, error) {
 	if len(idList) > 100 {
 		return nil, apperr.New(apperr.BadUserInput, "at most 100 ids per request")
@@ -110,7 +115,7 @@ func (r *Resolver) nodes(ctx context.Context, idList []string) ([]ent.Noder, err
 	for i, id := range idList {
 		n, err := r.node(ctx, id)
 		if err != nil {
-			graphql.AddError(ctx, err)
+			graphql.AddError(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i)), err)
 			continue
 		}
 		out[i] = n

@@ -448,7 +448,7 @@ func (e *env) keyLastUsed(cred, key string, after time.Time) time.Time {
 // S4: lastUsedAt is recorded in batches, so a request with a known key
 // writes nothing; its use still shows after the next flush.
 func TestS4_LastUsedAtWithoutWritePerRequest(t *testing.T) {
-	usageForEachDB(t, server.Config{UsageFlush: 100 * time.Millisecond}, func(t *testing.T, e *env) {
+	forEachDBWith(t, server.Config{UsageFlush: 100 * time.Millisecond}, func(t *testing.T, e *env) {
 		a := e.newAccount("s4l", nil)
 		r := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "ci"})
 		key, secret := r.Get("data.createApiKey.apiKey.id").String(), r.Get("data.createApiKey.secret").String()

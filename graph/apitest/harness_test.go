@@ -59,16 +59,23 @@ func postgresURL() string {
 // forEachDB runs fn on SQLite and, when configured, on PostgreSQL.
 func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
+	forEachDBWith(t, server.Config{}, fn)
+}
+
+// forEachDBWith is forEachDB with servers configured by cfg (limits and
+// JWT settings the test leaves zero take their defaults).
+func forEachDBWith(t *testing.T, cfg server.Config, fn func(t *testing.T, e *env)) {
+	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		fn(t, newEnv(t, dialect.SQLite, server.Config{}))
+		fn(t, newEnv(t, dialect.SQLite, cfg))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		if postgresURL() == "" {
 			t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
 		}
 		t.Parallel()
-		fn(t, newEnv(t, dialect.Postgres, server.Config{}))
+		fn(t, newEnv(t, dialect.Postgres, cfg))
 	})
 }
 

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
 	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
@@ -102,22 +100,6 @@ func TestV4_PreviewRoleUpdateChangesNothing(t *testing.T) {
 	})
 }
 
-// usageForEachDB is forEachDB with servers configured by cfg.
-func usageForEachDB(t *testing.T, cfg server.Config, fn func(t *testing.T, e *env)) {
-	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, newEnv(t, dialect.SQLite, cfg))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		if postgresURL() == "" {
-			t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
-		}
-		t.Parallel()
-		fn(t, newEnv(t, dialect.Postgres, cfg))
-	})
-}
-
 // usageRecorded reads the permissions recorded as used by subject, straight
 // from the usage table: unlike the access review, reading it flushes nothing.
 func (e *env) usageRecorded(accountID, subject string) []string {
@@ -156,7 +138,7 @@ func usageUnused(r resp, roleKey string) []string {
 // A denied decision records nothing, even for a permission the subject's
 // role grants.
 func TestV2_UsageRecordedOffTheRequestPath(t *testing.T) {
-	usageForEachDB(t, server.Config{UsageFlush: 200 * time.Millisecond}, func(t *testing.T, e *env) {
+	forEachDBWith(t, server.Config{UsageFlush: 200 * time.Millisecond}, func(t *testing.T, e *env) {
 		a := e.newAccount("v2", map[string]any{"features": map[string]any{"resourceConstraints": true}})
 		chat := e.createRole(a.Owner, a.ID, "Chat", []string{"AgentChat", "view_duplicates"})
 		scoped := e.ok(a.Owner, `mutation($in: CreateRoleInput!) { createRole(input: $in) { role { id } } }`,
