@@ -7,22 +7,30 @@
 // under them, and __typename — are free and do not count):
 //
 //   - depth: the number of nested field levels; `{ viewer { id } }` has depth 2.
+//
 //   - aliases: fields whose alias differs from their name, counted each time
 //     they are selected (an aliased field in a fragment spread three times
 //     counts three times).
+//
 //   - complexity: each field costs 1 plus the cost of its children; when the
 //     field has a `first` or `last` argument (literal, variable or schema
 //     default) its children's cost is multiplied by that value (the larger of
 //     the two when both are given). A field whose type is a Relay connection
 //     (its named type ends in "Connection") given neither multiplies by the
 //     page size limit, the page size its resolver defaults to.
+//
 //   - page size: a `first` or `last` argument above the page size limit, or
 //     negative, on any field is refused.
 //
+//   - fields: field selections in the whole document, fragments expanded,
+//     introspection fields included (unlike the measures above). Checked before gqlgen
+//     validates the document, since validation's cost grows with the square
+//     of the fields: see fields.go.
+//
 // A refused operation gets one error with extensions.code "BAD_USER_INPUT",
-// extensions.limit ("depth", "aliases", "complexity" or "pageSize"),
-// extensions.max and extensions.actual. Page size is checked first, then depth,
-// aliases and complexity.
+// extensions.limit ("fields", "depth", "aliases", "complexity" or
+// "pageSize"), extensions.max and extensions.actual. Fields are checked
+// first, then page size, depth, aliases and complexity.
 package limits
 
 import (
@@ -43,11 +51,13 @@ type Config struct {
 	MaxAliases    int // aliases per operation (default 30)
 	MaxComplexity int // cost, see the package documentation (default 5,000)
 	MaxPageSize   int // largest `first`/`last` (default 100)
+	MaxFields     int // field selections per document, fragments expanded (default 1,000)
+	Tokens        int // the parser's token limit, for counting fields (default 15,000)
 }
 
 // Default returns the limits of SPEC §11.
 func Default() Config {
-	return Config{MaxDepth: 12, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100}
+	return Config{MaxDepth: 12, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100, MaxFields: 1000, Tokens: 15000}
 }
 
 // withDefaults fills the zero (or negative) fields of c from Default.
@@ -56,6 +66,7 @@ func (c Config) withDefaults() Config {
 	for _, f := range []struct{ v, def *int }{
 		{&c.MaxDepth, &d.MaxDepth}, {&c.MaxAliases, &d.MaxAliases},
 		{&c.MaxComplexity, &d.MaxComplexity}, {&c.MaxPageSize, &d.MaxPageSize},
+		{&c.MaxFields, &d.MaxFields}, {&c.Tokens, &d.Tokens},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.def

@@ -132,10 +132,10 @@ func deep(d int) string {
 }
 
 func TestDefaultIsTheSpecLimits(t *testing.T) {
-	if got, want := Default(), (Config{MaxDepth: 12, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100}); got != want {
+	if got, want := Default(), (Config{MaxDepth: 12, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100, MaxFields: 1000, Tokens: 15000}); got != want {
 		t.Fatalf("Default() = %+v, want %+v", got, want)
 	}
-	if got := (Config{MaxDepth: 3, MaxPageSize: -1}).withDefaults(); got != (Config{MaxDepth: 3, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100}) {
+	if got := (Config{MaxDepth: 3, MaxPageSize: -1}).withDefaults(); got != (Config{MaxDepth: 3, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100, MaxFields: 1000, Tokens: 15000}) {
 		t.Fatalf("zero and negative fields should take the defaults: %+v", got)
 	}
 	if _, ok := New(Config{}).(graphql.OperationContextMutator); !ok {
@@ -531,3 +531,41 @@ const graphiqlIntrospectionQuery = `
       }
     }
 `
+
+func TestFields_AtTheConfiguredLimitPassesOneMoreIsRefused(t *testing.T) {
+	h := newServer(Config{MaxFields: 60})
+	// item plus its ids; the document is long enough to be counted.
+	doc := func(fields int) string { return "{ item { " + strings.Repeat("id ", fields-1) + "} }" }
+	passes(t, h, doc(60), nil)
+	e := refused(t, h, "fields", doc(61), nil)
+	if num(e.Extensions["max"]) != 60 || num(e.Extensions["actual"]) != 61 || e.Extensions["code"] != "BAD_USER_INPUT" {
+		t.Fatalf("refusal: %+v", e)
+	}
+}
+
+func TestFields_FragmentsAreExpandedAndIntrospectionCounts(t *testing.T) {
+	h := newServer(Config{MaxFields: 60})
+	// item + 3 × F (19 fields) + 2 × child = 60 fields once F is expanded
+	// at each spread (its definition is not counted again); one more is
+	// refused.
+	q := "{ item { ...F  child { ...F } c2: child { ...F } } } fragment F on Item { " + strings.Repeat("name ", 19) + "}"
+	passes(t, h, q, nil)
+	if got := num(refused(t, h, "fields", strings.Replace(q, "item {", "item { id", 1), nil).Extensions["actual"]); got != 61 {
+		t.Fatalf("counted %d fields, want 61", got)
+	}
+	// Fields under __schema are validated like any other, so they count.
+	intro := "{ __schema { types { " + strings.Repeat("name ", 60) + "} } }"
+	refused(t, h, "fields", intro, nil)
+}
+
+// Validation compares fields pairwise: a document of anonymous __typename
+// fields that fills the parser's token limit would cost seconds of CPU to
+// validate. It is refused before validation, with the default limits.
+func TestFields_AFloodOfFieldsIsRefusedBeforeValidation(t *testing.T) {
+	h := newServer(Config{})
+	flood := "{ " + strings.Repeat("__typename ", 14000) + "}"
+	e := refused(t, h, "fields", flood, nil)
+	if num(e.Extensions["max"]) != 1000 || num(e.Extensions["actual"]) <= 1000 {
+		t.Fatalf("refusal: %+v", e)
+	}
+}

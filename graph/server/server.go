@@ -67,6 +67,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	gql.Use(limits.New(limits.Config{
 		MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases,
 		MaxComplexity: cfg.MaxComplexity, MaxPageSize: cfg.MaxPageSize,
+		MaxFields: cfg.MaxFields, Tokens: cfg.ParserTokens,
 	}))
 	gql.SetErrorPresenter(presenter(log))
 	gql.SetRecoverFunc(recoverFunc(log))
@@ -102,13 +103,19 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 		_, _ = w.Write([]byte("ready\n"))
 	})
 
-	c := cors.New(cors.Options{
+	opts := cors.Options{
 		AllowedOrigins: cfg.CORSOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders: []string{"Authorization", "Content-Type", "X-API-Key", "X-Request-Id"},
 		ExposedHeaders: []string{"X-Request-Id", "Retry-After"},
 		MaxAge:         600,
-	})
+	}
+	if len(cfg.CORSOrigins) == 0 {
+		// rs/cors allows every origin when given none: no browser page of
+		// another origin may call Gatehouse unless configured to.
+		opts.AllowOriginFunc = func(string) bool { return false }
+	}
+	c := cors.New(opts)
 	srv := &Server{Handler: met.measure(requestMeta(c.Handler(mux))), Service: svc, done: make(chan struct{})}
 	var bg context.Context
 	bg, srv.stop = context.WithCancel(context.WithoutCancel(ctx))
