@@ -17,6 +17,7 @@ import (
 type Account struct {
 	config `json:"-"`
 	// ID of the ent.
+	// Opaque, typed id (`acc_…`); `node(id:)` resolves it.
 	ID string `json:"id,omitempty"`
 	// When the object was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`

@@ -7,6 +7,7 @@ package main
 
 import (
 	"log"
+	"strings"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
@@ -22,12 +23,46 @@ var descriptions = map[string]string{
 	"Member":     "A user's place in an account (M1). Only ACTIVE members hold permissions.",
 	"User":       "A person, identified by the email of the company's identity provider.",
 	"AuditEvent": "One successful change, written in the same transaction as the change (L1).",
+	"ApiKey":     "A program's credential in one account, with the permission snapshot taken at its creation (S2, S3). The secret is never shown again (S4).",
+	"Scope":      "A named bundle of grants for API keys in one account (S1).",
+	"SodRule":    "A separation-of-duty rule: permissions that must not be held together (V1).",
+	"Query":      "Reads. Without credentials only introspection answers (P4).",
+}
+
+// enumValues documents the values of the generated enums ("Enum.VALUE").
+var enumValues = map[string]string{
+	"AccountStatus.ACTIVE":     "The account works normally.",
+	"AccountStatus.SUSPENDED":  "Suspended by the operator: every decision is denied and changes are FORBIDDEN; operators can still read its data (A6).",
+	"ActorType.OPERATOR":       "An operator key (P1).",
+	"ActorType.USER":           "A dashboard user, acting through their membership (P3).",
+	"ActorType.API_KEY":        "An API key (P2).",
+	"ActorType.SYSTEM":         "Gatehouse itself, with no calling principal; actorID is `system`.",
+	"MemberStatus.INVITED":     "Added with an invitation: holds no permissions until the user first authenticates, then ACTIVE (M1).",
+	"MemberStatus.ACTIVE":      "Holds the permissions of their roles (M1).",
+	"MemberStatus.SUSPENDED":   "Holds no permissions, and their API keys are inactive, until reactivated (M5).",
+	"MemberStatus.REMOVED":     "No longer a member: no permissions, roles taken away, API keys revoked; history stays in the audit log (M5).",
+	"PermissionKind.GRANT":     "An ordinary permission: granted by keys, wildcards and implications (K3, K4).",
+	"PermissionKind.DENY_MASK": "A mask that hides fields; never matched by wildcards or implications, and only operators put it on roles (K6).",
+	"RoleKind.SYSTEM":          "Locked: neither edited nor deleted (R2).",
+	"RoleKind.CUSTOM":          "Editable and deletable (R3, R4, R6).",
+	"SodLevel.ROLE":            "No single custom role may give every permission of the rule.",
+	"SodLevel.MEMBER":          "No member, across their roles, and no API key may hold every permission of the rule; owners (full_access) are excepted.",
+	"SodMode.ENFORCE":          "Changes that would break the rule are refused: CONFLICT, reason SOD_VIOLATION (V1).",
+	"SodMode.REPORT":           "Breaking the rule is allowed and listed in access reviews (V3).",
 }
 
 func describeTypes(_ *gen.Graph, s *ast.Schema) error {
 	for name, text := range descriptions {
 		if t, ok := s.Types[name]; ok && t.Description == "" {
 			t.Description = text
+		}
+	}
+	for key, text := range enumValues {
+		name, value, _ := strings.Cut(key, ".")
+		if t, ok := s.Types[name]; ok {
+			if v := t.EnumValues.ForName(value); v != nil && v.Description == "" {
+				v.Description = text
+			}
 		}
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 type Permission struct {
 	config `json:"-"`
 	// ID of the ent.
+	// Opaque, typed id (`perm_…`); `node(id:)` resolves it.
 	ID string `json:"id,omitempty"`
 	// When the object was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`

@@ -18,6 +18,7 @@ import (
 type Role struct {
 	config `json:"-"`
 	// ID of the ent.
+	// Opaque, typed id (`role_…`); `node(id:)` resolves it.
 	ID string `json:"id,omitempty"`
 	// When the object was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`

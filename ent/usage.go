@@ -16,6 +16,7 @@ import (
 type Usage struct {
 	config `json:"-"`
 	// ID of the ent.
+	// Opaque, typed id (`use_…`); `node(id:)` resolves it.
 	ID string `json:"id,omitempty"`
 	// AccountID holds the value of the "account_id" field.
 	AccountID string `json:"account_id,omitempty"`

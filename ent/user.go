@@ -16,6 +16,7 @@ import (
 type User struct {
 	config `json:"-"`
 	// ID of the ent.
+	// Opaque, typed id (`usr_…`); `node(id:)` resolves it.
 	ID string `json:"id,omitempty"`
 	// When the object was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`

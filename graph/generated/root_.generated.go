@@ -2552,44 +2552,71 @@ extend type Account {
 
   "The account's master list: nothing outside it is ever effective in the account (K5)."
   permissions(
+    "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
+    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
     first: Int
+    "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
+    "At most this many items from the end; the same limit as ` + "`" + `first` + "`" + `."
     last: Int
+    "Sort order; null: in creation order (ascending ids)."
     orderBy: PermissionOrder
+    "Filter: only items matching every given predicate; null for all."
     where: PermissionWhereInput
   ): PermissionConnection! @hasPermission(permission: "iam.permissions.read")
 
   "The account's roles, system roles first."
   roles(
+    "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
+    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
     first: Int
+    "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
+    "At most this many items from the end; the same limit as ` + "`" + `first` + "`" + `."
     last: Int
+    "Sort order; null: by ` + "`" + `position` + "`" + `, system roles first."
     orderBy: RoleOrder
+    "Filter: only items matching every given predicate; null for all."
     where: RoleWhereInput
   ): RoleConnection! @hasPermission(permission: "iam.roles.read")
 
   "One role by key, e.g. ` + "`" + `full_access` + "`" + `."
-  role(key: String!): Role @hasPermission(permission: "iam.roles.read")
+  role(
+    "The role's key; an unknown key is null with NOT_FOUND."
+    key: String!
+  ): Role @hasPermission(permission: "iam.roles.read")
 
   "The account's members."
   members(
+    "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
+    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
     first: Int
+    "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
+    "At most this many items from the end; the same limit as ` + "`" + `first` + "`" + `."
     last: Int
+    "Sort order; null: in creation order (ascending ids)."
     orderBy: MemberOrder
+    "Filter: only items matching every given predicate; null for all."
     where: MemberWhereInput
   ): MemberConnection! @hasPermission(permission: "iam.members.read")
 
   "The account's audit log, newest first unless ordered otherwise (L1)."
   auditEvents(
+    "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
+    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
     first: Int
+    "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
+    "At most this many items from the end; the same limit as ` + "`" + `first` + "`" + `."
     last: Int
+    "Sort order; null: newest first (` + "`" + `createdAt` + "`" + ` descending)."
     orderBy: AuditEventOrder
+    "Filter: only items matching every given predicate; null for all."
     where: AuditEventWhereInput
   ): AuditEventConnection! @hasPermission(permission: "iam.audit.read")
 }
@@ -2604,7 +2631,9 @@ input AccountSettingsInput {
 
 "Features to change (operators); omitted fields stay as they are."
 input AccountFeaturesInput {
+  "Custom roles may be created; without it createRole is FEATURE_NOT_AVAILABLE (A3). Null leaves it as it is."
   customRoles: Boolean
+  "Roles may carry resource constraints; without it setting constraints is FEATURE_NOT_AVAILABLE (A3, D3). Null leaves it as it is."
   resourceConstraints: Boolean
 }
 
@@ -2636,6 +2665,7 @@ input CreateAccountInput {
 
 "The created account and its owner."
 type CreateAccountPayload {
+  "The new account, with its system roles, master list and the template's roles and scopes."
   account: Account!
   "The owner: ACTIVE, holding full_access."
   owner: Member!
@@ -2665,6 +2695,7 @@ input UpdateAccountInput {
 
 "The account after the change."
 type AccountPayload {
+  "The account as it is now."
   account: Account!
 }
 `, BuiltIn: false},
@@ -2696,21 +2727,33 @@ extend type ApiKey {
 extend type Account {
   "The account's API keys."
   apiKeys(
+    "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
+    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
     first: Int
+    "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
+    "At most this many items from the end; the same limit as ` + "`" + `first` + "`" + `."
     last: Int
+    "Sort order; null: in creation order (ascending ids)."
     orderBy: ApiKeyOrder
+    "Filter: only items matching every given predicate; null for all."
     where: ApiKeyWhereInput
   ): ApiKeyConnection! @hasPermission(permission: "iam.keys.read")
 
   "The account's API key scopes (S1)."
   scopes(
+    "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
+    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
     first: Int
+    "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
+    "At most this many items from the end; the same limit as ` + "`" + `first` + "`" + `."
     last: Int
+    "Sort order; null: in creation order (ascending ids)."
     orderBy: ScopeOrder
+    "Filter: only items matching every given predicate; null for all."
     where: ScopeWhereInput
   ): ScopeConnection! @hasPermission(permission: "iam.keys.read")
 }
@@ -2745,6 +2788,7 @@ input DeleteScopeInput {
 
 "The scope after the change."
 type ScopePayload {
+  "The scope as it is now."
   scope: Scope!
 }
 
@@ -2772,6 +2816,7 @@ input CreateApiKeyInput {
 
 "The new key and its secret, shown this once (S4)."
 type CreateApiKeyPayload {
+  "The new key with its permission snapshot (S3)."
   apiKey: ApiKey!
   "Send it as ` + "`" + `Authorization: Bearer <secret>` + "`" + ` or ` + "`" + `X-API-Key: <secret>` + "`" + `. It is not stored and cannot be shown again."
   secret: String!
@@ -2793,22 +2838,41 @@ input RenameApiKeyInput {
 
 "The key after the change."
 type ApiKeyPayload {
+  "The key as it is now."
   apiKey: ApiKey!
 }
 
 extend type Mutation {
   "Create an API key scope (S1)."
-  createScope(input: CreateScopeInput!): ScopePayload! @hasPermission(permission: "iam.scopes.manage")
+  createScope(
+    "The account, key, description and grants of the scope."
+    input: CreateScopeInput!
+  ): ScopePayload! @hasPermission(permission: "iam.scopes.manage")
   "Change a scope's description or grants."
-  updateScope(input: UpdateScopeInput!): ScopePayload! @hasPermission(permission: "iam.scopes.manage")
+  updateScope(
+    "The scope and what to change."
+    input: UpdateScopeInput!
+  ): ScopePayload! @hasPermission(permission: "iam.scopes.manage")
   "Delete a scope."
-  deleteScope(input: DeleteScopeInput!): DeleteScopePayload! @hasPermission(permission: "iam.scopes.manage")
+  deleteScope(
+    "The scope to delete."
+    input: DeleteScopeInput!
+  ): DeleteScopePayload! @hasPermission(permission: "iam.scopes.manage")
   "Create an API key with a permission snapshot (S2, S3); the secret is shown once."
-  createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload! @hasPermission(permission: "iam.keys.manage")
+  createApiKey(
+    "The account, name, scopes or permissions, expiry and, for operators, the member."
+    input: CreateApiKeyInput!
+  ): CreateApiKeyPayload! @hasPermission(permission: "iam.keys.manage")
   "Revoke an API key: it is UNAUTHENTICATED at once (S5)."
-  revokeApiKey(input: RevokeApiKeyInput!): ApiKeyPayload! @hasPermission(permission: "iam.keys.manage")
+  revokeApiKey(
+    "The key to revoke."
+    input: RevokeApiKeyInput!
+  ): ApiKeyPayload! @hasPermission(permission: "iam.keys.manage")
   "Rename an API key."
-  renameApiKey(input: RenameApiKeyInput!): ApiKeyPayload! @hasPermission(permission: "iam.keys.manage")
+  renameApiKey(
+    "The key and its new name."
+    input: RenameApiKeyInput!
+  ): ApiKeyPayload! @hasPermission(permission: "iam.keys.manage")
 }
 `, BuiltIn: false},
 	{Name: "../../schema/audit.graphql", Input: `extend type AuditEvent {
@@ -2830,7 +2894,10 @@ type AuditChainVerification {
 
 extend type Query {
   "Recompute an account's audit hash chain and name the first broken event (L2)."
-  verifyAuditChain(accountId: ID!): AuditChainVerification! @hasPermission(permission: "iam.audit.read")
+  verifyAuditChain(
+    "The account whose chain to check."
+    accountId: ID!
+  ): AuditChainVerification! @hasPermission(permission: "iam.audit.read")
 }
 `, BuiltIn: false},
 	{Name: "../../schema/catalog.graphql", Input: `"A catalog permission to create or update (K1)."
@@ -2896,19 +2963,31 @@ extend type Account {
 
 extend type Mutation {
   "Make the account match a document (C1): plan, then apply in one transaction with one audit event, unless dryRun. Each kind of change also needs its own permission (iam.roles.manage, iam.members.manage, iam.scopes.manage, iam.sod.manage)."
-  applyAccessConfig(input: ApplyAccessConfigInput!): ApplyAccessConfigPayload! @hasPermission(permission: "iam.account.manage")
+  applyAccessConfig(
+    "The account, the document and whether this is a dry run."
+    input: ApplyAccessConfigInput!
+  ): ApplyAccessConfigPayload! @hasPermission(permission: "iam.account.manage")
 }
 `, BuiltIn: false},
 	{Name: "../../schema/decision.graphql", Input: `"Why a decision came out as it did (D2)."
 enum DecisionReason {
+  "Allowed: a role of the member, or the key's snapshot, gives the permission (see grantedBy)."
   GRANTED
+  "Denied: nothing the subject holds gives the permission; asking about a deny mask is always NOT_GRANTED (K6)."
   NOT_GRANTED
+  "Denied: the permission is in the catalog but not in the account's master list (K5)."
   NOT_IN_MASTER_LIST
+  "Denied: the permission key is malformed (K2) or not in the catalog."
   UNKNOWN_PERMISSION
+  "Denied: the member is INVITED, SUSPENDED or REMOVED, or the API key's member is not ACTIVE (M1, M5)."
   SUBJECT_INACTIVE
+  "Denied: the API key was revoked, or its member removed (S5, M5)."
   KEY_REVOKED
+  "Denied: the API key's expiresAt has passed (S5)."
   KEY_EXPIRED
+  "Denied: the account is SUSPENDED (A6)."
   ACCOUNT_SUSPENDED
+  "Denied: only a constrained role gives the permission, and the resource does not satisfy its constraints (D3)."
   CONSTRAINT_MISMATCH
 }
 
@@ -2924,7 +3003,9 @@ input SubjectInput {
 
 "One attribute of the resource a decision is about (D3)."
 input ResourceAttributeInput {
+  "The attribute's name, as in role constraints, e.g. ` + "`" + `issuer_ids` + "`" + `; given twice, the last value counts."
   attribute: String!
+  "The resource's value of the attribute, matched against the constraint's allowed values."
   value: String!
 }
 
@@ -2956,7 +3037,9 @@ type GrantPath {
 type Decision {
   "The permission asked about."
   permission: String!
+  "True when the subject may do it now."
   allowed: Boolean!
+  "Why (D2): GRANTED when allowed, otherwise the cause of the denial."
   reason: DecisionReason!
   "How it was granted, when allowed."
   grantedBy: GrantPath
@@ -2971,32 +3054,59 @@ union Holder = Member | ApiKey
 
 "An entry of whoCan."
 type HolderEdge {
+  "The member or API key."
   node: Holder!
+  "Pass as whoCan's ` + "`" + `after` + "`" + ` to continue after this entry."
   cursor: Cursor!
 }
 
 "Active members and keys allowed a permission (D5)."
 type HolderConnection {
+  "The holders of this page, in id order."
   edges: [HolderEdge!]!
+  "Cursors and whether more holders follow (hasNextPage) or precede (hasPreviousPage)."
   pageInfo: PageInfo!
+  "How many members and keys are allowed in all, across pages."
   totalCount: Int!
 }
 
 extend type Query {
   "Decide one question (D1). Asking about another subject needs ` + "`" + `iam.authorize` + "`" + `."
-  authorize(input: AuthorizeInput!): Decision!
+  authorize(
+    "The account, subject, permission and resource."
+    input: AuthorizeInput!
+  ): Decision!
   "Decide up to 100 questions in one request (D5)."
-  authorizeMany(inputs: [AuthorizeInput!]!): [Decision!]!
+  authorizeMany(
+    "The questions; more than 100 is BAD_USER_INPUT. One failing question (e.g. an unknown subject) fails the whole request."
+    inputs: [AuthorizeInput!]!
+  ): [Decision!]!
 }
 
 extend type Viewer {
   "May the caller do permission in account? (\"why can't I …?\")"
-  can(accountId: ID!, permission: String!, resource: [ResourceAttributeInput!]): Decision! @goField(forceResolver: true)
+  can(
+    "The account to decide in; one the caller is not an ACTIVE member of (or, for a key, not its own) is NOT_FOUND."
+    accountId: ID!
+    "The permission key."
+    permission: String!
+    "The resource's attributes, checked against role constraints (D3); null for none."
+    resource: [ResourceAttributeInput!]
+  ): Decision! @goField(forceResolver: true)
 }
 
 extend type Account {
   "The ACTIVE members and working keys allowed permission (on resource), by id (D5)."
-  whoCan(permission: String!, resource: [ResourceAttributeInput!], first: Int, after: Cursor): HolderConnection!
+  whoCan(
+    "The permission key; an unknown or malformed key has no holders."
+    permission: String!
+    "The resource's attributes, checked against role constraints (D3); null for none."
+    resource: [ResourceAttributeInput!]
+    "At most this many holders (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
+    first: Int
+    "Holders after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
+    after: Cursor
+  ): HolderConnection!
     @hasPermission(permission: "iam.authorize")
 }
 `, BuiltIn: false},
@@ -3006,6 +3116,9 @@ directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on 
 A customer account (tenant): its master list, roles, members and audit log (A1).
 """
 type Account implements Node {
+  """
+  Opaque, typed id (` + "`" + `acc_…` + "`" + `); ` + "`" + `node(id:)` + "`" + ` resolves it.
+  """
   id: ID!
   """
   When the object was created.
@@ -3087,7 +3200,13 @@ enum AccountOrderField {
 AccountStatus is enum for the field status
 """
 enum AccountStatus @goModel(model: "github.com/gatehouse-iam/gatehouse/ent/account.Status") {
+  """
+  The account works normally.
+  """
   ACTIVE
+  """
+  Suspended by the operator: every decision is denied and changes are FORBIDDEN; operators can still read its data (A6).
+  """
   SUSPENDED
 }
 """
@@ -3195,12 +3314,30 @@ input AccountWhereInput {
 ActorType is enum for the field actor_type
 """
 enum ActorType @goModel(model: "github.com/gatehouse-iam/gatehouse/ent/auditevent.ActorType") {
+  """
+  An operator key (P1).
+  """
   OPERATOR
+  """
+  A dashboard user, acting through their membership (P3).
+  """
   USER
+  """
+  An API key (P2).
+  """
   API_KEY
+  """
+  Gatehouse itself, with no calling principal; actorID is ` + "`" + `system` + "`" + `.
+  """
   SYSTEM
 }
+"""
+A program's credential in one account, with the permission snapshot taken at its creation (S2, S3). The secret is never shown again (S4).
+"""
 type ApiKey implements Node @goModel(model: "github.com/gatehouse-iam/gatehouse/ent.APIKey") {
+  """
+  Opaque, typed id (` + "`" + `key_…` + "`" + `); ` + "`" + `node(id:)` + "`" + ` resolves it.
+  """
   id: ID!
   """
   When the object was created.
@@ -3407,6 +3544,9 @@ input ApiKeyWhereInput {
 One successful change, written in the same transaction as the change (L1).
 """
 type AuditEvent implements Node {
+  """
+  Opaque, typed id (` + "`" + `evt_…` + "`" + `); ` + "`" + `node(id:)` + "`" + ` resolves it.
+  """
   id: ID!
   """
   When the object was created.
@@ -3710,6 +3850,9 @@ scalar Cursor
 A user's place in an account (M1). Only ACTIVE members hold permissions.
 """
 type Member implements Node {
+  """
+  Opaque, typed id (` + "`" + `mem_…` + "`" + `); ` + "`" + `node(id:)` + "`" + ` resolves it.
+  """
   id: ID!
   """
   When the object was created.
@@ -3777,9 +3920,21 @@ enum MemberOrderField {
 MemberStatus is enum for the field status
 """
 enum MemberStatus @goModel(model: "github.com/gatehouse-iam/gatehouse/ent/member.Status") {
+  """
+  Added with an invitation: holds no permissions until the user first authenticates, then ACTIVE (M1).
+  """
   INVITED
+  """
+  Holds the permissions of their roles (M1).
+  """
   ACTIVE
+  """
+  Holds no permissions, and their API keys are inactive, until reactivated (M5).
+  """
   SUSPENDED
+  """
+  No longer a member: no permissions, roles taken away, API keys revoked; history stays in the audit log (M5).
+  """
   REMOVED
 }
 """
@@ -3882,6 +4037,9 @@ type PageInfo {
 An entry of the platform-wide permission catalog (K1).
 """
 type Permission implements Node {
+  """
+  Opaque, typed id (` + "`" + `perm_…` + "`" + `); ` + "`" + `node(id:)` + "`" + ` resolves it.
+  """
   id: ID!
   """
   When the object was created.
@@ -3950,7 +4108,13 @@ type PermissionEdge {
 PermissionKind is enum for the field kind
 """
 enum PermissionKind @goModel(model: "github.com/gatehouse-iam/gatehouse/ent/permission.Kind") {
+  """
+  An ordinary permission: granted by keys, wildcards and implications (K3, K4).
+  """
   GRANT
+  """
+  A mask that hides fields; never matched by wildcards or implications, and only operators put it on roles (K6).
+  """
   DENY_MASK
 }
 """
@@ -4078,6 +4242,9 @@ input PermissionWhereInput {
   builtIn: Boolean
   builtInNEQ: Boolean
 }
+"""
+Reads. Without credentials only introspection answers (P4).
+"""
 type Query {
   """
   Fetches an object given its ID.
@@ -4102,6 +4269,9 @@ type Query {
 A named set of grants in one account (R1). SYSTEM roles are locked.
 """
 type Role implements Node {
+  """
+  Opaque, typed id (` + "`" + `role_…` + "`" + `); ` + "`" + `node(id:)` + "`" + ` resolves it.
+  """
   id: ID!
   """
   When the object was created.
@@ -4174,7 +4344,13 @@ type RoleEdge {
 RoleKind is enum for the field kind
 """
 enum RoleKind @goModel(model: "github.com/gatehouse-iam/gatehouse/ent/role.Kind") {
+  """
+  Locked: neither edited nor deleted (R2).
+  """
   SYSTEM
+  """
+  Editable and deletable (R3, R4, R6).
+  """
   CUSTOM
 }
 """
@@ -4320,7 +4496,13 @@ input RoleWhereInput {
   positionLT: Int
   positionLTE: Int
 }
+"""
+A named bundle of grants for API keys in one account (S1).
+"""
 type Scope implements Node {
+  """
+  Opaque, typed id (` + "`" + `scp_…` + "`" + `); ` + "`" + `node(id:)` + "`" + ` resolves it.
+  """
   id: ID!
   """
   When the object was created.
@@ -4473,17 +4655,35 @@ input ScopeWhereInput {
 SodLevel is enum for the field level
 """
 enum SodLevel @goModel(model: "github.com/gatehouse-iam/gatehouse/ent/sodrule.Level") {
+  """
+  No single custom role may give every permission of the rule.
+  """
   ROLE
+  """
+  No member, across their roles, and no API key may hold every permission of the rule; owners (full_access) are excepted.
+  """
   MEMBER
 }
 """
 SodMode is enum for the field mode
 """
 enum SodMode @goModel(model: "github.com/gatehouse-iam/gatehouse/ent/sodrule.Mode") {
+  """
+  Changes that would break the rule are refused: CONFLICT, reason SOD_VIOLATION (V1).
+  """
   ENFORCE
+  """
+  Breaking the rule is allowed and listed in access reviews (V3).
+  """
   REPORT
 }
+"""
+A separation-of-duty rule: permissions that must not be held together (V1).
+"""
 type SodRule implements Node {
+  """
+  Opaque, typed id (` + "`" + `sod_…` + "`" + `); ` + "`" + `node(id:)` + "`" + ` resolves it.
+  """
   id: ID!
   """
   When the object was created.
@@ -4596,6 +4796,9 @@ scalar Time
 A person, identified by the email of the company's identity provider.
 """
 type User implements Node {
+  """
+  Opaque, typed id (` + "`" + `usr_…` + "`" + `); ` + "`" + `node(id:)` + "`" + ` resolves it.
+  """
   id: ID!
   """
   When the object was created.
@@ -4729,71 +4932,129 @@ extend type Query {
   viewer: Viewer!
 
   "An account the caller may see: operators see every account, users the accounts they are an active member of. Any other id is NOT_FOUND."
-  account(id: ID!): Account
+  account(
+    "The account's id (` + "`" + `acc_…` + "`" + `)."
+    id: ID!
+  ): Account
 
   "Every account (operators)."
   accounts(
+    "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
+    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
     first: Int
+    "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
+    "At most this many items from the end; the same limit as ` + "`" + `first` + "`" + `."
     last: Int
+    "Sort order; null: in creation order (ascending ids)."
     orderBy: AccountOrder
+    "Filter: only items matching every given predicate; null for all."
     where: AccountWhereInput
   ): AccountConnection! @operatorOnly
 
   "The platform-wide permission catalog (operators)."
   permissionCatalog(
+    "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
+    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
     first: Int
+    "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
+    "At most this many items from the end; the same limit as ` + "`" + `first` + "`" + `."
     last: Int
+    "Sort order; null: in creation order (ascending ids)."
     orderBy: PermissionOrder
+    "Filter: only items matching every given predicate; null for all."
     where: PermissionWhereInput
   ): PermissionConnection! @operatorOnly
 }
 
+"Changes: each mutation takes one ` + "`" + `input` + "`" + ` and returns a payload. A successful change writes exactly one audit event, a refused one none (L1); previewRoleUpdate and dry runs write nothing."
 type Mutation {
   "Create or update catalog permissions by key (K1, operators). Built-in permissions cannot be changed and a permission's kind cannot change."
-  definePermissions(input: DefinePermissionsInput!): DefinePermissionsPayload! @operatorOnly
+  definePermissions(
+    "The permissions to create or update, all or none."
+    input: DefinePermissionsInput!
+  ): DefinePermissionsPayload! @operatorOnly
 
   "Create an account with its master list, system roles and owner, in one transaction (A1, operators)."
-  createAccount(input: CreateAccountInput!): CreateAccountPayload! @operatorOnly
+  createAccount(
+    "The account's name, slug, master list, settings, features, owner and template."
+    input: CreateAccountInput!
+  ): CreateAccountPayload! @operatorOnly
 
   "Add keys to an account's master list (A4, operators)."
-  addAccountPermissions(input: AccountPermissionsInput!): AccountPayload! @operatorOnly
+  addAccountPermissions(
+    "The account and the keys or patterns to add."
+    input: AccountPermissionsInput!
+  ): AccountPayload! @operatorOnly
 
   "Remove keys from an account's master list and from every role of the account, in one transaction (A4, operators)."
-  removeAccountPermissions(input: AccountPermissionsInput!): AccountPayload! @operatorOnly
+  removeAccountPermissions(
+    "The account and the keys or patterns to remove."
+    input: AccountPermissionsInput!
+  ): AccountPayload! @operatorOnly
 
   "Change an account's name and settings (` + "`" + `iam.account.manage` + "`" + `); features and status are for operators (A2, A3, A6)."
-  updateAccount(input: UpdateAccountInput!): AccountPayload! @hasPermission(permission: "iam.account.manage")
+  updateAccount(
+    "The account and what to change."
+    input: UpdateAccountInput!
+  ): AccountPayload! @hasPermission(permission: "iam.account.manage")
 
   "Create a custom role (R3). Needs the ` + "`" + `customRoles` + "`" + ` feature."
-  createRole(input: CreateRoleInput!): RolePayload! @hasPermission(permission: "iam.roles.manage")
+  createRole(
+    "The account, name, grants and constraints of the role."
+    input: CreateRoleInput!
+  ): RolePayload! @hasPermission(permission: "iam.roles.manage")
 
   "Change a custom role (R4). ` + "`" + `expectedVersion` + "`" + ` must be the role's current version."
-  updateRole(input: UpdateRoleInput!): RolePayload! @hasPermission(permission: "iam.roles.manage")
+  updateRole(
+    "The role, its expected version and what to change."
+    input: UpdateRoleInput!
+  ): RolePayload! @hasPermission(permission: "iam.roles.manage")
 
   "Delete a custom role (R6); held roles need ` + "`" + `reassignToRoleId` + "`" + `."
-  deleteRole(input: DeleteRoleInput!): DeleteRolePayload! @hasPermission(permission: "iam.roles.manage")
+  deleteRole(
+    "The role and, when it is held, the role to move its holders to."
+    input: DeleteRoleInput!
+  ): DeleteRolePayload! @hasPermission(permission: "iam.roles.manage")
 
   "Add a user to an account (M1, M2)."
-  addMember(input: AddMemberInput!): MemberPayload! @hasPermission(permission: "iam.members.manage")
+  addMember(
+    "The account, the user's email and name, the roles, and whether to invite."
+    input: AddMemberInput!
+  ): MemberPayload! @hasPermission(permission: "iam.members.manage")
 
   "Replace the roles a member holds (M2, R7, M3)."
-  setMemberRoles(input: SetMemberRolesInput!): MemberPayload! @hasPermission(permission: "iam.members.manage")
+  setMemberRoles(
+    "The member and the roles they hold from now on."
+    input: SetMemberRolesInput!
+  ): MemberPayload! @hasPermission(permission: "iam.members.manage")
 
   "Suspend a member: they lose access at once (M5)."
-  suspendMember(input: MemberInput!): MemberPayload! @hasPermission(permission: "iam.members.manage")
+  suspendMember(
+    "The member to suspend: ACTIVE, otherwise CONFLICT (reason MEMBER_<status>; withdraw an invitation with removeMember); the last owner is CONFLICT, reason LAST_OWNER (M3)."
+    input: MemberInput!
+  ): MemberPayload! @hasPermission(permission: "iam.members.manage")
 
   "Give a suspended member their access back."
-  reactivateMember(input: MemberInput!): MemberPayload! @hasPermission(permission: "iam.members.manage")
+  reactivateMember(
+    "The member to reactivate: SUSPENDED, otherwise CONFLICT (reason MEMBER_<status>)."
+    input: MemberInput!
+  ): MemberPayload! @hasPermission(permission: "iam.members.manage")
 
   "Remove a member from the account; their history stays in the audit log (M5)."
-  removeMember(input: MemberInput!): MemberPayload! @hasPermission(permission: "iam.members.manage")
+  removeMember(
+    "The member to remove: not already REMOVED, otherwise CONFLICT (reason MEMBER_REMOVED); the last owner is CONFLICT, reason LAST_OWNER (M3)."
+    input: MemberInput!
+  ): MemberPayload! @hasPermission(permission: "iam.members.manage")
 
   "Move ` + "`" + `full_access` + "`" + ` from one member to another atomically (M4)."
-  transferOwnership(input: TransferOwnershipInput!): TransferOwnershipPayload! @hasPermission(permission: "iam.members.manage")
+  transferOwnership(
+    "Who gives full_access, who receives it, and the role the giver keeps."
+    input: TransferOwnershipInput!
+  ): TransferOwnershipPayload! @hasPermission(permission: "iam.members.manage")
 }
 `, BuiltIn: false},
 	{Name: "../../schema/member.graphql", Input: `extend type Member {
@@ -4845,6 +5106,7 @@ input MemberInput {
 
 "The member after the change."
 type MemberPayload {
+  "The member as it is now."
   member: Member!
 }
 
@@ -4870,7 +5132,9 @@ type TransferOwnershipPayload {
 `, BuiltIn: false},
 	{Name: "../../schema/review.graphql", Input: `"What a role grants that none of its active holders used since the review's date."
 type RoleUnusedPermissions {
+  "The role, held by at least one ACTIVE member."
   role: Role!
+  "The concrete keys the role gives (its effective permissions) that no ACTIVE holder used since the date, sorted."
   permissions: [String!]!
 }
 
@@ -4896,8 +5160,11 @@ type AccessReview {
 
 "What one member would gain and lose."
 type MemberPermissionChange {
+  "An ACTIVE holder of the role."
   member: Member!
+  "Concrete keys the member would hold that they do not hold now, sorted."
   gained: [String!]!
+  "Concrete keys the member holds now and would no longer hold, sorted."
   lost: [String!]!
 }
 
@@ -4913,12 +5180,18 @@ type RoleUpdatePreview {
 
 extend type Account {
   "Review the account's access since a date (V3): unused permissions, inactive members and keys, keys near expiry, roles without holders, separation-of-duty violations and owners."
-  accessReview(since: Time!): AccessReview! @hasPermission(permission: "iam.reviews.read")
+  accessReview(
+    "The time to look back to: uses recorded from then on count (V2); members and keys created after it are not reported inactive."
+    since: Time!
+  ): AccessReview! @hasPermission(permission: "iam.reviews.read")
 }
 
 extend type Mutation {
   "What would updateRole do? The same checks and change, rolled back: who gains and loses what, which rules would break (V4). Writes nothing, not even an audit event."
-  previewRoleUpdate(input: UpdateRoleInput!): RoleUpdatePreview! @hasPermission(permission: "iam.roles.manage")
+  previewRoleUpdate(
+    "updateRole's input, refused as updateRole would refuse it (BAD_USER_INPUT, FORBIDDEN, VERSION_CONFLICT); ENFORCE rules are listed, not refused."
+    input: UpdateRoleInput!
+  ): RoleUpdatePreview! @hasPermission(permission: "iam.roles.manage")
 }
 `, BuiltIn: false},
 	{Name: "../../schema/role.graphql", Input: `"A resource constraint: the role applies only to resources whose ` + "`" + `attribute` + "`" + ` is one of ` + "`" + `values` + "`" + ` (D3)."
@@ -4931,7 +5204,9 @@ type Constraint {
 
 "A resource constraint to set on a role (needs the ` + "`" + `resourceConstraints` + "`" + ` feature)."
 input ConstraintInput {
+  "The resource attribute, e.g. ` + "`" + `issuer_ids` + "`" + `: 1–64 of ` + "`" + `[A-Za-z0-9_.:-]` + "`" + `, each at most once per role; otherwise BAD_USER_INPUT."
   attribute: String!
+  "The values the attribute may have: at least one, otherwise BAD_USER_INPUT."
   values: [String!]!
 }
 
@@ -4988,6 +5263,7 @@ input UpdateRoleInput {
 
 "The role after the change."
 type RolePayload {
+  "The role as it is now."
   role: Role!
 }
 
@@ -5009,6 +5285,7 @@ type DeleteRolePayload {
 `, BuiltIn: false},
 	{Name: "../../schema/sod.graphql", Input: `"Who breaks a separation-of-duty rule."
 type SodViolation {
+  "The rule that is broken."
   rule: SodRule!
   "Custom roles that give every permission of the rule (ROLE level)."
   roles: [Role!]!
@@ -5039,6 +5316,7 @@ input CreateSodRuleInput {
 
 "The created rule."
 type SodRulePayload {
+  "The new rule."
   sodRule: SodRule!
 }
 
@@ -5056,15 +5334,22 @@ type DeleteSodRulePayload {
 
 extend type Mutation {
   "Create a separation-of-duty rule; an ENFORCE rule the account already breaks is refused, listing the violators (V1)."
-  createSodRule(input: CreateSodRuleInput!): SodRulePayload! @hasPermission(permission: "iam.sod.manage")
+  createSodRule(
+    "The account, name, permissions, level and mode of the rule."
+    input: CreateSodRuleInput!
+  ): SodRulePayload! @hasPermission(permission: "iam.sod.manage")
   "Delete a separation-of-duty rule."
-  deleteSodRule(input: DeleteSodRuleInput!): DeleteSodRulePayload! @hasPermission(permission: "iam.sod.manage")
+  deleteSodRule(
+    "The rule to delete."
+    input: DeleteSodRuleInput!
+  ): DeleteSodRulePayload! @hasPermission(permission: "iam.sod.manage")
 }
 `, BuiltIn: false},
 	{Name: "../../schema/templates.graphql", Input: `"An account template shipped with Gatehouse (A5)."
 type Template {
   "The name to pass as createAccount's ` + "`" + `template` + "`" + `."
   name: String!
+  "The product and its access model, for people."
   description: String!
   "The product document the template is drawn from."
   source: String!
@@ -5078,20 +5363,27 @@ type Template {
 
 "A catalog entry a template brings."
 type TemplatePermission {
+  "The permission key (K2)."
   key: String!
+  "What the permission allows, for people."
   description: String!
   "Functional area."
   group: String!
   "GRANT or DENY_MASK (empty means GRANT)."
   kind: String!
+  "Patterns the permission implies (K4); null when it implies nothing."
   implies: [String!]
 }
 
 "A role a template adds."
 type TemplateRole {
+  "The role's key in the account."
   key: String!
+  "The role's display name."
   name: String!
+  "What the role is for."
   description: String!
+  "Permission keys and wildcard patterns the role grants (K3)."
   grants: [String!]!
   "Locked roles are SYSTEM roles: neither edited nor deleted."
   locked: Boolean!
@@ -5099,8 +5391,11 @@ type TemplateRole {
 
 "A scope a template adds."
 type TemplateScope {
+  "The scope's key in the account, e.g. ` + "`" + `read` + "`" + `."
   key: String!
+  "What keys with this scope may do."
   description: String!
+  "Permission keys and wildcard patterns the scope bundles."
   grants: [String!]!
 }
 
@@ -5111,8 +5406,11 @@ extend type Query {
 `, BuiltIn: false},
 	{Name: "../../schema/viewer.graphql", Input: `"What kind of principal is calling."
 enum PrincipalKind {
+  "The platform operator, by an operator key (P1)."
   OPERATOR
+  "A dashboard user, by a JWT (P3)."
   USER
+  "A program, by an API key of one account (P2)."
   API_KEY
 }
 

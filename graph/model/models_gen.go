@@ -25,6 +25,7 @@ type AccountFeatures struct {
 
 // The account after the change.
 type AccountPayload struct {
+	// The account as it is now.
 	Account *ent.Account `json:"account"`
 }
 
@@ -38,6 +39,7 @@ type AccountSettings struct {
 
 // The key after the change.
 type APIKeyPayload struct {
+	// The key as it is now.
 	APIKey *ent.APIKey `json:"apiKey"`
 }
 
@@ -59,6 +61,7 @@ type Constraint struct {
 
 // The created account and its owner.
 type CreateAccountPayload struct {
+	// The new account, with its system roles, master list and the template's roles and scopes.
 	Account *ent.Account `json:"account"`
 	// The owner: ACTIVE, holding full_access.
 	Owner *ent.Member `json:"owner"`
@@ -66,6 +69,7 @@ type CreateAccountPayload struct {
 
 // The new key and its secret, shown this once (S4).
 type CreateAPIKeyPayload struct {
+	// The new key with its permission snapshot (S3).
 	APIKey *ent.APIKey `json:"apiKey"`
 	// Send it as `Authorization: Bearer <secret>` or `X-API-Key: <secret>`. It is not stored and cannot be shown again.
 	Secret string `json:"secret"`
@@ -74,9 +78,11 @@ type CreateAPIKeyPayload struct {
 // The answer to one question (D1).
 type Decision struct {
 	// The permission asked about.
-	Permission string         `json:"permission"`
-	Allowed    bool           `json:"allowed"`
-	Reason     DecisionReason `json:"reason"`
+	Permission string `json:"permission"`
+	// True when the subject may do it now.
+	Allowed bool `json:"allowed"`
+	// Why (D2): GRANTED when allowed, otherwise the cause of the denial.
+	Reason DecisionReason `json:"reason"`
 	// How it was granted, when allowed.
 	GrantedBy *GrantPath `json:"grantedBy,omitempty"`
 	// Deny masks that apply to the subject (K6): hide those fields.
@@ -125,19 +131,25 @@ type GrantPath struct {
 
 // Active members and keys allowed a permission (D5).
 type HolderConnection struct {
-	Edges      []*HolderEdge            `json:"edges"`
-	PageInfo   *entgql.PageInfo[string] `json:"pageInfo"`
-	TotalCount int                      `json:"totalCount"`
+	// The holders of this page, in id order.
+	Edges []*HolderEdge `json:"edges"`
+	// Cursors and whether more holders follow (hasNextPage) or precede (hasPreviousPage).
+	PageInfo *entgql.PageInfo[string] `json:"pageInfo"`
+	// How many members and keys are allowed in all, across pages.
+	TotalCount int `json:"totalCount"`
 }
 
 // An entry of whoCan.
 type HolderEdge struct {
-	Node   ent.Noder             `json:"node"`
+	// The member or API key.
+	Node ent.Noder `json:"node"`
+	// Pass as whoCan's `after` to continue after this entry.
 	Cursor entgql.Cursor[string] `json:"cursor"`
 }
 
 // The member after the change.
 type MemberPayload struct {
+	// The member as it is now.
 	Member *ent.Member `json:"member"`
 }
 
@@ -159,16 +171,19 @@ type Membership struct {
 
 // The role after the change.
 type RolePayload struct {
+	// The role as it is now.
 	Role *ent.Role `json:"role"`
 }
 
 // The scope after the change.
 type ScopePayload struct {
+	// The scope as it is now.
 	Scope *ent.Scope `json:"scope"`
 }
 
 // The created rule.
 type SodRulePayload struct {
+	// The new rule.
 	SodRule *ent.SodRule `json:"sodRule"`
 }
 
@@ -262,14 +277,23 @@ func (e APIKeyStatus) MarshalJSON() ([]byte, error) {
 type DecisionReason string
 
 const (
-	DecisionReasonGranted            DecisionReason = "GRANTED"
-	DecisionReasonNotGranted         DecisionReason = "NOT_GRANTED"
-	DecisionReasonNotInMasterList    DecisionReason = "NOT_IN_MASTER_LIST"
-	DecisionReasonUnknownPermission  DecisionReason = "UNKNOWN_PERMISSION"
-	DecisionReasonSubjectInactive    DecisionReason = "SUBJECT_INACTIVE"
-	DecisionReasonKeyRevoked         DecisionReason = "KEY_REVOKED"
-	DecisionReasonKeyExpired         DecisionReason = "KEY_EXPIRED"
-	DecisionReasonAccountSuspended   DecisionReason = "ACCOUNT_SUSPENDED"
+	// Allowed: a role of the member, or the key's snapshot, gives the permission (see grantedBy).
+	DecisionReasonGranted DecisionReason = "GRANTED"
+	// Denied: nothing the subject holds gives the permission; asking about a deny mask is always NOT_GRANTED (K6).
+	DecisionReasonNotGranted DecisionReason = "NOT_GRANTED"
+	// Denied: the permission is in the catalog but not in the account's master list (K5).
+	DecisionReasonNotInMasterList DecisionReason = "NOT_IN_MASTER_LIST"
+	// Denied: the permission key is malformed (K2) or not in the catalog.
+	DecisionReasonUnknownPermission DecisionReason = "UNKNOWN_PERMISSION"
+	// Denied: the member is INVITED, SUSPENDED or REMOVED, or the API key's member is not ACTIVE (M1, M5).
+	DecisionReasonSubjectInactive DecisionReason = "SUBJECT_INACTIVE"
+	// Denied: the API key was revoked, or its member removed (S5, M5).
+	DecisionReasonKeyRevoked DecisionReason = "KEY_REVOKED"
+	// Denied: the API key's expiresAt has passed (S5).
+	DecisionReasonKeyExpired DecisionReason = "KEY_EXPIRED"
+	// Denied: the account is SUSPENDED (A6).
+	DecisionReasonAccountSuspended DecisionReason = "ACCOUNT_SUSPENDED"
+	// Denied: only a constrained role gives the permission, and the resource does not satisfy its constraints (D3).
 	DecisionReasonConstraintMismatch DecisionReason = "CONSTRAINT_MISMATCH"
 )
 
@@ -332,9 +356,12 @@ func (e DecisionReason) MarshalJSON() ([]byte, error) {
 type PrincipalKind string
 
 const (
+	// The platform operator, by an operator key (P1).
 	PrincipalKindOperator PrincipalKind = "OPERATOR"
-	PrincipalKindUser     PrincipalKind = "USER"
-	PrincipalKindAPIKey   PrincipalKind = "API_KEY"
+	// A dashboard user, by a JWT (P3).
+	PrincipalKindUser PrincipalKind = "USER"
+	// A program, by an API key of one account (P2).
+	PrincipalKindAPIKey PrincipalKind = "API_KEY"
 )
 
 var AllPrincipalKind = []PrincipalKind{

@@ -73,6 +73,7 @@ func (m idMixin) Fields() []ent.Field {
 			Immutable().
 			NotEmpty().
 			MaxLen(64).
+			Comment("Opaque, typed id (`" + m.prefix + "_…`); `node(id:)` resolves it.").
 			DefaultFunc(func() string { return New(m.prefix) }),
 	}
 }
