@@ -24,6 +24,15 @@ func TestM1_InvitedHoldsNothingUntilFirstSignIn(t *testing.T) {
 		}
 		// An invited owner does not count for M3: the real owner still cannot leave.
 		e.fails("CONFLICT", a.Owner, suspend, map[string]any{"id": a.OwnerID})
+		// Suspending an invitation is refused: reactivating it would
+		// otherwise activate a member who never signed in.
+		if r := e.fails("CONFLICT", a.Owner, suspend, map[string]any{"id": id}); r.Get("errors.0.extensions.reason").String() != "MEMBER_INVITED" {
+			t.Fatalf("suspending an invitation: %s", r)
+		}
+		e.fails("CONFLICT", a.Owner, reactivate, map[string]any{"id": id})
+		if len(e.permissionsOf(id)) != 0 || e.auditCount(a.ID, "member.suspended")+e.auditCount(a.ID, "member.reactivated") != 0 {
+			t.Fatal("a refused suspension changed the invitation")
+		}
 		// First authentication activates (the email is matched case-insensitively).
 		r = e.ok(userToken(t, "new@m1.test"), `{ viewer { memberships { status } } }`, nil)
 		if r.Get("data.viewer.memberships.0.status").String() != "ACTIVE" || !contains(e.permissionsOf(id), "AgentChat") {

@@ -238,8 +238,11 @@ func replaceRoles(ctx context.Context, tx *ent.Tx, accountID, memberID string, c
 
 // SuspendMember takes a member's access away at once (M5).
 func (s *Service) SuspendMember(ctx context.Context, in MemberInput) (*ent.Member, error) {
+	// Only ACTIVE members: reactivating a suspended invitation would make it
+	// ACTIVE before the user ever signed in (M1). An invitation is withdrawn
+	// with removeMember.
 	return s.changeStatus(ctx, in.MemberID, "member.suspended",
-		[]member.Status{member.StatusACTIVE, member.StatusINVITED}, member.StatusSUSPENDED)
+		[]member.Status{member.StatusACTIVE}, member.StatusSUSPENDED)
 }
 
 // ReactivateMember gives a suspended member their access back.
