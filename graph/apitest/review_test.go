@@ -74,6 +74,10 @@ func TestV4_PreviewRoleUpdateChangesNothing(t *testing.T) {
 		chat := e.createRole(a.Owner, a.ID, "Chat", []string{"AgentChat", "attestations:mint"})
 		m := e.addMember(a.Owner, a.ID, "m@v4.test", chat)
 		e.ok(a.Owner, createSod, sodRule(a.ID, "MEMBER", "ENFORCE", "attestations:mint", "governance:approve"))
+		// A REPORT rule broken before the change is not the change's doing.
+		both := e.createRole(a.Owner, a.ID, "Both", []string{"AgentChat", "view_duplicates"})
+		e.addMember(a.Owner, a.ID, "x@v4.test", both)
+		e.ok(a.Owner, createSod, sodRule(a.ID, "MEMBER", "REPORT", "AgentChat", "view_duplicates"))
 		const preview = `mutation($in: UpdateRoleInput!) { previewRoleUpdate(input: $in) { role { version grants }
 			changes { member { id } gained lost } sodViolations { rule { name } members { id } } } }`
 		before := e.auditCount(a.ID, "role.updated")
@@ -84,7 +88,7 @@ func TestV4_PreviewRoleUpdateChangesNothing(t *testing.T) {
 			p.Get("changes.0.lost").String() != `["AgentChat"]` || p.Get("role.version").Int() != 2 {
 			t.Fatalf("preview: %s", r)
 		}
-		if p.Get("sodViolations.0.members.0.id").String() != m {
+		if p.Get("sodViolations.#").Int() != 1 || p.Get("sodViolations.0.members.#").Int() != 1 || p.Get("sodViolations.0.members.0.id").String() != m {
 			t.Fatalf("the rule the update would break: %s", r)
 		}
 		// Nothing changed: the role, the member's permissions, the audit log.

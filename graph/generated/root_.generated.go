@@ -5174,7 +5174,7 @@ type RoleUpdatePreview {
   role: Role!
   "ACTIVE members whose permissions would change."
   changes: [MemberPermissionChange!]!
-  "Separation-of-duty rules that would be broken (ENFORCE rules would refuse the update)."
+  "Separation-of-duty rules the update itself would break, with only the roles, members and keys that would newly break them; violations that exist already (REPORT rules) are not repeated. ENFORCE rules would refuse the update (V4)."
   sodViolations: [SodViolation!]!
 }
 

@@ -52,6 +52,14 @@ func (s *Service) PreviewRoleUpdate(ctx context.Context, in UpdateRoleInput) (*R
 		if err != nil {
 			return err
 		}
+		rules, err := tx.SodRule.Query().Where(sodrule.AccountID(accountID)).All(ctx)
+		if err != nil {
+			return err
+		}
+		broken, err := s.violations(ctx, tx.Client(), accountID, rules)
+		if err != nil {
+			return err
+		}
 		if p.Role, err = applyRoleUpdate(ctx, tx, a, accountID, in, constraints); err != nil {
 			return err
 		}
@@ -65,21 +73,57 @@ func (s *Service) PreviewRoleUpdate(ctx context.Context, in UpdateRoleInput) (*R
 				p.Changes = append(p.Changes, c)
 			}
 		}
-		rules, err := tx.SodRule.Query().Where(sodrule.AccountID(accountID)).All(ctx)
-		if err != nil {
-			return err
-		}
-		p.Violations, err = s.violations(ctx, tx.Client(), accountID, rules)
+		now, err := s.violations(ctx, tx.Client(), accountID, rules)
+		p.Violations = newlyBroken(broken, now)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if p.Violations == nil {
-		p.Violations = []Violation{}
-	}
 	p.Role = p.Role.Unwrap() // read after the rolled-back transaction
 	return p, nil
+}
+
+// newlyBroken keeps, of the violations after a change, the roles, members
+// and keys that did not already break the same rule before it (a REPORT
+// rule may be broken already; V4 answers what the change itself breaks).
+func newlyBroken(before, after []Violation) []Violation {
+	old := map[string]bool{}
+	for _, v := range before {
+		for _, r := range v.Roles {
+			old[v.Rule.ID+"/"+r.ID] = true
+		}
+		for _, m := range v.Members {
+			old[v.Rule.ID+"/"+m.ID] = true
+		}
+		for _, k := range v.Keys {
+			old[v.Rule.ID+"/"+k.ID] = true
+		}
+	}
+	fresh := func(ruleID, id string) bool { return !old[ruleID+"/"+id] }
+	out := []Violation{}
+	for _, v := range after {
+		n := Violation{Rule: v.Rule}
+		for _, r := range v.Roles {
+			if fresh(v.Rule.ID, r.ID) {
+				n.Roles = append(n.Roles, r)
+			}
+		}
+		for _, m := range v.Members {
+			if fresh(v.Rule.ID, m.ID) {
+				n.Members = append(n.Members, m)
+			}
+		}
+		for _, k := range v.Keys {
+			if fresh(v.Rule.ID, k.ID) {
+				n.Keys = append(n.Keys, k)
+			}
+		}
+		if len(n.Roles)+len(n.Members)+len(n.Keys) > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // holdings computes members' permissions as tx sees the account.
