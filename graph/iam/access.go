@@ -47,6 +47,7 @@ type Model struct {
 	byUser     map[string]string
 	expandOnce sync.Once
 	expanded   [][]string // Roles' expansions, by index (see roleKeys)
+	granting   sync.Map   // permission → roles granting it (see rolesGranting)
 	mu         sync.Mutex
 	members    map[string]*MemberEntry // compiled, by member id
 	keys       map[string]*KeyEntry    // by key id

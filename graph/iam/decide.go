@@ -178,14 +178,21 @@ func (m *Model) decide(sub subject, permission string, res authz.Resource) *Deci
 	return d
 }
 
-// rolesGranting lists the account's roles that give permission (D4).
+// rolesGranting lists the account's roles that give permission (D4),
+// remembered per model: it is asked on every denial, only for permissions of
+// the master list (others are denied for another reason), so the memo is
+// bounded by it.
 func (m *Model) rolesGranting(permission string) []*ent.Role {
+	if out, ok := m.granting.Load(permission); ok {
+		return out.([]*ent.Role)
+	}
 	var out []*ent.Role
 	for i, keys := range m.roleKeys() {
 		if _, ok := slices.BinarySearch(keys, permission); ok {
 			out = append(out, m.Roles[i])
 		}
 	}
+	m.granting.Store(permission, out)
 	return out
 }
 
