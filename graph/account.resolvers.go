@@ -28,13 +28,13 @@ func (r *accountResolver) Features(ctx context.Context, obj *ent.Account) (*mode
 
 // Permissions is the resolver for the permissions field.
 func (r *accountResolver) Permissions(ctx context.Context, obj *ent.Account, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PermissionOrder, where *ent.PermissionWhereInput) (*ent.PermissionConnection, error) {
-	return obj.QueryPermissions().Paginate(ctx, after, page(first, last), before, last,
+	return obj.QueryPermissions().Paginate(ctx, after, r.page(first, last), before, last,
 		ent.WithPermissionOrder(orderBy), ent.WithPermissionFilter(where.Filter))
 }
 
 // Roles is the resolver for the roles field.
 func (r *accountResolver) Roles(ctx context.Context, obj *ent.Account, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) (*ent.RoleConnection, error) {
-	return obj.QueryRoles().Paginate(ctx, after, page(first, last), before, last,
+	return obj.QueryRoles().Paginate(ctx, after, r.page(first, last), before, last,
 		ent.WithRoleOrder(roleOrder(orderBy)), ent.WithRoleFilter(where.Filter))
 }
 
@@ -49,7 +49,7 @@ func (r *accountResolver) Role(ctx context.Context, obj *ent.Account, key string
 
 // Members is the resolver for the members field.
 func (r *accountResolver) Members(ctx context.Context, obj *ent.Account, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) (*ent.MemberConnection, error) {
-	conn, err := obj.QueryMembers().Paginate(ctx, after, page(first, last), before, last,
+	conn, err := obj.QueryMembers().Paginate(ctx, after, r.page(first, last), before, last,
 		ent.WithMemberOrder(orderBy), ent.WithMemberFilter(where.Filter))
 	if err != nil {
 		return nil, err
@@ -59,6 +59,6 @@ func (r *accountResolver) Members(ctx context.Context, obj *ent.Account, after *
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *accountResolver) AuditEvents(ctx context.Context, obj *ent.Account, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
-	return r.client.AuditEvent.Query().Where(auditevent.AccountID(obj.ID)).Paginate(ctx, after, page(first, last), before, last,
+	return r.client.AuditEvent.Query().Where(auditevent.AccountID(obj.ID)).Paginate(ctx, after, r.page(first, last), before, last,
 		ent.WithAuditEventOrder(auditOrder(orderBy)), ent.WithAuditEventFilter(where.Filter))
 }

@@ -19,13 +19,13 @@ import (
 
 // APIKeys is the resolver for the apiKeys field.
 func (r *accountResolver) APIKeys(ctx context.Context, obj *ent.Account, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ApiKeyOrder, where *ent.ApiKeyWhereInput) (*ent.ApiKeyConnection, error) {
-	return r.client.APIKey.Query().Where(apikey.AccountID(obj.ID)).Paginate(ctx, after, page(first, last), before, last,
+	return r.client.APIKey.Query().Where(apikey.AccountID(obj.ID)).Paginate(ctx, after, r.page(first, last), before, last,
 		ent.WithApiKeyOrder(orderBy), ent.WithApiKeyFilter(where.Filter))
 }
 
 // Scopes is the resolver for the scopes field.
 func (r *accountResolver) Scopes(ctx context.Context, obj *ent.Account, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ScopeOrder, where *ent.ScopeWhereInput) (*ent.ScopeConnection, error) {
-	return r.client.Scope.Query().Where(scope.AccountID(obj.ID)).Paginate(ctx, after, page(first, last), before, last,
+	return r.client.Scope.Query().Where(scope.AccountID(obj.ID)).Paginate(ctx, after, r.page(first, last), before, last,
 		ent.WithScopeOrder(orderBy), ent.WithScopeFilter(where.Filter))
 }
 

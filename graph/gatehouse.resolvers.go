@@ -117,13 +117,13 @@ func (r *queryResolver) Account(ctx context.Context, id string) (*ent.Account, e
 
 // Accounts is the resolver for the accounts field.
 func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput) (*ent.AccountConnection, error) {
-	return r.client.Account.Query().Paginate(ctx, after, page(first, last), before, last,
+	return r.client.Account.Query().Paginate(ctx, after, r.page(first, last), before, last,
 		ent.WithAccountOrder(orderBy), ent.WithAccountFilter(where.Filter))
 }
 
 // PermissionCatalog is the resolver for the permissionCatalog field.
 func (r *queryResolver) PermissionCatalog(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PermissionOrder, where *ent.PermissionWhereInput) (*ent.PermissionConnection, error) {
-	return r.client.Permission.Query().Paginate(ctx, after, page(first, last), before, last,
+	return r.client.Permission.Query().Paginate(ctx, after, r.page(first, last), before, last,
 		ent.WithPermissionOrder(orderBy), ent.WithPermissionFilter(where.Filter))
 }
 

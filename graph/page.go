@@ -7,15 +7,16 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/model"
 )
 
-// DefaultPageSize is the page a connection returns when neither first nor
-// last is given; the limits extension refuses larger pages.
+// DefaultPageSize is the page size limit unless configured otherwise
+// (GATEHOUSE_MAX_PAGE_SIZE): the page a connection returns when neither first
+// nor last is given; the limits extension refuses larger pages.
 const DefaultPageSize = 100
 
-// page defaults first to the page size so that a connection never returns an
-// unbounded list.
-func page(first, last *int) *int {
+// page defaults first to the page size limit so that a connection never
+// returns an unbounded list, nor a page larger than a client may ask for.
+func (r *Resolver) page(first, last *int) *int {
 	if first == nil && last == nil {
-		n := DefaultPageSize
+		n := r.pageSize
 		return &n
 	}
 	return first

@@ -13,13 +13,18 @@ import (
 
 // Resolver holds the resolvers' dependencies.
 type Resolver struct {
-	svc    *iam.Service
-	client *ent.Client
+	svc      *iam.Service
+	client   *ent.Client
+	pageSize int // a connection's page when neither first nor last is given
 }
 
-// NewSchema returns the executable schema over svc.
-func NewSchema(svc *iam.Service) graphql.ExecutableSchema {
-	r := &Resolver{svc: svc, client: svc.Client()}
+// NewSchema returns the executable schema over svc; pageSize is the page
+// size limit (DefaultPageSize when not positive).
+func NewSchema(svc *iam.Service, pageSize int) graphql.ExecutableSchema {
+	if pageSize <= 0 {
+		pageSize = DefaultPageSize
+	}
+	r := &Resolver{svc: svc, client: svc.Client(), pageSize: pageSize}
 	return generated.NewExecutableSchema(generated.Config{
 		Resolvers: r,
 		Directives: generated.DirectiveRoot{

@@ -124,3 +124,36 @@ func TestMetricsAndHealth(t *testing.T) {
 		}
 	}
 }
+
+// §11: the checks per authorizeMany and the page size are configurable; the
+// page size is also what a connection returns when given neither first nor
+// last.
+func TestLimits_ChecksAndPageSizeAreConfigurable(t *testing.T) {
+	forEachDBWith(t, server.Config{MaxChecks: 5, MaxPageSize: 3}, func(t *testing.T, e *env) {
+		a := e.newAccount("cfg", nil)
+		for i := 0; i < 4; i++ {
+			e.addMember(a.Owner, a.ID, fmt.Sprintf("m%d@cfg.test", i))
+		}
+		const many = `query($in: [AuthorizeInput!]!) { authorizeMany(inputs: $in) { allowed } }`
+		checks := func(n int) map[string]any {
+			in := make([]map[string]any, n)
+			for i := range in {
+				in[i] = map[string]any{"accountId": a.ID, "subject": map[string]any{"memberId": a.OwnerID}, "permission": "AgentChat"}
+			}
+			return map[string]any{"in": in}
+		}
+		if r := e.ok(e.Operator, many, checks(5)); r.Get("data.authorizeMany.#").Int() != 5 {
+			t.Fatalf("5 checks: %s", r)
+		}
+		if r := e.fails("BAD_USER_INPUT", e.Operator, many, checks(6)); r.Get("errors.0.extensions.max").Int() != 5 {
+			t.Fatalf("6 checks: %s", r)
+		}
+		const members = `query($id: ID!) { account(id: $id) { members { totalCount pageInfo { hasNextPage } edges { node { id } } } } }`
+		r := e.ok(a.Owner, members, map[string]any{"id": a.ID})
+		if r.Get("data.account.members.edges.#").Int() != 3 || r.Get("data.account.members.totalCount").Int() != 5 ||
+			!r.Get("data.account.members.pageInfo.hasNextPage").Bool() {
+			t.Fatalf("default page: %s", r)
+		}
+		e.fails("BAD_USER_INPUT", a.Owner, `query($id: ID!) { account(id: $id) { members(first: 4) { totalCount } } }`, map[string]any{"id": a.ID})
+	})
+}

@@ -2554,7 +2554,7 @@ extend type Account {
   permissions(
     "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
-    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
+    "At most this many items from the start (default: the page size limit, 100 unless configured); more than that limit or a negative number is BAD_USER_INPUT."
     first: Int
     "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
@@ -2570,7 +2570,7 @@ extend type Account {
   roles(
     "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
-    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
+    "At most this many items from the start (default: the page size limit, 100 unless configured); more than that limit or a negative number is BAD_USER_INPUT."
     first: Int
     "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
@@ -2592,7 +2592,7 @@ extend type Account {
   members(
     "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
-    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
+    "At most this many items from the start (default: the page size limit, 100 unless configured); more than that limit or a negative number is BAD_USER_INPUT."
     first: Int
     "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
@@ -2608,7 +2608,7 @@ extend type Account {
   auditEvents(
     "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
-    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
+    "At most this many items from the start (default: the page size limit, 100 unless configured); more than that limit or a negative number is BAD_USER_INPUT."
     first: Int
     "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
@@ -2729,7 +2729,7 @@ extend type Account {
   apiKeys(
     "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
-    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
+    "At most this many items from the start (default: the page size limit, 100 unless configured); more than that limit or a negative number is BAD_USER_INPUT."
     first: Int
     "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
@@ -2745,7 +2745,7 @@ extend type Account {
   scopes(
     "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
-    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
+    "At most this many items from the start (default: the page size limit, 100 unless configured); more than that limit or a negative number is BAD_USER_INPUT."
     first: Int
     "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
@@ -3076,9 +3076,9 @@ extend type Query {
     "The account, subject, permission and resource."
     input: AuthorizeInput!
   ): Decision!
-  "Decide up to 100 questions in one request (D5)."
+  "Decide up to 100 questions (GATEHOUSE_MAX_CHECKS) in one request (D5)."
   authorizeMany(
-    "The questions; more than 100 is BAD_USER_INPUT. One failing question (e.g. an unknown subject) fails the whole request."
+    "The questions; more than the limit (100 unless configured) is BAD_USER_INPUT, with extensions.max. One failing question (e.g. an unknown subject) fails the whole request."
     inputs: [AuthorizeInput!]!
   ): [Decision!]!
 }
@@ -3102,7 +3102,7 @@ extend type Account {
     permission: String!
     "The resource's attributes, checked against role constraints (D3); null for none."
     resource: [ResourceAttributeInput!]
-    "At most this many holders (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
+    "At most this many holders (default: the page size limit, 100 unless configured); more than that limit or a negative number is BAD_USER_INPUT."
     first: Int
     "Holders after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
@@ -4941,7 +4941,7 @@ extend type Query {
   accounts(
     "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
-    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
+    "At most this many items from the start (default: the page size limit, 100 unless configured); more than that limit or a negative number is BAD_USER_INPUT."
     first: Int
     "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor
@@ -4957,7 +4957,7 @@ extend type Query {
   permissionCatalog(
     "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
-    "At most this many items from the start (default 100); more than the page size limit (100 unless configured) or a negative number is BAD_USER_INPUT."
+    "At most this many items from the start (default: the page size limit, 100 unless configured); more than that limit or a negative number is BAD_USER_INPUT."
     first: Int
     "Items before this cursor: a later page's ` + "`" + `pageInfo.startCursor` + "`" + `."
     before: Cursor

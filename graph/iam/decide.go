@@ -14,8 +14,17 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/authz"
 )
 
-// MaxChecks is the most questions one authorizeMany answers (D5).
-const MaxChecks = 100
+// DefaultMaxChecks is the most questions one authorizeMany answers (D5)
+// unless SetMaxChecks says otherwise.
+const DefaultMaxChecks = 100
+
+// SetMaxChecks sets the most questions one authorizeMany answers; zero or
+// less keeps DefaultMaxChecks.
+func (s *Service) SetMaxChecks(n int) {
+	if n > 0 {
+		s.maxChecks = n
+	}
+}
 
 // Decision is an answer (D1) with, on denial, the roles that would grant the
 // permission (D4).
@@ -57,11 +66,11 @@ func (s *Service) Authorize(ctx context.Context, in AuthorizeInput) (*Decision, 
 	return d, nil
 }
 
-// AuthorizeMany answers up to MaxChecks questions (D5).
+// AuthorizeMany answers up to the configured number of questions (D5).
 func (s *Service) AuthorizeMany(ctx context.Context, ins []*AuthorizeInput) ([]*Decision, error) {
-	if len(ins) > MaxChecks {
-		return nil, apperr.New(apperr.BadUserInput, "at most %d checks per request; %d given", MaxChecks, len(ins)).
-			With("max", MaxChecks)
+	if len(ins) > s.maxChecks {
+		return nil, apperr.New(apperr.BadUserInput, "at most %d checks per request; %d given", s.maxChecks, len(ins)).
+			With("max", s.maxChecks)
 	}
 	out := make([]*Decision, len(ins))
 	for i, in := range ins {

@@ -27,6 +27,8 @@ type Service struct {
 	cache   *cache
 	usage   usageLog
 	keys    keyIndex
+	// maxChecks is the most questions one authorizeMany answers.
+	maxChecks int
 	// instance tags this server's notifications, so that it does not drop
 	// its cache a second time when its own NOTIFY comes back.
 	instance string
@@ -63,8 +65,9 @@ func New(client *ent.Client, dbDialect string, log *slog.Logger) *Service {
 	}
 	return &Service{
 		client: client, dialect: dbDialect, log: log, cache: newCache(),
-		usage:    usageLog{seen: map[string]time.Time{}},
-		instance: rand.Text(),
+		usage:     usageLog{seen: map[string]time.Time{}},
+		instance:  rand.Text(),
+		maxChecks: DefaultMaxChecks,
 	}
 }
 

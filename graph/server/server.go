@@ -56,7 +56,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 		authn.JWT = v
 	}
 
-	gql := handler.New(graph.NewSchema(svc))
+	gql := handler.New(graph.NewSchema(svc, cfg.MaxPageSize))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
@@ -124,6 +124,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 		flush = 30 * time.Second
 	}
 	svc.SetCacheTTL(cfg.CacheTTL)
+	svc.SetMaxChecks(cfg.MaxChecks)
 	if db.Dialect == dialect.Postgres && !cfg.NoListen {
 		err := database.Listen(bg, db.URL, iam.InvalidationChannel, svc.Notified, func() { svc.Invalidate("") }, log)
 		if err != nil {
