@@ -47,28 +47,34 @@ func templateMaster(t *templates.Template) []string {
 	return keys
 }
 
-// ensureCatalog adds the template's permissions the catalog lacks; entries
-// the operator already defined are left as they are.
+// ensureCatalog adds the template's permissions the catalog lacks, in one
+// query and one insert; entries the operator already defined are left as
+// they are.
 func ensureCatalog(ctx context.Context, tx *ent.Tx, t *templates.Template) error {
+	keys := make([]string, len(t.Permissions))
+	for i, p := range t.Permissions {
+		keys[i] = p.Key
+	}
+	have, err := tx.Permission.Query().Where(permission.KeyIn(keys...)).Select(permission.FieldKey).Strings(ctx)
+	if err != nil {
+		return err
+	}
+	var missing []*ent.PermissionCreate
 	for _, p := range t.Permissions {
-		n, err := tx.Permission.Query().Where(permission.Key(p.Key)).Count(ctx)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
+		if slices.Contains(have, p.Key) {
 			continue
 		}
 		kind := permission.KindGRANT
 		if p.Kind == "DENY_MASK" {
 			kind = permission.KindDENY_MASK
 		}
-		err = tx.Permission.Create().SetKey(p.Key).SetDescription(p.Description).SetGroup(p.Group).
-			SetKind(kind).SetImplies(nonNil(p.Implies)).Exec(ctx)
-		if err != nil {
-			return err
-		}
+		missing = append(missing, tx.Permission.Create().SetKey(p.Key).SetDescription(p.Description).SetGroup(p.Group).
+			SetKind(kind).SetImplies(nonNil(p.Implies)))
 	}
-	return nil
+	if len(missing) == 0 {
+		return nil
+	}
+	return tx.Permission.CreateBulk(missing...).Exec(ctx)
 }
 
 // applyTemplate adds the template's roles (locked ones as SYSTEM roles),
