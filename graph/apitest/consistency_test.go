@@ -45,13 +45,6 @@ const (
 	consNewcomer          = "newcomer@cons.test"
 )
 
-// consBuiltins are the built-in permissions (K7).
-var consBuiltins = []string{
-	"iam.permissions.read", "iam.roles.read", "iam.roles.manage", "iam.members.read", "iam.members.manage",
-	"iam.keys.read", "iam.keys.manage", "iam.scopes.manage", "iam.audit.read", "iam.reviews.read",
-	"iam.sod.manage", "iam.account.manage", "iam.authorize",
-}
-
 // consGuarded maps the built-in permissions that gate Account fields to a
 // query reading that field.
 var consGuarded = []struct{ perm, field string }{
@@ -185,7 +178,7 @@ func (w *consWorld) chance(p float64) bool { return w.rng.Float64() < p }
 // deny mask and a key no master list holds.
 func (w *consWorld) defineCatalog() {
 	w.catalog = map[string]consPerm{}
-	for _, b := range consBuiltins {
+	for _, b := range builtinPermissions {
 		w.catalog[b] = consPerm{key: b}
 	}
 	var defs []map[string]any
@@ -275,7 +268,7 @@ func (w *consWorld) buildAccount(n, total int) {
 			input = append(input, k)
 		}
 	}
-	for _, b := range consBuiltins {
+	for _, b := range builtinPermissions {
 		a.master[b] = true
 	}
 	for _, p := range input {

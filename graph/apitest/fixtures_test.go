@@ -1,9 +1,11 @@
 package apitest
 
 import (
-	"github.com/tidwall/gjson"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/tidwall/gjson"
 )
 
 // catalog is a Truora/Truthlocks/Convrs-style sample catalog (seeds/).
@@ -52,33 +54,98 @@ func (e *env) defineCatalog() {
 func (e *env) newAccount(slug string, extra map[string]any) account {
 	e.t.Helper()
 	e.defineCatalog()
-	in := map[string]any{
-		"name": "Account " + slug, "slug": slug, "permissions": masterKeys,
-		"owner": map[string]any{"email": "owner@" + slug + ".test", "name": "Owner"},
-	}
+	in := map[string]any{"permissions": masterKeys}
 	for k, v := range extra {
 		in[k] = v
 	}
-	r := e.ok(e.Operator, `mutation($in: CreateAccountInput!) { createAccount(input: $in) {
-		account { id slug roles { edges { node { id key } } } } owner { id } } }`, map[string]any{"in": in})
+	a, _, _ := e.createAccount(slug, in)
+	return a
+}
+
+const createAccountMutation = `mutation($in: CreateAccountInput!) { createAccount(input: $in) {
+	account { id slug template settings { roleAssignment defaultAccessExcludes } features { customRoles resourceConstraints }
+		roles { edges { node { id key name kind position } } } }
+	owner { id status roles { key } } } }`
+
+// createAccount creates the account "Account <slug>" from in as the
+// operator, owned by owner@<slug>.test, and returns it, its roles' ids by
+// key and the createAccount answer.
+func (e *env) createAccount(slug string, in map[string]any) (account, map[string]string, resp) {
+	e.t.Helper()
+	in["name"], in["slug"] = "Account "+slug, slug
+	in["owner"] = map[string]any{"email": "owner@" + slug + ".test", "name": "Owner"}
+	r := e.ok(e.Operator, createAccountMutation, map[string]any{"in": in})
 	a := account{
 		ID: r.Get("data.createAccount.account.id").String(), Slug: slug,
 		OwnerID:    r.Get("data.createAccount.owner.id").String(),
 		OwnerEmail: "owner@" + slug + ".test",
 	}
 	a.Owner = userToken(e.t, a.OwnerEmail)
+	roles := map[string]string{}
 	for _, n := range r.Get("data.createAccount.account.roles.edges.#.node").Array() {
-		switch n.Get("key").String() {
-		case "full_access":
-			a.FullAccessID = n.Get("id").String()
-		case "default_access":
-			a.DefaultAccessID = n.Get("id").String()
-		}
+		roles[n.Get("key").String()] = n.Get("id").String()
 	}
-	if a.ID == "" || a.FullAccessID == "" || a.DefaultAccessID == "" {
+	a.FullAccessID, a.DefaultAccessID = roles["full_access"], roles["default_access"]
+	if a.ID == "" || a.OwnerID == "" || a.FullAccessID == "" || a.DefaultAccessID == "" {
 		e.t.Fatalf("account fixture incomplete: %s", r)
 	}
-	return a
+	return a, roles, r
+}
+
+// templateAccount is an account created from a template (A5).
+type templateAccount struct {
+	account
+	Roles   map[string]string // role key → id
+	Created resp              // the createAccount answer
+}
+
+// newTemplateAccount creates an account from template as the operator, the
+// way the issue describes it: createAccount(input: {name, slug, template, owner}).
+func (e *env) newTemplateAccount(template, slug string) templateAccount {
+	e.t.Helper()
+	a, roles, r := e.createAccount(slug, map[string]any{"template": template})
+	return templateAccount{account: a, Roles: roles, Created: r}
+}
+
+// builtinPermissions are Gatehouse's own permissions, in every master list (K7).
+var builtinPermissions = []string{
+	"iam.permissions.read", "iam.roles.read", "iam.roles.manage", "iam.members.read", "iam.members.manage",
+	"iam.keys.read", "iam.keys.manage", "iam.scopes.manage", "iam.audit.read", "iam.reviews.read",
+	"iam.sod.manage", "iam.account.manage", "iam.authorize",
+}
+
+// roleEffective is the effective permissions of the account's role with key,
+// read as cred; the role must be visible to cred.
+func (e *env) roleEffective(cred, accountID, key string) []string {
+	e.t.Helper()
+	r := e.ok(cred, `query($id: ID!, $k: String!) { account(id: $id) { role(key: $k) { key effectivePermissions } } }`,
+		map[string]any{"id": accountID, "k": key})
+	if r.Get("data.account.role.key").String() != key {
+		e.t.Fatalf("no role %s: %s", key, r)
+	}
+	return gjsonStrings(r.Get("data.account.role.effectivePermissions").Array())
+}
+
+// sameStrings fails unless got and want hold the same strings in any order,
+// naming what is missing and what is extra.
+func sameStrings(t testing.TB, what string, got, want []string) {
+	t.Helper()
+	g, w := slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))
+	if slices.Equal(g, w) {
+		return
+	}
+	var missing, extra []string
+	for _, k := range w {
+		if !slices.Contains(g, k) {
+			missing = append(missing, k)
+		}
+	}
+	for _, k := range g {
+		if !slices.Contains(w, k) {
+			extra = append(extra, k)
+		}
+	}
+	t.Errorf("%s: missing %v, extra %v (got %d, want %d)\n got  %v\n want %v", what, missing, extra, len(g), len(w), g, w)
 }
 
 // createRole creates a custom role as cred and returns its id.

@@ -35,7 +35,7 @@ var tlConvrsAgent = []string{"AgentChat", "AcceptWaiting", "AgentChatAllowCloseA
 	"TagAddRemove", "AgentProfileEditing", "TeamStatus"}
 
 // tlConvrsAdmin adds an agent holding the Admin role and returns its member id and JWT.
-func tlConvrsAdmin(e *env, a tlAccount, email string) (string, string) {
+func tlConvrsAdmin(e *env, a templateAccount, email string) (string, string) {
 	e.t.Helper()
 	return e.addMember(a.Owner, a.ID, email, a.Roles["admin"]), userToken(e.t, email)
 }
@@ -44,7 +44,7 @@ func tlConvrsAdmin(e *env, a tlAccount, email string) (string, string) {
 // (AdminRolesAndPermissions → iam.permissions.read) lists them by group.
 func TestConvrs_PermissionsByFunctionalArea(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := tlNewAccount(e, "cv-groups", "convrs")
+		a := e.newTemplateAccount("convrs", "cv-groups")
 		_, admin := tlConvrsAdmin(e, a, "ada@cv-groups.test")
 		r := e.ok(admin, `query($id: ID!) { account(id: $id) { permissions(first: 100, orderBy: {field: GROUP}) { totalCount edges { node { key group description } } } } }`,
 			map[string]any{"id": a.ID})
@@ -67,17 +67,17 @@ func TestConvrs_PermissionsByFunctionalArea(t *testing.T) {
 		for g := range tlConvrsGroups {
 			want = append(want, g)
 		}
-		tlSame(t, "functional areas", groups, want)
+		sameStrings(t, "functional areas", groups, want)
 		for g, keys := range tlConvrsGroups {
-			tlSame(t, "group "+g, got[g], keys)
+			sameStrings(t, "group "+g, got[g], keys)
 		}
-		if n := r.Get("data.account.permissions.totalCount").Int(); n != int64(59+len(tlBuiltins)) {
-			t.Errorf("master list: %d permissions, want the document's 59 and %d built-in", n, len(tlBuiltins))
+		if n := r.Get("data.account.permissions.totalCount").Int(); n != int64(59+len(builtinPermissions)) {
+			t.Errorf("master list: %d permissions, want the document's 59 and %d built-in", n, len(builtinPermissions))
 		}
 		// One functional area, as a dashboard lists it.
 		r = e.ok(admin, `query($id: ID!) { account(id: $id) { permissions(first: 100, where: {group: "Chat"}) { edges { node { key description } } } } }`,
 			map[string]any{"id": a.ID})
-		tlSame(t, "the Chat area", tlStrings(r.Get("data.account.permissions.edges.#.node.key")), tlConvrsGroups["Chat"])
+		sameStrings(t, "the Chat area", gjsonStrings(r.Get("data.account.permissions.edges.#.node.key").Array()), tlConvrsGroups["Chat"])
 		if d := r.Get(`data.account.permissions.edges.#(node.key=="AgentChat").node.description`).String(); d != "Allows to accept and respond to chats" {
 			t.Errorf("AgentChat's description: %q", d)
 		}
@@ -97,14 +97,14 @@ func TestConvrs_PermissionsByFunctionalArea(t *testing.T) {
 // assigned separately rather than merged into one role.
 func TestConvrs_SeveralRolesPerAgent(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := tlNewAccount(e, "cv-multi", "convrs")
+		a := e.newTemplateAccount("convrs", "cv-multi")
 		r := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { settings { roleAssignment } } }`, map[string]any{"id": a.ID})
 		if r.Get("data.account.settings.roleAssignment").String() != "MULTIPLE" {
 			t.Fatalf("settings: %s", r)
 		}
 		supervisor := e.createRole(a.Owner, a.ID, "Supervision", []string{"AgentSupervise", "AgentSuperviseSeeAllChats", "ChatsAll"})
 		m := e.addMember(a.Owner, a.ID, "lena@cv-multi.test", a.Roles["agent"], supervisor)
-		tlSame(t, "Agent and Supervision", e.permissionsOf(m), append([]string{"AgentSupervise", "AgentSuperviseSeeAllChats", "ChatsAll"}, tlConvrsAgent...))
+		sameStrings(t, "Agent and Supervision", e.permissionsOf(m), append([]string{"AgentSupervise", "AgentSuperviseSeeAllChats", "ChatsAll"}, tlConvrsAgent...))
 		tok := userToken(t, "lena@cv-multi.test")
 		for p, role := range map[string]string{"AgentChat": "agent", "AgentSupervise": "supervision"} {
 			d := e.decide(tok, map[string]any{"accountId": a.ID, "permission": p}).Get("data.authorize")
@@ -114,12 +114,12 @@ func TestConvrs_SeveralRolesPerAgent(t *testing.T) {
 		}
 		// Agent, Supervision and Admin at once; then back to Agent alone.
 		r = e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleIds": []string{a.Roles["agent"], supervisor, a.Roles["admin"]}}})
-		tlSame(t, "three roles", tlStrings(r.Get("data.setMemberRoles.member.roles.#.key")), []string{"agent", "supervision", "admin"})
+		sameStrings(t, "three roles", gjsonStrings(r.Get("data.setMemberRoles.member.roles.#.key").Array()), []string{"agent", "supervision", "admin"})
 		if p := e.permissionsOf(m); !contains(p, "AdminRolesAndPermissions") || !contains(p, "AgentSupervise") || !contains(p, "iam.roles.manage") {
 			t.Errorf("admin's permissions missing: %v", p)
 		}
 		e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{"agent"}}})
-		tlSame(t, "Agent alone", e.permissionsOf(m), tlConvrsAgent)
+		sameStrings(t, "Agent alone", e.permissionsOf(m), tlConvrsAgent)
 	})
 }
 
@@ -127,7 +127,7 @@ func TestConvrs_SeveralRolesPerAgent(t *testing.T) {
 // update takes effect for every holder at once, and carries expectedVersion.
 func TestConvrs_DefaultRolesEditable(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := tlNewAccount(e, "cv-edit", "convrs")
+		a := e.newTemplateAccount("convrs", "cv-edit")
 		r := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { roles(first: 100, orderBy: {field: POSITION}) { edges { node { key name kind version } } } } }`,
 			map[string]any{"id": a.ID})
 		var roles []string
@@ -137,7 +137,7 @@ func TestConvrs_DefaultRolesEditable(t *testing.T) {
 		if want := []string{"full_access:SYSTEM", "admin:CUSTOM", "agent:CUSTOM", "default_access:SYSTEM"}; !slices.Equal(roles, want) {
 			t.Fatalf("roles: %v, want %v", roles, want)
 		}
-		tlSame(t, "Agent role", tlRoleEffective(e, a.Owner, a.ID, "agent"), tlConvrsAgent)
+		sameStrings(t, "Agent role", e.roleEffective(a.Owner, a.ID, "agent"), tlConvrsAgent)
 
 		_, admin := tlConvrsAdmin(e, a, "ada@cv-edit.test")
 		agent := e.addMember(a.Owner, a.ID, "aaron@cv-edit.test", a.Roles["agent"])
@@ -149,8 +149,8 @@ func TestConvrs_DefaultRolesEditable(t *testing.T) {
 			t.Fatalf("update: %s", r)
 		}
 		want := append(slices.DeleteFunc(slices.Clone(tlConvrsAgent), func(s string) bool { return s == "AgentChatAllowTranslate" }), "AgentChatDeleteMessage")
-		tlSame(t, "Agent after the edit", tlStrings(r.Get("data.updateRole.role.grants")), want)
-		tlSame(t, "the holder at once", e.permissionsOf(agent), want)
+		sameStrings(t, "Agent after the edit", gjsonStrings(r.Get("data.updateRole.role.grants").Array()), want)
+		sameStrings(t, "the holder at once", e.permissionsOf(agent), want)
 		if d := e.decide(agentTok, map[string]any{"accountId": a.ID, "permission": "AgentChatDeleteMessage"}).Get("data.authorize"); !d.Get("allowed").Bool() {
 			t.Errorf("newly granted permission: %s", d)
 		}
@@ -162,7 +162,7 @@ func TestConvrs_DefaultRolesEditable(t *testing.T) {
 		if r.Get("errors.0.extensions.currentVersion").Int() != 2 {
 			t.Errorf("current version: %s", r)
 		}
-		tlSame(t, "after the stale update", e.permissionsOf(agent), want)
+		sameStrings(t, "after the stale update", e.permissionsOf(agent), want)
 
 		// The owner edits the Admin role: its holders lose Publish at once.
 		adminMember := e.addMember(a.Owner, a.ID, "second@cv-edit.test", a.Roles["admin"])
@@ -188,7 +188,7 @@ func TestConvrs_DefaultRolesEditable(t *testing.T) {
 // permissions to the role before it becomes useful."
 func TestConvrs_NewRoleStartsEmpty(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := tlNewAccount(e, "cv-empty", "convrs")
+		a := e.newTemplateAccount("convrs", "cv-empty")
 		_, admin := tlConvrsAdmin(e, a, "ada@cv-empty.test")
 		r := e.ok(admin, `mutation($in: CreateRoleInput!) { createRole(input: $in) { role { id key kind grants effectivePermissions version } } }`,
 			map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Customer Data Management"}})
@@ -208,7 +208,7 @@ func TestConvrs_NewRoleStartsEmpty(t *testing.T) {
 		}
 		// Assigning permissions makes it useful, at once.
 		e.ok(admin, updateRole, map[string]any{"in": map[string]any{"roleId": id, "expectedVersion": 1, "addGrants": []string{"Users", "AgentBlockUser"}}})
-		tlSame(t, "after assigning permissions", e.permissionsOf(m), []string{"Users", "AgentBlockUser"})
+		sameStrings(t, "after assigning permissions", e.permissionsOf(m), []string{"Users", "AgentBlockUser"})
 		if d := e.decide(tok, map[string]any{"accountId": a.ID, "permission": "Users"}).Get("data.authorize"); !d.Get("allowed").Bool() {
 			t.Errorf("Users after the grant: %s", d)
 		}
@@ -219,7 +219,7 @@ func TestConvrs_NewRoleStartsEmpty(t *testing.T) {
 // reassignToRoleId the holders move to another role in the same transaction.
 func TestConvrs_DeleteHeldRoleNeedsReassignment(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := tlNewAccount(e, "cv-del", "convrs")
+		a := e.newTemplateAccount("convrs", "cv-del")
 		_, admin := tlConvrsAdmin(e, a, "ada@cv-del.test")
 		night := e.createRole(admin, a.ID, "Night Shift", []string{"AgentChat", "AcceptWaiting", "UnstickUser"})
 		m1 := e.addMember(admin, a.ID, "n1@cv-del.test", night)
@@ -243,11 +243,11 @@ func TestConvrs_DeleteHeldRoleNeedsReassignment(t *testing.T) {
 		}
 		const rolesOf = `query($id: ID!) { node(id: $id) { ... on Member { roles { key } } } }`
 		for _, m := range []string{m1, m2} {
-			got := tlStrings(e.ok(e.Operator, rolesOf, map[string]any{"id": m}).Get("data.node.roles.#.key"))
+			got := gjsonStrings(e.ok(e.Operator, rolesOf, map[string]any{"id": m}).Get("data.node.roles.#.key").Array())
 			if !slices.Equal(got, []string{"agent"}) {
 				t.Errorf("member %s holds %v, want [agent]", m, got)
 			}
-			tlSame(t, "moved member's permissions", e.permissionsOf(m), tlConvrsAgent)
+			sameStrings(t, "moved member's permissions", e.permissionsOf(m), tlConvrsAgent)
 		}
 		e.fails("NOT_FOUND", admin, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": night})
 		if e.auditCount(a.ID, "role.deleted") != 1 {
@@ -263,7 +263,7 @@ func TestConvrs_DeleteHeldRoleNeedsReassignment(t *testing.T) {
 // used since a date, from recorded allowed decisions.
 func TestConvrs_AccessReviewFindsUnusedPermissions(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := tlNewAccount(e, "cv-review", "convrs")
+		a := e.newTemplateAccount("convrs", "cv-review")
 		_, admin := tlConvrsAdmin(e, a, "ada@cv-review.test")
 		e.addMember(a.Owner, a.ID, "a1@cv-review.test", a.Roles["agent"])
 		e.addMember(a.Owner, a.ID, "a2@cv-review.test", a.Roles["agent"])
@@ -293,15 +293,15 @@ func TestConvrs_AccessReviewFindsUnusedPermissions(t *testing.T) {
 		want := slices.DeleteFunc(slices.Clone(tlConvrsAgent), func(s string) bool {
 			return s == "AgentChat" || s == "ChatsMy" || s == "TeamStatus"
 		})
-		tlSame(t, "Agent's unused permissions", tlStrings(unused), want)
-		if !contains(tlStrings(unused), "AgentChatAllowTransfer") {
+		sameStrings(t, "Agent's unused permissions", gjsonStrings(unused.Array()), want)
+		if !contains(gjsonStrings(unused.Array()), "AgentChatAllowTransfer") {
 			t.Error("a use before `since` counted")
 		}
 		// Nobody used any Admin permission since; agents only asked, the admin only reviewed.
-		if adm := tlStrings(rv.Get(`unusedPermissions.#(role.key=="admin").permissions`)); !contains(adm, "Publish") || !contains(adm, "AgentChat") {
+		if adm := gjsonStrings(rv.Get(`unusedPermissions.#(role.key=="admin").permissions`).Array()); !contains(adm, "Publish") || !contains(adm, "AgentChat") {
 			t.Errorf("Admin's unused permissions: %v", adm)
 		}
-		if !contains(tlStrings(rv.Get("rolesWithoutHolders.#.key")), "default_access") {
+		if !contains(gjsonStrings(rv.Get("rolesWithoutHolders.#.key").Array()), "default_access") {
 			t.Errorf("roles without holders: %s", rv.Get("rolesWithoutHolders"))
 		}
 		// Agents cannot review access (AdminRolesAndPermissions implies iam.reviews.read).

@@ -47,7 +47,7 @@ func trrEffective() map[string][]string {
 	admin := slices.DeleteFunc(slices.Clone(trrCategories), func(k string) bool { return slices.Contains(ownerOnly, k) })
 	admin = append(admin, "iam.members.read", "iam.members.manage", "iam.roles.read", "iam.keys.read", "iam.keys.manage", "iam.audit.read")
 	return map[string][]string{
-		"full_access": append(slices.Clone(trrCategories), trBuiltins...),
+		"full_access": append(slices.Clone(trrCategories), builtinPermissions...),
 		"admin":       admin,
 		"config_admin": {"manage_matching_rules", "manage_field_weights", "create_schedules", "manage_schedules",
 			"view_duplicates", "view_scan_history", "view_reports", "view_merge_history", "view_settings"},
@@ -60,9 +60,9 @@ func trrEffective() map[string][]string {
 
 // trrTeam creates a True Record account with one member per level below the
 // Owner and returns it with each member's id and JWT by role key.
-func trrTeam(e *env, slug string) (trAccount, map[string]string, map[string]string) {
+func trrTeam(e *env, slug string) (templateAccount, map[string]string, map[string]string) {
 	e.t.Helper()
-	a := trNewAccount(e, "truerecord", slug)
+	a := e.newTemplateAccount("truerecord", slug)
 	ids, toks := map[string]string{"full_access": a.OwnerID}, map[string]string{"full_access": a.Owner}
 	for _, key := range []string{"admin", "config_admin", "member", "viewer", "auditor"} {
 		ids[key], toks[key] = trAdd(e, a.Owner, a.ID, key+"@"+slug+".test", key)
@@ -71,7 +71,9 @@ func trrTeam(e *env, slug string) (trAccount, map[string]string, map[string]stri
 }
 
 // trrSuggested are the role keys a denial suggests (D4).
-func trrSuggested(r resp, path string) []string { return trStrings(r, path+".suggestedRoles.#.key") }
+func trrSuggested(r resp, path string) []string {
+	return gjsonStrings(r.Get(path + ".suggestedRoles.#.key").Array())
+}
 
 // "True Record includes six standard roles": listed in level order with the
 // document's permissions, locked (R2), one per user (A2 SINGLE).
@@ -94,11 +96,11 @@ func TestTrueRecord_SixLeveledRolesInOrder(t *testing.T) {
 				!strings.HasPrefix(n.Get("description").String(), w.level) {
 				t.Errorf("role %d: want %s %q (%s), got %s", i+1, w.key, w.name, w.level, n)
 			}
-			trSame(t, w.name, gjsonStrings(n.Get("effectivePermissions").Array()), want[w.key])
+			sameStrings(t, w.name, gjsonStrings(n.Get("effectivePermissions").Array()), want[w.key])
 		}
 		// Members hold exactly their level's permissions.
 		for _, key := range []string{"viewer", "member", "auditor"} {
-			trSame(t, key+" member", e.permissionsOf(ids[key]), want[key])
+			sameStrings(t, key+" member", e.permissionsOf(ids[key]), want[key])
 		}
 		// Standard roles are locked, even for the Owner.
 		r = e.fails("FORBIDDEN", a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": a.Roles["viewer"], "expectedVersion": 1, "addGrants": []string{"merge_records"}}})
@@ -127,7 +129,7 @@ func TestTrueRecord_ViewerCannotMergeMemberCanScan(t *testing.T) {
 		if r.Get("data.authorize.allowed").Bool() || r.Get("data.authorize.reason").String() != "NOT_GRANTED" {
 			t.Fatalf("viewer merges: %s", r)
 		}
-		trSame(t, "roles that merge", trrSuggested(r, "data.authorize"), []string{"full_access", "admin", "member"})
+		sameStrings(t, "roles that merge", trrSuggested(r, "data.authorize"), []string{"full_access", "admin", "member"})
 		for _, p := range []string{"run_scans", "dismiss_duplicates", "bulk_merge", "export_data", "delete_records"} {
 			if r := self("viewer", p); r.Get("data.authorize.allowed").Bool() {
 				t.Errorf("viewer may %s: %s", p, r)
@@ -235,7 +237,7 @@ func TestTrueRecord_OwnerTransfer(t *testing.T) {
 		// A refused transfer changes nothing: the new owner must be ACTIVE.
 		e.ok(a.Owner, suspend, map[string]any{"id": ids["viewer"]})
 		e.fails("CONFLICT", a.Owner, transfer, in(ids["viewer"], a.Roles["admin"]))
-		if got := trStrings(e.ok(a.Owner, `query($id: ID!) { node(id: $id) { ... on Member { roles { key } } } }`, map[string]any{"id": a.OwnerID}), "data.node.roles.#.key"); !slices.Equal(got, []string{"full_access"}) {
+		if got := gjsonStrings(e.ok(a.Owner, `query($id: ID!) { node(id: $id) { ... on Member { roles { key } } } }`, map[string]any{"id": a.OwnerID}).Get("data.node.roles.#.key").Array()); !slices.Equal(got, []string{"full_access"}) {
 			t.Fatalf("owner after a refused transfer: %v", got)
 		}
 
@@ -249,8 +251,8 @@ func TestTrueRecord_OwnerTransfer(t *testing.T) {
 			t.Fatalf("holders after the transfer: %s", full)
 		}
 		want := trrEffective()
-		trSame(t, "new owner", e.permissionsOf(ids["admin"]), want["full_access"])
-		trSame(t, "previous owner", e.permissionsOf(a.OwnerID), want["admin"])
+		sameStrings(t, "new owner", e.permissionsOf(ids["admin"]), want["full_access"])
+		sameStrings(t, "previous owner", e.permissionsOf(a.OwnerID), want["admin"])
 		for cred, allowed := range map[string]bool{toks["admin"]: true, a.Owner: false} {
 			if r := e.decide(cred, map[string]any{"accountId": a.ID, "permission": "manage_billing"}); r.Get("data.authorize.allowed").Bool() != allowed {
 				t.Errorf("billing after the transfer: %s", r)
@@ -289,10 +291,10 @@ func TestTrueRecord_CustomRolesNeedThePlanFeature(t *testing.T) {
 		r = e.ok(a.Owner, createRole, in)
 		role := r.Get("data.createRole.role.id").String()
 		e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": ids["viewer"], "roleIds": []string{role}}})
-		trSame(t, "custom role holder", e.permissionsOf(ids["viewer"]), []string{"view_duplicates", "merge_records"})
+		sameStrings(t, "custom role holder", e.permissionsOf(ids["viewer"]), []string{"view_duplicates", "merge_records"})
 		// Custom roles are editable, unlike the standard ones.
 		r = e.ok(a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": role, "expectedVersion": 1, "addGrants": []string{"dismiss_duplicates"}}})
-		trSame(t, "edited custom role", trStrings(r, "data.updateRole.role.effectivePermissions"), []string{"view_duplicates", "merge_records", "dismiss_duplicates"})
+		sameStrings(t, "edited custom role", gjsonStrings(r.Get("data.updateRole.role.effectivePermissions").Array()), []string{"view_duplicates", "merge_records", "dismiss_duplicates"})
 	})
 }
 
@@ -302,7 +304,7 @@ func TestTrueRecord_KeysWithTheFourScopes(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a, ids, toks := trrTeam(e, "trr-scopes")
 		r := e.ok(toks["admin"], `query($id: ID!) { account(id: $id) { scopes { edges { node { key description } } } } }`, map[string]any{"id": a.ID})
-		trSame(t, "scopes", trStrings(r, "data.account.scopes.edges.#.node.key"), []string{"read", "write", "admin", "export"})
+		sameStrings(t, "scopes", gjsonStrings(r.Get("data.account.scopes.edges.#.node.key").Array()), []string{"read", "write", "admin", "export"})
 		scopes := map[string][]string{
 			"read":  {"view_duplicates", "view_scan_history"},
 			"write": {"view_duplicates", "view_scan_history", "run_scans", "merge_records", "dismiss_duplicates"},
@@ -317,7 +319,7 @@ func TestTrueRecord_KeysWithTheFourScopes(t *testing.T) {
 			if r.Get("data.createApiKey.apiKey.scopes").String() != `["`+scope+`"]` {
 				t.Errorf("scopes of the key: %s", r)
 			}
-			trSame(t, scope+" key", trStrings(r, "data.createApiKey.apiKey.permissions"), want)
+			sameStrings(t, scope+" key", gjsonStrings(r.Get("data.createApiKey.apiKey.permissions").Array()), want)
 			secrets[scope] = r.Get("data.createApiKey.secret").String()
 		}
 		// The scope limits what the key does.
@@ -339,13 +341,13 @@ func TestTrueRecord_KeysWithTheFourScopes(t *testing.T) {
 			return map[string]any{"in": map[string]any{"accountId": a.ID, "name": "viewer " + scope, "memberId": ids["viewer"], "scopes": []string{scope}}}
 		}
 		r = e.ok(e.Operator, trCreateKey, mint("read"))
-		trSame(t, "viewer's read key", trStrings(r, "data.createApiKey.apiKey.permissions"), scopes["read"])
+		sameStrings(t, "viewer's read key", gjsonStrings(r.Get("data.createApiKey.apiKey.permissions").Array()), scopes["read"])
 		for scope, missing := range map[string][]string{
 			"write":  {"dismiss_duplicates", "merge_records", "run_scans"},
 			"export": {"export_data"},
 		} {
 			r := e.fails("FORBIDDEN", e.Operator, trCreateKey, mint(scope))
-			trSame(t, "missing for "+scope, trStrings(r, "errors.0.extensions.missingPermissions"), missing)
+			sameStrings(t, "missing for "+scope, gjsonStrings(r.Get("errors.0.extensions.missingPermissions").Array()), missing)
 		}
 		// A Member runs scans but cannot create keys (manage_api_keys).
 		r = e.fails("FORBIDDEN", toks["member"], trCreateKey, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "mine", "scopes": []string{"read"}}})
@@ -373,12 +375,12 @@ func TestTrueRecord_WhyCantIPerformAnAction(t *testing.T) {
 		if v.Get("memberships.0.roles").String() != `[{"key":"viewer","name":"Viewer"}]` {
 			t.Errorf("current role: %s", v.Get("memberships.0.roles"))
 		}
-		trSame(t, "current permissions", gjsonStrings(v.Get("memberships.0.effectivePermissions").Array()), trrViewer)
+		sameStrings(t, "current permissions", gjsonStrings(v.Get("memberships.0.effectivePermissions").Array()), trrViewer)
 		if v.Get("merge.allowed").Bool() || v.Get("merge.reason").String() != "NOT_GRANTED" {
 			t.Fatalf("merge: %s", v.Get("merge"))
 		}
-		trSame(t, "roles to ask for", trrSuggested(r, "data.viewer.merge"), []string{"full_access", "admin", "member"})
-		trSame(t, "their names", trStrings(r, "data.viewer.merge.suggestedRoles.#.name"), []string{"Owner", "Admin", "Member"})
+		sameStrings(t, "roles to ask for", trrSuggested(r, "data.viewer.merge"), []string{"full_access", "admin", "member"})
+		sameStrings(t, "their names", gjsonStrings(r.Get("data.viewer.merge.suggestedRoles.#.name").Array()), []string{"Owner", "Admin", "Member"})
 		if !v.Get("view.allowed").Bool() || v.Get("view.grantedBy.roleKey").String() != "viewer" || v.Get("view.grantedBy.grant").String() != "view_duplicates" {
 			t.Errorf("view: %s", v.Get("view"))
 		}

@@ -13,10 +13,6 @@ import (
 )
 
 const (
-	trCreateAccount = `mutation($in: CreateAccountInput!) { createAccount(input: $in) {
-		account { id template settings { roleAssignment defaultAccessExcludes } features { customRoles resourceConstraints }
-			roles { edges { node { id key name kind position } } } }
-		owner { id status roles { key } } } }`
 	trMasterPage = `query($id: ID!, $after: Cursor) { account(id: $id) { permissions(first: 100, after: $after) {
 		totalCount edges { node { key kind } } pageInfo { hasNextPage endCursor } } } }`
 	trRoleQuery   = `query($id: ID!, $k: String!) { account(id: $id) { role(key: $k) { id key name kind version grants effectivePermissions holderCount } } }`
@@ -28,37 +24,6 @@ const (
 	trCan         = `query($a: ID!, $p: String!) { authorize(input: {accountId: $a, permission: $p}) { allowed reason
 		grantedBy { roleKey grant chain } suggestedRoles { key name } } }`
 )
-
-// trAccount is an account created from a template, with its owner and the
-// ids of its roles by key.
-type trAccount struct {
-	ID, OwnerID, OwnerEmail, Owner string
-	Roles                          map[string]string // role key → id
-	Created                        resp              // the createAccount answer
-}
-
-// trNewAccount creates an account from template as the operator, the way the
-// issue describes it: createAccount(input: {name, slug, template, owner}).
-func trNewAccount(e *env, template, slug string) trAccount {
-	e.t.Helper()
-	email := "owner@" + slug + ".test"
-	r := e.ok(e.Operator, trCreateAccount, map[string]any{"in": map[string]any{
-		"name": "Account " + slug, "slug": slug, "template": template,
-		"owner": map[string]any{"email": email, "name": "Owner"},
-	}})
-	a := trAccount{
-		ID:      r.Get("data.createAccount.account.id").String(),
-		OwnerID: r.Get("data.createAccount.owner.id").String(), OwnerEmail: email,
-		Owner: userToken(e.t, email), Roles: map[string]string{}, Created: r,
-	}
-	for _, n := range r.Get("data.createAccount.account.roles.edges.#.node").Array() {
-		a.Roles[n.Get("key").String()] = n.Get("id").String()
-	}
-	if a.ID == "" || a.Roles["full_access"] == "" || a.Roles["default_access"] == "" {
-		e.t.Fatalf("account from template %s incomplete: %s", template, r)
-	}
-	return a
-}
 
 // trMaster returns the account's master list, every page, as key → kind.
 func trMaster(e *env, accountID string) map[string]string {
@@ -102,12 +67,6 @@ func trRole(e *env, accountID, key string) resp {
 	return r
 }
 
-// trEffective is a role's effective permissions, read as the operator.
-func trEffective(e *env, accountID, roleKey string) []string {
-	e.t.Helper()
-	return gjsonStrings(trRole(e, accountID, roleKey).Get("data.account.role.effectivePermissions").Array())
-}
-
 // trAdd adds a member with roles by key ("" for none: default_access) and
 // returns its id and JWT.
 func trAdd(e *env, cred, accountID, email string, roleKeys ...string) (string, string) {
@@ -120,47 +79,12 @@ func trAdd(e *env, cred, accountID, email string, roleKeys ...string) (string, s
 	return r.Get("data.addMember.member.id").String(), userToken(e.t, email)
 }
 
-// trSame fails unless got and want hold the same strings (order ignored),
-// naming what is missing and what is extra.
-func trSame(t *testing.T, what string, got, want []string) {
-	t.Helper()
-	g, w := slices.Clone(got), slices.Clone(want)
-	slices.Sort(g)
-	slices.Sort(w)
-	g, w = slices.Compact(g), slices.Compact(w)
-	if slices.Equal(g, w) {
-		return
-	}
-	var missing, extra []string
-	for _, k := range w {
-		if !slices.Contains(g, k) {
-			missing = append(missing, k)
-		}
-	}
-	for _, k := range g {
-		if !slices.Contains(w, k) {
-			extra = append(extra, k)
-		}
-	}
-	t.Errorf("%s: missing %v, extra %v (got %d, want %d)", what, missing, extra, len(g), len(w))
-}
-
-// trStrings reads a JSON list of strings from a response.
-func trStrings(r resp, path string) []string { return gjsonStrings(r.Get(path).Array()) }
-
-// trBuiltins are Gatehouse's own permissions, in every master list (K7).
-var trBuiltins = []string{
-	"iam.permissions.read", "iam.roles.read", "iam.roles.manage", "iam.members.read", "iam.members.manage",
-	"iam.keys.read", "iam.keys.manage", "iam.scopes.manage", "iam.audit.read", "iam.reviews.read",
-	"iam.sod.manage", "iam.account.manage", "iam.authorize",
-}
-
 // The account starts with every permission the template brings but
 // truora.roles ("not enabled by default"), plus the built-ins (A1, A5, K7);
 // it is SINGLE and default_access leaves out truora.* and iam.* (A2).
 func TestTruora_AccountStartsFromTheMasterClientPermissions(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := trNewAccount(e, "truora", "tru-start")
+		a := e.newTemplateAccount("truora", "tru-start")
 		c := a.Created.Get("data.createAccount.account")
 		if c.Get("template").String() != "truora" || c.Get("settings.roleAssignment").String() != "SINGLE" ||
 			c.Get("settings.defaultAccessExcludes").String() != `["truora.*","iam.*"]` {
@@ -181,9 +105,9 @@ func TestTruora_AccountStartsFromTheMasterClientPermissions(t *testing.T) {
 				want = append(want, p.Key)
 			}
 		}
-		want = append(want, trBuiltins...)
+		want = append(want, builtinPermissions...)
 		master := trMaster(e, a.ID)
-		trSame(t, "master list", trMapKeys(master), want)
+		sameStrings(t, "master list", trMapKeys(master), want)
 		if _, ok := master["truora.roles"]; ok {
 			t.Error("truora.roles is in the master list by default")
 		}
@@ -198,15 +122,15 @@ func TestTruora_AccountStartsFromTheMasterClientPermissions(t *testing.T) {
 // role edit, while default_access keeps truora.* out.
 func TestTruora_FullAccessFollowsTheMasterList(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := trNewAccount(e, "truora", "tru-full")
+		a := e.newTemplateAccount("truora", "tru-full")
 		all := func(string) bool { return true }
 		before := trRole(e, a.ID, "full_access")
 		if before.Get("data.account.role.grants").String() != `["*"]` {
 			t.Fatalf("full_access grants: %s", before)
 		}
 		version := before.Get("data.account.role.version").Int()
-		trSame(t, "full_access = master list", trEffective(e, a.ID, "full_access"), trGrantKeys(trMaster(e, a.ID), all))
-		if contains(trEffective(e, a.ID, "full_access"), "truora.roles") {
+		sameStrings(t, "full_access = master list", e.roleEffective(e.Operator, a.ID, "full_access"), trGrantKeys(trMaster(e, a.ID), all))
+		if contains(e.roleEffective(e.Operator, a.ID, "full_access"), "truora.roles") {
 			t.Fatal("full_access holds truora.roles before the operator adds it")
 		}
 
@@ -215,12 +139,12 @@ func TestTruora_FullAccessFollowsTheMasterList(t *testing.T) {
 			{"key": "identity.face_auth.create", "group": "Digital Identity — flows", "description": "Create a face authentication"},
 		}})
 		e.ok(e.Operator, trAddPerms, map[string]any{"id": a.ID, "p": []string{"truora.roles", "identity.face_auth.create"}})
-		full := trEffective(e, a.ID, "full_access")
+		full := e.roleEffective(e.Operator, a.ID, "full_access")
 		if !contains(full, "truora.roles") || !contains(full, "identity.face_auth.create") {
 			t.Fatalf("full_access did not follow the additions: %v", full)
 		}
-		trSame(t, "full_access = master list after adding", full, trGrantKeys(trMaster(e, a.ID), all))
-		def := trEffective(e, a.ID, "default_access")
+		sameStrings(t, "full_access = master list after adding", full, trGrantKeys(trMaster(e, a.ID), all))
+		def := e.roleEffective(e.Operator, a.ID, "default_access")
 		if contains(def, "truora.roles") || !contains(def, "identity.face_auth.create") {
 			t.Fatalf("default_access after adding: %v", def)
 		}
@@ -233,13 +157,13 @@ func TestTruora_FullAccessFollowsTheMasterList(t *testing.T) {
 
 		// Removing keys removes them from full_access (and default_access) at once.
 		e.ok(e.Operator, trRemovePerms, map[string]any{"id": a.ID, "p": []string{"truora.roles", "identity.face_auth.create", "forms.delete"}})
-		full = trEffective(e, a.ID, "full_access")
+		full = e.roleEffective(e.Operator, a.ID, "full_access")
 		for _, k := range []string{"truora.roles", "identity.face_auth.create", "forms.delete"} {
-			if contains(full, k) || contains(trEffective(e, a.ID, "default_access"), k) {
+			if contains(full, k) || contains(e.roleEffective(e.Operator, a.ID, "default_access"), k) {
 				t.Errorf("%s still effective after its removal from the master list", k)
 			}
 		}
-		trSame(t, "full_access = master list after removing", full, trGrantKeys(trMaster(e, a.ID), all))
+		sameStrings(t, "full_access = master list after removing", full, trGrantKeys(trMaster(e, a.ID), all))
 		if r := e.ok(a.Owner, trCan, map[string]any{"a": a.ID, "p": "forms.delete"}); r.Get("data.authorize.reason").String() != "NOT_IN_MASTER_LIST" {
 			t.Errorf("owner after removal: %s", r)
 		}
@@ -254,13 +178,13 @@ func TestTruora_FullAccessFollowsTheMasterList(t *testing.T) {
 // its own iam.* administration): R2 with the template's defaultAccessExcludes.
 func TestTruora_DefaultAccessLacksTruoraAndIamKeys(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := trNewAccount(e, "truora", "tru-default")
+		a := e.newTemplateAccount("truora", "tru-default")
 		e.ok(e.Operator, trAddPerms, map[string]any{"id": a.ID, "p": []string{"truora.roles"}})
 		want := trGrantKeys(trMaster(e, a.ID), func(k string) bool {
 			return !strings.HasPrefix(k, "truora.") && !strings.HasPrefix(k, "iam.")
 		})
-		def := trEffective(e, a.ID, "default_access")
-		trSame(t, "default_access", def, want)
+		def := e.roleEffective(e.Operator, a.ID, "default_access")
+		sameStrings(t, "default_access", def, want)
 		for _, k := range def {
 			if strings.HasPrefix(k, "truora.") || strings.HasPrefix(k, "iam.") || strings.HasPrefix(k, "mask:") {
 				t.Errorf("default_access holds %s", k)
@@ -268,7 +192,7 @@ func TestTruora_DefaultAccessLacksTruoraAndIamKeys(t *testing.T) {
 		}
 		// A member added without a role gets default_access (M2) and exactly its permissions.
 		m, tok := trAdd(e, a.Owner, a.ID, "analyst@tru-default.test")
-		trSame(t, "new member", e.permissionsOf(m), want)
+		sameStrings(t, "new member", e.permissionsOf(m), want)
 		// ...so it can neither manage users, keys nor roles.
 		for _, p := range []string{"truora.users", "truora.keys", "truora.roles", "iam.members.manage", "iam.keys.manage", "iam.roles.manage"} {
 			if r := e.ok(tok, trCan, map[string]any{"a": a.ID, "p": p}); r.Get("data.authorize.allowed").Bool() || r.Get("data.authorize.reason").String() != "NOT_GRANTED" {
@@ -286,7 +210,7 @@ func TestTruora_DefaultAccessLacksTruoraAndIamKeys(t *testing.T) {
 // default roles cannot be removed (R2).
 func TestTruora_RoleManagementNeedsTruoraRoles(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := trNewAccount(e, "truora", "tru-roles")
+		a := e.newTemplateAccount("truora", "tru-roles")
 		r := e.fails("BAD_USER_INPUT", a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Role managers", "grants": []string{"truora.roles"}}})
 		if r.Get("errors.0.extensions.invalidGrants").String() != `["truora.roles"]` {
 			t.Fatalf("the refusal must name truora.roles: %s", r)
@@ -337,7 +261,7 @@ func TestTruora_RoleManagementNeedsTruoraRoles(t *testing.T) {
 
 		// Taken back by Support: the role loses truora.roles, its holder role management (A4).
 		e.ok(e.Operator, trRemovePerms, map[string]any{"id": a.ID, "p": []string{"truora.roles"}})
-		if g := trStrings(e.ok(e.Operator, `query($id: ID!) { node(id: $id) { ... on Role { grants } } }`, map[string]any{"id": managers}), "data.node.grants"); slices.Contains(g, "truora.roles") {
+		if g := gjsonStrings(e.ok(e.Operator, `query($id: ID!) { node(id: $id) { ... on Role { grants } } }`, map[string]any{"id": managers}).Get("data.node.grants").Array()); slices.Contains(g, "truora.roles") {
 			t.Errorf("the role keeps truora.roles: %v", g)
 		}
 		e.fails("FORBIDDEN", mgrTok, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Too late"}})
@@ -348,7 +272,7 @@ func TestTruora_RoleManagementNeedsTruoraRoles(t *testing.T) {
 // users" (A2 SINGLE, M2).
 func TestTruora_ExactlyOneRolePerMember(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := trNewAccount(e, "truora", "tru-single")
+		a := e.newTemplateAccount("truora", "tru-single")
 		agents := e.createRole(a.Owner, a.ID, "Agents", []string{"connect.whatsapp.agents.access"})
 		m1, _ := trAdd(e, a.Owner, a.ID, "one@tru-single.test")
 		m2, _ := trAdd(e, a.Owner, a.ID, "two@tru-single.test")
@@ -370,7 +294,7 @@ func TestTruora_ExactlyOneRolePerMember(t *testing.T) {
 		if n := trRole(e, a.ID, "agents").Get("data.account.role.holderCount").Int(); n != 2 {
 			t.Fatalf("holders of agents: %d", n)
 		}
-		trSame(t, "agent's permissions", e.permissionsOf(m1), []string{"connect.whatsapp.agents.access"})
+		sameStrings(t, "agent's permissions", e.permissionsOf(m1), []string{"connect.whatsapp.agents.access"})
 		if n := trRole(e, a.ID, "default_access").Get("data.account.role.holderCount").Int(); n != 0 {
 			t.Fatalf("default_access kept its holders: %d", n)
 		}
@@ -382,7 +306,7 @@ func TestTruora_ExactlyOneRolePerMember(t *testing.T) {
 // user with the full_access role" (A1, M3).
 func TestTruora_FirstUserIsFullAccessAndTheLastCannotLeave(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := trNewAccount(e, "truora", "tru-owner")
+		a := e.newTemplateAccount("truora", "tru-owner")
 		if a.Created.Get("data.createAccount.owner.status").String() != "ACTIVE" ||
 			a.Created.Get("data.createAccount.owner.roles.#.key").String() != `["full_access"]` {
 			t.Fatalf("first user: %s", a.Created)
@@ -402,7 +326,7 @@ func TestTruora_FirstUserIsFullAccessAndTheLastCannotLeave(t *testing.T) {
 		// With a second full_access user, the first may step down; then the second is the last.
 		second, secondTok := trAdd(e, a.Owner, a.ID, "second@tru-owner.test", "full_access")
 		e.ok(secondTok, setRoles, demote)
-		if got := trStrings(e.ok(e.Operator, `query($id: ID!) { node(id: $id) { ... on Member { roles { key } } } }`, map[string]any{"id": a.OwnerID}), "data.node.roles.#.key"); !slices.Equal(got, []string{"default_access"}) {
+		if got := gjsonStrings(e.ok(e.Operator, `query($id: ID!) { node(id: $id) { ... on Member { roles { key } } } }`, map[string]any{"id": a.OwnerID}).Get("data.node.roles.#.key").Array()); !slices.Equal(got, []string{"default_access"}) {
 			t.Fatalf("first user after stepping down: %v", got)
 		}
 		lastOwner(e.fails("CONFLICT", secondTok, setRoles, map[string]any{"in": map[string]any{"memberId": second, "roleKeys": []string{"default_access"}}}))
@@ -420,15 +344,15 @@ func TestTruora_FirstUserIsFullAccessAndTheLastCannotLeave(t *testing.T) {
 // who created it — at the time the key was created" (S2, S3).
 func TestTruora_KeyInheritsItsCreatorsPermissionsAtCreation(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := trNewAccount(e, "truora", "tru-keys")
+		a := e.newTemplateAccount("truora", "tru-keys")
 		integrations := e.createRole(a.Owner, a.ID, "Integrations", []string{"truora.keys", "identity.flows.read", "checks.check.read"})
 		dev, tok := e.addMember(a.Owner, a.ID, "dev@tru-keys.test", integrations), userToken(t, "dev@tru-keys.test")
 		creator := e.permissionsOf(dev)
-		trSame(t, "creator", creator, []string{"checks.check.read", "iam.keys.manage", "iam.keys.read", "identity.flows.read", "truora.keys"})
+		sameStrings(t, "creator", creator, []string{"checks.check.read", "iam.keys.manage", "iam.keys.read", "identity.flows.read", "truora.keys"})
 
 		r := e.ok(tok, trCreateKey, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "backend"}})
 		key, secret := r.Get("data.createApiKey.apiKey.id").String(), r.Get("data.createApiKey.secret").String()
-		trSame(t, "key at creation", trStrings(r, "data.createApiKey.apiKey.permissions"), creator)
+		sameStrings(t, "key at creation", gjsonStrings(r.Get("data.createApiKey.apiKey.permissions").Array()), creator)
 
 		// The creator's role changes later, both ways: their role is replaced,
 		// then the role they left is edited.
@@ -439,7 +363,7 @@ func TestTruora_KeyInheritsItsCreatorsPermissionsAtCreation(t *testing.T) {
 		if !contains(now, "identity.flows.read") || contains(now, "truora.keys") || !contains(now, "forms.read") {
 			t.Fatalf("creator after the change: %v", now)
 		}
-		trSame(t, "key after the creator's change", trStrings(e.ok(e.Operator, trKeyPerms, map[string]any{"id": key}), "data.node.permissions"), creator)
+		sameStrings(t, "key after the creator's change", gjsonStrings(e.ok(e.Operator, trKeyPerms, map[string]any{"id": key}).Get("data.node.permissions").Array()), creator)
 		// Its decisions follow the snapshot, not the creator.
 		for p, want := range map[string]bool{"checks.check.read": true, "truora.keys": true, "forms.read": false, "validations.validation.read": false} {
 			if got := e.ok(secret, trCan, map[string]any{"a": a.ID, "p": p}).Get("data.authorize.allowed").Bool(); got != want {
@@ -455,7 +379,7 @@ func TestTruora_KeyInheritsItsCreatorsPermissionsAtCreation(t *testing.T) {
 // team": only the operator changes the master list (P1, A4).
 func TestTruora_OnlyTheOperatorChangesTheMasterList(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := trNewAccount(e, "truora", "tru-master")
+		a := e.newTemplateAccount("truora", "tru-master")
 		before := trMaster(e, a.ID)
 		ownerKey := e.ok(a.Owner, trCreateKey, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "owner"}}).Get("data.createApiKey.secret").String()
 		// Neither the full_access owner nor a key holding all of its permissions.
@@ -464,7 +388,7 @@ func TestTruora_OnlyTheOperatorChangesTheMasterList(t *testing.T) {
 			e.fails("FORBIDDEN", cred, trRemovePerms, map[string]any{"id": a.ID, "p": []string{"forms.read"}})
 			e.fails("FORBIDDEN", cred, `mutation($id: ID!) { updateAccount(input: {accountId: $id, features: {resourceConstraints: true}}) { account { id } } }`, map[string]any{"id": a.ID})
 		}
-		trSame(t, "master list after refused changes", trMapKeys(trMaster(e, a.ID)), trMapKeys(before))
+		sameStrings(t, "master list after refused changes", trMapKeys(trMaster(e, a.ID)), trMapKeys(before))
 		e.ok(e.Operator, trAddPerms, map[string]any{"id": a.ID, "p": []string{"truora.roles"}})
 		if _, ok := trMaster(e, a.ID)["truora.roles"]; !ok {
 			t.Fatal("the operator's addition is missing")
@@ -480,7 +404,7 @@ func TestTruora_OnlyTheOperatorChangesTheMasterList(t *testing.T) {
 // iam.* (K4).
 func TestTruora_ProductsAllImpliesTheProductAreas(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := trNewAccount(e, "truora", "tru-products")
+		a := e.newTemplateAccount("truora", "tru-products")
 		e.ok(e.Operator, trAddPerms, map[string]any{"id": a.ID, "p": []string{"truora.roles"}})
 		role := e.createRole(a.Owner, a.ID, "All products", []string{"products.all"})
 		m := e.addMember(a.Owner, a.ID, "ops@tru-products.test", role)
@@ -489,7 +413,7 @@ func TestTruora_ProductsAllImpliesTheProductAreas(t *testing.T) {
 			return slices.ContainsFunc(areas, func(p string) bool { return strings.HasPrefix(k, p) })
 		}), "products.all")
 		got := e.permissionsOf(m)
-		trSame(t, "products.all", got, want)
+		sameStrings(t, "products.all", got, want)
 		for _, k := range got {
 			if strings.HasPrefix(k, "truora.") || strings.HasPrefix(k, "iam.") {
 				t.Errorf("products.all gives %s", k)
@@ -518,7 +442,7 @@ func TestTruora_ProductsAllImpliesTheProductAreas(t *testing.T) {
 // configured regions" — imply exactly the per-country keys (K4).
 func TestTruora_AllRegionsImplyThePerCountryKeys(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := trNewAccount(e, "truora", "tru-regions")
+		a := e.newTemplateAccount("truora", "tru-regions")
 		cases := []struct {
 			grant, prefix string
 			countries     []string
@@ -533,7 +457,7 @@ func TestTruora_AllRegionsImplyThePerCountryKeys(t *testing.T) {
 			for _, cc := range c.countries {
 				want = append(want, c.prefix+cc)
 			}
-			trSame(t, c.grant, trStrings(e.ok(e.Operator, `query($id: ID!) { node(id: $id) { ... on Role { effectivePermissions } } }`, map[string]any{"id": role}), "data.node.effectivePermissions"), want)
+			sameStrings(t, c.grant, gjsonStrings(e.ok(e.Operator, `query($id: ID!) { node(id: $id) { ... on Role { effectivePermissions } } }`, map[string]any{"id": role}).Get("data.node.effectivePermissions").Array()), want)
 		}
 		// Colombia premium is a separate product, not a region of checks.country_all.
 		role := e.createRole(a.Owner, a.ID, "Checks", []string{"checks.country_all"})
@@ -551,7 +475,7 @@ func TestTruora_AllRegionsImplyThePerCountryKeys(t *testing.T) {
 // on a role; the operator can, and it hides members' emails from its holders.
 func TestTruora_DenyMasksAreSetBySupport(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := trNewAccount(e, "truora", "tru-masks")
+		a := e.newTemplateAccount("truora", "tru-masks")
 		users := e.createRole(a.Owner, a.ID, "User admins", []string{"truora.users"})
 		e.addMember(a.Owner, a.ID, "users@tru-masks.test", users)
 		tok := userToken(t, "users@tru-masks.test")

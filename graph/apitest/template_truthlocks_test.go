@@ -11,72 +11,6 @@ import (
 // The Truthlocks suite walks through seeds/003 (Truthlocks' RBAC guide) on an
 // account created from the `truthlocks` template (A5).
 
-// tlAccount is an account created from a template, with its roles by key.
-type tlAccount struct {
-	account
-	Roles map[string]string // role key → id
-}
-
-// tlNewAccount creates an account from template as the operator would, the
-// owner holding full_access.
-func tlNewAccount(e *env, slug, template string) tlAccount {
-	e.t.Helper()
-	r := e.ok(e.Operator, `mutation($in: CreateAccountInput!) { createAccount(input: $in) {
-		account { id roles(first: 100) { edges { node { id key } } } } owner { id } } }`, map[string]any{"in": map[string]any{
-		"name": "Account " + slug, "slug": slug, "template": template,
-		"owner": map[string]any{"email": "owner@" + slug + ".test", "name": "Owner"},
-	}})
-	a := tlAccount{account: account{
-		ID: r.Get("data.createAccount.account.id").String(), Slug: slug,
-		OwnerID:    r.Get("data.createAccount.owner.id").String(),
-		OwnerEmail: "owner@" + slug + ".test",
-	}, Roles: map[string]string{}}
-	a.Owner = userToken(e.t, a.OwnerEmail)
-	for _, n := range r.Get("data.createAccount.account.roles.edges.#.node").Array() {
-		a.Roles[n.Get("key").String()] = n.Get("id").String()
-	}
-	a.FullAccessID, a.DefaultAccessID = a.Roles["full_access"], a.Roles["default_access"]
-	if a.ID == "" || a.OwnerID == "" || a.FullAccessID == "" || a.DefaultAccessID == "" {
-		e.t.Fatalf("template account incomplete: %s", r)
-	}
-	return a
-}
-
-// tlStrings reads a JSON array of strings from a response path.
-func tlStrings(r gjson.Result) []string {
-	return gjsonStrings(r.Array())
-}
-
-// tlSorted returns a sorted copy.
-func tlSorted(s []string) []string {
-	out := slices.Clone(s)
-	slices.Sort(out)
-	return out
-}
-
-// tlSame fails the test unless got and want hold the same strings (any order).
-func tlSame(t *testing.T, what string, got, want []string) {
-	t.Helper()
-	if !slices.Equal(tlSorted(got), tlSorted(want)) {
-		t.Errorf("%s:\n got  %v\n want %v", what, tlSorted(got), tlSorted(want))
-	}
-}
-
-// tlRoleEffective returns a role's effective permissions, by key.
-func tlRoleEffective(e *env, cred, accountID, key string) []string {
-	e.t.Helper()
-	r := e.ok(cred, `query($id: ID!, $k: String!) { account(id: $id) { role(key: $k) { effectivePermissions } } }`,
-		map[string]any{"id": accountID, "k": key})
-	return tlStrings(r.Get("data.account.role.effectivePermissions"))
-}
-
-// tlBuiltins are Gatehouse's own permissions, in every master list (K7).
-var tlBuiltins = []string{
-	"iam.permissions.read", "iam.roles.read", "iam.roles.manage", "iam.members.read", "iam.members.manage",
-	"iam.keys.read", "iam.keys.manage", "iam.scopes.manage", "iam.audit.read", "iam.reviews.read",
-	"iam.sod.manage", "iam.account.manage", "iam.authorize",
-}
-
 // tlTruthlocksKeys is the document's master list, every permission of its tables.
 var tlTruthlocksKeys = []string{
 	"attestations:mint", "attestations:read", "attestations:revoke",
@@ -93,7 +27,7 @@ var tlAttestations = []string{"attestations:mint", "attestations:read", "attesta
 // and `*` (Tenant Admin) is the whole master list, following it (K3, K5, R2).
 func TestTruthlocks_WildcardsAndSystemRoles(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := tlNewAccount(e, "tl-wild", "truthlocks")
+		a := e.newTemplateAccount("truthlocks", "tl-wild")
 		r := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { template settings { roleAssignment } features { customRoles resourceConstraints }
 			roles(first: 100, orderBy: {field: POSITION}) { edges { node { key name kind } } }
 			permissions(first: 100) { edges { node { key } } } } }`, map[string]any{"id": a.ID})
@@ -102,7 +36,7 @@ func TestTruthlocks_WildcardsAndSystemRoles(t *testing.T) {
 			!acc.Get("features.customRoles").Bool() || !acc.Get("features.resourceConstraints").Bool() {
 			t.Fatalf("template settings (A2, A3): %s", acc)
 		}
-		tlSame(t, "master list", tlStrings(acc.Get("permissions.edges.#.node.key")), append(slices.Clone(tlTruthlocksKeys), tlBuiltins...))
+		sameStrings(t, "master list", gjsonStrings(acc.Get("permissions.edges.#.node.key").Array()), append(slices.Clone(tlTruthlocksKeys), builtinPermissions...))
 		var roles []string
 		for _, n := range acc.Get("roles.edges.#.node").Array() {
 			if n.Get("kind").String() != "SYSTEM" {
@@ -115,21 +49,21 @@ func TestTruthlocks_WildcardsAndSystemRoles(t *testing.T) {
 		}
 
 		// The document's system roles, their "key permissions" resolved (K3, K4).
-		master := append(slices.Clone(tlTruthlocksKeys), tlBuiltins...)
-		tlSame(t, "tenant_admin (*)", tlRoleEffective(e, a.Owner, a.ID, "tenant_admin"), master)
-		tlSame(t, "full_access (*)", tlRoleEffective(e, a.Owner, a.ID, "full_access"), master)
-		tlSame(t, "issuer_admin", tlRoleEffective(e, a.Owner, a.ID, "issuer_admin"),
+		master := append(slices.Clone(tlTruthlocksKeys), builtinPermissions...)
+		sameStrings(t, "tenant_admin (*)", e.roleEffective(a.Owner, a.ID, "tenant_admin"), master)
+		sameStrings(t, "full_access (*)", e.roleEffective(a.Owner, a.ID, "full_access"), master)
+		sameStrings(t, "issuer_admin", e.roleEffective(a.Owner, a.ID, "issuer_admin"),
 			append([]string{"issuers:read", "issuers:write"}, tlAttestations...))
-		tlSame(t, "org_admin", tlRoleEffective(e, a.Owner, a.ID, "org_admin"), append([]string{
+		sameStrings(t, "org_admin", e.roleEffective(a.Owner, a.ID, "org_admin"), append([]string{
 			"issuers:read", "issuers:write", "users:read", "users:write", "audit:read",
 			"iam.members.read", "iam.members.manage", "iam.roles.read", "iam.audit.read"}, tlAttestations...))
-		tlSame(t, "auditor", tlRoleEffective(e, a.Owner, a.ID, "auditor"),
+		sameStrings(t, "auditor", e.roleEffective(a.Owner, a.ID, "auditor"),
 			[]string{"attestations:read", "issuers:read", "audit:read", "iam.audit.read"})
 
 		// A custom role granting attestations:* holds the three attestation keys and nothing else.
 		att := e.ok(a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Attestations", "grants": []string{"attestations:*"}}}).
 			Get("data.createRole.role.id").String()
-		tlSame(t, "attestations:*", tlRoleEffective(e, a.Owner, a.ID, "attestations"), tlAttestations)
+		sameStrings(t, "attestations:*", e.roleEffective(a.Owner, a.ID, "attestations"), tlAttestations)
 		m := e.addMember(a.Owner, a.ID, "att@tl-wild.test", att)
 		tok := userToken(t, "att@tl-wild.test")
 		d := e.decide(tok, map[string]any{"accountId": a.ID, "permission": "attestations:revoke"}).Get("data.authorize")
@@ -148,11 +82,11 @@ func TestTruthlocks_WildcardsAndSystemRoles(t *testing.T) {
 		e.ok(e.Operator, defineCatalog, map[string]any{"p": []map[string]any{{"key": "attestations:export", "group": "Attestations"}}})
 		e.ok(e.Operator, `mutation($in: AccountPermissionsInput!) { addAccountPermissions(input: $in) { account { id } } }`,
 			map[string]any{"in": map[string]any{"accountId": a.ID, "permissions": []string{"attestations:export"}}})
-		tlSame(t, "attestations:* after the master list grew", e.permissionsOf(m), append([]string{"attestations:export"}, tlAttestations...))
-		if !contains(tlRoleEffective(e, a.Owner, a.ID, "tenant_admin"), "attestations:export") {
+		sameStrings(t, "attestations:* after the master list grew", e.permissionsOf(m), append([]string{"attestations:export"}, tlAttestations...))
+		if !contains(e.roleEffective(a.Owner, a.ID, "tenant_admin"), "attestations:export") {
 			t.Error("tenant_admin (*) does not follow the master list")
 		}
-		if contains(tlRoleEffective(e, a.Owner, a.ID, "auditor"), "attestations:export") {
+		if contains(e.roleEffective(a.Owner, a.ID, "auditor"), "attestations:export") {
 			t.Error("auditor grants concrete keys and must not gain attestations:export")
 		}
 	})
@@ -162,7 +96,7 @@ func TestTruthlocks_WildcardsAndSystemRoles(t *testing.T) {
 // and Gatehouse's own two, by the owner and by the operator alike.
 func TestTruthlocks_SystemRolesLocked(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := tlNewAccount(e, "tl-lock", "truthlocks")
+		a := e.newTemplateAccount("truthlocks", "tl-lock")
 		for _, key := range []string{"tenant_admin", "org_admin", "issuer_admin", "auditor", "full_access", "default_access"} {
 			id := a.Roles[key]
 			for _, cred := range []string{a.Owner, e.Operator} {
@@ -195,7 +129,7 @@ var tlConstraint = []map[string]any{{"attribute": "issuer_ids", "values": []stri
 // resourceConstraints feature such a role cannot be created.
 func TestTruthlocks_IssuerConstrainedCustomRole(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := tlNewAccount(e, "tl-cons", "truthlocks")
+		a := e.newTemplateAccount("truthlocks", "tl-cons")
 		r := e.ok(a.Owner, `mutation($in: CreateRoleInput!) { createRole(input: $in) { role { id key kind grants constraints { attribute values } } } }`,
 			map[string]any{"in": map[string]any{"accountId": a.ID, "key": "attestation_minter", "name": "attestation_minter",
 				"description": "Can only mint attestations for specific issuers",
@@ -264,14 +198,14 @@ func TestTruthlocks_IssuerConstrainedCustomRole(t *testing.T) {
 // away what only it gave.
 func TestTruthlocks_SeveralRolesPerUser(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := tlNewAccount(e, "tl-multi", "truthlocks")
+		a := e.newTemplateAccount("truthlocks", "tl-multi")
 		m := e.addMember(a.Owner, a.ID, "ivan@tl-multi.test", a.Roles["issuer_admin"])
 		tok := userToken(t, "ivan@tl-multi.test")
 		e.fails("FORBIDDEN", tok, `query($id: ID!) { account(id: $id) { auditEvents(first: 1) { totalCount } } }`, map[string]any{"id": a.ID})
 
 		r := e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{"issuer_admin", "auditor"}}})
-		tlSame(t, "roles", tlStrings(r.Get("data.setMemberRoles.member.roles.#.key")), []string{"issuer_admin", "auditor"})
-		tlSame(t, "union of issuer_admin and auditor", e.permissionsOf(m), append([]string{
+		sameStrings(t, "roles", gjsonStrings(r.Get("data.setMemberRoles.member.roles.#.key").Array()), []string{"issuer_admin", "auditor"})
+		sameStrings(t, "union of issuer_admin and auditor", e.permissionsOf(m), append([]string{
 			"issuers:read", "issuers:write", "audit:read", "iam.audit.read"}, tlAttestations...))
 		// What auditor adds works at once: audit:read implies iam.audit.read (K4).
 		e.ok(tok, `query($id: ID!) { account(id: $id) { auditEvents(first: 1) { totalCount } } }`, map[string]any{"id": a.ID})
@@ -281,8 +215,8 @@ func TestTruthlocks_SeveralRolesPerUser(t *testing.T) {
 		}
 
 		r = e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{"auditor"}}})
-		tlSame(t, "roles after dropping issuer_admin", tlStrings(r.Get("data.setMemberRoles.member.roles.#.key")), []string{"auditor"})
-		tlSame(t, "auditor alone", e.permissionsOf(m), []string{"attestations:read", "issuers:read", "audit:read", "iam.audit.read"})
+		sameStrings(t, "roles after dropping issuer_admin", gjsonStrings(r.Get("data.setMemberRoles.member.roles.#.key").Array()), []string{"auditor"})
+		sameStrings(t, "auditor alone", e.permissionsOf(m), []string{"attestations:read", "issuers:read", "audit:read", "iam.audit.read"})
 		if d := e.decide(tok, map[string]any{"accountId": a.ID, "permission": "attestations:mint"}).Get("data.authorize"); d.Get("allowed").Bool() {
 			t.Errorf("mint after losing issuer_admin: %s", d)
 		}
@@ -298,7 +232,7 @@ func TestTruthlocks_SeveralRolesPerUser(t *testing.T) {
 // key's id, a user's change as the user's email.
 func TestTruthlocks_AuditAttribution(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := tlNewAccount(e, "tl-audit", "truthlocks")
+		a := e.newTemplateAccount("truthlocks", "tl-audit")
 		olga := e.addMember(a.Owner, a.ID, "olga@tl-audit.test", a.Roles["org_admin"])
 		aude := e.addMember(a.Owner, a.ID, "aude@tl-audit.test", a.Roles["auditor"])
 		// A server-to-server key of the owner's, scoped to user management and the auditor's permissions.
@@ -369,7 +303,7 @@ func TestTruthlocks_AuditAttribution(t *testing.T) {
 // that joins them, naming the rule; REPORT lists the violation in reviews.
 func TestTruthlocks_SeparationOfDuty(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := tlNewAccount(e, "tl-sod", "truthlocks")
+		a := e.newTemplateAccount("truthlocks", "tl-sod")
 		approver := e.createRole(a.Owner, a.ID, "Governance Approver", []string{"governance:read", "governance:approve"})
 		m := e.addMember(a.Owner, a.ID, "ivan@tl-sod.test", a.Roles["issuer_admin"])
 		r := e.ok(a.Owner, createSod, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "mint vs approve",
@@ -384,7 +318,7 @@ func TestTruthlocks_SeparationOfDuty(t *testing.T) {
 			}
 		}
 		refused(e.fails("CONFLICT", a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleIds": []string{a.Roles["issuer_admin"], approver}}}))
-		tlSame(t, "roles after the refusal", e.permissionsOf(m), append([]string{"issuers:read", "issuers:write"}, tlAttestations...))
+		sameStrings(t, "roles after the refusal", e.permissionsOf(m), append([]string{"issuers:read", "issuers:write"}, tlAttestations...))
 		// Tenant Admin (*) holds both too: only owners (full_access) are excepted.
 		refused(e.fails("CONFLICT", a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{"tenant_admin"}}}))
 		refused(e.fails("CONFLICT", a.Owner, addMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "both@tl-sod.test",
@@ -396,7 +330,7 @@ func TestTruthlocks_SeparationOfDuty(t *testing.T) {
 		e.addMember(a.Owner, a.ID, "gov@tl-sod.test", approver)
 
 		// REPORT: the change goes through and the review shows who breaks the rule.
-		b := tlNewAccount(e, "tl-sodr", "truthlocks")
+		b := e.newTemplateAccount("truthlocks", "tl-sodr")
 		approverB := e.createRole(b.Owner, b.ID, "Governance Approver", []string{"governance:approve"})
 		e.ok(b.Owner, createSod, map[string]any{"in": map[string]any{"accountId": b.ID, "name": "mint vs approve",
 			"permissions": []string{"attestations:mint", "governance:approve"}, "level": "MEMBER", "mode": "REPORT"}})
