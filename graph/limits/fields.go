@@ -2,6 +2,7 @@ package limits
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -17,9 +18,15 @@ var _ graphql.OperationParameterMutator = (*limiter)(nil)
 // validation compares fields pairwise, so a document of 15,000 tokens of
 // fields would cost seconds of CPU, asked for by anyone, even without
 // credentials. A document shorter than two bytes per allowed field cannot
-// be over the limit and is not parsed here.
-func (e *limiter) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+// be over the limit and is not parsed here, nor is one already found within
+// it (gqlgen caches its own parse; this one would be repeated per request).
+func (e *limiter) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	if p == nil || len(p.Query) < 2*e.cfg.MaxFields {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(p.Query))
+	key := string(sum[:])
+	if _, ok := e.withinFields.Get(ctx, key); ok {
 		return nil
 	}
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, e.cfg.Tokens)
@@ -39,6 +46,7 @@ func (e *limiter) MutateOperationParameters(_ context.Context, p *graphql.RawPar
 	if n > e.cfg.MaxFields {
 		return refuse("fields", fmt.Sprintf("the document selects more than %d fields (fragments expanded); split it into several requests", e.cfg.MaxFields), e.cfg.MaxFields, n)
 	}
+	e.withinFields.Add(ctx, key, struct{}{})
 	return nil
 }
 

@@ -41,6 +41,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -77,10 +78,14 @@ func (c Config) withDefaults() Config {
 
 // New returns the extension enforcing cfg; add it with (*handler.Server).Use.
 func New(cfg Config) graphql.HandlerExtension {
-	return &limiter{cfg: cfg.withDefaults()}
+	return &limiter{cfg: cfg.withDefaults(), withinFields: lru.New[struct{}](1000)}
 }
 
-type limiter struct{ cfg Config }
+type limiter struct {
+	cfg Config
+	// withinFields remembers, by SHA-256, documents found within MaxFields.
+	withinFields *lru.LRU[struct{}]
+}
 
 var (
 	_ graphql.HandlerExtension        = (*limiter)(nil)

@@ -3,6 +3,7 @@ package limits
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -567,5 +568,29 @@ func TestFields_AFloodOfFieldsIsRefusedBeforeValidation(t *testing.T) {
 	e := refused(t, h, "fields", flood, nil)
 	if num(e.Extensions["max"]) != 1000 || num(e.Extensions["actual"]) <= 1000 {
 		t.Fatalf("refusal: %+v", e)
+	}
+}
+
+// A document found within the field limit is not parsed again; one over it
+// is refused every time.
+func TestFields_OnlyDocumentsWithinTheLimitAreRemembered(t *testing.T) {
+	l := New(Config{MaxFields: 60}).(*limiter)
+	doc := func(fields int) string { return "{ item { " + strings.Repeat("id ", fields-1) + "} }" }
+	remembered := func(q string) bool {
+		sum := sha256.Sum256([]byte(q))
+		_, ok := l.withinFields.Get(context.Background(), string(sum[:]))
+		return ok
+	}
+	within, over := doc(60), doc(61)
+	for range 2 {
+		if err := l.MutateOperationParameters(context.Background(), &graphql.RawParams{Query: within}); err != nil {
+			t.Fatalf("within the limit: %v", err)
+		}
+		if err := l.MutateOperationParameters(context.Background(), &graphql.RawParams{Query: over}); err == nil || err.Extensions["limit"] != "fields" {
+			t.Fatalf("over the limit: %v", err)
+		}
+	}
+	if !remembered(within) || remembered(over) {
+		t.Fatalf("remembered: within %v, over %v", remembered(within), remembered(over))
 	}
 }
