@@ -87,8 +87,9 @@ func (s *Service) PreviewRoleUpdate(ctx context.Context, in UpdateRoleInput) (*R
 // newlyBroken keeps, of the violations after a change, the roles, members
 // and keys that did not already break the same rule before it (a REPORT
 // rule may be broken already; V4 answers what the change itself breaks).
+// It filters after's slices in place.
 func newlyBroken(before, after []Violation) []Violation {
-	old := map[string]bool{}
+	old := map[string]bool{} // rule id + "/" + role, member or key id
 	for _, v := range before {
 		for _, r := range v.Roles {
 			old[v.Rule.ID+"/"+r.ID] = true
@@ -100,27 +101,14 @@ func newlyBroken(before, after []Violation) []Violation {
 			old[v.Rule.ID+"/"+k.ID] = true
 		}
 	}
-	fresh := func(ruleID, id string) bool { return !old[ruleID+"/"+id] }
 	out := []Violation{}
 	for _, v := range after {
-		n := Violation{Rule: v.Rule}
-		for _, r := range v.Roles {
-			if fresh(v.Rule.ID, r.ID) {
-				n.Roles = append(n.Roles, r)
-			}
-		}
-		for _, m := range v.Members {
-			if fresh(v.Rule.ID, m.ID) {
-				n.Members = append(n.Members, m)
-			}
-		}
-		for _, k := range v.Keys {
-			if fresh(v.Rule.ID, k.ID) {
-				n.Keys = append(n.Keys, k)
-			}
-		}
-		if len(n.Roles)+len(n.Members)+len(n.Keys) > 0 {
-			out = append(out, n)
+		known := func(id string) bool { return old[v.Rule.ID+"/"+id] }
+		v.Roles = slices.DeleteFunc(v.Roles, func(r *ent.Role) bool { return known(r.ID) })
+		v.Members = slices.DeleteFunc(v.Members, func(m *ent.Member) bool { return known(m.ID) })
+		v.Keys = slices.DeleteFunc(v.Keys, func(k *ent.APIKey) bool { return known(k.ID) })
+		if len(v.Roles)+len(v.Members)+len(v.Keys) > 0 {
+			out = append(out, v)
 		}
 	}
 	return out
