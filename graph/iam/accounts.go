@@ -139,27 +139,17 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 // template's words when it has some, and returns full_access. default_access
 // comes after the template's roles.
 func createSystemRoles(ctx context.Context, tx *ent.Tx, accountID string, tmpl *templates.Template) (*ent.Role, error) {
-	text := func(key string, def templates.RoleText) templates.RoleText {
-		if tmpl == nil {
-			return def
-		}
-		t, ok := tmpl.SystemRoles[key]
-		if !ok {
-			return def
-		}
-		return t
-	}
 	last := 1
 	if tmpl != nil {
 		last += len(tmpl.Roles)
 	}
-	ft := text(FullAccess, templates.RoleText{Name: "Full access", Description: "Every permission of the account's master list, following it as it changes."})
+	ft := tmpl.SystemRole(FullAccess, templates.RoleText{Name: "Full access", Description: "Every permission of the account's master list, following it as it changes."})
 	full, err := tx.Role.Create().SetAccountID(accountID).SetKey(FullAccess).SetName(ft.Name).SetDescription(ft.Description).
 		SetKind(role.KindSYSTEM).SetGrants([]string{"*"}).SetPosition(0).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	dt := text(DefaultAccess, templates.RoleText{Name: "Default access", Description: "The master list minus the account's defaultAccessExcludes."})
+	dt := tmpl.SystemRole(DefaultAccess, templates.RoleText{Name: "Default access", Description: "The master list minus the account's defaultAccessExcludes."})
 	err = tx.Role.Create().SetAccountID(accountID).SetKey(DefaultAccess).SetName(dt.Name).SetDescription(dt.Description).
 		SetKind(role.KindSYSTEM).SetGrants([]string{"*"}).SetPosition(last).Exec(ctx)
 	return full, err

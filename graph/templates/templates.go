@@ -73,6 +73,17 @@ type RoleText struct {
 	Description string `json:"description"`
 }
 
+// SystemRole is how the template names the system role key (full_access or
+// default_access), or def when it does not, or when t is nil.
+func (t *Template) SystemRole(key string, def RoleText) RoleText {
+	if t != nil {
+		if rt, ok := t.SystemRoles[key]; ok {
+			return rt
+		}
+	}
+	return def
+}
+
 // Role is a role the template adds besides full_access and default_access.
 type Role struct {
 	Key         string   `json:"key"`
