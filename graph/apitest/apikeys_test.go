@@ -2,7 +2,6 @@ package apitest
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"regexp"
 	"strings"
@@ -295,19 +294,6 @@ func TestP2_KeysActInTheirOwnAccountOnly(t *testing.T) {
 	})
 }
 
-// keyRequest is a GraphQL request presenting cred as a bearer token.
-func (e *env) keyRequest(cred, query string, vars map[string]any) *http.Request {
-	e.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, err := http.NewRequest(http.MethodPost, e.URL+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+cred)
-	return req
-}
-
 // keyForID is a well-formed API key, checksum included, for the key whose
 // id's ULID part is ulidPart, with a fresh random secret: the key's own
 // secret only by a 1 in 62^32 chance.
@@ -343,7 +329,7 @@ func TestS4_MalformedAndBadChecksumKeysNeedNoLookup(t *testing.T) {
 		unknown := keyForID(t, ulid.Make().String())
 		// Control: a checksum-valid unknown key is refused after a lookup,
 		// which the count sees.
-		r, n := e.statementsOfRequest(e.keyRequest(unknown, whoAmI, nil))
+		r, n := e.statementsOfRequest(e.request(unknown, whoAmI, nil))
 		if r.Status != http.StatusUnauthorized || r.Code() != "UNAUTHENTICATED" || n == 0 {
 			t.Fatalf("unknown well-formed key: %d statements, %s", n, r)
 		}
@@ -366,7 +352,7 @@ func TestS4_MalformedAndBadChecksumKeysNeedNoLookup(t *testing.T) {
 			if _, _, err := token.Parse(c.cred); err == nil {
 				t.Fatalf("%s: %q is a valid token", c.name, c.cred)
 			}
-			r, n := e.statementsOfRequest(e.keyRequest(c.cred, whoAmI, nil))
+			r, n := e.statementsOfRequest(e.request(c.cred, whoAmI, nil))
 			if r.Status != http.StatusUnauthorized || r.Code() != "UNAUTHENTICATED" {
 				t.Errorf("%s: want HTTP 401 UNAUTHENTICATED, got %s", c.name, r)
 			}
@@ -411,7 +397,7 @@ func TestS4_WrongSecretLooksLikeUnknownKey(t *testing.T) {
 		same("key in use")
 		// Through X-API-Key as well.
 		send := func(cred string) resp {
-			req := e.keyRequest(cred, whoAmI, nil)
+			req := e.request(cred, whoAmI, nil)
 			req.Header.Del("Authorization")
 			req.Header.Set("X-API-Key", cred)
 			return e.send(req)

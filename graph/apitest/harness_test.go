@@ -237,11 +237,7 @@ const countHeader = "X-Test-Count-Statements"
 // (usage batches, cache reloads) is not counted.
 func (e *env) statementsOf(cred, query string, vars map[string]any) (resp, int64) {
 	e.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, e.URL+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+cred)
-	r, n := e.statementsOfRequest(req)
+	r, n := e.statementsOfRequest(e.request(cred, query, vars))
 	if r.Status != http.StatusOK || r.Get("errors").Exists() {
 		e.t.Fatalf("unexpected failure: %s", r)
 	}
@@ -275,8 +271,22 @@ func (r resp) String() string { return fmt.Sprintf("HTTP %d %s", r.Status, r.Bod
 // gql posts a query with a bearer credential ("" for none).
 func (e *env) gql(cred, query string, vars map[string]any) resp {
 	e.t.Helper()
+	return e.send(e.request(cred, query, vars))
+}
+
+// request is a JSON POST of a query with a bearer credential ("" for none).
+func (e *env) request(cred, query string, vars map[string]any) *http.Request {
+	e.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	return e.post(cred, "application/json", body)
+	req, err := http.NewRequest(http.MethodPost, e.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if cred != "" {
+		req.Header.Set("Authorization", "Bearer "+cred)
+	}
+	return req
 }
 
 func (e *env) post(cred, contentType string, body []byte) resp {

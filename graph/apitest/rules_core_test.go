@@ -48,15 +48,6 @@ func (e *env) coreUnchanged(t *testing.T, accountID, what, before string, auditB
 	}
 }
 
-func coreSorted(in []string) []string {
-	out := slices.Clone(in)
-	slices.Sort(out)
-	return out
-}
-
-// coreList reads a JSON list of strings at path.
-func coreList(r resp, path string) []string { return gjsonStrings(r.Get(path).Array()) }
-
 // R1: a role's fields read back as written; keys are unique per account only.
 func TestR1_RoleFields(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
@@ -136,11 +127,11 @@ func TestK3_WildcardsOverHTTP(t *testing.T) {
 
 		effective := func() []string {
 			t.Helper()
-			return coreList(e.ok(a.Owner, `query($id: ID!) { node(id: $id) { ... on Role { effectivePermissions } } }`,
-				map[string]any{"id": role}), "data.node.effectivePermissions")
+			return gjsonStrings(e.ok(a.Owner, `query($id: ID!) { node(id: $id) { ... on Role { effectivePermissions } } }`,
+				map[string]any{"id": role}).Get("data.node.effectivePermissions").Array())
 		}
 		want := []string{"ck:a", "ck:b:c", "xk.a", "xk.b.c", "xk.b.c.d"}
-		if got := coreSorted(effective()); !slices.Equal(got, want) {
+		if got := slices.Sorted(slices.Values(effective())); !slices.Equal(got, want) {
 			t.Fatalf("effective permissions of xk.* + ck:*: got %v, want %v", got, want)
 		}
 		const can = `query($acc: ID!, $p: String!) { viewer { can(accountId: $acc, permission: $p) { allowed reason grantedBy { roleKey grant } } } }`
@@ -172,7 +163,7 @@ func TestK3_WildcardsOverHTTP(t *testing.T) {
 		e.ok(e.Operator, `mutation($id: ID!) { addAccountPermissions(input: {accountId: $id, permissions: ["xk.late", "xk.later.deep.key"]}) { account { id } } }`,
 			map[string]any{"id": a.ID})
 		want = []string{"ck:a", "ck:b:c", "xk.a", "xk.b.c", "xk.b.c.d", "xk.late", "xk.later.deep.key"}
-		if got := coreSorted(effective()); !slices.Equal(got, want) {
+		if got := slices.Sorted(slices.Values(effective())); !slices.Equal(got, want) {
 			t.Fatalf("after adding keys: got %v, want %v", got, want)
 		}
 		for _, k := range []string{"xk.late", "xk.later.deep.key"} {
@@ -226,10 +217,10 @@ func TestM6_ViewerExplainsAccess(t *testing.T) {
 			if m.Get("member.id").String() != w.member || m.Get("status").String() != "ACTIVE" || m.Get("masks").Raw != "[]" {
 				t.Errorf("membership in %s: %s", w.acc, m.Raw)
 			}
-			if got := coreSorted(gjsonStrings(m.Get("roles.#.key").Array())); !slices.Equal(got, w.roles) {
+			if got := slices.Sorted(slices.Values(gjsonStrings(m.Get("roles.#.key").Array()))); !slices.Equal(got, w.roles) {
 				t.Errorf("roles in %s: got %v, want %v", w.acc, got, w.roles)
 			}
-			if got := coreSorted(gjsonStrings(m.Get("effectivePermissions").Array())); !slices.Equal(got, w.eff) {
+			if got := slices.Sorted(slices.Values(gjsonStrings(m.Get("effectivePermissions").Array()))); !slices.Equal(got, w.eff) {
 				t.Errorf("effective permissions in %s: got %v, want %v", w.acc, got, w.eff)
 			}
 		}
@@ -246,7 +237,7 @@ func TestM6_ViewerExplainsAccess(t *testing.T) {
 			d.Get("permission").String() != "identity.flows.create" {
 			t.Fatalf("denial: %s", d.Raw)
 		}
-		if got := coreSorted(gjsonStrings(d.Get("suggestedRoles.#.key").Array())); !slices.Equal(got, []string{"default_access", "flows", "full_access"}) {
+		if got := slices.Sorted(slices.Values(gjsonStrings(d.Get("suggestedRoles.#.key").Array()))); !slices.Equal(got, []string{"default_access", "flows", "full_access"}) {
 			t.Fatalf("suggested roles: got %v", got)
 		}
 		// The same key is granted in b, where it is not held either; what is held explains itself.
@@ -403,7 +394,7 @@ func TestR2_SystemRoleRefusalChangesNothing(t *testing.T) {
 		a := e.newAccount("r2n", nil)
 		member := e.addMember(a.Owner, a.ID, "def@r2n.test")
 		before, audits := e.coreState(a.ID), e.coreAuditTotal(a.ID)
-		perms := coreSorted(e.permissionsOf(member))
+		perms := slices.Sorted(slices.Values(e.permissionsOf(member)))
 		for _, cred := range []string{a.Owner, e.Operator} {
 			for _, in := range []map[string]any{
 				{"roleId": a.FullAccessID, "expectedVersion": 1, "name": "Mine"},
@@ -422,7 +413,7 @@ func TestR2_SystemRoleRefusalChangesNothing(t *testing.T) {
 			}
 		}
 		e.coreUnchanged(t, a.ID, "editing system roles", before, audits)
-		if got := coreSorted(e.permissionsOf(member)); !slices.Equal(got, perms) {
+		if got := slices.Sorted(slices.Values(e.permissionsOf(member))); !slices.Equal(got, perms) {
 			t.Fatalf("a default_access holder's permissions changed: %v → %v", perms, got)
 		}
 	})
