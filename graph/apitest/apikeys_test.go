@@ -181,7 +181,7 @@ func TestS4_SecretShownOnceHashedAndChecksummed(t *testing.T) {
 			t.Fatal("the secret is stored in clear")
 		}
 		// A typo fails the checksum; an unknown key and a wrong secret get the same answer.
-		typo := secret[:len(secret)-1] + string("ab"[strings.IndexByte("ab", secret[len(secret)-1])+1&1])
+		typo := keyTypo(secret, -1)
 		wrong := unknownKey(t)
 		for _, cred := range []string{typo, wrong} {
 			r := e.gql(cred, whoAmI, nil)
