@@ -46,7 +46,9 @@ type AuditEvent struct {
 	// The hash of the previous event of the chain (empty for the first).
 	PrevHash string `json:"prev_hash,omitempty"`
 	// SHA-256 over the previous hash and this event's content (L2).
-	Hash         string `json:"hash,omitempty"`
+	Hash string `json:"hash,omitempty"`
+	// Txid holds the value of the "txid" field.
+	Txid         int64 `json:"txid,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -57,7 +59,7 @@ func (*AuditEvent) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case auditevent.FieldChanges:
 			values[i] = new([]byte)
-		case auditevent.FieldSeq:
+		case auditevent.FieldSeq, auditevent.FieldTxid:
 			values[i] = new(sql.NullInt64)
 		case auditevent.FieldID, auditevent.FieldAccountID, auditevent.FieldActorType, auditevent.FieldActorID, auditevent.FieldActorLabel, auditevent.FieldAction, auditevent.FieldTargetType, auditevent.FieldTargetID, auditevent.FieldRequestID, auditevent.FieldClientAddr, auditevent.FieldPrevHash, auditevent.FieldHash:
 			values[i] = new(sql.NullString)
@@ -170,6 +172,12 @@ func (_m *AuditEvent) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Hash = value.String
 			}
+		case auditevent.FieldTxid:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field txid", values[i])
+			} else if value.Valid {
+				_m.Txid = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -247,6 +255,9 @@ func (_m *AuditEvent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("hash=")
 	builder.WriteString(_m.Hash)
+	builder.WriteString(", ")
+	builder.WriteString("txid=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Txid))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -171,6 +171,20 @@ func (_c *AuditEventCreate) SetHash(v string) *AuditEventCreate {
 	return _c
 }
 
+// SetTxid sets the "txid" field.
+func (_c *AuditEventCreate) SetTxid(v int64) *AuditEventCreate {
+	_c.mutation.SetTxid(v)
+	return _c
+}
+
+// SetNillableTxid sets the "txid" field if the given value is not nil.
+func (_c *AuditEventCreate) SetNillableTxid(v *int64) *AuditEventCreate {
+	if v != nil {
+		_c.SetTxid(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AuditEventCreate) SetID(v string) *AuditEventCreate {
 	_c.mutation.SetID(v)
@@ -411,6 +425,10 @@ func (_c *AuditEventCreate) createSpec() (*AuditEvent, *sqlgraph.CreateSpec) {
 		_spec.SetField(auditevent.FieldHash, field.TypeString, value)
 		_node.Hash = value
 	}
+	if value, ok := _c.mutation.Txid(); ok {
+		_spec.SetField(auditevent.FieldTxid, field.TypeInt64, value)
+		_node.Txid = value
+	}
 	return _node, _spec
 }
 
@@ -521,6 +539,9 @@ func (u *AuditEventUpsertOne) UpdateNewValues() *AuditEventUpsertOne {
 		}
 		if _, exists := u.create.mutation.Hash(); exists {
 			s.SetIgnore(auditevent.FieldHash)
+		}
+		if _, exists := u.create.mutation.Txid(); exists {
+			s.SetIgnore(auditevent.FieldTxid)
 		}
 	}))
 	return u
@@ -777,6 +798,9 @@ func (u *AuditEventUpsertBulk) UpdateNewValues() *AuditEventUpsertBulk {
 			}
 			if _, exists := b.mutation.Hash(); exists {
 				s.SetIgnore(auditevent.FieldHash)
+			}
+			if _, exists := b.mutation.Txid(); exists {
+				s.SetIgnore(auditevent.FieldTxid)
 			}
 		}
 	}))

@@ -2832,6 +2832,8 @@ type AuditEventMutation struct {
 	addseq        *int64
 	prev_hash     *string
 	hash          *string
+	txid          *int64
+	addtxid       *int64
 	clearedFields map[string]struct{}
 	done          bool
 	oldValue      func(context.Context) (*AuditEvent, error)
@@ -3479,6 +3481,76 @@ func (m *AuditEventMutation) ResetHash() {
 	m.hash = nil
 }
 
+// SetTxid sets the "txid" field.
+func (m *AuditEventMutation) SetTxid(i int64) {
+	m.txid = &i
+	m.addtxid = nil
+}
+
+// Txid returns the value of the "txid" field in the mutation.
+func (m *AuditEventMutation) Txid() (r int64, exists bool) {
+	v := m.txid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTxid returns the old "txid" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldTxid(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTxid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTxid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTxid: %w", err)
+	}
+	return oldValue.Txid, nil
+}
+
+// AddTxid adds i to the "txid" field.
+func (m *AuditEventMutation) AddTxid(i int64) {
+	if m.addtxid != nil {
+		*m.addtxid += i
+	} else {
+		m.addtxid = &i
+	}
+}
+
+// AddedTxid returns the value that was added to the "txid" field in this mutation.
+func (m *AuditEventMutation) AddedTxid() (r int64, exists bool) {
+	v := m.addtxid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTxid clears the value of the "txid" field.
+func (m *AuditEventMutation) ClearTxid() {
+	m.txid = nil
+	m.addtxid = nil
+	m.clearedFields[auditevent.FieldTxid] = struct{}{}
+}
+
+// TxidCleared returns if the "txid" field was cleared in this mutation.
+func (m *AuditEventMutation) TxidCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldTxid]
+	return ok
+}
+
+// ResetTxid resets all changes to the "txid" field.
+func (m *AuditEventMutation) ResetTxid() {
+	m.txid = nil
+	m.addtxid = nil
+	delete(m.clearedFields, auditevent.FieldTxid)
+}
+
 // Where appends a list predicates to the AuditEventMutation builder.
 func (m *AuditEventMutation) Where(ps ...predicate.AuditEvent) {
 	m.predicates = append(m.predicates, ps...)
@@ -3513,7 +3585,7 @@ func (m *AuditEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AuditEventMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, auditevent.FieldCreatedAt)
 	}
@@ -3556,6 +3628,9 @@ func (m *AuditEventMutation) Fields() []string {
 	if m.hash != nil {
 		fields = append(fields, auditevent.FieldHash)
 	}
+	if m.txid != nil {
+		fields = append(fields, auditevent.FieldTxid)
+	}
 	return fields
 }
 
@@ -3592,6 +3667,8 @@ func (m *AuditEventMutation) Field(name string) (ent.Value, bool) {
 		return m.PrevHash()
 	case auditevent.FieldHash:
 		return m.Hash()
+	case auditevent.FieldTxid:
+		return m.Txid()
 	}
 	return nil, false
 }
@@ -3629,6 +3706,8 @@ func (m *AuditEventMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldPrevHash(ctx)
 	case auditevent.FieldHash:
 		return m.OldHash(ctx)
+	case auditevent.FieldTxid:
+		return m.OldTxid(ctx)
 	}
 	return nil, fmt.Errorf("unknown AuditEvent field %s", name)
 }
@@ -3736,6 +3815,13 @@ func (m *AuditEventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetHash(v)
 		return nil
+	case auditevent.FieldTxid:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTxid(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AuditEvent field %s", name)
 }
@@ -3747,6 +3833,9 @@ func (m *AuditEventMutation) AddedFields() []string {
 	if m.addseq != nil {
 		fields = append(fields, auditevent.FieldSeq)
 	}
+	if m.addtxid != nil {
+		fields = append(fields, auditevent.FieldTxid)
+	}
 	return fields
 }
 
@@ -3757,6 +3846,8 @@ func (m *AuditEventMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case auditevent.FieldSeq:
 		return m.AddedSeq()
+	case auditevent.FieldTxid:
+		return m.AddedTxid()
 	}
 	return nil, false
 }
@@ -3773,6 +3864,13 @@ func (m *AuditEventMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddSeq(v)
 		return nil
+	case auditevent.FieldTxid:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTxid(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AuditEvent numeric field %s", name)
 }
@@ -3783,6 +3881,9 @@ func (m *AuditEventMutation) ClearedFields() []string {
 	var fields []string
 	if m.FieldCleared(auditevent.FieldChanges) {
 		fields = append(fields, auditevent.FieldChanges)
+	}
+	if m.FieldCleared(auditevent.FieldTxid) {
+		fields = append(fields, auditevent.FieldTxid)
 	}
 	return fields
 }
@@ -3800,6 +3901,9 @@ func (m *AuditEventMutation) ClearField(name string) error {
 	switch name {
 	case auditevent.FieldChanges:
 		m.ClearChanges()
+		return nil
+	case auditevent.FieldTxid:
+		m.ClearTxid()
 		return nil
 	}
 	return fmt.Errorf("unknown AuditEvent nullable field %s", name)
@@ -3850,6 +3954,9 @@ func (m *AuditEventMutation) ResetField(name string) error {
 		return nil
 	case auditevent.FieldHash:
 		m.ResetHash()
+		return nil
+	case auditevent.FieldTxid:
+		m.ResetTxid()
 		return nil
 	}
 	return fmt.Errorf("unknown AuditEvent field %s", name)

@@ -33,7 +33,7 @@ func newLogger(cfg *server.Config) *slog.Logger {
 
 // openDB opens and migrates the configured database.
 func openDB(cfg *server.Config) (*database.DB, error) {
-	db, err := database.Open(cfg.DatabaseTarget())
+	db, err := database.OpenWith(cfg.DatabaseTarget(), cfg.DatabaseOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,11 @@ func serveCmd(cfg *server.Config) *cobra.Command {
 				return err
 			case <-ctx.Done():
 			}
-			log.Info("shutting down")
+			// Readiness fails first, so that load balancers stop sending;
+			// then the listener closes and requests in flight finish.
+			log.Info("shutting down: draining", "delay", cfg.DrainDelay)
+			srv.Drain()
+			time.Sleep(cfg.DrainDelay)
 			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 			defer cancel()
 			if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -44,6 +44,8 @@ const (
 	FieldPrevHash = "prev_hash"
 	// FieldHash holds the string denoting the hash field in the database.
 	FieldHash = "hash"
+	// FieldTxid holds the string denoting the txid field in the database.
+	FieldTxid = "txid"
 	// Table holds the table name of the auditevent in the database.
 	Table = "audit_events"
 )
@@ -65,6 +67,7 @@ var Columns = []string{
 	FieldSeq,
 	FieldPrevHash,
 	FieldHash,
+	FieldTxid,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -200,6 +203,11 @@ func ByPrevHash(opts ...sql.OrderTermOption) OrderOption {
 // ByHash orders the results by the hash field.
 func ByHash(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldHash, opts...).ToFunc()
+}
+
+// ByTxid orders the results by the txid field.
+func ByTxid(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTxid, opts...).ToFunc()
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

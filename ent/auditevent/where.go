@@ -124,6 +124,11 @@ func Hash(v string) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldEQ(FieldHash, v))
 }
 
+// Txid applies equality check predicate on the "txid" field. It's identical to TxidEQ.
+func Txid(v int64) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEQ(FieldTxid, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldEQ(FieldCreatedAt, v))
@@ -882,6 +887,56 @@ func HashEqualFold(v string) predicate.AuditEvent {
 // HashContainsFold applies the ContainsFold predicate on the "hash" field.
 func HashContainsFold(v string) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldContainsFold(FieldHash, v))
+}
+
+// TxidEQ applies the EQ predicate on the "txid" field.
+func TxidEQ(v int64) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEQ(FieldTxid, v))
+}
+
+// TxidNEQ applies the NEQ predicate on the "txid" field.
+func TxidNEQ(v int64) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNEQ(FieldTxid, v))
+}
+
+// TxidIn applies the In predicate on the "txid" field.
+func TxidIn(vs ...int64) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldIn(FieldTxid, vs...))
+}
+
+// TxidNotIn applies the NotIn predicate on the "txid" field.
+func TxidNotIn(vs ...int64) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNotIn(FieldTxid, vs...))
+}
+
+// TxidGT applies the GT predicate on the "txid" field.
+func TxidGT(v int64) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldGT(FieldTxid, v))
+}
+
+// TxidGTE applies the GTE predicate on the "txid" field.
+func TxidGTE(v int64) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldGTE(FieldTxid, v))
+}
+
+// TxidLT applies the LT predicate on the "txid" field.
+func TxidLT(v int64) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldLT(FieldTxid, v))
+}
+
+// TxidLTE applies the LTE predicate on the "txid" field.
+func TxidLTE(v int64) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldLTE(FieldTxid, v))
+}
+
+// TxidIsNil applies the IsNil predicate on the "txid" field.
+func TxidIsNil() predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldIsNull(FieldTxid))
+}
+
+// TxidNotNil applies the NotNil predicate on the "txid" field.
+func TxidNotNil() predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNotNull(FieldTxid))
 }
 
 // And groups predicates with the AND operator between them.

@@ -124,6 +124,7 @@ var (
 		{Name: "seq", Type: field.TypeInt64},
 		{Name: "prev_hash", Type: field.TypeString, Default: ""},
 		{Name: "hash", Type: field.TypeString},
+		{Name: "txid", Type: field.TypeInt64, Nullable: true, Default: map[string]schema.Expr{"postgres": "(pg_current_xact_id()::text::bigint)"}},
 	}
 	// AuditEventsTable holds the schema information for the "audit_events" table.
 	AuditEventsTable = &schema.Table{
@@ -140,6 +141,11 @@ var (
 				Name:    "auditevent_account_id_seq",
 				Unique:  true,
 				Columns: []*schema.Column{AuditEventsColumns[2], AuditEventsColumns[12]},
+			},
+			{
+				Name:    "auditevent_txid",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[15]},
 			},
 		},
 	}

@@ -3,6 +3,8 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -47,6 +49,14 @@ func (AuditEvent) Fields() []ent.Field {
 			Comment("The hash of the previous event of the chain (empty for the first)."),
 		field.String("hash").NotEmpty().Immutable().
 			Comment("SHA-256 over the previous hash and this event's content (L2)."),
+		// The writing transaction's id on PostgreSQL, set by the database: the
+		// change feed reads what transactions that were still running at its
+		// last read have committed since (D6). SQLite, with one writer at a
+		// time, reads new events by rowid instead.
+		field.Int64("txid").Optional().Immutable().
+			Annotations(entgql.Skip(), entsql.DefaultExprs(map[string]string{
+				dialect.Postgres: "(pg_current_xact_id()::text::bigint)",
+			})),
 	}
 }
 
@@ -55,6 +65,7 @@ func (AuditEvent) Indexes() []ent.Index {
 		index.Fields("account_id", "created_at"),
 		// One event per position: two writers can never fork a chain.
 		index.Fields("account_id", "seq").Unique(),
+		index.Fields("txid"),
 	}
 }
 

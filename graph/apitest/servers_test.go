@@ -51,8 +51,8 @@ func TestD6_ChangesReachOtherServers(t *testing.T) {
 	}
 	t.Parallel()
 	a1 := newEnv(t, dialect.Postgres, server.Config{})
-	notified := a1.secondServer(t, server.Config{CacheTTL: time.Hour})
-	polling := a1.secondServer(t, server.Config{NoListen: true, CacheTTL: 300 * time.Millisecond})
+	notified := a1.secondServer(t, server.Config{})
+	polling := a1.secondServer(t, server.Config{NoListen: true})
 	a := a1.newAccount("d6x", nil)
 	role := a1.createRole(a.Owner, a.ID, "Toggle", nil)
 	m := a1.addMember(a.Owner, a.ID, "t@d6x.test", role)

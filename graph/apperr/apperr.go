@@ -21,7 +21,10 @@ const (
 	VersionConflict     Code = "VERSION_CONFLICT"
 	FeatureNotAvailable Code = "FEATURE_NOT_AVAILABLE"
 	RateLimited         Code = "RATE_LIMITED"
-	Internal            Code = "INTERNAL"
+	// Unavailable is a storage outage, a timeout or an exhausted pool (P5):
+	// HTTP 503 with Retry-After; the request may be retried as it is.
+	Unavailable Code = "UNAVAILABLE"
+	Internal    Code = "INTERNAL"
 )
 
 // Error is an error with a code, a public message and optional extensions.
@@ -84,4 +87,16 @@ func NotFoundf(kind, id string) *Error {
 func Missing(what string, missing []string) *Error {
 	return New(Forbidden, "%s needs permissions you do not hold: %v", what, missing).
 		With("missingPermissions", missing)
+}
+
+// Busy is the answer to a change that waited too long for its account: other
+// changes of the same account hold it (P5). Retrying later may succeed.
+func Busy(cause error) *Error {
+	return &Error{Code: Conflict, Message: "the account is busy with other changes; retry shortly", Cause: cause,
+		Extensions: map[string]any{"reason": "ACCOUNT_BUSY", "retryable": true}}
+}
+
+// Outage is the answer when storage cannot be reached in time (P5).
+func Outage(cause error) *Error {
+	return &Error{Code: Unavailable, Message: "the service is temporarily unavailable; retry shortly", Cause: cause}
 }

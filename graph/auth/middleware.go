@@ -41,6 +41,8 @@ type Authenticator struct {
 	// JWT validates dashboard users' tokens; nil refuses JWTs.
 	JWT *jwtauth.Verifier
 	Log *slog.Logger
+	// Outage, when set, is told of each request refused as UNAVAILABLE.
+	Outage func(ctx context.Context)
 }
 
 // credentialParams are query parameters that would carry a secret in a URL.
@@ -49,6 +51,9 @@ var credentialParams = []string{"api_key", "apikey", "access_token", "token", "k
 // Middleware authenticates the request. Requests without credentials go on
 // anonymously (only introspection answers them); wrong, revoked or expired
 // credentials are refused with HTTP 401 — never a silent anonymous fallback.
+// A credential that cannot be checked now (storage unreachable, too slow) is
+// not a wrong one: HTTP 503 UNAVAILABLE with Retry-After, so that clients
+// retry instead of logging users out or rotating keys (P5).
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -68,11 +73,17 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		p, err := a.authenticate(r.Context(), secret)
-		if err != nil {
-			if !errors.Is(err, ErrInvalid) && !errors.Is(err, jwtauth.ErrInvalid) && !errors.Is(err, token.ErrMalformed) {
-				a.Log.ErrorContext(r.Context(), "authentication failed", "err", err)
-			}
+		switch {
+		case errors.Is(err, ErrInvalid) || errors.Is(err, jwtauth.ErrInvalid) || errors.Is(err, token.ErrMalformed):
 			Unauthorized(w, "invalid, revoked or expired credentials")
+			return
+		case err != nil:
+			a.Log.WarnContext(r.Context(), "credentials could not be checked", "err", err)
+			if a.Outage != nil {
+				a.Outage(r.Context())
+			}
+			w.Header().Set("Retry-After", "1")
+			WriteError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "credentials cannot be checked right now; retry shortly")
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))

@@ -164,8 +164,8 @@ func table(f *fixture, rows []row, d time.Duration, profile string) string {
 	sh := f.Work.shape
 	fmt.Fprintf(&s, "authorize over HTTP on loopback: %d accounts × %d roles × %d members × %d permissions on %s (seeded in %s)\n",
 		sh.accounts, sh.roles, sh.members, sh.permissions, f.Dialect, f.Seeded.Round(time.Millisecond))
-	fmt.Fprintf(&s, "%gs per level and server, GOMAXPROCS=%d, cache TTL %s, rate limit off, %d distinct calls\n\n",
-		d.Seconds(), runtime.GOMAXPROCS(0), f.Config.CacheTTL, len(f.Work.requests))
+	fmt.Fprintf(&s, "%gs per level and server, GOMAXPROCS=%d, change poll %s, rate limit off, %d distinct calls\n\n",
+		d.Seconds(), runtime.GOMAXPROCS(0), f.Config.ChangePollInterval, len(f.Work.requests))
 	fmt.Fprintf(&s, "%-10s %7s %10s %10s %10s %10s %9s %8s %6s\n", "server", "clients", "requests", "req/s", "p50", "p99", "ratio", "allowed", "SQL")
 	for _, r := range rows {
 		for _, x := range []result{r.gate, r.bare} {

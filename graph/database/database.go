@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,30 +38,70 @@ type DB struct {
 	Driver dialect.Driver
 	// URL is what Open was given.
 	URL string
-	// driverName and dsn open the migrations' own connection.
-	driverName, dsn string
+	// driverName and dsn open the migrations' own connection; served is
+	// dsn with the serving timeouts.
+	driverName, dsn, served string
 }
 
 // Close closes the pool.
 func (d *DB) Close() error { return d.Client.Close() }
 
-// Open opens the database named by rawURL: `postgres://…` or `postgresql://…`
-// for PostgreSQL; otherwise a SQLite file path (or `file:` URI).
-func Open(rawURL string) (*DB, error) {
+// Options size the pool and bound how long storage may make a request wait
+// (P5). Zero values take the defaults.
+type Options struct {
+	// MaxConns is the pool's size (default 20 on PostgreSQL, 8 on SQLite).
+	MaxConns int
+	// PoolTimeout bounds the wait for a pooled connection (default 2s).
+	PoolTimeout time.Duration
+	// StatementTimeout is PostgreSQL's statement_timeout (default 5s).
+	StatementTimeout time.Duration
+	// LockTimeout is PostgreSQL's lock_timeout and SQLite's busy timeout
+	// (default 2s): how long a statement waits for a lock.
+	LockTimeout time.Duration
+	// IdleInTransactionTimeout ends sessions left idle inside a transaction
+	// (PostgreSQL's idle_in_transaction_session_timeout, default 30s).
+	IdleInTransactionTimeout time.Duration
+}
+
+func (o Options) withDefaults(dia string) Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 20
+		if dia == dialect.SQLite {
+			o.MaxConns = 8
+		}
+	}
+	def(&o.PoolTimeout, 2*time.Second)
+	def(&o.StatementTimeout, 5*time.Second)
+	def(&o.LockTimeout, 2*time.Second)
+	def(&o.IdleInTransactionTimeout, 30*time.Second)
+	return o
+}
+
+// Open opens the database named by rawURL with the default Options.
+func Open(rawURL string) (*DB, error) { return OpenWith(rawURL, Options{}) }
+
+// OpenWith opens the database named by rawURL: `postgres://…` or
+// `postgresql://…` for PostgreSQL; otherwise a SQLite file path (or `file:`
+// URI).
+func OpenWith(rawURL string, o Options) (*DB, error) {
 	dia, driverName, dsn, err := parse(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open(driverName, dsn)
+	o = o.withDefaults(dia)
+	served := withTimeouts(dia, dsn, o)
+	db, err := sql.Open(driverName, served)
 	if err != nil {
 		return nil, err
 	}
-	if dia == dialect.SQLite {
-		// One writer at a time; WAL lets readers go on meanwhile.
-		db.SetMaxOpenConns(8)
-	} else {
-		db.SetMaxOpenConns(20)
-		db.SetMaxIdleConns(20)
+	db.SetMaxOpenConns(o.MaxConns)
+	if dia == dialect.Postgres {
+		db.SetMaxIdleConns(o.MaxConns)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -69,8 +110,30 @@ func Open(rawURL string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("database: connect: %w", err)
 	}
-	drv := entsql.OpenDB(dia, db)
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, Driver: drv, URL: rawURL, driverName: driverName, dsn: dsn}, nil
+	drv := newPoolGate(entsql.OpenDB(dia, db), o.MaxConns, o.PoolTimeout)
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, Driver: drv, URL: rawURL,
+		driverName: driverName, dsn: dsn, served: served}, nil
+}
+
+// withTimeouts adds the statement, lock and idle-transaction timeouts to a
+// DSN: lib/pq sends unknown URL parameters as run-time settings, so every
+// connection of the pool starts with them.
+func withTimeouts(dia, dsn string, o Options) string {
+	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+	q := url.Values{}
+	if dia == dialect.Postgres {
+		q.Set("statement_timeout", ms(o.StatementTimeout))
+		q.Set("lock_timeout", ms(o.LockTimeout))
+		q.Set("idle_in_transaction_session_timeout", ms(o.IdleInTransactionTimeout))
+		q.Set("connect_timeout", strconv.Itoa(max(1, int(o.PoolTimeout.Seconds()))))
+	} else {
+		q.Add("_pragma", "busy_timeout("+ms(o.LockTimeout)+")")
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + q.Encode()
 }
 
 // parse maps a URL to a dialect, a database/sql driver and its DSN. SQLite
@@ -93,7 +156,7 @@ func parse(rawURL string) (dia, driverName, dsn string, err error) {
 	}
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "busy_timeout(10000)") // the server's own is LockTimeout (withTimeouts)
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")

@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/ent/apikey"
+	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
@@ -37,9 +38,9 @@ type Model struct {
 	Roles []*ent.Role
 
 	svc *Service
-	// client is what the model was read through (a transaction's client
-	// while a change is checked).
-	client *ent.Client
+	// seq and platformSeq are the newest events of the account's and of the
+	// platform's audit chains when the model was read: its revision (D6).
+	seq, platformSeq int64
 	// rows are every member of the account with its assignments, and byUser
 	// maps a user id to its member id: loaded with the model in two
 	// statements, so that no decision queries for its subject once warm.
@@ -161,13 +162,20 @@ func (m *Model) remember(mem *ent.Member) *MemberEntry {
 
 // KeyByID returns an API key of the account (NOT_FOUND otherwise).
 func (m *Model) KeyByID(ctx context.Context, id string) (*KeyEntry, error) {
+	return m.keyVia(ctx, m.svc.client, id)
+}
+
+// keyVia is KeyByID reading a key the model has not met yet through client
+// (a transaction's, inside the write gate). Keys are compiled on first use
+// and remembered: a change of a key changes the model's revision.
+func (m *Model) keyVia(ctx context.Context, client *ent.Client, id string) (*KeyEntry, error) {
 	m.mu.Lock()
 	e, ok := m.keys[id]
 	m.mu.Unlock()
 	if ok {
 		return e, nil
 	}
-	k, err := m.client.APIKey.Query().Where(apikey.ID(id), apikey.AccountID(m.Account.ID)).Only(ctx)
+	k, err := client.APIKey.Query().Where(apikey.ID(id), apikey.AccountID(m.Account.ID)).Only(ctx)
 	if err != nil {
 		return nil, notFoundOr(err, "API key", id)
 	}
@@ -257,26 +265,56 @@ func forget(ctx context.Context, accountID string) {
 
 // Model returns the compiled model of an account (NOT_FOUND when absent).
 func (s *Service) Model(ctx context.Context, accountID string) (*Model, error) {
+	if !s.cache.fresh() {
+		// The change feed has not confirmed lately that the cache is
+		// current (the database may be unreachable): read the account
+		// anew, or fail; never answer from a model that may be stale (P5).
+		return s.loadModel(ctx, s.client, accountID)
+	}
 	m, st := s.cache.get(accountID)
 	if m != nil {
 		return m, nil
 	}
-	m, err := s.loadModel(ctx, s.client, accountID)
+	// Concurrent misses share one load, which no single request's
+	// cancellation may cut short for the others.
+	v, err, _ := s.cache.flight.Do(st.flightKey(accountID), func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
+		m, err := s.loadModel(lctx, s.client, accountID)
+		if err != nil {
+			return nil, err
+		}
+		s.cache.put(accountID, m, st)
+		return m, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	s.cache.put(accountID, m, st)
-	return m, nil
+	return v.(*Model), nil
 }
 
-// loadModel reads an account's model through client (a transaction's client
-// sees its uncommitted changes).
-func (s *Service) loadModel(ctx context.Context, client *ent.Client, accountID string) (*Model, error) {
-	acc, err := client.Account.Get(ctx, accountID)
+// loadTimeout bounds a shared model load.
+const loadTimeout = 10 * time.Second
+
+// loadModel reads an account's model through reader (a transaction's client
+// sees its own uncommitted changes). The chains' heads are read first: a
+// change committed while the rest is read makes the model look older than
+// it is, never newer, so the feed drops it rather than keeping it.
+func (s *Service) loadModel(ctx context.Context, reader *ent.Client, accountID string) (*Model, error) {
+	seq, platformSeq, err := heads(ctx, reader, accountID)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.Model: heads")
+	}
+	return s.loadModelAt(ctx, reader, accountID, seq, platformSeq)
+}
+
+// loadModelAt is loadModel once the heads are read.
+func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID string, seq, platformSeq int64) (*Model, error) {
+	acc, err := reader.Account.Get(ctx, accountID)
 	if err != nil {
 		return nil, notFoundOr(err, "account", accountID)
 	}
-	catalog, err := client.Permission.Query().All(ctx)
+	catalog, err := reader.Permission.Query().All(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: catalog")
 	}
@@ -284,12 +322,12 @@ func (s *Service) loadModel(ctx context.Context, client *ent.Client, accountID s
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: master list")
 	}
-	roles, err := client.Role.Query().Where(role.AccountID(accountID)).
+	roles, err := reader.Role.Query().Where(role.AccountID(accountID)).
 		Order(ent.Asc(role.FieldPosition), ent.Asc(role.FieldID)).All(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: roles")
 	}
-	mems, err := client.Member.Query().Where(member.AccountID(accountID)).WithAssignments().All(ctx)
+	mems, err := reader.Member.Query().Where(member.AccountID(accountID)).WithAssignments().All(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: members")
 	}
@@ -302,9 +340,29 @@ func (s *Service) loadModel(ctx context.Context, client *ent.Client, accountID s
 		cat[i] = catalogEntry(p)
 	}
 	return &Model{
-		Account: acc, Policy: authz.NewPolicy(cat, master), Roles: roles, svc: s, client: client,
+		Account: acc, Policy: authz.NewPolicy(cat, master), Roles: roles, svc: s,
+		seq: seq, platformSeq: platformSeq,
 		rows: rows, byUser: byUser, members: map[string]*MemberEntry{}, keys: map[string]*KeyEntry{},
 	}, nil
+}
+
+// heads reads the newest seq of an account's audit chain and of the
+// platform's: the revision the account is at (D6).
+func heads(ctx context.Context, c *ent.Client, accountID string) (seq, platformSeq int64, err error) {
+	var rows []struct {
+		AccountID string `json:"account_id"`
+		Max       int64  `json:"max"`
+	}
+	err = c.AuditEvent.Query().Where(auditevent.AccountIDIn(accountID, "")).
+		GroupBy(auditevent.FieldAccountID).Aggregate(ent.Max(auditevent.FieldSeq)).Scan(ctx, &rows)
+	for _, r := range rows {
+		if r.AccountID == "" {
+			platformSeq = r.Max
+		} else {
+			seq = r.Max
+		}
+	}
+	return seq, platformSeq, err
 }
 
 func catalogEntry(p *ent.Permission) authz.Permission {
@@ -348,6 +406,13 @@ func (s *Service) loadAccess(ctx context.Context, p *auth.Principal, accountID s
 	if err != nil {
 		return nil, err
 	}
+	return accessOn(ctx, p, m, s.client)
+}
+
+// accessOn is what p may do in m's account; keys the model has not met yet
+// are read through keys.
+func accessOn(ctx context.Context, p *auth.Principal, m *Model, keys *ent.Client) (*Access, error) {
+	accountID := m.Account.ID
 	switch p.Kind {
 	case auth.Operator:
 		return &Access{Model: m, Operator: true, Subject: m.Subject(nil)}, nil
@@ -364,7 +429,7 @@ func (s *Service) loadAccess(ctx context.Context, p *auth.Principal, accountID s
 		if p.AccountID != accountID {
 			return nil, apperr.NotFoundf("account", accountID)
 		}
-		k, err := m.KeyByID(ctx, p.ID)
+		k, err := m.keyVia(ctx, keys, p.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -389,24 +454,6 @@ func (s *Service) Require(ctx context.Context, accountID, permission string) (*A
 	return a, nil
 }
 
-// prepare starts a command on the object ref points at: it finds the
-// account, checks that the caller holds permission there (FORBIDDEN), and
-// that the account is not suspended (A6).
-func (s *Service) prepare(ctx context.Context, ref Ref, permission string) (*Access, error) {
-	accountID, err := s.AccountOf(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	a, err := s.Require(ctx, accountID, permission)
-	if err != nil {
-		return nil, err
-	}
-	if err := requireActive(a.Account); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
 // AccountOf returns the account a Ref points into; an unknown object is
 // NOT_FOUND.
 func (s *Service) AccountOf(ctx context.Context, ref Ref) (string, error) {
@@ -417,31 +464,43 @@ func (s *Service) AccountOf(ctx context.Context, ref Ref) (string, error) {
 		return ref.AccountID, nil
 	case ref.RoleID != "":
 		ids, err = s.client.Role.Query().Where(role.ID(ref.RoleID)).Select(role.FieldAccountID).Strings(ctx)
-		return one(ids, err, "role", ref.RoleID)
 	case ref.MemberID != "":
 		ids, err = s.client.Member.Query().Where(member.ID(ref.MemberID)).Select(member.FieldAccountID).Strings(ctx)
-		return one(ids, err, "member", ref.MemberID)
 	case ref.ScopeID != "":
 		ids, err = s.client.Scope.Query().Where(scope.ID(ref.ScopeID)).Select(scope.FieldAccountID).Strings(ctx)
-		return one(ids, err, "scope", ref.ScopeID)
 	case ref.SodRuleID != "":
 		ids, err = s.client.SodRule.Query().Where(sodrule.ID(ref.SodRuleID)).Select(sodrule.FieldAccountID).Strings(ctx)
-		return one(ids, err, "separation-of-duty rule", ref.SodRuleID)
 	case ref.APIKeyID != "":
 		ids, err = s.client.APIKey.Query().Where(apikey.ID(ref.APIKeyID)).Select(apikey.FieldAccountID).Strings(ctx)
-		return one(ids, err, "API key", ref.APIKeyID)
+	default:
+		return "", apperr.New(apperr.BadUserInput, "no account given")
 	}
-	return "", apperr.New(apperr.BadUserInput, "no account given")
-}
-
-func one(ids []string, err error, kind, id string) (string, error) {
 	if err != nil {
 		return "", apperr.Wrap(err, "iam.AccountOf")
 	}
 	if len(ids) != 1 {
-		return "", apperr.NotFoundf(kind, id)
+		return "", ref.NotFound()
 	}
 	return ids[0], nil
+}
+
+// NotFound is the answer about the object ref names when it does not exist
+// or the caller may not see it: the same words either way, naming only what
+// the caller gave.
+func (ref Ref) NotFound() *apperr.Error {
+	switch {
+	case ref.RoleID != "":
+		return apperr.NotFoundf("role", ref.RoleID)
+	case ref.MemberID != "":
+		return apperr.NotFoundf("member", ref.MemberID)
+	case ref.ScopeID != "":
+		return apperr.NotFoundf("scope", ref.ScopeID)
+	case ref.SodRuleID != "":
+		return apperr.NotFoundf("separation-of-duty rule", ref.SodRuleID)
+	case ref.APIKeyID != "":
+		return apperr.NotFoundf("API key", ref.APIKeyID)
+	}
+	return apperr.NotFoundf("account", ref.AccountID)
 }
 
 func notFoundOr(err error, kind, id string) error {

@@ -160,7 +160,8 @@ func (s *Service) AddAccountPermissions(ctx context.Context, in AccountPermissio
 	if len(in.Permissions) == 0 {
 		return nil, apperr.New(apperr.BadUserInput, "permissions must not be empty")
 	}
-	err := s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+	err := s.administer(ctx, in.AccountID, "", func(c *Change) error {
+		tx := c.Tx
 		perms, unknown, err := resolveCatalog(ctx, tx, in.Permissions)
 		if err != nil {
 			return err
@@ -197,7 +198,8 @@ func (s *Service) RemoveAccountPermissions(ctx context.Context, in AccountPermis
 	if len(in.Permissions) == 0 {
 		return nil, apperr.New(apperr.BadUserInput, "permissions must not be empty")
 	}
-	err := s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+	err := s.administer(ctx, in.AccountID, "", func(c *Change) error {
+		tx := c.Tx
 		master, err := tx.Account.Query().Where(account.ID(in.AccountID)).QueryPermissions().All(ctx)
 		if err != nil {
 			return err
@@ -254,13 +256,6 @@ func (s *Service) RemoveAccountPermissions(ctx context.Context, in AccountPermis
 // UpdateAccount changes an account's name and settings; features and status
 // are the operator's (A2, A3, A6).
 func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*ent.Account, error) {
-	a, err := s.Require(ctx, in.AccountID, "iam.account.manage")
-	if err != nil {
-		return nil, err
-	}
-	if !a.Operator && (in.Features != nil || in.Status != nil) {
-		return nil, apperr.New(apperr.Forbidden, "only the operator changes features and status")
-	}
 	var bad []string
 	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200) {
 		bad = append(bad, "name must be 1–200 characters")
@@ -272,7 +267,11 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*en
 		return nil, badInput(bad)
 	}
 	var acc *ent.Account
-	err = s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+	err := s.administer(ctx, in.AccountID, "iam.account.manage", func(c *Change) error {
+		tx, a := c.Tx, c.Access
+		if !a.Operator && (in.Features != nil || in.Status != nil) {
+			return apperr.New(apperr.Forbidden, "only the operator changes features and status")
+		}
 		before, err := tx.Account.Get(ctx, in.AccountID)
 		if err != nil {
 			return err

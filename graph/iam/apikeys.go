@@ -28,7 +28,7 @@ type bound struct {
 // keyBound finds what limits a key the caller creates: the caller's own
 // member or key, or, for the operator, the member named by memberID (or the
 // whole master list when none is named).
-func (s *Service) keyBound(ctx context.Context, a *Access, memberID *string) (bound, error) {
+func keyBound(ctx context.Context, a *Access, memberID *string) (bound, error) {
 	p := auth.FromContext(ctx)
 	switch {
 	case a.Operator && memberID != nil:
@@ -53,10 +53,6 @@ func (s *Service) keyBound(ctx context.Context, a *Access, memberID *string) (bo
 // CreateAPIKey creates a key whose permissions are resolved now and never
 // change (S2, S3); the secret is returned this once and stored hashed (S4).
 func (s *Service) CreateAPIKey(ctx context.Context, in CreateAPIKeyInput) (*ent.APIKey, string, error) {
-	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.keys.manage")
-	if err != nil {
-		return nil, "", err
-	}
 	in.Name = strings.TrimSpace(in.Name)
 	var bad []string
 	if in.Name == "" || len(in.Name) > 200 {
@@ -65,19 +61,20 @@ func (s *Service) CreateAPIKey(ctx context.Context, in CreateAPIKeyInput) (*ent.
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(time.Now()) {
 		bad = append(bad, "expiresAt must be in the future")
 	}
-	if invalid := a.Policy.InvalidGrants(in.Permissions, true); len(invalid) > 0 {
-		bad = append(bad, "invalid permissions (malformed, or not in the master list): "+strings.Join(invalid, ", "))
-	}
 	if len(bad) > 0 {
 		return nil, "", badInput(bad)
 	}
-	b, err := s.keyBound(ctx, a, in.MemberID)
-	if err != nil {
-		return nil, "", err
-	}
 	var key *ent.APIKey
 	var secret string
-	err = s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+	err := s.change(ctx, Ref{AccountID: in.AccountID}, "iam.keys.manage", func(c *Change) error {
+		tx, a := c.Tx, c.Access
+		if invalid := a.Policy.InvalidGrants(in.Permissions, true); len(invalid) > 0 {
+			return badInput([]string{"invalid permissions (malformed, or not in the master list): " + strings.Join(invalid, ", ")})
+		}
+		b, err := keyBound(ctx, a, in.MemberID)
+		if err != nil {
+			return err
+		}
 		grants := slices.Clone(in.Permissions)
 		if len(in.Scopes) > 0 {
 			scopes, err := tx.Scope.Query().Where(scope.AccountID(in.AccountID), scope.KeyIn(in.Scopes...)).All(ctx)
@@ -114,17 +111,16 @@ func (s *Service) CreateAPIKey(ctx context.Context, in CreateAPIKeyInput) (*ent.
 		}
 		id := ids.New(ids.APIKey)
 		var hash []byte
-		var err error
 		if secret, hash, err = token.Generate(auth.APIKeyPrefix, ids.Suffix(id)); err != nil {
 			return err
 		}
-		c := tx.APIKey.Create().SetID(id).SetAccountID(in.AccountID).SetName(in.Name).
+		create := tx.APIKey.Create().SetID(id).SetAccountID(in.AccountID).SetName(in.Name).
 			SetCreatedBy(b.createdBy).SetScopes(nonNil(in.Scopes)).SetPermissions(nonNil(perms)).
 			SetMasks(b.subject.Masks()).SetSecretHash(hash).SetNillableExpiresAt(in.ExpiresAt)
 		if b.memberID != "" {
-			c.SetMemberID(b.memberID)
+			create.SetMemberID(b.memberID)
 		}
-		if key, err = c.Save(ctx); err != nil {
+		if key, err = create.Save(ctx); err != nil {
 			return err
 		}
 		return record(ctx, tx, event{AccountID: in.AccountID, Action: "apikey.created", TargetType: "ApiKey", TargetID: key.ID,
@@ -161,13 +157,9 @@ func (s *Service) RenameAPIKey(ctx context.Context, in RenameAPIKeyInput) (*ent.
 }
 
 func (s *Service) changeKey(ctx context.Context, id, action string, change func(*ent.APIKey, *ent.APIKeyUpdateOne) (map[string]any, error)) (*ent.APIKey, error) {
-	a, err := s.prepare(ctx, Ref{APIKeyID: id}, "iam.keys.manage")
-	if err != nil {
-		return nil, err
-	}
-	accountID := a.Account.ID
 	var key *ent.APIKey
-	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
+	err := s.change(ctx, Ref{APIKeyID: id}, "iam.keys.manage", func(c *Change) error {
+		tx, accountID := c.Tx, c.AccountID
 		cur, err := tx.APIKey.Get(ctx, id)
 		if err != nil {
 			return notFoundOr(err, "API key", id)

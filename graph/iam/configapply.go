@@ -36,21 +36,18 @@ var kindPermission = map[string]string{
 // it back, so that it finds exactly the refusals a real apply would. Applying
 // the same document twice yields an empty plan.
 func (s *Service) ApplyAccessConfig(ctx context.Context, in ApplyAccessConfigInput) ([]PlanStep, error) {
-	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.account.manage")
-	if err != nil {
-		return nil, err
-	}
 	want, err := ParseAccessConfig(in.Document)
 	if err != nil {
 		return nil, err
 	}
 	dry := in.DryRun != nil && *in.DryRun
-	run := s.inTx
+	run := s.change
 	if dry {
-		run = s.dryRun
+		run = s.preview
 	}
 	var steps []PlanStep
-	err = run(ctx, in.AccountID, func(tx *ent.Tx) error {
+	err = run(ctx, Ref{AccountID: in.AccountID}, "iam.account.manage", func(c *Change) error {
+		tx, a := c.Tx, c.Access
 		cur, err := current(ctx, tx.Client(), in.AccountID)
 		if err != nil {
 			return err

@@ -15,16 +15,8 @@ import (
 )
 
 // DefaultMaxChecks is the most questions one authorizeMany answers (D5)
-// unless SetMaxChecks says otherwise.
+// unless Options say otherwise.
 const DefaultMaxChecks = 100
-
-// SetMaxChecks sets the most questions one authorizeMany answers; zero or
-// less keeps DefaultMaxChecks.
-func (s *Service) SetMaxChecks(n int) {
-	if n > 0 {
-		s.maxChecks = n
-	}
-}
 
 // Decision is an answer (D1) with, on denial, the roles that would grant the
 // permission (D4).

@@ -105,16 +105,13 @@ func loadMember(ctx context.Context, tx *ent.Tx, accountID, memberID string) (*e
 
 // AddMember adds a user to an account (M1, M2), ACTIVE or INVITED.
 func (s *Service) AddMember(ctx context.Context, in AddMemberInput) (*ent.Member, error) {
-	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.members.manage")
-	if err != nil {
-		return nil, err
-	}
 	email, err := normalizeEmail(in.Email)
 	if err != nil {
 		return nil, badInput([]string{err.Error()})
 	}
 	var m *ent.Member
-	err = s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+	err = s.change(ctx, Ref{AccountID: in.AccountID}, "iam.members.manage", func(c *Change) error {
+		tx, a := c.Tx, c.Access
 		ids, keys := in.RoleIds, in.RoleKeys
 		if len(ids)+len(keys) == 0 {
 			keys = []string{DefaultAccess}
@@ -163,13 +160,9 @@ func (s *Service) AddMember(ctx context.Context, in AddMemberInput) (*ent.Member
 
 // SetMemberRoles replaces the roles a member holds (M2, R7, M3).
 func (s *Service) SetMemberRoles(ctx context.Context, in SetMemberRolesInput) (*ent.Member, error) {
-	a, err := s.prepare(ctx, Ref{MemberID: in.MemberID}, "iam.members.manage")
-	if err != nil {
-		return nil, err
-	}
-	accountID := a.Account.ID
 	var m *ent.Member
-	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
+	err := s.change(ctx, Ref{MemberID: in.MemberID}, "iam.members.manage", func(c *Change) (err error) {
+		tx, a, accountID := c.Tx, c.Access, c.AccountID
 		if m, err = loadMember(ctx, tx, accountID, in.MemberID); err != nil {
 			return err
 		}
@@ -259,13 +252,9 @@ func (s *Service) RemoveMember(ctx context.Context, in MemberInput) (*ent.Member
 
 // changeStatus moves a member from one of from to to, keeping M3.
 func (s *Service) changeStatus(ctx context.Context, memberID, action string, from []member.Status, to member.Status) (*ent.Member, error) {
-	a, err := s.prepare(ctx, Ref{MemberID: memberID}, "iam.members.manage")
-	if err != nil {
-		return nil, err
-	}
-	accountID := a.Account.ID
 	var m *ent.Member
-	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
+	err := s.change(ctx, Ref{MemberID: memberID}, "iam.members.manage", func(c *Change) (err error) {
+		tx, a, accountID := c.Tx, c.Access, c.AccountID
 		if m, err = loadMember(ctx, tx, accountID, memberID); err != nil {
 			return err
 		}
@@ -309,23 +298,23 @@ func (s *Service) changeStatus(ctx context.Context, memberID, action string, fro
 // transaction (M4). Users transfer their own ownership; the operator names
 // fromMemberId.
 func (s *Service) TransferOwnership(ctx context.Context, in TransferOwnershipInput) (from, to *ent.Member, err error) {
-	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.members.manage")
-	if err != nil {
-		return nil, nil, err
-	}
-	fromID := deref(in.FromMemberID)
-	switch {
-	case a.Operator && fromID == "":
-		return nil, nil, apperr.New(apperr.BadUserInput, "fromMemberId is required for the operator")
-	case !a.Operator && fromID == "":
-		fromID = a.Member.ID
-	case !a.Operator && fromID != a.Member.ID:
-		return nil, nil, apperr.New(apperr.Forbidden, "you can only transfer your own ownership")
-	}
-	if fromID == in.ToMemberID {
-		return nil, nil, apperr.New(apperr.BadUserInput, "fromMemberId and toMemberId are the same member")
-	}
-	err = s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+	err = s.change(ctx, Ref{AccountID: in.AccountID}, "iam.members.manage", func(c *Change) error {
+		tx, a := c.Tx, c.Access
+		fromID := deref(in.FromMemberID)
+		switch {
+		case a.Operator && fromID == "":
+			return apperr.New(apperr.BadUserInput, "fromMemberId is required for the operator")
+		case !a.Operator && a.Member == nil:
+			return apperr.New(apperr.Forbidden, "only a member transfers their own ownership; an API key holds none").
+				With("reason", "NOT_OWNER")
+		case !a.Operator && fromID == "":
+			fromID = a.Member.ID
+		case !a.Operator && fromID != a.Member.ID:
+			return apperr.New(apperr.Forbidden, "you can only transfer your own ownership")
+		}
+		if fromID == in.ToMemberID {
+			return apperr.New(apperr.BadUserInput, "fromMemberId and toMemberId are the same member")
+		}
 		if from, err = loadMember(ctx, tx, in.AccountID, fromID); err != nil {
 			return err
 		}

@@ -30,17 +30,13 @@ type RolePreview struct {
 // gain or lose which permissions and which separation-of-duty rules would be
 // broken. Nothing changes.
 func (s *Service) PreviewRoleUpdate(ctx context.Context, in UpdateRoleInput) (*RolePreview, error) {
-	a, err := s.prepare(ctx, Ref{RoleID: in.RoleID}, "iam.roles.manage")
-	if err != nil {
-		return nil, err
-	}
 	constraints, err := checkRoleUpdate(in)
 	if err != nil {
 		return nil, err
 	}
-	accountID := a.Account.ID
 	p := &RolePreview{Changes: []MemberChange{}}
-	err = s.dryRun(ctx, accountID, func(tx *ent.Tx) error {
+	err = s.preview(ctx, Ref{RoleID: in.RoleID}, "iam.roles.manage", func(c *Change) error {
+		tx, accountID := c.Tx, c.AccountID
 		holders, err := tx.Member.Query().
 			Where(member.AccountID(accountID), member.StatusEQ(member.StatusACTIVE),
 				member.HasAssignmentsWith(assignment.RoleID(in.RoleID))).
@@ -60,7 +56,7 @@ func (s *Service) PreviewRoleUpdate(ctx context.Context, in UpdateRoleInput) (*R
 		if err != nil {
 			return err
 		}
-		if p.Role, err = applyRoleUpdate(ctx, tx, a, accountID, in, constraints); err != nil {
+		if p.Role, err = applyRoleUpdate(ctx, c, in, constraints); err != nil {
 			return err
 		}
 		after, err := s.holdings(ctx, tx, accountID, holders)

@@ -110,13 +110,6 @@ func requireFeature(enabled bool, name string) error {
 
 // CreateRole creates a custom role (R3, R5, R7).
 func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role, error) {
-	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.roles.manage")
-	if err != nil {
-		return nil, err
-	}
-	if err := requireFeature(a.Account.CustomRoles, "customRoles"); err != nil {
-		return nil, err
-	}
 	in.Name = strings.TrimSpace(in.Name)
 	key := keyFromName(in.Name)
 	if in.Key != nil {
@@ -137,7 +130,11 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 		return nil, err
 	}
 	var r *ent.Role
-	err = s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+	err = s.change(ctx, Ref{AccountID: in.AccountID}, "iam.roles.manage", func(c *Change) error {
+		tx, a := c.Tx, c.Access
+		if err := requireFeature(a.Account.CustomRoles, "customRoles"); err != nil {
+			return err
+		}
 		grants := []string{}
 		if in.CopyFromRoleID != nil {
 			src, err := tx.Role.Query().Where(role.ID(*in.CopyFromRoleID), role.AccountID(in.AccountID)).Only(ctx)
@@ -188,18 +185,13 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 // UpdateRole changes a custom role (R4, R5, R7). The change applies to every
 // holder at once.
 func (s *Service) UpdateRole(ctx context.Context, in UpdateRoleInput) (*ent.Role, error) {
-	a, err := s.prepare(ctx, Ref{RoleID: in.RoleID}, "iam.roles.manage")
-	if err != nil {
-		return nil, err
-	}
-	accountID := a.Account.ID
 	constraints, err := checkRoleUpdate(in)
 	if err != nil {
 		return nil, err
 	}
 	var r *ent.Role
-	err = s.inTx(ctx, accountID, func(tx *ent.Tx) (err error) {
-		r, err = applyRoleUpdate(ctx, tx, a, accountID, in, constraints)
+	err = s.change(ctx, Ref{RoleID: in.RoleID}, "iam.roles.manage", func(c *Change) (err error) {
+		r, err = applyRoleUpdate(ctx, c, in, constraints)
 		return err
 	})
 	if err != nil {
@@ -223,7 +215,8 @@ func checkRoleUpdate(in UpdateRoleInput) (map[string][]string, error) {
 }
 
 // applyRoleUpdate changes a role in tx (R4, R5, R7) with its audit event.
-func applyRoleUpdate(ctx context.Context, tx *ent.Tx, a *Access, accountID string, in UpdateRoleInput, constraints map[string][]string) (*ent.Role, error) {
+func applyRoleUpdate(ctx context.Context, c *Change, in UpdateRoleInput, constraints map[string][]string) (*ent.Role, error) {
+	tx, a, accountID := c.Tx, c.Access, c.AccountID
 	cur, err := tx.Role.Get(ctx, in.RoleID)
 	if err != nil {
 		return nil, notFoundOr(err, "role", in.RoleID)
@@ -295,12 +288,8 @@ func applyRoleUpdate(ctx context.Context, tx *ent.Tx, a *Access, accountID strin
 // DeleteRole deletes a custom role (R6). Holders block it unless they are
 // moved to reassignToRoleId in the same transaction.
 func (s *Service) DeleteRole(ctx context.Context, in DeleteRoleInput) (reassigned int, err error) {
-	a, err := s.prepare(ctx, Ref{RoleID: in.RoleID}, "iam.roles.manage")
-	if err != nil {
-		return 0, err
-	}
-	accountID := a.Account.ID
-	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
+	err = s.change(ctx, Ref{RoleID: in.RoleID}, "iam.roles.manage", func(c *Change) error {
+		tx, a, accountID := c.Tx, c.Access, c.AccountID
 		cur, err := tx.Role.Get(ctx, in.RoleID)
 		if err != nil {
 			return notFoundOr(err, "role", in.RoleID)

@@ -21,19 +21,16 @@ func (a *Access) checkScopeGrants(grants []string) error {
 
 // CreateScope creates a named bundle of grants for API keys (S1).
 func (s *Service) CreateScope(ctx context.Context, in CreateScopeInput) (*ent.Scope, error) {
-	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.scopes.manage")
-	if err != nil {
-		return nil, err
-	}
 	if !roleKeyRE.MatchString(in.Key) {
 		return nil, badInput([]string{"key " + in.Key + " must be 1–64 lower-case letters, digits, _ and -"})
 	}
 	grants := dedupe(in.Grants)
-	if err := a.checkScopeGrants(grants); err != nil {
-		return nil, err
-	}
 	var sc *ent.Scope
-	err = s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+	err := s.change(ctx, Ref{AccountID: in.AccountID}, "iam.scopes.manage", func(c *Change) (err error) {
+		tx := c.Tx
+		if err := c.checkScopeGrants(grants); err != nil {
+			return err
+		}
 		if n, err := tx.Scope.Query().Where(scope.AccountID(in.AccountID), scope.Key(in.Key)).Count(ctx); err != nil {
 			return err
 		} else if n > 0 {
@@ -55,18 +52,14 @@ func (s *Service) CreateScope(ctx context.Context, in CreateScopeInput) (*ent.Sc
 
 // UpdateScope changes a scope; keys created with it keep their snapshot (S3).
 func (s *Service) UpdateScope(ctx context.Context, in UpdateScopeInput) (*ent.Scope, error) {
-	a, err := s.prepare(ctx, Ref{ScopeID: in.ScopeID}, "iam.scopes.manage")
-	if err != nil {
-		return nil, err
-	}
-	accountID := a.Account.ID
-	if in.Grants != nil {
-		if err := a.checkScopeGrants(in.Grants); err != nil {
-			return nil, err
-		}
-	}
 	var sc *ent.Scope
-	err = s.inTx(ctx, accountID, func(tx *ent.Tx) error {
+	err := s.change(ctx, Ref{ScopeID: in.ScopeID}, "iam.scopes.manage", func(c *Change) error {
+		tx, accountID := c.Tx, c.AccountID
+		if in.Grants != nil {
+			if err := c.checkScopeGrants(in.Grants); err != nil {
+				return err
+			}
+		}
 		cur, err := tx.Scope.Get(ctx, in.ScopeID)
 		if err != nil {
 			return notFoundOr(err, "scope", in.ScopeID)
@@ -92,12 +85,8 @@ func (s *Service) UpdateScope(ctx context.Context, in UpdateScopeInput) (*ent.Sc
 
 // DeleteScope deletes a scope.
 func (s *Service) DeleteScope(ctx context.Context, in DeleteScopeInput) error {
-	a, err := s.prepare(ctx, Ref{ScopeID: in.ScopeID}, "iam.scopes.manage")
-	if err != nil {
-		return err
-	}
-	accountID := a.Account.ID
-	return s.inTx(ctx, accountID, func(tx *ent.Tx) error {
+	return s.change(ctx, Ref{ScopeID: in.ScopeID}, "iam.scopes.manage", func(c *Change) error {
+		tx, accountID := c.Tx, c.AccountID
 		cur, err := tx.Scope.Get(ctx, in.ScopeID)
 		if err != nil {
 			return notFoundOr(err, "scope", in.ScopeID)

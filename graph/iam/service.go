@@ -5,11 +5,9 @@ package iam
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -17,6 +15,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/database"
 )
 
 // Service runs Gatehouse's commands against one database.
@@ -27,92 +26,91 @@ type Service struct {
 	cache   *cache
 	usage   usageLog
 	keys    keyIndex
+	writers writerQueue
 	// maxChecks is the most questions one authorizeMany answers.
 	maxChecks int
-	// instance tags this server's notifications, so that it does not drop
-	// its cache a second time when its own NOTIFY comes back.
-	instance string
+	// lockWait bounds how long a change waits for its account (P5).
+	lockWait time.Duration
 }
 
 // InvalidationChannel is the PostgreSQL channel on which every commit names
-// the account it changed ("" for all), so that other servers drop their
-// cached models (D6). A payload is "<server instance> <account id>".
+// the account it changed: the fast path that wakes other servers' change
+// feeds (D6). Its payload is only a hint; the feed reads what changed.
 const InvalidationChannel = "gatehouse_invalidate"
 
-// Notified handles a payload heard on InvalidationChannel. The server that
-// committed the change invalidated its cache right after the commit, so its
-// own notification is ignored; a payload it cannot read drops every account.
-func (s *Service) Notified(payload string) {
-	from, accountID, ok := strings.Cut(payload, " ")
-	switch {
-	case !ok:
-		s.Invalidate("")
-	case from != s.instance:
-		s.Invalidate(accountID)
-	}
+// Options tune a Service; zero values keep the defaults.
+type Options struct {
+	// MaxChecks is the most questions one authorizeMany answers (D5).
+	MaxChecks int
+	// CacheSize is how many accounts' models are kept (least recently used).
+	CacheSize int
+	// LockWait bounds how long a change waits for its account, behind other
+	// changes of the same account, before it is refused as ACCOUNT_BUSY.
+	LockWait time.Duration
 }
-
-// SetCacheTTL bounds how long a cached account model is used without
-// reloading it: the fallback that keeps a server from staying stale if it
-// misses notifications (D6). Zero keeps models until a commit invalidates them.
-func (s *Service) SetCacheTTL(ttl time.Duration) { s.cache.ttl = ttl }
 
 // New returns a Service. dialect is ent's dialect name of the database
 // (dialect.Postgres or dialect.SQLite).
-func New(client *ent.Client, dbDialect string, log *slog.Logger) *Service {
+func New(client *ent.Client, dbDialect string, log *slog.Logger, opts ...Options) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.MaxChecks <= 0 {
+		o.MaxChecks = DefaultMaxChecks
+	}
+	if o.LockWait <= 0 {
+		o.LockWait = 2 * time.Second
+	}
 	return &Service{
-		client: client, dialect: dbDialect, log: log, cache: newCache(),
+		client: client, dialect: dbDialect, log: log, cache: newCache(o.CacheSize),
 		usage:     usageLog{seen: map[string]time.Time{}},
-		instance:  rand.Text(),
-		maxChecks: DefaultMaxChecks,
+		maxChecks: o.MaxChecks, lockWait: o.LockWait,
 	}
 }
 
 // Client returns the ent client, for reads.
 func (s *Service) Client() *ent.Client { return s.client }
 
-// inTx runs fn in a transaction and commits it when fn succeeds. When
-// accountID is set, the account row is locked first: changes of one account
-// then serialize, which keeps invariants such as M3 (an active owner always
-// exists) true under concurrent requests. SQLite transactions are opened
-// IMMEDIATE (see graph/database) and serialize all writers already.
+// inTx runs fn in a transaction and commits it when fn succeeds. It is the
+// write gate's own step (change), and used directly only by changes no
+// caller's permission decides: the platform's (catalog, operator keys,
+// account creation; accountID "") and a user's first sign-in.
 func (s *Service) inTx(ctx context.Context, accountID string, fn func(tx *ent.Tx) error) error {
 	return s.runTx(ctx, accountID, true, fn)
 }
 
-// dryRun runs fn like inTx, then rolls everything back: what-if answers run
-// the very code of the change they preview.
-func (s *Service) dryRun(ctx context.Context, accountID string, fn func(tx *ent.Tx) error) error {
-	return s.runTx(ctx, accountID, false, fn)
-}
-
+// runTx runs fn in a transaction, then commits it or, unless commit, rolls
+// it back. With an accountID, changes of that account are serialized: they
+// queue here first, one at a time per account and holding no connection,
+// then lock the account's row, each wait bounded by lockWait — a change
+// that cannot have its account in time is ACCOUNT_BUSY, and an account held
+// by a stuck transaction never takes other accounts' connections (P5). The
+// lock keeps invariants such as M3 true under concurrent requests, and
+// makes the model read inside the transaction exact (see gate). On
+// PostgreSQL a change also holds the platform lock shared, so the catalog
+// cannot change under it; platform changes take it alone. (SQLite opens
+// transactions IMMEDIATE, which serializes all writers already.)
 func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn func(tx *ent.Tx) error) error {
+	lockCtx, cancel := context.WithTimeout(ctx, s.lockWait)
+	defer cancel()
+	if accountID != "" {
+		release, err := s.writers.wait(lockCtx, accountID)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	tx, err := s.client.Tx(ctx)
 	if err != nil {
-		return apperr.Wrap(err, "iam.inTx: begin")
+		return classify(err)
 	}
-	if accountID == "" && s.dialect == dialect.Postgres {
-		// Platform events (catalog, operator keys) have a chain of their own.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7243)"); err != nil {
-			_ = tx.Rollback()
-			return apperr.Wrap(err, "iam.inTx: lock platform chain")
-		}
-	}
-	if accountID != "" {
-		q := tx.Account.Query().Where(account.ID(accountID))
-		if s.dialect == dialect.Postgres {
-			q = q.ForUpdate()
-		}
-		if _, err := q.Only(ctx); err != nil {
-			_ = tx.Rollback()
-			if ent.IsNotFound(err) {
-				return apperr.NotFoundf("account", accountID)
-			}
-			return apperr.Wrap(err, "iam.inTx: lock account")
-		}
+	if err := s.lock(lockCtx, tx, accountID); err != nil {
+		_ = tx.Rollback()
+		return err
 	}
 	if err := fn(tx); err != nil || !commit {
 		_ = tx.Rollback()
@@ -126,9 +124,9 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 	}
 	if s.dialect == dialect.Postgres {
 		// Delivered to every listening server when, and only if, this commits.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", InvalidationChannel, s.instance+" "+accountID); err != nil {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", InvalidationChannel, accountID); err != nil {
 			_ = tx.Rollback()
-			return apperr.Wrap(err, "iam.inTx: notify")
+			return classify(err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -139,12 +137,53 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 	return nil
 }
 
+// platformLock is the advisory lock of the platform's chain and catalog.
+const platformLock = 7243
+
+// lock takes a transaction's locks: the account's row, or the platform's.
+// Waiting too long is ACCOUNT_BUSY.
+func (s *Service) lock(ctx context.Context, tx *ent.Tx, accountID string) error {
+	if s.dialect == dialect.Postgres {
+		q := "SELECT pg_advisory_xact_lock_shared($1)"
+		if accountID == "" {
+			q = "SELECT pg_advisory_xact_lock($1)"
+		}
+		if _, err := tx.ExecContext(ctx, q, platformLock); err != nil {
+			return busy(ctx, err)
+		}
+	}
+	if accountID == "" {
+		return nil
+	}
+	q := tx.Account.Query().Where(account.ID(accountID))
+	if s.dialect == dialect.Postgres {
+		q = q.ForUpdate()
+	}
+	if _, err := q.Only(ctx); err != nil {
+		if ent.IsNotFound(err) {
+			return apperr.NotFoundf("account", accountID)
+		}
+		return busy(ctx, err)
+	}
+	return nil
+}
+
+// busy classifies an error met while waiting for a lock: the wait's own
+// deadline or a lock timeout is ACCOUNT_BUSY.
+func busy(ctx context.Context, err error) error {
+	if ctx.Err() != nil || database.Classify(err) == database.Busy {
+		return apperr.Busy(err)
+	}
+	return classify(err)
+}
+
 // Invalidate drops what this server caches about an account ("" for all);
 // another server's notification calls it too.
 func (s *Service) Invalidate(accountID string) { s.cache.invalidate(accountID) }
 
 // classify keeps typed errors and turns storage errors into public ones: a
-// unique-constraint race becomes CONFLICT, anything else INTERNAL.
+// unique-constraint race becomes CONFLICT, a lock not granted in time
+// ACCOUNT_BUSY, an outage UNAVAILABLE, anything else INTERNAL.
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -158,6 +197,12 @@ func classify(err error) error {
 	}
 	if ent.IsNotFound(err) {
 		return &apperr.Error{Code: apperr.NotFound, Message: "not found", Cause: err}
+	}
+	switch database.Classify(err) {
+	case database.Busy:
+		return apperr.Busy(err)
+	case database.Unavailable:
+		return apperr.Outage(err)
 	}
 	return apperr.Wrap(err, "iam")
 }

@@ -137,10 +137,6 @@ func (s *Service) SodRules(ctx context.Context, accountID string) ([]*ent.SodRul
 // CreateSodRule creates a rule; an ENFORCE rule that the account already
 // breaks is refused, naming the violators (V1).
 func (s *Service) CreateSodRule(ctx context.Context, in CreateSodRuleInput) (*ent.SodRule, error) {
-	a, err := s.prepare(ctx, Ref{AccountID: in.AccountID}, "iam.sod.manage")
-	if err != nil {
-		return nil, err
-	}
 	in.Name = strings.TrimSpace(in.Name)
 	perms := dedupe(in.Permissions)
 	var bad []string
@@ -150,17 +146,21 @@ func (s *Service) CreateSodRule(ctx context.Context, in CreateSodRuleInput) (*en
 	if len(perms) < 2 {
 		bad = append(bad, "a rule needs at least two different permissions")
 	}
-	for _, p := range perms {
-		if _, ok := a.Policy.Lookup(p); !ok {
-			bad = append(bad, p+" is not a catalog permission")
-		}
-	}
 	if len(bad) > 0 {
 		return nil, badInput(bad)
 	}
 	slices.Sort(perms)
 	var rule *ent.SodRule
-	err = s.inTx(ctx, in.AccountID, func(tx *ent.Tx) error {
+	err := s.change(ctx, Ref{AccountID: in.AccountID}, "iam.sod.manage", func(c *Change) (err error) {
+		tx := c.Tx
+		for _, p := range perms {
+			if _, ok := c.Policy.Lookup(p); !ok {
+				bad = append(bad, p+" is not a catalog permission")
+			}
+		}
+		if len(bad) > 0 {
+			return badInput(bad)
+		}
 		rule, err = tx.SodRule.Create().SetAccountID(in.AccountID).SetName(in.Name).SetPermissions(perms).
 			SetLevel(in.Level).SetMode(in.Mode).Save(ctx)
 		if err != nil {
@@ -177,11 +177,8 @@ func (s *Service) CreateSodRule(ctx context.Context, in CreateSodRuleInput) (*en
 
 // DeleteSodRule deletes a rule.
 func (s *Service) DeleteSodRule(ctx context.Context, in DeleteSodRuleInput) error {
-	a, err := s.prepare(ctx, Ref{SodRuleID: in.SodRuleID}, "iam.sod.manage")
-	if err != nil {
-		return err
-	}
-	return s.inTx(ctx, a.Account.ID, func(tx *ent.Tx) error {
+	return s.change(ctx, Ref{SodRuleID: in.SodRuleID}, "iam.sod.manage", func(c *Change) error {
+		tx := c.Tx
 		rule, err := tx.SodRule.Get(ctx, in.SodRuleID)
 		if err != nil {
 			return notFoundOr(err, "separation-of-duty rule", in.SodRuleID)

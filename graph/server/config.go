@@ -3,7 +3,11 @@
 // CORS.
 package server
 
-import "time"
+import (
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/graph/database"
+)
 
 // Config is the server's configuration; every field can be set from the
 // environment (see the README's table) and most by flags.
@@ -30,13 +34,49 @@ type Config struct {
 	RateBurst       int           `env:"GATEHOUSE_RATE_BURST" envDefault:"200"`
 	ShutdownTimeout time.Duration `env:"GATEHOUSE_SHUTDOWN_TIMEOUT" envDefault:"15s"`
 	UsageFlush      time.Duration `env:"GATEHOUSE_USAGE_FLUSH_INTERVAL" envDefault:"30s"`
-	// CacheTTL bounds how long a server uses a cached account model without
-	// reloading it (the fallback if a PostgreSQL notification is lost).
-	CacheTTL time.Duration `env:"GATEHOUSE_CACHE_TTL" envDefault:"5s"`
-	// NoListen turns off PostgreSQL LISTEN (tests of the fallback use it).
+	// RequestTimeout is every request's deadline (P5).
+	RequestTimeout time.Duration `env:"GATEHOUSE_REQUEST_TIMEOUT" envDefault:"10s"`
+	// DrainDelay is how long /readyz answers 503 before the listener closes
+	// on shutdown, so that load balancers stop sending first.
+	DrainDelay time.Duration `env:"GATEHOUSE_DRAIN_DELAY" envDefault:"5s"`
+	// The database pool and how long storage may make a request wait (P5).
+	DBMaxConns         int           `env:"GATEHOUSE_DB_MAX_CONNS" envDefault:"20"`
+	DBPoolTimeout      time.Duration `env:"GATEHOUSE_DB_POOL_TIMEOUT" envDefault:"2s"`
+	DBStatementTimeout time.Duration `env:"GATEHOUSE_DB_STATEMENT_TIMEOUT" envDefault:"5s"`
+	DBLockTimeout      time.Duration `env:"GATEHOUSE_DB_LOCK_TIMEOUT" envDefault:"2s"`
+	DBIdleInTxTimeout  time.Duration `env:"GATEHOUSE_DB_IDLE_IN_TRANSACTION_TIMEOUT" envDefault:"30s"`
+	ModelCacheSize     int           `env:"GATEHOUSE_MODEL_CACHE_SIZE" envDefault:"1000"`
+	ChangePollInterval time.Duration `env:"GATEHOUSE_CHANGE_POLL_INTERVAL" envDefault:"50ms"`
+	MaxStaleness       time.Duration `env:"GATEHOUSE_MAX_STALENESS" envDefault:"1s"`
+	// NoListen turns off PostgreSQL LISTEN, leaving the change feed's polls
+	// (tests of the fallback use it).
 	NoListen  bool   `env:"GATEHOUSE_NO_LISTEN"`
 	LogLevel  string `env:"GATEHOUSE_LOG_LEVEL" envDefault:"info"`
 	LogFormat string `env:"GATEHOUSE_LOG_FORMAT" envDefault:"text"`
+}
+
+// withDefaults gives zero durations and sizes their defaults (tests build
+// Configs by hand).
+func (c Config) withDefaults() Config {
+	dur := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	dur(&c.RequestTimeout, 10*time.Second)
+	dur(&c.DBLockTimeout, 2*time.Second)
+	dur(&c.ChangePollInterval, 50*time.Millisecond)
+	dur(&c.MaxStaleness, time.Second)
+	dur(&c.UsageFlush, 30*time.Second)
+	return c
+}
+
+// DatabaseOptions are the pool's size and timeouts.
+func (c Config) DatabaseOptions() database.Options {
+	return database.Options{
+		MaxConns: c.DBMaxConns, PoolTimeout: c.DBPoolTimeout, StatementTimeout: c.DBStatementTimeout,
+		LockTimeout: c.DBLockTimeout, IdleInTransactionTimeout: c.DBIdleInTxTimeout,
+	}
 }
 
 // DatabaseTarget is what database.Open receives: DATABASE_URL when set,

@@ -17,20 +17,39 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
+	"github.com/gatehouse-iam/gatehouse/graph/database"
 )
 
 // presenter maps errors to GraphQL errors with `extensions.code`. Typed
 // errors show their public message; gqlgen's own validation and input errors
-// keep theirs; anything from storage becomes INTERNAL, logged with its cause
-// and request id but never shown.
-func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+// keep theirs; anything from storage becomes UNAVAILABLE (an outage: the
+// response becomes HTTP 503, P5), CONFLICT with reason ACCOUNT_BUSY (a lock
+// not granted in time) or INTERNAL, logged with its cause and request id but
+// never shown.
+func presenter(log *slog.Logger, met *metrics) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var ae *apperr.Error
-		switch {
-		case errors.As(err, &ae):
-			if ae.Code == apperr.Internal {
+		if !errors.As(err, &ae) && isStorage(err) {
+			switch database.Classify(err) {
+			case database.Unavailable:
+				ae = apperr.Outage(err)
+			case database.Busy:
+				ae = apperr.Busy(err)
+			default:
+				ae = apperr.Wrap(err, "storage")
+			}
+		}
+		if ae != nil {
+			switch {
+			case ae.Code == apperr.Internal && database.Classify(ae.Cause) == database.Unavailable:
+				ae = apperr.Outage(ae.Cause)
+			case ae.Code == apperr.Internal:
 				log.ErrorContext(ctx, "internal error", "err", ae.Cause, "request_id", auth.MetaFrom(ctx).RequestID)
+			}
+			if ae.Code == apperr.Unavailable {
+				log.WarnContext(ctx, "storage unavailable", "err", ae.Cause, "request_id", auth.MetaFrom(ctx).RequestID)
+				markUnavailable(ctx, met, "graphql")
 			}
 			gqlErr.Message = ae.Message
 			gqlErr.Extensions = map[string]any{"code": string(ae.Code)}
@@ -38,9 +57,6 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 				gqlErr.Extensions[k] = v
 			}
 			return gqlErr
-		case isStorage(err):
-			log.ErrorContext(ctx, "internal error", "err", err, "request_id", auth.MetaFrom(ctx).RequestID)
-			return internal(gqlErr)
 		}
 		if gqlErr.Extensions == nil || gqlErr.Extensions["code"] == nil {
 			// Input coercion and pagination-argument errors raised by gqlgen
@@ -52,13 +68,6 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return gqlErr
 	}
-}
-
-func internal(e *gqlerror.Error) *gqlerror.Error {
-	e.Message = "internal error"
-	e.Extensions = map[string]any{"code": string(apperr.Internal)}
-	e.Err = nil
-	return e
 }
 
 // isStorage reports errors that come from the database or ent: their text may

@@ -12,8 +12,9 @@ import (
 
 // metrics are the server's Prometheus metrics, served at /metrics.
 type metrics struct {
-	registry *prometheus.Registry
-	requests *prometheus.HistogramVec
+	registry    *prometheus.Registry
+	requests    *prometheus.HistogramVec
+	unavailable *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -24,8 +25,12 @@ func newMetrics() *metrics {
 			Help:    "HTTP requests by path and status code.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}, []string{"path", "code"}),
+		unavailable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_unavailable_total",
+			Help: "Requests answered UNAVAILABLE (HTTP 503) because storage could not serve them in time, by where it was met.",
+		}, []string{"where"}),
 	}
-	m.registry.MustRegister(m.requests, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.requests, m.unavailable, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

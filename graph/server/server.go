@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -30,21 +31,34 @@ type Server struct {
 	Service *iam.Service
 	stop    context.CancelFunc
 	done    chan struct{}
+	feed    *database.Feed
+	// draining is set once shutdown begins: /readyz answers 503 from then on.
+	draining atomic.Bool
 }
 
 // Close stops the background work (writing key usage) after a last flush.
 func (s *Server) Close() {
 	s.stop()
 	<-s.done
+	s.feed.Close()
 }
+
+// Drain makes /readyz answer 503, so that load balancers stop sending new
+// requests while the ones in flight finish; call it when shutdown begins.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // New builds the HTTP handler over an open, migrated database.
 func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*Server, error) {
-	svc := iam.New(db.Client, db.Dialect, log)
+	cfg = cfg.withDefaults()
+	svc := iam.New(db.Client, db.Dialect, log, iam.Options{
+		MaxChecks: cfg.MaxChecks, CacheSize: cfg.ModelCacheSize, LockWait: cfg.DBLockTimeout,
+	})
 	if err := svc.EnsureBuiltins(ctx); err != nil {
 		return nil, err
 	}
-	authn := &auth.Authenticator{Store: &store{client: db.Client, svc: svc}, Log: log}
+	met := newMetrics()
+	authn := &auth.Authenticator{Store: &store{client: db.Client, svc: svc}, Log: log,
+		Outage: func(context.Context) { met.unavailable.WithLabelValues("authentication").Inc() }}
 	if cfg.JWTSecret != "" || cfg.JWKSURL != "" {
 		v, err := jwtauth.New(ctx, jwtauth.Config{
 			HS256Secret: cfg.JWTSecret, JWKSURL: cfg.JWKSURL,
@@ -69,7 +83,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 		MaxComplexity: cfg.MaxComplexity, MaxPageSize: cfg.MaxPageSize,
 		MaxFields: cfg.MaxFields, Tokens: cfg.ParserTokens,
 	}))
-	gql.SetErrorPresenter(presenter(log))
+	gql.SetErrorPresenter(presenter(log, met))
 	gql.SetRecoverFunc(recoverFunc(log))
 	gql.AroundRootFields(graph.RequireAuthentication)
 	gql.AroundFields(graph.FreshAfterMutation)
@@ -82,26 +96,20 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	api = limiter.Middleware(api)
 	api = authn.Middleware(api)
 	api = bodyLimit(cfg.MaxBodyBytes, api)
+	api = deadline(cfg.RequestTimeout, outages(met, api))
 
-	met := newMetrics()
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
-	mux.Handle("GET /accounts/{id}/audit.csv", authn.Middleware(limiter.Middleware(perRequest(db, auditCSV(svc)))))
+	mux.Handle("GET /accounts/{id}/audit.csv", deadline(cfg.RequestTimeout,
+		authn.Middleware(limiter.Middleware(perRequest(db, auditCSV(svc))))))
 	mux.Handle("GET /metrics", met.handler())
 	mux.Handle("GET /{$}", graphiql.Handler("Gatehouse", "/graphql", "/graphiql/"))
 	mux.Handle("GET /graphiql/", graphiql.Assets("/graphiql/"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := db.SQL.PingContext(ctx); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
+	srv := &Server{Service: svc, done: make(chan struct{})}
+	mux.HandleFunc("GET /readyz", srv.ready(db))
 
 	opts := cors.Options{
 		AllowedOrigins: cfg.CORSOrigins,
@@ -116,27 +124,61 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 		opts.AllowOriginFunc = func(string) bool { return false }
 	}
 	c := cors.New(opts)
-	srv := &Server{Handler: met.measure(requestMeta(c.Handler(mux))), Service: svc, done: make(chan struct{})}
+	srv.Handler = met.measure(requestMeta(c.Handler(mux)))
 	var bg context.Context
 	bg, srv.stop = context.WithCancel(context.WithoutCancel(ctx))
-	flush := cfg.UsageFlush
-	if flush <= 0 {
-		flush = 30 * time.Second
-	}
-	svc.SetCacheTTL(cfg.CacheTTL)
-	svc.SetMaxChecks(cfg.MaxChecks)
-	if db.Dialect == dialect.Postgres && !cfg.NoListen {
-		err := database.Listen(bg, db.URL, iam.InvalidationChannel, svc.Notified, func() { svc.Invalidate("") }, log)
-		if err != nil {
-			srv.stop()
-			return nil, err
-		}
+	if err := srv.follow(bg, cfg, db, log); err != nil {
+		srv.stop()
+		return nil, err
 	}
 	go func() {
 		defer close(srv.done)
-		svc.RunUsageFlusher(bg, flush)
+		svc.RunUsageFlusher(bg, cfg.UsageFlush)
 	}()
 	return srv, nil
+}
+
+// follow keeps the server's models current with every server's commits
+// (D6): the change feed polls; on PostgreSQL, LISTEN wakes it at once, and a
+// listener that reconnects makes it catch up.
+func (s *Server) follow(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) error {
+	feed, err := db.Feed()
+	if err != nil {
+		return err
+	}
+	s.feed = feed
+	wake := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	if db.Dialect == dialect.Postgres && !cfg.NoListen {
+		err := database.Listen(ctx, db.URL, iam.InvalidationChannel, func(string) { poke() }, poke, log)
+		if err != nil {
+			return err
+		}
+	}
+	return s.Service.Follow(ctx, feed, cfg.ChangePollInterval, cfg.MaxStaleness, wake)
+}
+
+// ready answers /readyz: 503 once shutdown has begun, while the database
+// cannot be reached, and while the change feed is behind (P5).
+func (s *Server) ready(db *database.DB) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.SQL.PingContext(ctx); err != nil || !s.Service.Current() {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	}
 }
 
 // perRequest gives each request its loaders and its iam cache.

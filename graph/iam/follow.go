@@ -1,0 +1,70 @@
+package iam
+
+import (
+	"context"
+	"time"
+)
+
+// ChangeFeed is the change sequence every server reads (graph/database.Feed):
+// Poll returns the newest audit seq of each account whose chain grew since
+// the previous Poll ("" for the platform's chain).
+type ChangeFeed interface {
+	Poll(ctx context.Context) (map[string]int64, error)
+}
+
+// Follow keeps this server's models current with what every server commits
+// (D6). It reads the feed every interval, and at once whenever wake fires
+// (a PostgreSQL notification, or the listener reconnecting: the feed, not
+// luck, catches up what a lost connection missed). From the first read on,
+// cached models are used only while the last successful read is at most
+// maxStale old (P5). The first read happens before Follow returns; the rest
+// run until ctx ends.
+func (s *Service) Follow(ctx context.Context, feed ChangeFeed, interval, maxStale time.Duration, wake <-chan struct{}) error {
+	if err := s.readFeed(ctx, feed); err != nil {
+		return err
+	}
+	s.cache.maxStale = maxStale
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		failing := false
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			case <-wake:
+			}
+			err := s.readFeed(ctx, feed)
+			switch {
+			case err != nil && !failing && ctx.Err() == nil:
+				s.log.Warn("change feed unreadable: cached models expire", "err", err, "max_staleness", maxStale)
+			case err == nil && failing:
+				s.log.Info("change feed readable again")
+			}
+			failing = err != nil
+		}
+	}()
+	return nil
+}
+
+// readFeed reads the feed once and drops every model older than what it
+// reports; on success, everything committed before the read began is known.
+func (s *Service) readFeed(ctx context.Context, feed ChangeFeed) error {
+	began := time.Now()
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	grown, err := feed.Poll(rctx)
+	if err != nil {
+		return err
+	}
+	for accountID, seq := range grown {
+		s.cache.advanced(accountID, seq)
+	}
+	s.cache.confirm(began)
+	return nil
+}
+
+// Current reports whether the change feed has confirmed lately that cached
+// models are current (always true where no feed runs).
+func (s *Service) Current() bool { return s.cache.fresh() }

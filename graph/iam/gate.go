@@ -1,0 +1,112 @@
+package iam
+
+import (
+	"context"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
+)
+
+// The write gate. Every change a caller makes to an account passes here, and
+// only here does a command learn what its caller may do: the caller's
+// permissions, roles, status and key are read inside the write transaction,
+// after the account's lock, so every check a command makes (R7's "only what
+// you hold", S2's key snapshot, M3's owners, V1's rules) is made on the state
+// the change commits on — never on a cached view that a concurrent demotion,
+// suspension or revocation has already made stale (D6).
+
+// Change is a command's view inside its transaction.
+type Change struct {
+	// Access is what the caller may do, on the account as locked by Tx.
+	*Access
+	Tx        *ent.Tx
+	AccountID string
+}
+
+// change runs fn in a transaction on the account ref points into, once the
+// caller is known to hold permission there on the locked state, and commits
+// it with fn's audit events. permission "" checks only that the caller may
+// see the account (operator-only fields, whose directive decides).
+func (s *Service) change(ctx context.Context, ref Ref, permission string, fn func(c *Change) error) error {
+	return s.gate(ctx, ref, need{permission: permission}, true, fn)
+}
+
+// preview is change rolled back: what-if answers run the very code, and
+// meet the very refusals, of the change they preview.
+func (s *Service) preview(ctx context.Context, ref Ref, permission string, fn func(c *Change) error) error {
+	return s.gate(ctx, ref, need{permission: permission}, false, fn)
+}
+
+// administer is change for the account itself (master list, settings,
+// status): in a suspended account only the operator may make one (A6).
+func (s *Service) administer(ctx context.Context, accountID, permission string, fn func(c *Change) error) error {
+	return s.gate(ctx, Ref{AccountID: accountID}, need{permission: permission, operatorWhenSuspended: true}, true, fn)
+}
+
+// need is what a change requires of its caller.
+type need struct {
+	permission            string
+	operatorWhenSuspended bool
+}
+
+func (s *Service) gate(ctx context.Context, ref Ref, n need, commit bool, fn func(c *Change) error) error {
+	accountID, err := s.AccountOf(ctx, ref)
+	if err != nil {
+		return err
+	}
+	// A first check on the cached model refuses at once callers who may not
+	// act here, so that they never queue for, or hold, the account's lock.
+	// It grants nothing: the check that counts is the one below.
+	pre, err := s.Access(ctx, accountID)
+	if err := allowed(pre, err, ref, n); err != nil {
+		return err
+	}
+	return s.runTx(ctx, accountID, commit, func(tx *ent.Tx) error {
+		a, err := s.lockedAccess(ctx, tx, accountID)
+		if err := allowed(a, err, ref, n); err != nil {
+			return err
+		}
+		return fn(&Change{Access: a, Tx: tx, AccountID: accountID})
+	})
+}
+
+// allowed checks an access to ref's account: an account the caller may not
+// see is NOT_FOUND in the words of the object the caller named (whether it
+// exists or not), a missing permission FORBIDDEN, a suspended account
+// FORBIDDEN (A6).
+func allowed(a *Access, err error, ref Ref, n need) error {
+	switch {
+	case apperr.CodeOf(err) == apperr.NotFound:
+		return ref.NotFound()
+	case err != nil:
+		return err
+	case n.permission != "" && !a.Has(n.permission):
+		return apperr.Missing("this operation", []string{n.permission})
+	case a.Operator && n.operatorWhenSuspended:
+		return nil
+	}
+	return requireActive(a.Account)
+}
+
+// lockedAccess is the caller's access on the account as tx sees it. The
+// account's row is locked (runTx): its model cannot change until tx ends, so
+// a cached model read at the current heads is exact, and any other model is
+// read again through tx.
+func (s *Service) lockedAccess(ctx context.Context, tx *ent.Tx, accountID string) (*Access, error) {
+	seq, platformSeq, err := heads(ctx, tx.Client(), accountID)
+	if err != nil {
+		return nil, err
+	}
+	m := s.cache.at(accountID, seq, platformSeq)
+	if m == nil {
+		if m, err = s.loadModelAt(ctx, tx.Client(), accountID, seq, platformSeq); err != nil {
+			return nil, err
+		}
+	}
+	p := auth.FromContext(ctx)
+	if p == nil {
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	return accessOn(ctx, p, m, tx.Client())
+}

@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// An outage is not a wrong password (P5): a request that storage could not
+// serve in time answers HTTP 503 with Retry-After and `extensions.code`
+// UNAVAILABLE, so that clients retry instead of logging users out.
+
+// retryAfter is what 503 answers advise, in seconds.
+const retryAfter = 1
+
+type outageKey struct{}
+
+// markUnavailable records that the request's response carries UNAVAILABLE.
+func markUnavailable(ctx context.Context, met *metrics, where string) {
+	if f, ok := ctx.Value(outageKey{}).(*atomic.Bool); ok && !f.Swap(true) {
+		met.unavailable.WithLabelValues(where).Inc()
+	}
+}
+
+// outages turns a GraphQL response that carries UNAVAILABLE into HTTP 503
+// with Retry-After. gqlgen writes such responses with 200, after the error
+// presenter has run: the status is decided when the header is written.
+func outages(met *metrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		flag := new(atomic.Bool)
+		ctx := context.WithValue(r.Context(), outageKey{}, flag)
+		next.ServeHTTP(&outageWriter{ResponseWriter: w, flag: flag}, r.WithContext(ctx))
+	})
+}
+
+type outageWriter struct {
+	http.ResponseWriter
+	flag  *atomic.Bool
+	wrote bool
+}
+
+func (w *outageWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		if code == http.StatusOK && w.flag.Load() {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+			code = http.StatusServiceUnavailable
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *outageWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *outageWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush forwards to the connection when it can flush.
+func (w *outageWriter) Flush() {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// deadline gives every request a deadline (P5): storage waits, lock waits
+// and pool waits all end with it.
+func deadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
