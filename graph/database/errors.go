@@ -44,9 +44,9 @@ func Classify(err error) Class {
 		case code == "55P03": // lock_not_available: lock_timeout
 			return Busy
 		case strings.HasPrefix(code, "08"), // connection exceptions
-			strings.HasPrefix(code, "53"),                    // insufficient resources (too many connections)
-			strings.HasPrefix(code, "57P"),                   // admin or crash shutdown, cannot connect now
-			code == "57014",                                  // query_canceled: statement_timeout or a deadline
+			strings.HasPrefix(code, "53"),                     // insufficient resources (too many connections)
+			strings.HasPrefix(code, "57P"),                    // admin or crash shutdown, cannot connect now
+			code == "57014",                                   // query_canceled: statement_timeout or a deadline
 			code == "40001", code == "40P01", code == "25006": // serialization, deadlock, read-only standby
 			return Unavailable
 		}
