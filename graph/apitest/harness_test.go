@@ -49,6 +49,8 @@ type env struct {
 	// counted receives the statement count of each request sent by
 	// statementsOf, once the server has finished it.
 	counted chan int64
+	// counter counts every statement the server sends.
+	counter *stmtcount.Driver
 }
 
 // postgresURL is the server the PostgreSQL suite runs on, or "".
@@ -103,20 +105,29 @@ func defaults(c server.Config) server.Config {
 
 func newEnv(t testing.TB, dia string, cfg server.Config) *env {
 	t.Helper()
-	var target string
+	return newEnvOn(t, dia, cfg, freshDatabase(t, dia))
+}
+
+// freshDatabase returns the URL or path of a new, migrated database.
+func freshDatabase(t testing.TB, dia string) string {
 	if dia == dialect.Postgres {
-		target = clonePostgres(t)
-	} else {
-		target = filepath.Join(t.TempDir(), "gatehouse.db")
+		return clonePostgres(t)
 	}
-	db, err := database.Open(target)
+	return filepath.Join(t.TempDir(), "gatehouse.db")
+}
+
+// newEnvOn starts a Gatehouse on the database at target.
+func newEnvOn(t testing.TB, dia string, cfg server.Config, target string) *env {
+	t.Helper()
+	db, err := database.OpenWith(target, cfg.DatabaseOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Migrate(); err != nil {
 		t.Fatal(err)
 	}
-	db.Client = ent.NewClient(ent.Driver(stmtcount.Wrap(db.Driver)))
+	counter := stmtcount.Wrap(db.Driver)
+	db.Client = ent.NewClient(ent.Driver(counter))
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() && os.Getenv("GATEHOUSE_TEST_LOG") != "" {
@@ -142,7 +153,7 @@ func newEnv(t testing.TB, dia string, cfg server.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, URL: hs.URL, Dialect: dia, Operator: secret, Server: srv, DB: db, counted: counted}
+	return &env{t: t, URL: hs.URL, Dialect: dia, Operator: secret, Server: srv, DB: db, counted: counted, counter: counter}
 }
 
 var (
@@ -346,4 +357,14 @@ func userToken(t testing.TB, email string) string {
 		t.Fatal(err)
 	}
 	return string(signed)
+}
+
+// get fetches a path of the server (health checks, assets) without credentials.
+func (e *env) get(path string) resp {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, e.URL+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.send(req)
 }

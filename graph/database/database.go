@@ -55,8 +55,8 @@ type Options struct {
 	PoolTimeout time.Duration
 	// StatementTimeout is PostgreSQL's statement_timeout (default 5s).
 	StatementTimeout time.Duration
-	// LockTimeout is PostgreSQL's lock_timeout and SQLite's busy timeout
-	// (default 2s): how long a statement waits for a lock.
+	// LockTimeout is PostgreSQL's lock_timeout (default 2s): how long a
+	// statement waits for a lock. SQLite waits SQLiteLockAttempt at a time.
 	LockTimeout time.Duration
 	// IdleInTransactionTimeout ends sessions left idle inside a transaction
 	// (PostgreSQL's idle_in_transaction_session_timeout, default 30s).
@@ -81,6 +81,9 @@ func (o Options) withDefaults(dia string) Options {
 	def(&o.IdleInTransactionTimeout, 30*time.Second)
 	return o
 }
+
+// SQLiteLockAttempt is how long one attempt at SQLite's write lock waits.
+const SQLiteLockAttempt = 100 * time.Millisecond
 
 // Open opens the database named by rawURL with the default Options.
 func Open(rawURL string) (*DB, error) { return OpenWith(rawURL, Options{}) }
@@ -119,26 +122,29 @@ func OpenWith(rawURL string, o Options) (*DB, error) {
 // DSN: lib/pq sends unknown URL parameters as run-time settings, so every
 // connection of the pool starts with them.
 func withTimeouts(dia, dsn string, o Options) string {
+	if dia != dialect.Postgres {
+		// SQLite's busy handler ignores contexts: writers ask for the write
+		// lock in short attempts, repeated until their own wait ends (iam).
+		return sqliteDSN(dsn, min(o.LockTimeout, SQLiteLockAttempt), false)
+	}
 	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 	q := url.Values{}
-	if dia == dialect.Postgres {
-		q.Set("statement_timeout", ms(o.StatementTimeout))
-		q.Set("lock_timeout", ms(o.LockTimeout))
-		q.Set("idle_in_transaction_session_timeout", ms(o.IdleInTransactionTimeout))
-		q.Set("connect_timeout", strconv.Itoa(max(1, int(o.PoolTimeout.Seconds()))))
-	} else {
-		q.Add("_pragma", "busy_timeout("+ms(o.LockTimeout)+")")
-	}
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return dsn + sep + q.Encode()
+	q.Set("statement_timeout", ms(o.StatementTimeout))
+	q.Set("lock_timeout", ms(o.LockTimeout))
+	q.Set("idle_in_transaction_session_timeout", ms(o.IdleInTransactionTimeout))
+	q.Set("connect_timeout", strconv.Itoa(max(1, int(o.PoolTimeout.Seconds()))))
+	return dsn + sep(dsn) + q.Encode()
 }
 
-// parse maps a URL to a dialect, a database/sql driver and its DSN. SQLite
-// gets foreign keys, a busy timeout, WAL and IMMEDIATE transactions, so that
-// concurrent writers wait for each other instead of failing.
+func sep(dsn string) string {
+	if strings.Contains(dsn, "?") {
+		return "&"
+	}
+	return "?"
+}
+
+// parse maps a URL to a dialect, a database/sql driver and its DSN (for
+// SQLite, the file's URI; see sqliteDSN).
 func parse(rawURL string) (dia, driverName, dsn string, err error) {
 	if strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://") {
 		return dialect.Postgres, "postgres", rawURL, nil
@@ -150,17 +156,24 @@ func parse(rawURL string) (dia, driverName, dsn string, err error) {
 	if !strings.HasPrefix(path, "file:") {
 		path = "file:" + path
 	}
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
-	}
+	return dialect.SQLite, "sqlite", path, nil
+}
+
+// sqliteDSN gives a SQLite file's connections foreign keys, a busy timeout
+// (set first: the pragmas after it may wait for a lock) and IMMEDIATE
+// transactions, so that concurrent writers wait for each other instead of
+// failing. The write-ahead log, which lets readers go on while one writes,
+// is switched on by the migrations' connection (wal) and stays on in the file.
+func sqliteDSN(path string, busy time.Duration, wal bool) string {
 	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(10000)") // the server's own is LockTimeout (withTimeouts)
-	q.Add("_pragma", "journal_mode(WAL)")
+	if wal {
+		q.Add("_pragma", "journal_mode(WAL)")
+	}
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
-	return dialect.SQLite, "sqlite", path + sep + q.Encode(), nil
+	return path + sep(path) + q.Encode()
 }
 
 // Migrate applies every pending migration. On PostgreSQL golang-migrate holds
@@ -176,7 +189,11 @@ func (d *DB) Migrate() error {
 	}
 	// golang-migrate holds a connection until it is closed, and closing it
 	// closes its pool: give it a pool of its own.
-	mdb, err := sql.Open(d.driverName, d.dsn)
+	dsn := d.dsn
+	if d.Dialect == dialect.SQLite {
+		dsn = sqliteDSN(dsn, 10*time.Second, true)
+	}
+	mdb, err := sql.Open(d.driverName, dsn)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/ent/apikey"
@@ -52,6 +54,7 @@ type Model struct {
 	mu         sync.Mutex
 	members    map[string]*MemberEntry // compiled, by member id
 	keys       map[string]*KeyEntry    // by key id
+	keyLoads   singleflight.Group
 }
 
 // MemberEntry is a member with its roles and compiled permissions.
@@ -175,11 +178,20 @@ func (m *Model) keyVia(ctx context.Context, client *ent.Client, id string) (*Key
 	if ok {
 		return e, nil
 	}
+	// Requests that meet a key together read it once.
+	v, err, _ := m.keyLoads.Do(id, func() (any, error) { return m.readKey(ctx, client, id) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*KeyEntry), nil
+}
+
+func (m *Model) readKey(ctx context.Context, client *ent.Client, id string) (*KeyEntry, error) {
 	k, err := client.APIKey.Query().Where(apikey.ID(id), apikey.AccountID(m.Account.ID)).Only(ctx)
 	if err != nil {
 		return nil, notFoundOr(err, "API key", id)
 	}
-	e = &KeyEntry{Key: k, Snapshot: m.Policy.Subject([]authz.Role{{ID: k.ID, Key: "apikey", Grants: append(slices.Clone(k.Permissions), k.Masks...), Exact: true}})}
+	e := &KeyEntry{Key: k, Snapshot: m.Policy.Subject([]authz.Role{{ID: k.ID, Key: "apikey", Grants: append(slices.Clone(k.Permissions), k.Masks...), Exact: true}})}
 	if k.MemberID != "" {
 		mem, err := m.MemberByID(ctx, k.MemberID)
 		if err != nil {
@@ -271,26 +283,31 @@ func (s *Service) Model(ctx context.Context, accountID string) (*Model, error) {
 		// anew, or fail; never answer from a model that may be stale (P5).
 		return s.loadModel(ctx, s.client, accountID)
 	}
-	m, st := s.cache.get(accountID)
-	if m != nil {
-		return m, nil
-	}
-	// Concurrent misses share one load, which no single request's
-	// cancellation may cut short for the others.
-	v, err, _ := s.cache.flight.Do(st.flightKey(accountID), func() (any, error) {
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
-		defer cancel()
-		m, err := s.loadModel(lctx, s.client, accountID)
+	for {
+		m, st := s.cache.get(accountID)
+		if m != nil {
+			return m, nil
+		}
+		// Concurrent misses share one load, which no single request's
+		// cancellation may cut short for the others.
+		v, err, _ := s.cache.flight.Do(st.flightKey(accountID), func() (any, error) {
+			lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+			defer cancel()
+			m, err := s.loadModel(lctx, s.client, accountID)
+			if err != nil {
+				return nil, err
+			}
+			s.cache.put(accountID, m, st)
+			return m, nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		s.cache.put(accountID, m, st)
-		return m, nil
-	})
-	if err != nil {
-		return nil, err
+		// A change reported while the model loaded makes it stale already.
+		if m := v.(*Model); s.cache.current(accountID, m) {
+			return m, nil
+		}
 	}
-	return v.(*Model), nil
 }
 
 // loadTimeout bounds a shared model load.

@@ -1,7 +1,7 @@
 package iam
 
 import (
-	"strconv"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,9 +31,13 @@ const DefaultCacheSize = 1000
 type cache struct {
 	mu     sync.Mutex
 	models *lru.Cache[string, *Model]
-	gens   map[string]uint64 // per-account generation, bumped by each invalidation
+	gens   map[string]uint64 // per-account generation, bumped by each local commit
 	global uint64            // bumped when every account is invalidated
-	flight singleflight.Group
+	// known are the newest heads the feed reported: a model read before
+	// them is stale, whenever it finishes loading.
+	known         map[string]int64
+	knownPlatform int64
+	flight        singleflight.Group
 	// confirmed is when the feed last read the change sequence (unix nanos):
 	// every change committed before it is known. maxStale bounds its age;
 	// zero means no feed runs and this server is the only writer.
@@ -41,14 +45,15 @@ type cache struct {
 	maxStale  time.Duration
 }
 
-// stamp is the state a load starts from; a load finishing after an
-// invalidation must not store what it read.
+// stamp is the state a load starts from: a load finishing after a local
+// invalidation must not store what it read, and loads started before and
+// after one never share a result (read-your-writes). A load that finishes
+// older than a change the feed reported meanwhile is neither kept nor used
+// (put, current).
 type stamp struct{ gen, global uint64 }
 
-// flightKey names a load: loads started before and after an invalidation
-// never share a result.
 func (st stamp) flightKey(accountID string) string {
-	return accountID + "@" + strconv.FormatUint(st.gen, 10) + "/" + strconv.FormatUint(st.global, 10)
+	return fmt.Sprintf("%s@%d/%d", accountID, st.gen, st.global)
 }
 
 func newCache(size int) *cache {
@@ -56,7 +61,7 @@ func newCache(size int) *cache {
 		size = DefaultCacheSize
 	}
 	models, _ := lru.New[string, *Model](size)
-	return &cache{models: models, gens: map[string]uint64{}}
+	return &cache{models: models, gens: map[string]uint64{}, known: map[string]int64{}}
 }
 
 // fresh reports whether cached models may be used now.
@@ -70,18 +75,29 @@ func (c *cache) fresh() bool {
 // confirm records that every change committed before at is known.
 func (c *cache) confirm(at time.Time) { c.confirmed.Store(at.UnixNano()) }
 
+func (c *cache) stamp(accountID string) stamp {
+	return stamp{c.gens[accountID], c.global}
+}
+
 func (c *cache) get(accountID string) (*Model, stamp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st := stamp{c.gens[accountID], c.global}
 	m, _ := c.models.Get(accountID)
-	return m, st
+	return m, c.stamp(accountID)
+}
+
+// current reports whether m is at least as new as every change known.
+func (c *cache) current(accountID string, m *Model) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return m.seq >= c.known[accountID] && m.platformSeq >= c.knownPlatform
 }
 
 func (c *cache) put(accountID string, m *Model, st stamp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gens[accountID] == st.gen && c.global == st.global {
+	if c.gens[accountID] == st.gen && c.global == st.global &&
+		m.seq >= c.known[accountID] && m.platformSeq >= c.knownPlatform {
 		c.models.Add(accountID, m)
 	}
 }
@@ -110,23 +126,24 @@ func (c *cache) invalidate(accountID string) {
 }
 
 // advanced handles the feed's report that a chain's newest event is seq:
-// models read before it are dropped ("" is the platform chain, which every
-// model depends on). A model already at seq, such as one read after this
-// server's own commit, stays.
+// models read before it are dropped, and loads that started before it will
+// not be kept ("" is the platform's chain, which every model depends on). A
+// model already at seq, such as one read after this server's own commit,
+// stays.
 func (c *cache) advanced(accountID string, seq int64) {
 	c.mu.Lock()
-	m, ok := c.models.Peek(accountID)
+	defer c.mu.Unlock()
 	if accountID == "" {
-		ok = c.models.Len() > 0
+		c.knownPlatform = max(c.knownPlatform, seq)
 		for _, k := range c.models.Keys() {
-			if m, _ := c.models.Peek(k); m != nil && m.platformSeq < seq {
-				ok = false
+			if m, ok := c.models.Peek(k); ok && m.platformSeq < seq {
+				c.models.Remove(k)
 			}
 		}
-	}
-	c.mu.Unlock()
-	if ok && (accountID == "" || m.seq >= seq) {
 		return
 	}
-	c.invalidate(accountID)
+	c.known[accountID] = max(c.known[accountID], seq)
+	if m, ok := c.models.Peek(accountID); ok && m.seq < seq {
+		c.models.Remove(accountID)
+	}
 }

@@ -104,9 +104,9 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 		}
 		defer release()
 	}
-	tx, err := s.client.Tx(ctx)
+	tx, err := s.begin(ctx, lockCtx)
 	if err != nil {
-		return classify(err)
+		return err
 	}
 	if err := s.lock(lockCtx, tx, accountID); err != nil {
 		_ = tx.Rollback()
@@ -135,6 +135,26 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 	s.Invalidate(accountID)
 	forget(ctx, accountID)
 	return nil
+}
+
+// begin starts a transaction. SQLite's transactions take the database's
+// write lock as they begin, in short attempts (database.SQLiteLockAttempt):
+// they are repeated until lockCtx ends.
+func (s *Service) begin(ctx, lockCtx context.Context) (*ent.Tx, error) {
+	for {
+		tx, err := s.client.Tx(ctx)
+		if err == nil {
+			return tx, nil
+		}
+		if database.Classify(err) != database.Busy {
+			return nil, classify(err)
+		}
+		select {
+		case <-lockCtx.Done():
+			return nil, apperr.Busy(err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // platformLock is the advisory lock of the platform's chain and catalog.

@@ -1,0 +1,89 @@
+package apitest
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/graph/server"
+)
+
+// totalStatements is every statement the server has sent so far.
+func (e *env) totalStatements() int64 {
+	return e.counter.Total()
+}
+
+// coldDecisions sends n decisions at once and returns the statements they
+// cost together.
+func coldDecisions(t *testing.T, e *env, n int, key string, in map[string]any) int64 {
+	t.Helper()
+	before := e.totalStatements()
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range n {
+		wg.Go(func() {
+			<-start
+			if r := e.gql(key, authorize, map[string]any{"in": in}); r.Status != http.StatusOK || r.Get("errors").Exists() {
+				t.Errorf("decision: %s", r)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return e.totalStatements() - before
+}
+
+// P5: concurrent misses of one account share one load of its model: 20
+// decisions arriving together right after a change cost what one does.
+func TestP5_ConcurrentMissesShareOneLoad(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("flight", nil)
+		key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+		in := map[string]any{"accountId": a.ID, "permission": "AgentChat"}
+		e.ok(key, authorize, map[string]any{"in": in})
+		one := int64(0)
+		for i, n := range []int{1, 20} {
+			e.createRole(a.Owner, a.ID, fmt.Sprintf("Change %d", i), nil) // drops the model
+			got := coldDecisions(t, e, n, key, in)
+			if n == 1 {
+				one = got
+				continue
+			}
+			t.Logf("statements: 1 cold decision %d, 20 concurrent cold decisions %d", one, got)
+			if got > 2*one {
+				t.Errorf("20 concurrent cold decisions sent %d statements; one sends %d", got, one)
+			}
+		}
+	})
+}
+
+// P5: the model cache is bounded: with room for two accounts, a third
+// evicts the least recently used, which is then read again.
+func TestP5_ModelCacheIsBounded(t *testing.T) {
+	forEachDBWith(t, server.Config{ModelCacheSize: 2}, func(t *testing.T, e *env) {
+		keys := make([]string, 3)
+		ins := make([]map[string]any, 3)
+		for i := range keys {
+			a := e.newAccount(fmt.Sprintf("lru%d", i), nil)
+			keys[i] = e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+			ins[i] = map[string]any{"accountId": a.ID, "permission": "AgentChat"}
+		}
+		cost := func(i int) int64 {
+			_, n := e.statementsOf(keys[i], authorize, map[string]any{"in": ins[i]})
+			return n
+		}
+		cost(0)
+		cost(1)
+		if n := cost(0); n != 0 {
+			t.Fatalf("account 0 should be cached: %d statements", n)
+		}
+		cost(2) // evicts account 1, the least recently used
+		if n := cost(0); n != 0 {
+			t.Errorf("account 0 was used more recently than 1: %d statements", n)
+		}
+		if n := cost(1); n == 0 {
+			t.Error("account 1 should have been evicted")
+		}
+	})
+}

@@ -1,0 +1,173 @@
+package apitest
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/gatehouse-iam/gatehouse/graph/server"
+)
+
+// outageFixture is a Gatehouse on PostgreSQL reached through a fault proxy,
+// with one credential of each kind, all warm.
+type outageFixture struct {
+	e     *env
+	proxy *faultProxy
+	creds map[string]string // kind → secret
+	a     account
+}
+
+func newOutageFixture(t *testing.T, cfg server.Config) *outageFixture {
+	target := clonePostgres(t)
+	proxy := newFaultProxy(t, hostOf(t, target))
+	e := newEnvOn(t, dialect.Postgres, cfg, proxy.via(t, target))
+	a := e.newAccount("p5", nil)
+	key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "ci"}).Get("data.createApiKey.secret").String()
+	f := &outageFixture{e: e, proxy: proxy, a: a,
+		creds: map[string]string{"operator key": e.Operator, "API key": key, "JWT": a.Owner}}
+	for kind, cred := range f.creds {
+		if r := f.ask(cred); r.Status != http.StatusOK {
+			t.Fatalf("%s before the outage: %s", kind, r)
+		}
+	}
+	return f
+}
+
+func hostOf(t *testing.T, rawURL string) string {
+	t.Helper()
+	rest := rawURL[strings.Index(rawURL, "@")+1:]
+	return rest[:strings.IndexAny(rest, "/?")]
+}
+
+// ask makes the decision every client makes: may the owner chat?
+func (f *outageFixture) ask(cred string) resp {
+	return f.e.gql(cred, authorize, map[string]any{"in": map[string]any{
+		"accountId": f.a.ID, "subject": map[string]any{"memberId": f.a.OwnerID}, "permission": "AgentChat"}})
+}
+
+// P5: while the database is down, valid credentials are never told they are
+// wrong: HTTP 503, UNAVAILABLE, Retry-After — and no decision is granted from
+// a model older than the staleness bound. When it is back, they work again.
+func TestP5_AnOutageIsNotAWrongPassword(t *testing.T) {
+	if postgresURL() == "" {
+		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	t.Parallel()
+	const stale = 300 * time.Millisecond
+	f := newOutageFixture(t, server.Config{MaxStaleness: stale, RequestTimeout: 3 * time.Second, DBPoolTimeout: time.Second})
+	f.proxy.set(proxyDown)
+	time.Sleep(stale + 100*time.Millisecond) // past the bound: the cache may not answer any more
+	for kind, cred := range f.creds {
+		r := f.ask(cred)
+		if r.Status != http.StatusServiceUnavailable || r.Code() != "UNAVAILABLE" || r.Header.Get("Retry-After") == "" {
+			t.Errorf("%s during the outage: %s (Retry-After %q)", kind, r, r.Header.Get("Retry-After"))
+		}
+		if r.Get("data.authorize.allowed").Bool() {
+			t.Errorf("%s: a decision was granted from a stale model: %s", kind, r)
+		}
+	}
+	if res := f.e.get("/readyz"); res.Status != http.StatusServiceUnavailable {
+		t.Errorf("/readyz during the outage: %s", res)
+	}
+	// A credential known to be wrong without the database is still 401.
+	if r := f.ask("gk_not-a-key"); r.Status != http.StatusUnauthorized {
+		t.Errorf("malformed key during the outage: %s", r)
+	}
+	f.proxy.set(proxyUp)
+	for kind, cred := range f.creds {
+		deadline := time.Now().Add(10 * time.Second)
+		for r := f.ask(cred); r.Status != http.StatusOK; r = f.ask(cred) {
+			if r.Status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+				t.Fatalf("%s after the outage: %s", kind, r)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for res := f.e.get("/readyz"); res.Status != http.StatusOK; res = f.e.get("/readyz") {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after the outage: %s", res)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// P5 over a restart: every credential kind asked every 20 ms while the
+// database goes away for a second and comes back sees only 200 and 503 —
+// never 401 — and is served again afterwards.
+func TestP5_StatusesThroughARestart(t *testing.T) {
+	if postgresURL() == "" {
+		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	t.Parallel()
+	f := newOutageFixture(t, server.Config{MaxStaleness: 300 * time.Millisecond, RequestTimeout: 2 * time.Second, DBPoolTimeout: 500 * time.Millisecond})
+	seen := map[string]map[int]int{}
+	stop := time.After(4 * time.Second)
+	go func() {
+		time.Sleep(time.Second)
+		f.proxy.set(proxyDown)
+		time.Sleep(time.Second)
+		f.proxy.set(proxyUp)
+	}()
+	for loop := true; loop; {
+		select {
+		case <-stop:
+			loop = false
+		case <-time.After(20 * time.Millisecond):
+			for kind, cred := range f.creds {
+				r := f.ask(cred)
+				if seen[kind] == nil {
+					seen[kind] = map[int]int{}
+				}
+				seen[kind][r.Status]++
+				if r.Status == http.StatusOK && !r.Get("data.authorize.allowed").Bool() {
+					t.Errorf("%s: a wrong answer during the restart: %s", kind, r)
+				}
+			}
+		}
+	}
+	for _, kind := range slices.Sorted(maps.Keys(seen)) {
+		statuses := seen[kind]
+		t.Logf("%s: statuses seen through the restart: %s", kind, histogram(statuses))
+		for status := range statuses {
+			if status != http.StatusOK && status != http.StatusServiceUnavailable {
+				t.Errorf("%s got HTTP %d during a restart", kind, status)
+			}
+		}
+		if statuses[http.StatusServiceUnavailable] == 0 {
+			t.Errorf("%s never saw the outage: %v", kind, statuses)
+		}
+	}
+	if r := f.ask(f.creds["API key"]); r.Status != http.StatusOK {
+		t.Fatalf("after the restart: %s", r)
+	}
+}
+
+func histogram(m map[int]int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%d×%d", m[k], k))
+	}
+	return strings.Join(parts, " ")
+}
+
+// P5: readiness fails from the moment shutdown begins, while the API still
+// serves the requests that arrive meanwhile.
+func TestP5_ReadinessFailsWhenDrainingBegins(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		if res := e.get("/readyz"); res.Status != http.StatusOK {
+			t.Fatalf("before: %s", res)
+		}
+		e.Server.Drain()
+		if res := e.get("/readyz"); res.Status != http.StatusServiceUnavailable {
+			t.Fatalf("draining: %s", res)
+		}
+		e.ok(e.Operator, whoAmI, nil)
+	})
+}
