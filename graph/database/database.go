@@ -103,11 +103,7 @@ func parse(rawURL string) (dia, driverName, dsn string, err error) {
 // Migrate applies every pending migration. On PostgreSQL golang-migrate holds
 // an advisory lock, so many servers may start at once.
 func (d *DB) Migrate() error {
-	folder := "sqlite"
-	if d.Dialect == dialect.Postgres {
-		folder = "postgres"
-	}
-	src, err := iofs.New(migrations.FS, folder)
+	src, err := iofs.New(migrations.FS, migrationsFolder(d.Dialect))
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -32,7 +33,8 @@ type Server struct {
 	done    chan struct{}
 }
 
-// Close stops the background work (writing key usage) after a last flush.
+// Close stops the background work (writing key usage, signing audit
+// checkpoints) after a last round of each.
 func (s *Server) Close() {
 	s.stop()
 	<-s.done
@@ -40,7 +42,12 @@ func (s *Server) Close() {
 
 // New builds the HTTP handler over an open, migrated database.
 func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*Server, error) {
+	signer, auditPub, err := auditKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
 	svc := iam.New(db.Client, db.Dialect, log)
+	svc.SetAuditKeys(signer, auditPub)
 	if err := svc.EnsureBuiltins(ctx); err != nil {
 		return nil, err
 	}
@@ -87,6 +94,8 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
 	mux.Handle("GET /accounts/{id}/audit.csv", authn.Middleware(limiter.Middleware(perRequest(db, auditCSV(svc)))))
+	mux.Handle("GET /accounts/{id}/audit.jsonl", authn.Middleware(limiter.Middleware(perRequest(db, auditJSONL(svc, log)))))
+	mux.Handle("GET /platform/audit.jsonl", authn.Middleware(limiter.Middleware(perRequest(db, auditJSONL(svc, log)))))
 	mux.Handle("GET /metrics", met.handler())
 	mux.Handle("GET /{$}", graphiql.Handler("Gatehouse", "/graphql", "/graphiql/"))
 	mux.Handle("GET /graphiql/", graphiql.Assets("/graphiql/"))
@@ -134,7 +143,10 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	}
 	go func() {
 		defer close(srv.done)
+		var wg sync.WaitGroup
+		wg.Go(func() { svc.RunAuditCheckpointer(bg, checkpointInterval(cfg)) })
 		svc.RunUsageFlusher(bg, flush)
+		wg.Wait()
 	}()
 	return srv, nil
 }
