@@ -18,6 +18,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
@@ -44,13 +45,21 @@ func rootCmd() *cobra.Command {
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			// Flags set on the command line win over the environment.
 			flags := cmd.Flags()
-			saved := map[string]string{}
-			flags.Visit(func(f *pflagFlag) { saved[f.Name] = f.Value.String() })
+			var restore []func() error
+			flags.Visit(func(f *pflagFlag) {
+				if s, ok := f.Value.(pflag.SliceValue); ok { // Set would append to it
+					v := s.GetSlice()
+					restore = append(restore, func() error { return s.Replace(v) })
+					return
+				}
+				v := f.Value.String()
+				restore = append(restore, func() error { return flags.Set(f.Name, v) })
+			})
 			if err := env.Parse(&cfg); err != nil {
 				return err
 			}
-			for name, v := range saved {
-				if err := flags.Set(name, v); err != nil {
+			for _, r := range restore {
+				if err := r(); err != nil {
 					return err
 				}
 			}

@@ -116,6 +116,12 @@ func newEnv(t testing.TB, dia string, cfg server.Config) *env {
 	if err := db.Migrate(); err != nil {
 		t.Fatal(err)
 	}
+	return serveEnv(t, db, cfg)
+}
+
+// serveEnv runs Gatehouse over db, a migrated database, until t ends.
+func serveEnv(t testing.TB, db *database.DB, cfg server.Config) *env {
+	t.Helper()
 	db.Client = ent.NewClient(ent.Driver(stmtcount.Wrap(db.Driver)))
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -142,7 +148,7 @@ func newEnv(t testing.TB, dia string, cfg server.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, URL: hs.URL, Dialect: dia, Operator: secret, Server: srv, DB: db, counted: counted}
+	return &env{t: t, URL: hs.URL, Dialect: db.Dialect, Operator: secret, Server: srv, DB: db, counted: counted}
 }
 
 var (
