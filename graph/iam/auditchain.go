@@ -20,7 +20,14 @@ func (s *Service) VerifyAuditChain(ctx context.Context, accountID string) (*audi
 	if _, err := s.Require(ctx, accountID, "iam.audit.read"); err != nil {
 		return nil, err
 	}
-	keys := s.seal.keys
+	keys := s.auditSeal().keys
+	var bound int64
+	if keys != nil {
+		var err error
+		if bound, err = s.signedBound(ctx, accountID); err != nil {
+			return nil, err
+		}
+	}
 	v := audit.NewVerifier(accountID, keys)
 	const page = 1000
 	var after int64 // the last position read, and where unread checkpoints start
@@ -39,7 +46,8 @@ func (s *Service) VerifyAuditChain(ctx context.Context, accountID string) (*audi
 			// The checkpoints that cover this page's events and have not been
 			// read: those starting before its last event.
 			cps, err := s.client.AuditCheckpoint.Query().
-				Where(auditcheckpoint.AccountID(accountID), auditcheckpoint.FromSeqGTE(after), auditcheckpoint.FromSeqLT(until)).
+				Where(auditcheckpoint.AccountID(accountID), auditcheckpoint.FromSeqGTE(after), auditcheckpoint.FromSeqLT(until),
+					auditcheckpoint.ToSeqLTE(bound)).
 				All(ctx)
 			if err != nil {
 				return nil, apperr.Wrap(err, "iam.VerifyAuditChain: checkpoints")

@@ -22,12 +22,37 @@ type auditSeal struct {
 }
 
 // SetAuditKeys configures signed checkpoints: signer signs them (nil signs
-// none) and keys verify them (nil checks none). Call it before serving.
+// none) and keys verify them (nil checks none).
 func (s *Service) SetAuditKeys(signer *audit.Signer, keys *audit.Keys) {
 	if keys != nil && keys.Len() == 0 {
 		keys = nil
 	}
-	s.seal = auditSeal{signer: signer, keys: keys}
+	s.seal.Store(&auditSeal{signer: signer, keys: keys})
+}
+
+// auditSeal returns the configured keys (none until SetAuditKeys).
+func (s *Service) auditSeal() auditSeal {
+	if k := s.seal.Load(); k != nil {
+		return *k
+	}
+	return auditSeal{}
+}
+
+// signedBound is the last position an account's checkpoints reach now.
+// Verifiers and exports take only the checkpoints up to it: the events these
+// cover were committed before it was read, so any missing one was removed —
+// while a checkpoint signed during a long read may cover events appended
+// after that read, which are not missing.
+func (s *Service) signedBound(ctx context.Context, accountID string) (int64, error) {
+	last, err := s.client.AuditCheckpoint.Query().Where(auditcheckpoint.AccountID(accountID)).
+		Order(ent.Desc(auditcheckpoint.FieldToSeq)).Select(auditcheckpoint.FieldToSeq).First(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return 0, nil
+	case err != nil:
+		return 0, apperr.Wrap(err, "iam: last audit checkpoint")
+	}
+	return last.ToSeq, nil
 }
 
 // maxCheckpoint bounds the events one checkpoint covers, so that signing a
@@ -41,7 +66,8 @@ const maxCheckpoint = 10000
 // the tampering. Every server may run this; two signing the same head store
 // it once, and overlapping checkpoints are each verified on their own.
 func (s *Service) SignAuditCheckpoints(ctx context.Context) (int, error) {
-	if s.seal.signer == nil {
+	signer := s.auditSeal().signer
+	if signer == nil {
 		return 0, nil
 	}
 	heads, err := s.unsignedHeads(ctx)
@@ -52,7 +78,7 @@ func (s *Service) SignAuditCheckpoints(ctx context.Context) (int, error) {
 	var errs []error
 	for _, h := range heads {
 		for from := h.signed; from < h.head && ctx.Err() == nil; {
-			to, err := s.signCheckpoint(ctx, h.account, from, min(h.head, from+maxCheckpoint))
+			to, err := s.signCheckpoint(ctx, signer, h.account, from, min(h.head, from+maxCheckpoint))
 			if err != nil {
 				errs = append(errs, err)
 				break
@@ -66,7 +92,7 @@ func (s *Service) SignAuditCheckpoints(ctx context.Context) (int, error) {
 // RunAuditCheckpointer signs checkpoints every interval until ctx ends, then
 // once more so that a server that stops leaves its last changes signed.
 func (s *Service) RunAuditCheckpointer(ctx context.Context, interval time.Duration) {
-	if s.seal.signer == nil {
+	if s.auditSeal().signer == nil {
 		return
 	}
 	sign := func(ctx context.Context) {
@@ -127,7 +153,7 @@ WHERE h.head IS NOT NULL`)
 // signCheckpoint verifies events from+1 … to against the last checkpoint
 // and stores a signed checkpoint of them. It returns the last position
 // covered.
-func (s *Service) signCheckpoint(ctx context.Context, accountID string, from, to int64) (int64, error) {
+func (s *Service) signCheckpoint(ctx context.Context, signer *audit.Signer, accountID string, from, to int64) (int64, error) {
 	signedHash := ""
 	if from > 0 {
 		last, err := s.client.AuditCheckpoint.Query().
@@ -155,7 +181,7 @@ func (s *Service) signCheckpoint(ctx context.Context, accountID string, from, to
 	if len(events) == 0 {
 		return 0, fmt.Errorf("audit chain %q: no events after position %d", accountID, from)
 	}
-	s.seal.signer.Sign(c)
+	signer.Sign(c)
 	err = s.client.AuditCheckpoint.Create().SetID(c.ID).SetAccountID(c.AccountID).
 		SetFromSeq(c.FromSeq).SetToSeq(c.ToSeq).SetHashes(c.Hashes).SetSignedAt(c.SignedAt).
 		SetKeyID(c.KeyID).SetSignature(c.Signature).

@@ -34,7 +34,7 @@ func TestL4_SigningTheSameHeadTwice(t *testing.T) {
 			}
 			s := New(db.Client, db.Dialect, nil)
 			_, priv, _ := ed25519.GenerateKey(nil)
-			s.SetAuditKeys(audit.NewSigner(priv), nil)
+			signer := audit.NewSigner(priv)
 			ctx := context.Background()
 			for i := range 2 { // two platform events
 				if _, _, err := s.CreateOperatorKey(ctx, fmt.Sprint("k", i)); err != nil {
@@ -42,7 +42,7 @@ func TestL4_SigningTheSameHeadTwice(t *testing.T) {
 				}
 			}
 			for range 2 {
-				if to, err := s.signCheckpoint(ctx, "", 0, 2); err != nil || to != 2 {
+				if to, err := s.signCheckpoint(ctx, signer, "", 0, 2); err != nil || to != 2 {
 					t.Fatalf("signing: %d %v", to, err)
 				}
 			}

@@ -55,6 +55,10 @@ func (s *Service) ExportAuditLog(ctx context.Context, accountID string, open fun
 	} else if _, err := s.Require(ctx, accountID, "iam.audit.read"); err != nil {
 		return err
 	}
+	bound, err := s.signedBound(ctx, accountID)
+	if err != nil {
+		return err
+	}
 	w, err := open()
 	if err != nil {
 		return err
@@ -66,7 +70,7 @@ func (s *Service) ExportAuditLog(ctx context.Context, accountID string, open fun
 	after := ""
 	for {
 		cps, err := s.client.AuditCheckpoint.Query().
-			Where(auditcheckpoint.AccountID(accountID), auditcheckpoint.IDGT(after)).
+			Where(auditcheckpoint.AccountID(accountID), auditcheckpoint.ToSeqLTE(bound), auditcheckpoint.IDGT(after)).
 			Order(ent.Asc(auditcheckpoint.FieldID)).Limit(page).All(ctx)
 		if err != nil {
 			return apperr.Wrap(err, "iam.ExportAuditLog: checkpoints")

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -32,7 +33,7 @@ type Service struct {
 	// instance tags this server's notifications, so that it does not drop
 	// its cache a second time when its own NOTIFY comes back.
 	instance string
-	seal     auditSeal // audit checkpoint keys (L4; auditcheckpoint.go)
+	seal     atomic.Pointer[auditSeal] // audit checkpoint keys (L4; auditcheckpoint.go)
 }
 
 // InvalidationChannel is the PostgreSQL channel on which every commit names
