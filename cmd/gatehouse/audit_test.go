@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +11,6 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/graph/audit"
-	"github.com/gatehouse-iam/gatehouse/graph/auth"
-	"github.com/gatehouse-iam/gatehouse/graph/database"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
 	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
@@ -37,43 +32,19 @@ func TestL4_OfflineVerifyCommand(t *testing.T) {
 		t.Fatal("keygen overwrote a key")
 	}
 
-	db, err := database.Open(filepath.Join(dir, "g.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(); err != nil {
-		t.Fatal(err)
-	}
-	cfg := server.Config{ParserTokens: 15000, MaxBodyBytes: 1 << 20, AuditSigningKey: prefix + ".key"}
-	srv, err := server.New(context.Background(), cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	_, key, err := srv.Service.CreateOperatorKey(context.Background(), "cli")
-	if err != nil {
-		t.Fatal(err)
-	}
-	op := auth.WithPrincipal(context.Background(), &auth.Principal{Kind: auth.Operator, ID: "opk_cli"})
-	acc, _, err := srv.Service.CreateAccount(op, iam.CreateAccountInput{Name: "Acme", Slug: "acme", Owner: &iam.OwnerInput{Email: "ana@acme.test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := startCLIServer(t, dir, server.Config{AuditSigningKey: prefix + ".key"})
 	for _, name := range []string{"Support", "Billing"} {
-		if _, err := srv.Service.CreateRole(op, iam.CreateRoleInput{AccountID: acc.ID, Name: name}); err != nil {
+		if _, err := s.srv.Service.CreateRole(s.op, iam.CreateRoleInput{AccountID: s.account, Name: name}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := srv.Service.SignAuditCheckpoints(context.Background()); err != nil {
+	if _, err := s.srv.Service.SignAuditCheckpoints(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	export := func(name string) string {
 		t.Helper()
 		file := filepath.Join(dir, name)
-		if _, err := run(t, "audit", "export", "--url", hs.URL+"/graphql", "--key", key, "--account", acc.ID, "-f", file); err != nil {
+		if _, err := run(t, "audit", "export", "--url", s.url, "--key", s.key, "--account", s.account, "-f", file); err != nil {
 			t.Fatal(err)
 		}
 		return file
@@ -81,16 +52,16 @@ func TestL4_OfflineVerifyCommand(t *testing.T) {
 	verify := func(file string) (string, error) {
 		return run(t, "audit", "verify", "--public-key", prefix+".pub", file)
 	}
-	if out, err := verify(export("before.jsonl")); err != nil || !strings.HasPrefix(out, "OK: account "+acc.ID) || !strings.Contains(out, "1 checkpoints verified") {
+	if out, err := verify(export("before.jsonl")); err != nil || !strings.HasPrefix(out, "OK: account "+s.account) || !strings.Contains(out, "1 checkpoints verified") {
 		t.Fatalf("untouched log: %q %v", out, err)
 	}
 
 	// Someone with the database rewrites the first role's creation, hashes and all.
 	ctx := context.Background()
-	if _, err := db.SQL.Exec(`DROP TRIGGER audit_events_no_update`); err != nil {
+	if _, err := s.db.SQL.Exec(`DROP TRIGGER audit_events_no_update`); err != nil {
 		t.Fatal(err)
 	}
-	events := db.Client.AuditEvent.Query().Where(auditevent.AccountID(acc.ID)).Order(ent.Asc(auditevent.FieldSeq)).AllX(ctx)
+	events := s.db.Client.AuditEvent.Query().Where(auditevent.AccountID(s.account)).Order(ent.Asc(auditevent.FieldSeq)).AllX(ctx)
 	var altered string
 	for i, e := range events {
 		if e.Action == "role.created" && altered == "" {
@@ -103,7 +74,7 @@ func TestL4_OfflineVerifyCommand(t *testing.T) {
 			e.PrevHash = events[i-1].Hash
 		}
 		e.Hash = audit.EventHash(e)
-		if _, err := db.SQL.Exec(`UPDATE audit_events SET actor_label = ?, prev_hash = ?, hash = ? WHERE id = ?`, e.ActorLabel, e.PrevHash, e.Hash, e.ID); err != nil {
+		if _, err := s.db.SQL.Exec(`UPDATE audit_events SET actor_label = ?, prev_hash = ?, hash = ? WHERE id = ?`, e.ActorLabel, e.PrevHash, e.Hash, e.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
