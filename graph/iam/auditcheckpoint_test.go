@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"os"
@@ -60,7 +61,7 @@ func scratchPostgres(t *testing.T, base string) string {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	name := fmt.Sprintf("gatehouse_iam_%d", os.Getpid())
+	name := "gatehouse_iam_" + strings.ToLower(rand.Text()[:12])
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
 		t.Fatal(err)
 	}
