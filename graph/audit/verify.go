@@ -43,9 +43,13 @@ type Verifier struct {
 	// prevSigned is true when prev's hash matched a verified checkpoint:
 	// then prev is known to be authentic.
 	prevSigned bool
-	pending    []*Checkpoint // by FromSeq, not reached yet
-	active     []*Checkpoint // verified, covering the current position
-	last       *Checkpoint   // the verified checkpoint reaching furthest
+	// unsigned is the first of the events since the last signed one. Signers
+	// always continue from the last checkpoint, so once a later event is
+	// signed, an unsigned one before it means a checkpoint was removed.
+	unsigned *ent.AuditEvent
+	pending  []*Checkpoint // by FromSeq, not reached yet
+	active   []*Checkpoint // verified, covering the current position
+	last     *Checkpoint   // the verified checkpoint reaching furthest
 }
 
 // NewVerifier returns a verifier of accountID's chain ("" is the platform's).
@@ -88,13 +92,21 @@ func (v *Verifier) Add(e *ent.AuditEvent) bool {
 	case e.Seq > v.want:
 		return v.fail(e, fmt.Sprintf("the events at positions %d to %d before it are missing", v.want, e.Seq-1))
 	}
-	signed := false
+	signed := len(v.active) > 0
+	switch {
+	case signed && v.unsigned != nil:
+		v.res.Checked = int(v.unsigned.Seq - 1)
+		return v.fail(v.unsigned, fmt.Sprintf("no checkpoint covers it, though later events (from position %d) are signed: a checkpoint was removed", e.Seq))
+	case !signed && v.keys != nil && v.unsigned == nil:
+		v.unsigned = e
+	case signed:
+		v.unsigned = nil
+	}
 	for _, c := range v.active {
 		if c.Hashes[e.Seq-c.FromSeq-1] != e.Hash {
 			return v.fail(e, fmt.Sprintf("its hash differs from the one signed in checkpoint %s at %s: it was altered, replaced or moved after it was signed",
 				c.ID, c.SignedAt.UTC().Format("2006-01-02T15:04:05Z")))
 		}
-		signed = true
 	}
 	if EventHash(e) != e.Hash {
 		return v.fail(e, "its content does not match its hash")

@@ -139,6 +139,9 @@ func TestL4_VerifierNamesTheAlteredEvent(t *testing.T) {
 			forged.KeyID = signer.KeyID()
 			return []*Checkpoint{cps[0], forged}
 		}, keys: keys, problem: "signature does not verify", checked: 3, checkpoint: 1},
+		{name: "a checkpoint removed", tamper: func(ev []*ent.AuditEvent, cps []*Checkpoint) []*Checkpoint {
+			return cps[1:]
+		}, keys: keys, broken: "evt_1", problem: "checkpoint was removed", checked: 0, checkpoint: 1},
 		{name: "signed by an unknown key", tamper: func(ev []*ent.AuditEvent, cps []*Checkpoint) []*Checkpoint {
 			return append(cps, sign(intruder, ev, 5, 6))
 		}, keys: keys, problem: "unknown key", checked: 5, checkpoint: 2},
