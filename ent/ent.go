@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/ent/apikey"
 	"github.com/gatehouse-iam/gatehouse/ent/assignment"
+	"github.com/gatehouse-iam/gatehouse/ent/auditcheckpoint"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/ent/operatorkey"
@@ -84,18 +85,19 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:      apikey.ValidColumn,
-			account.Table:     account.ValidColumn,
-			assignment.Table:  assignment.ValidColumn,
-			auditevent.Table:  auditevent.ValidColumn,
-			member.Table:      member.ValidColumn,
-			operatorkey.Table: operatorkey.ValidColumn,
-			permission.Table:  permission.ValidColumn,
-			role.Table:        role.ValidColumn,
-			scope.Table:       scope.ValidColumn,
-			sodrule.Table:     sodrule.ValidColumn,
-			usage.Table:       usage.ValidColumn,
-			user.Table:        user.ValidColumn,
+			apikey.Table:          apikey.ValidColumn,
+			account.Table:         account.ValidColumn,
+			assignment.Table:      assignment.ValidColumn,
+			auditcheckpoint.Table: auditcheckpoint.ValidColumn,
+			auditevent.Table:      auditevent.ValidColumn,
+			member.Table:          member.ValidColumn,
+			operatorkey.Table:     operatorkey.ValidColumn,
+			permission.Table:      permission.ValidColumn,
+			role.Table:            role.ValidColumn,
+			scope.Table:           scope.ValidColumn,
+			sodrule.Table:         sodrule.ValidColumn,
+			usage.Table:           usage.ValidColumn,
+			user.Table:            user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -8,6 +8,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/ent/apikey"
 	"github.com/gatehouse-iam/gatehouse/ent/assignment"
+	"github.com/gatehouse-iam/gatehouse/ent/auditcheckpoint"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/ent/operatorkey"
@@ -192,6 +193,51 @@ func init() {
 	// assignment.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	assignment.IDValidator = func() func(string) error {
 		validators := assignmentDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	auditcheckpointMixin := schema.AuditCheckpoint{}.Mixin()
+	auditcheckpointMixinFields0 := auditcheckpointMixin[0].Fields()
+	_ = auditcheckpointMixinFields0
+	auditcheckpointFields := schema.AuditCheckpoint{}.Fields()
+	_ = auditcheckpointFields
+	// auditcheckpointDescAccountID is the schema descriptor for account_id field.
+	auditcheckpointDescAccountID := auditcheckpointFields[0].Descriptor()
+	// auditcheckpoint.DefaultAccountID holds the default value on creation for the account_id field.
+	auditcheckpoint.DefaultAccountID = auditcheckpointDescAccountID.Default.(string)
+	// auditcheckpointDescFromSeq is the schema descriptor for from_seq field.
+	auditcheckpointDescFromSeq := auditcheckpointFields[1].Descriptor()
+	// auditcheckpoint.FromSeqValidator is a validator for the "from_seq" field. It is called by the builders before save.
+	auditcheckpoint.FromSeqValidator = auditcheckpointDescFromSeq.Validators[0].(func(int64) error)
+	// auditcheckpointDescToSeq is the schema descriptor for to_seq field.
+	auditcheckpointDescToSeq := auditcheckpointFields[2].Descriptor()
+	// auditcheckpoint.ToSeqValidator is a validator for the "to_seq" field. It is called by the builders before save.
+	auditcheckpoint.ToSeqValidator = auditcheckpointDescToSeq.Validators[0].(func(int64) error)
+	// auditcheckpointDescKeyID is the schema descriptor for key_id field.
+	auditcheckpointDescKeyID := auditcheckpointFields[5].Descriptor()
+	// auditcheckpoint.KeyIDValidator is a validator for the "key_id" field. It is called by the builders before save.
+	auditcheckpoint.KeyIDValidator = auditcheckpointDescKeyID.Validators[0].(func(string) error)
+	// auditcheckpointDescSignature is the schema descriptor for signature field.
+	auditcheckpointDescSignature := auditcheckpointFields[6].Descriptor()
+	// auditcheckpoint.SignatureValidator is a validator for the "signature" field. It is called by the builders before save.
+	auditcheckpoint.SignatureValidator = auditcheckpointDescSignature.Validators[0].(func(string) error)
+	// auditcheckpointDescID is the schema descriptor for id field.
+	auditcheckpointDescID := auditcheckpointMixinFields0[0].Descriptor()
+	// auditcheckpoint.DefaultID holds the default value on creation for the id field.
+	auditcheckpoint.DefaultID = auditcheckpointDescID.Default.(func() string)
+	// auditcheckpoint.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	auditcheckpoint.IDValidator = func() func(string) error {
+		validators := auditcheckpointDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

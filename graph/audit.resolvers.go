@@ -8,10 +8,10 @@ package graph
 import (
 	"context"
 
-	"github.com/gatehouse-iam/gatehouse/graph/iam"
+	"github.com/gatehouse-iam/gatehouse/graph/audit"
 )
 
 // VerifyAuditChain is the resolver for the verifyAuditChain field.
-func (r *queryResolver) VerifyAuditChain(ctx context.Context, accountID string) (*iam.ChainVerification, error) {
+func (r *queryResolver) VerifyAuditChain(ctx context.Context, accountID string) (*audit.Result, error) {
 	return r.svc.VerifyAuditChain(ctx, accountID)
 }

@@ -29,24 +29,35 @@ func run(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// C1 through the CLI: export, apply (dry run, real, again), a bad document.
-func TestC1_ApplyAndExportCommands(t *testing.T) {
-	dir := t.TempDir()
+// cliServer is a Gatehouse on a SQLite file in dir, configured by cfg, with
+// an operator key and the account Acme, for the commands that are its
+// clients. op is an operator's context for direct calls to the service.
+type cliServer struct {
+	srv     *server.Server
+	db      *database.DB
+	url     string // the GraphQL endpoint
+	key     string // an operator key's secret
+	account string
+	op      context.Context
+}
+
+func startCLIServer(t *testing.T, dir string, cfg server.Config) *cliServer {
+	t.Helper()
 	db, err := database.Open(filepath.Join(dir, "g.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	if err := db.Migrate(); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(context.Background(), server.Config{ParserTokens: 15000, MaxBodyBytes: 1 << 20}, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg.ParserTokens, cfg.MaxBodyBytes = 15000, 1<<20
+	srv, err := server.New(context.Background(), cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
 	hs := httptest.NewServer(srv)
-	defer hs.Close()
+	t.Cleanup(func() { hs.Close(); srv.Close() })
 	_, key, err := srv.Service.CreateOperatorKey(context.Background(), "cli")
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +67,14 @@ func TestC1_ApplyAndExportCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	common := []string{"--url", hs.URL + "/graphql", "--key", key, "--account", acc.ID}
+	return &cliServer{srv: srv, db: db, url: hs.URL + "/graphql", key: key, account: acc.ID, op: op}
+}
+
+// C1 through the CLI: export, apply (dry run, real, again), a bad document.
+func TestC1_ApplyAndExportCommands(t *testing.T) {
+	dir := t.TempDir()
+	s := startCLIServer(t, dir, server.Config{})
+	common := []string{"--url", s.url, "--key", s.key, "--account", s.account}
 	file := filepath.Join(dir, "acme.json")
 	if _, err := run(t, append([]string{"export", "-f", file}, common...)...); err != nil {
 		t.Fatal(err)

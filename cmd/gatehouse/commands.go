@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -31,17 +32,11 @@ func newLogger(cfg *server.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// openDB opens and migrates the configured database.
+// openDB opens the configured database with its schema current: migrated
+// through the owner's URL when one is configured (L4), otherwise only when
+// behind.
 func openDB(cfg *server.Config) (*database.DB, error) {
-	db, err := database.OpenWith(cfg.DatabaseTarget(), cfg.DatabaseOptions())
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return database.Prepare(cfg.DatabaseTarget(), cfg.MigrationDatabaseURL, cfg.ServingRole, cfg.DatabaseOptions())
 }
 
 func serveCmd(cfg *server.Config) *cobra.Command {
@@ -57,6 +52,12 @@ func serveCmd(cfg *server.Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
+			if db.Dialect == dialect.Postgres {
+				if can, err := db.CanRewriteAudit(ctx); err == nil && can {
+					log.Warn("the serving database role owns the audit log (or is a superuser) and could rewrite it; " +
+						"serve as a separate role: see \"Production database roles\" in the README")
+				}
+			}
 			srv, err := server.New(ctx, *cfg, db, log)
 			if err != nil {
 				return err
@@ -104,14 +105,25 @@ func portOf(addr string) string {
 func migrateCmd(cfg *server.Config) *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
-		Short: "Apply database migrations and exit",
+		Short: "Apply database migrations as the owner, grant the serving role its privileges, and exit",
+		Long: `Apply database migrations and exit. They run through the owner's URL
+(GATEHOUSE_MIGRATION_DATABASE_URL, or DATABASE_URL when that is unset). On
+PostgreSQL the serving role — GATEHOUSE_SERVING_ROLE, or DATABASE_URL's user
+when it differs from the owner's — is then granted exactly what the server
+needs: it may read and append to the audit log but never change it (L4).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openDB(cfg)
-			if err != nil {
+			owner := cfg.MigrationDatabaseURL
+			if owner == "" {
+				owner = cfg.DatabaseTarget()
+			}
+			role := database.ServingRole(cfg.DatabaseTarget(), cfg.MigrationDatabaseURL, cfg.ServingRole)
+			if err := database.MigrateAsOwner(owner, role); err != nil {
 				return err
 			}
-			defer db.Close()
-			fmt.Fprintln(cmd.OutOrStdout(), "migrations applied to", db.Dialect, "database")
+			fmt.Fprintln(cmd.OutOrStdout(), "migrations applied")
+			if role != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "serving role %s granted its privileges\n", role)
+			}
 			return nil
 		},
 	}

@@ -107,6 +107,35 @@ var (
 			},
 		},
 	}
+	// AuditCheckpointsColumns holds the columns for the "audit_checkpoints" table.
+	AuditCheckpointsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "account_id", Type: field.TypeString, Default: ""},
+		{Name: "from_seq", Type: field.TypeInt64},
+		{Name: "to_seq", Type: field.TypeInt64},
+		{Name: "hashes", Type: field.TypeJSON},
+		{Name: "signed_at", Type: field.TypeTime},
+		{Name: "key_id", Type: field.TypeString},
+		{Name: "signature", Type: field.TypeString},
+	}
+	// AuditCheckpointsTable holds the schema information for the "audit_checkpoints" table.
+	AuditCheckpointsTable = &schema.Table{
+		Name:       "audit_checkpoints",
+		Columns:    AuditCheckpointsColumns,
+		PrimaryKey: []*schema.Column{AuditCheckpointsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditcheckpoint_account_id_to_seq",
+				Unique:  true,
+				Columns: []*schema.Column{AuditCheckpointsColumns[1], AuditCheckpointsColumns[3]},
+			},
+			{
+				Name:    "auditcheckpoint_account_id_from_seq",
+				Unique:  false,
+				Columns: []*schema.Column{AuditCheckpointsColumns[1], AuditCheckpointsColumns[2]},
+			},
+		},
+	}
 	// AuditEventsColumns holds the columns for the "audit_events" table.
 	AuditEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -369,6 +398,7 @@ var (
 		APIKeysTable,
 		AccountsTable,
 		AssignmentsTable,
+		AuditCheckpointsTable,
 		AuditEventsTable,
 		MembersTable,
 		OperatorKeysTable,

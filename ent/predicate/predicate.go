@@ -15,6 +15,9 @@ type Account func(*sql.Selector)
 // Assignment is the predicate function for assignment builders.
 type Assignment func(*sql.Selector)
 
+// AuditCheckpoint is the predicate function for auditcheckpoint builders.
+type AuditCheckpoint func(*sql.Selector)
+
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 

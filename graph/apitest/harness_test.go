@@ -126,6 +126,12 @@ func newEnvOn(t testing.TB, dia string, cfg server.Config, target string) *env {
 	if err := db.Migrate(); err != nil {
 		t.Fatal(err)
 	}
+	return serveEnv(t, db, cfg)
+}
+
+// serveEnv runs Gatehouse over db, a migrated database, until t ends.
+func serveEnv(t testing.TB, db *database.DB, cfg server.Config) *env {
+	t.Helper()
 	counter := stmtcount.Wrap(db.Driver)
 	db.Client = ent.NewClient(ent.Driver(counter))
 	t.Cleanup(func() { db.Close() })
@@ -153,7 +159,7 @@ func newEnvOn(t testing.TB, dia string, cfg server.Config, target string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, URL: hs.URL, Dialect: dia, Operator: secret, Server: srv, DB: db, counted: counted, counter: counter}
+	return &env{t: t, URL: hs.URL, Dialect: db.Dialect, Operator: secret, Server: srv, DB: db, counted: counted, counter: counter}
 }
 
 var (

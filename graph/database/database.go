@@ -179,11 +179,7 @@ func sqliteDSN(path string, busy time.Duration, wal bool) string {
 // Migrate applies every pending migration. On PostgreSQL golang-migrate holds
 // an advisory lock, so many servers may start at once.
 func (d *DB) Migrate() error {
-	folder := "sqlite"
-	if d.Dialect == dialect.Postgres {
-		folder = "postgres"
-	}
-	src, err := iofs.New(migrations.FS, folder)
+	src, err := iofs.New(migrations.FS, migrationsFolder(d.Dialect))
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/gatehouse-iam/gatehouse/ent"
-	"github.com/gatehouse-iam/gatehouse/graph/iam"
+	"github.com/gatehouse-iam/gatehouse/graph/audit"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -24,7 +24,7 @@ import (
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _AuditChainVerification_valid(ctx context.Context, field graphql.CollectedField, obj *iam.ChainVerification) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditChainVerification_valid(ctx context.Context, field graphql.CollectedField, obj *audit.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -47,7 +47,7 @@ func (ec *executionContext) fieldContext_AuditChainVerification_valid(_ context.
 	return graphql.NewScalarFieldContext("AuditChainVerification", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _AuditChainVerification_checked(ctx context.Context, field graphql.CollectedField, obj *iam.ChainVerification) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditChainVerification_checked(ctx context.Context, field graphql.CollectedField, obj *audit.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -70,7 +70,53 @@ func (ec *executionContext) fieldContext_AuditChainVerification_checked(_ contex
 	return graphql.NewScalarFieldContext("AuditChainVerification", field, false, false, "Int")
 }
 
-func (ec *executionContext) _AuditChainVerification_firstBrokenEvent(ctx context.Context, field graphql.CollectedField, obj *iam.ChainVerification) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditChainVerification_checkpointsVerified(ctx context.Context, field graphql.CollectedField, obj *audit.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditChainVerification_checkpointsVerified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckpointsVerified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditChainVerification_checkpointsVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditChainVerification", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditChainVerification_signedThrough(ctx context.Context, field graphql.CollectedField, obj *audit.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditChainVerification_signedThrough(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignedThrough, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditChainVerification_signedThrough(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditChainVerification", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditChainVerification_firstBrokenEvent(ctx context.Context, field graphql.CollectedField, obj *audit.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -102,7 +148,7 @@ func (ec *executionContext) fieldContext_AuditChainVerification_firstBrokenEvent
 	return fc, nil
 }
 
-func (ec *executionContext) _AuditChainVerification_problem(ctx context.Context, field graphql.CollectedField, obj *iam.ChainVerification) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditChainVerification_problem(ctx context.Context, field graphql.CollectedField, obj *audit.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -139,7 +185,7 @@ func (ec *executionContext) fieldContext_AuditChainVerification_problem(_ contex
 
 var auditChainVerificationImplementors = []string{"AuditChainVerification"}
 
-func (ec *executionContext) _AuditChainVerification(ctx context.Context, sel ast.SelectionSet, obj *iam.ChainVerification) graphql.Marshaler {
+func (ec *executionContext) _AuditChainVerification(ctx context.Context, sel ast.SelectionSet, obj *audit.Result) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditChainVerificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -155,6 +201,16 @@ func (ec *executionContext) _AuditChainVerification(ctx context.Context, sel ast
 			}
 		case "checked":
 			out.Values[i] = ec._AuditChainVerification_checked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkpointsVerified":
+			out.Values[i] = ec._AuditChainVerification_checkpointsVerified(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signedThrough":
+			out.Values[i] = ec._AuditChainVerification_signedThrough(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -189,7 +245,7 @@ func (ec *executionContext) _AuditChainVerification(ctx context.Context, sel ast
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNAuditChainVerification2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐChainVerification(ctx context.Context, sel ast.SelectionSet, v *iam.ChainVerification) graphql.Marshaler {
+func (ec *executionContext) marshalNAuditChainVerification2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋauditᚐResult(ctx context.Context, sel ast.SelectionSet, v *audit.Result) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditChainVerification!")
 		return graphql.Null

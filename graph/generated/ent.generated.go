@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/ent/sodrule"
+	"github.com/gatehouse-iam/gatehouse/graph/audit"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
 	"github.com/gatehouse-iam/gatehouse/graph/model"
 	"github.com/gatehouse-iam/gatehouse/graph/templates"
@@ -62,7 +63,7 @@ type MemberResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []string) ([]ent.Noder, error)
-	VerifyAuditChain(ctx context.Context, accountID string) (*iam.ChainVerification, error)
+	VerifyAuditChain(ctx context.Context, accountID string) (*audit.Result, error)
 	Authorize(ctx context.Context, input iam.AuthorizeInput) (*model.Decision, error)
 	AuthorizeMany(ctx context.Context, inputs []*iam.AuthorizeInput) ([]*model.Decision, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
@@ -3604,11 +3605,11 @@ func (ec *executionContext) _Query_verifyAuditChain(ctx context.Context, field g
 			directive1 := func(ctx context.Context) (any, error) {
 				permission, err := ec.unmarshalNString2string(ctx, "iam.audit.read")
 				if err != nil {
-					var zeroVal *iam.ChainVerification
+					var zeroVal *audit.Result
 					return zeroVal, err
 				}
 				if ec.Directives.HasPermission == nil {
-					var zeroVal *iam.ChainVerification
+					var zeroVal *audit.Result
 					return zeroVal, errors.New("directive hasPermission is not implemented")
 				}
 				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
@@ -3617,8 +3618,8 @@ func (ec *executionContext) _Query_verifyAuditChain(ctx context.Context, field g
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *iam.ChainVerification) graphql.Marshaler {
-			return ec.marshalNAuditChainVerification2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐChainVerification(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *audit.Result) graphql.Marshaler {
+			return ec.marshalNAuditChainVerification2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋauditᚐResult(ctx, selections, v)
 		},
 		true,
 		true,

@@ -136,10 +136,12 @@ type ComplexityRoot struct {
 	}
 
 	AuditChainVerification struct {
-		Checked     func(childComplexity int) int
-		FirstBroken func(childComplexity int) int
-		Problem     func(childComplexity int) int
-		Valid       func(childComplexity int) int
+		Checked             func(childComplexity int) int
+		CheckpointsVerified func(childComplexity int) int
+		FirstBroken         func(childComplexity int) int
+		Problem             func(childComplexity int) int
+		SignedThrough       func(childComplexity int) int
+		Valid               func(childComplexity int) int
 	}
 
 	AuditEvent struct {
@@ -921,6 +923,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditChainVerification.Checked(childComplexity), true
+	case "AuditChainVerification.checkpointsVerified":
+		if e.ComplexityRoot.AuditChainVerification.CheckpointsVerified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainVerification.CheckpointsVerified(childComplexity), true
 	case "AuditChainVerification.firstBrokenEvent":
 		if e.ComplexityRoot.AuditChainVerification.FirstBroken == nil {
 			break
@@ -933,6 +941,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditChainVerification.Problem(childComplexity), true
+	case "AuditChainVerification.signedThrough":
+		if e.ComplexityRoot.AuditChainVerification.SignedThrough == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainVerification.SignedThrough(childComplexity), true
 	case "AuditChainVerification.valid":
 		if e.ComplexityRoot.AuditChainVerification.Valid == nil {
 			break
@@ -2880,20 +2894,47 @@ extend type Mutation {
   changes: Map
 }
 
-"The result of checking an account's audit hash chain (L2)."
+"""
+The result of checking an account's audit hash chain (L2) and its signed
+checkpoints (L4).
+"""
 type AuditChainVerification {
-  "True when every event links to the one before it and matches its hash."
+  """
+  True when every event links to the one before it and matches its hash, and
+  every signed checkpoint verifies and matches the events it covers.
+  """
   valid: Boolean!
-  "How many events were checked before the first broken one (or in all)."
+  "How many events were found intact before the first broken one (or in all)."
   checked: Int!
-  "The first event that was altered, or that follows a removed one."
+  """
+  How many signed checkpoints verified. Zero when the server has no public key
+  configured (GATEHOUSE_AUDIT_SIGNING_KEY or GATEHOUSE_AUDIT_PUBLIC_KEYS): then
+  only the hash chain is checked, which does not detect a history rewritten
+  with recomputed hashes.
+  """
+  checkpointsVerified: Int!
+  """
+  The last position (seq) a verified checkpoint covers: events up to it are
+  proven by signatures; later ones only by the hash chain until the next
+  checkpoint is signed.
+  """
+  signedThrough: Int!
+  """
+  The event that was altered — named even when every later hash was
+  recomputed to hide it — or that follows a removed one. Null when valid, or
+  when what is wrong is a checkpoint or events removed from the end (see
+  problem).
+  """
   firstBrokenEvent: AuditEvent
-  "What is wrong with firstBrokenEvent."
+  "What is wrong, when valid is false."
   problem: String
 }
 
 extend type Query {
-  "Recompute an account's audit hash chain and name the first broken event (L2)."
+  """
+  Recompute an account's audit hash chain, check its signed checkpoints, and
+  name the first altered event (L2, L4).
+  """
   verifyAuditChain(
     "The account whose chain to check."
     accountId: ID!
@@ -5645,6 +5686,10 @@ func (ec *executionContext) childFields_AuditChainVerification(ctx context.Conte
 		return ec.fieldContext_AuditChainVerification_valid(ctx, field)
 	case "checked":
 		return ec.fieldContext_AuditChainVerification_checked(ctx, field)
+	case "checkpointsVerified":
+		return ec.fieldContext_AuditChainVerification_checkpointsVerified(ctx, field)
+	case "signedThrough":
+		return ec.fieldContext_AuditChainVerification_signedThrough(ctx, field)
 	case "firstBrokenEvent":
 		return ec.fieldContext_AuditChainVerification_firstBrokenEvent(ctx, field)
 	case "problem":

@@ -2,14 +2,13 @@ package iam
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/ent/schema/ids"
+	"github.com/gatehouse-iam/gatehouse/graph/audit"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 )
 
@@ -55,7 +54,7 @@ func record(ctx context.Context, tx *ent.Tx, ev event) error {
 	case !ent.IsNotFound(err):
 		return err
 	}
-	e.Hash = EventHash(e)
+	e.Hash = audit.EventHash(e)
 	return tx.AuditEvent.Create().SetID(e.ID).SetAccountID(e.AccountID).SetCreatedAt(e.CreatedAt).
 		SetActorType(e.ActorType).SetActorID(e.ActorID).SetActorLabel(e.ActorLabel).
 		SetAction(e.Action).SetTargetType(e.TargetType).SetTargetID(e.TargetID).
@@ -77,18 +76,6 @@ func canonical(changes map[string]any) map[string]any {
 	var out map[string]any
 	_ = json.Unmarshal(b, &out)
 	return out
-}
-
-// EventHash is the chain hash of an event: SHA-256 over the previous hash and
-// every recorded field of the event.
-func EventHash(e *ent.AuditEvent) string {
-	content, _ := json.Marshal([]any{
-		e.PrevHash, e.ID, e.AccountID, e.Seq, e.CreatedAt.UTC().Format(time.RFC3339Nano),
-		e.ActorType, e.ActorID, e.ActorLabel, e.Action, e.TargetType, e.TargetID,
-		e.Changes, e.RequestID, e.ClientAddr,
-	})
-	sum := sha256.Sum256(content)
-	return hex.EncodeToString(sum[:])
 }
 
 // diff is the before/after pair stored in an event's changes.

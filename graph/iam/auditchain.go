@@ -2,58 +2,70 @@ package iam
 
 import (
 	"context"
+	"math"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/auditcheckpoint"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/audit"
 )
 
-// ChainVerification is the result of checking an account's audit chain (L2).
-type ChainVerification struct {
-	Valid bool
-	// Checked is how many events were checked.
-	Checked int
-	// FirstBroken is the first event whose link does not hold (nil if valid).
-	FirstBroken *ent.AuditEvent
-	// Problem says what is wrong with it.
-	Problem string
-}
-
-// VerifyAuditChain recomputes an account's chain from its first event and
-// names the first event that was altered, removed or inserted.
-func (s *Service) VerifyAuditChain(ctx context.Context, accountID string) (*ChainVerification, error) {
+// VerifyAuditChain recomputes an account's chain from its first event and,
+// when the server knows the checkpoint keys, checks every signed checkpoint
+// against it (L2, L4). It names the first event that was altered, removed
+// or inserted — the altered event itself, even when every later hash was
+// recomputed to hide it.
+func (s *Service) VerifyAuditChain(ctx context.Context, accountID string) (*audit.Result, error) {
 	if _, err := s.Require(ctx, accountID, "iam.audit.read"); err != nil {
 		return nil, err
 	}
-	v := &ChainVerification{Valid: true}
-	prev, want := "", int64(1)
+	keys := s.auditSeal().keys
+	var bound int64
+	if keys != nil {
+		var err error
+		if bound, err = s.signedBound(ctx, accountID); err != nil {
+			return nil, err
+		}
+	}
+	v := audit.NewVerifier(accountID, keys)
 	const page = 1000
+	var after int64 // the last position read, and where unread checkpoints start
 	for {
 		events, err := s.client.AuditEvent.Query().
-			Where(auditevent.AccountID(accountID), auditevent.SeqGTE(want)).
+			Where(auditevent.AccountID(accountID), auditevent.SeqGT(after)).
 			Order(ent.Asc(auditevent.FieldSeq)).Limit(page).All(ctx)
 		if err != nil {
 			return nil, apperr.Wrap(err, "iam.VerifyAuditChain")
 		}
+		until := int64(math.MaxInt64)
+		if len(events) == page {
+			until = events[len(events)-1].Seq
+		}
+		if keys != nil {
+			// The checkpoints that cover this page's events and have not been
+			// read: those starting before its last event.
+			cps, err := s.client.AuditCheckpoint.Query().
+				Where(auditcheckpoint.AccountID(accountID), auditcheckpoint.FromSeqGTE(after), auditcheckpoint.FromSeqLT(until),
+					auditcheckpoint.ToSeqLTE(bound)).
+				All(ctx)
+			if err != nil {
+				return nil, apperr.Wrap(err, "iam.VerifyAuditChain: checkpoints")
+			}
+			for _, c := range cps {
+				v.AddCheckpoint(audit.FromEnt(c))
+			}
+		}
 		for _, e := range events {
-			problem := ""
-			switch {
-			case e.Seq != want:
-				problem = "an event is missing before this one"
-			case e.PrevHash != prev:
-				problem = "its link to the previous event does not match"
-			case EventHash(e) != e.Hash:
-				problem = "its content does not match its hash"
+			if !v.Add(e) {
+				r := v.Finish()
+				return &r, nil
 			}
-			if problem != "" {
-				v.Valid, v.FirstBroken, v.Problem = false, e, problem
-				return v, nil
-			}
-			v.Checked++
-			prev, want = e.Hash, want+1
 		}
 		if len(events) < page {
-			return v, nil
+			r := v.Finish()
+			return &r, nil
 		}
+		after = until
 	}
 }

@@ -5,8 +5,11 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/auditcheckpoint"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/audit"
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
 )
 
 // AuditFilter narrows an audit export (L3); zero fields match everything.
@@ -37,9 +40,60 @@ func (s *Service) ExportAudit(ctx context.Context, accountID string, f AuditFilt
 	if !f.Until.IsZero() {
 		q.Where(auditevent.CreatedAtLT(f.Until))
 	}
+	return eachEvent(ctx, q, fn)
+}
+
+// ExportAuditLog writes a whole chain with its signed checkpoints, for
+// verification offline (L4): an account's with iam.audit.read, or the
+// platform's (accountID "") for operators. open is called once the caller
+// is allowed, before anything is written.
+func (s *Service) ExportAuditLog(ctx context.Context, accountID string, open func() (*audit.Writer, error)) error {
+	if accountID == "" {
+		if !auth.FromContext(ctx).IsOperator() {
+			return apperr.New(apperr.Forbidden, "only the platform operator may export the platform's audit log").With("reason", "OPERATOR_ONLY")
+		}
+	} else if _, err := s.Require(ctx, accountID, "iam.audit.read"); err != nil {
+		return err
+	}
+	bound, err := s.signedBound(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	w, err := open()
+	if err != nil {
+		return err
+	}
+	if err := eachEvent(ctx, s.client.AuditEvent.Query().Where(auditevent.AccountID(accountID)), w.Event); err != nil {
+		return err
+	}
+	const page = 100 // a checkpoint lists up to maxCheckpoint hashes
+	after := ""
+	for {
+		cps, err := s.client.AuditCheckpoint.Query().
+			Where(auditcheckpoint.AccountID(accountID), auditcheckpoint.ToSeqLTE(bound), auditcheckpoint.IDGT(after)).
+			Order(ent.Asc(auditcheckpoint.FieldID)).Limit(page).All(ctx)
+		if err != nil {
+			return apperr.Wrap(err, "iam.ExportAuditLog: checkpoints")
+		}
+		for _, c := range cps {
+			if err := w.Checkpoint(audit.FromEnt(c)); err != nil {
+				return err
+			}
+			after = c.ID
+		}
+		if len(cps) < page {
+			return nil
+		}
+	}
+}
+
+// eachEvent calls fn with each event q selects, in chain order, a page at a
+// time.
+func eachEvent(ctx context.Context, q *ent.AuditEventQuery, fn func(*ent.AuditEvent) error) error {
+	const page = 500
 	var after int64
 	for {
-		events, err := q.Clone().Where(auditevent.SeqGT(after)).Order(ent.Asc(auditevent.FieldSeq)).Limit(500).All(ctx)
+		events, err := q.Clone().Where(auditevent.SeqGT(after)).Order(ent.Asc(auditevent.FieldSeq)).Limit(page).All(ctx)
 		if err != nil {
 			return apperr.Wrap(err, "iam.ExportAudit")
 		}
@@ -49,7 +103,7 @@ func (s *Service) ExportAudit(ctx context.Context, accountID string, f AuditFilt
 			}
 			after = e.Seq
 		}
-		if len(events) < 500 {
+		if len(events) < page {
 			return nil
 		}
 	}

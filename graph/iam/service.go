@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -31,6 +32,7 @@ type Service struct {
 	maxChecks int
 	// lockWait bounds how long a change waits for its account (P5).
 	lockWait time.Duration
+	seal     atomic.Pointer[auditSeal] // audit checkpoint keys (L4; auditcheckpoint.go)
 }
 
 // InvalidationChannel is the PostgreSQL channel on which every commit names

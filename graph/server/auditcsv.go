@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -55,21 +54,7 @@ func auditCSV(svc *iam.Service) http.Handler {
 				string(changes), e.RequestID, e.ClientAddr, e.Hash})
 		})
 		if err != nil && !started {
-			code, status := apperr.CodeOf(err), http.StatusInternalServerError
-			switch code {
-			case apperr.NotFound:
-				status = http.StatusNotFound
-			case apperr.Forbidden:
-				status = http.StatusForbidden
-			default:
-				code = apperr.Internal
-			}
-			var ae *apperr.Error
-			msg := "internal error"
-			if code != apperr.Internal && errors.As(err, &ae) {
-				msg = ae.Message
-			}
-			auth.WriteError(w, status, string(code), msg)
+			exportError(w, err)
 			return
 		}
 		cw.Flush()

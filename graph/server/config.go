@@ -53,6 +53,22 @@ type Config struct {
 	NoListen  bool   `env:"GATEHOUSE_NO_LISTEN"`
 	LogLevel  string `env:"GATEHOUSE_LOG_LEVEL" envDefault:"info"`
 	LogFormat string `env:"GATEHOUSE_LOG_FORMAT" envDefault:"text"`
+
+	// MigrationDatabaseURL is the database owner's URL: migrations run
+	// through it, and DatabaseURL is a serving role granted only what the
+	// server needs, which cannot rewrite the audit log (L4).
+	MigrationDatabaseURL string `env:"GATEHOUSE_MIGRATION_DATABASE_URL"`
+	// ServingRole is the role granted the serving privileges after migrating;
+	// by default DatabaseURL's user, when it differs from the owner's.
+	ServingRole string `env:"GATEHOUSE_SERVING_ROLE"`
+	// AuditSigningKey is a PEM file holding the Ed25519 key that signs audit
+	// checkpoints (gatehouse audit keygen); empty signs none.
+	AuditSigningKey string `env:"GATEHOUSE_AUDIT_SIGNING_KEY"`
+	// AuditPublicKeys are PEM files of the keys checkpoints may be signed
+	// with, beyond the signing key's own (e.g. keys rotated out).
+	AuditPublicKeys []string `env:"GATEHOUSE_AUDIT_PUBLIC_KEYS" envSeparator:","`
+	// AuditCheckpointInterval is how often a server signs the chains' heads.
+	AuditCheckpointInterval time.Duration `env:"GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL" envDefault:"1m"`
 }
 
 // withDefaults gives zero durations and sizes their defaults (tests build

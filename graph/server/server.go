@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,7 +37,8 @@ type Server struct {
 	draining atomic.Bool
 }
 
-// Close stops the background work (writing key usage) after a last flush.
+// Close stops the background work (writing key usage, signing audit
+// checkpoints) after a last round of each.
 func (s *Server) Close() {
 	s.stop()
 	<-s.done
@@ -50,9 +52,14 @@ func (s *Server) Drain() { s.draining.Store(true) }
 // New builds the HTTP handler over an open, migrated database.
 func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*Server, error) {
 	cfg = cfg.withDefaults()
+	signer, auditPub, err := auditKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
 	svc := iam.New(db.Client, db.Dialect, log, iam.Options{
 		MaxChecks: cfg.MaxChecks, CacheSize: cfg.ModelCacheSize, LockWait: cfg.DBLockTimeout,
 	})
+	svc.SetAuditKeys(signer, auditPub)
 	if err := svc.EnsureBuiltins(ctx); err != nil {
 		return nil, err
 	}
@@ -100,8 +107,10 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
-	mux.Handle("GET /accounts/{id}/audit.csv", deadline(cfg.RequestTimeout,
-		authn.Middleware(limiter.Middleware(perRequest(db, auditCSV(svc))))))
+	// Exports stream for as long as the log is long: no request deadline.
+	mux.Handle("GET /accounts/{id}/audit.csv", authn.Middleware(limiter.Middleware(perRequest(db, auditCSV(svc)))))
+	mux.Handle("GET /accounts/{id}/audit.jsonl", authn.Middleware(limiter.Middleware(perRequest(db, auditJSONL(svc, log)))))
+	mux.Handle("GET /platform/audit.jsonl", authn.Middleware(limiter.Middleware(perRequest(db, auditJSONL(svc, log)))))
 	mux.Handle("GET /metrics", met.handler())
 	mux.Handle("GET /{$}", graphiql.Handler("Gatehouse", "/graphql", "/graphiql/"))
 	mux.Handle("GET /graphiql/", graphiql.Assets("/graphiql/"))
@@ -133,7 +142,10 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	}
 	go func() {
 		defer close(srv.done)
+		var wg sync.WaitGroup
+		wg.Go(func() { svc.RunAuditCheckpointer(bg, checkpointInterval(cfg)) })
 		svc.RunUsageFlusher(bg, cfg.UsageFlush)
+		wg.Wait()
 	}()
 	return srv, nil
 }

@@ -28,6 +28,7 @@ const (
 	APIKey      = "key"
 	SodRule     = "sod"
 	Usage       = "use"
+	Checkpoint  = "ckp"
 )
 
 // entropy makes ids created by this process in the same millisecond sort in

@@ -87,3 +87,12 @@ func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sq
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
 	}).ExecContext(ctx, q, args...)
 }
+
+// QueryContext is what iam uses for its few raw queries (the heads of the
+// audit chains to sign); the wrapped driver must offer it.
+func (d *Driver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	count(ctx, &d.total)
+	return d.Driver.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}).QueryContext(ctx, q, args...)
+}
