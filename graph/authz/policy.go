@@ -5,85 +5,37 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
-// Kind tells granting permissions from deny masks (K1, K6).
-type Kind uint8
-
-// The kinds of permission.
-const (
-	Grant Kind = iota
-	DenyMask
-)
-
-// Permission is a catalog entry as the engine needs it.
-type Permission struct {
-	Key     string
-	Kind    Kind
-	Implies []string
-}
-
-// Policy is the compiled model of one account: the platform catalog and the
+// Policy is the compiled model of one account: the shared catalog and the
 // account's master list. It is immutable and safe for concurrent use.
 type Policy struct {
-	catalog map[string]Permission // as given (Implies cloned)
-	implies map[string][]string   // well-formed implications of master GRANT keys
-	master  map[string]Kind
+	catalog *Catalog
+	master  map[string]entry
 	// grants are the master list's GRANT keys, sorted, so that a wildcard's
-	// keys are one contiguous run.
+	// keys are one contiguous run; a key's position is its bit in bitsets.
 	grants []string
 	sorted []string
 }
 
+// entry is a master key's kind and, for GRANT keys, its bit.
+type entry struct {
+	kind Kind
+	bit  int32 // -1 for deny masks
+}
+
 // NewPolicy compiles a catalog and a master list. The catalog may hold keys
 // outside the master list (they are known, but never effective: K5); master
-// keys that are not in the catalog, or malformed, are ignored.
+// keys that are not in the catalog, or malformed, are ignored. Accounts that
+// share a catalog use NewCatalog once and Catalog.Policy for each.
 func NewPolicy(catalog []Permission, master []string) *Policy {
-	p := &Policy{
-		catalog: make(map[string]Permission, len(catalog)),
-		implies: make(map[string][]string),
-		master:  make(map[string]Kind, len(master)),
-	}
-	for _, c := range catalog {
-		c.Implies = slices.Clone(c.Implies)
-		p.catalog[c.Key] = c
-	}
-	for _, k := range master {
-		c, ok := p.catalog[k]
-		if !ok || !ValidKey(k) {
-			continue
-		}
-		if _, dup := p.master[k]; dup {
-			continue
-		}
-		p.master[k] = c.Kind
-		p.sorted = append(p.sorted, k)
-		if c.Kind != Grant {
-			continue
-		}
-		p.grants = append(p.grants, k)
-		var imps []string
-		for _, imp := range c.Implies {
-			if ValidPattern(imp) {
-				imps = append(imps, imp)
-			}
-		}
-		if len(imps) > 0 {
-			p.implies[k] = imps
-		}
-	}
-	sort.Strings(p.sorted)
-	sort.Strings(p.grants)
-	return p
+	return NewCatalog(catalog).Policy(master)
 }
 
 // Lookup returns the catalog entry of key, whether or not it is in the
 // master list.
-func (p *Policy) Lookup(key string) (Permission, bool) {
-	c, ok := p.catalog[key]
-	c.Implies = slices.Clone(c.Implies)
-	return c, ok
-}
+func (p *Policy) Lookup(key string) (Permission, bool) { return p.catalog.Lookup(key) }
 
 // InMaster reports whether key is in the master list.
 func (p *Policy) InMaster(key string) bool {
@@ -99,25 +51,30 @@ func (p *Policy) Master() []string {
 	return slices.Clone(p.sorted)
 }
 
-// isGrant reports whether key is a GRANT key of the master list.
-func (p *Policy) isGrant(key string) bool {
-	k, ok := p.master[key]
-	return ok && k == Grant
+// bit returns key's bit when it is a GRANT key of the master list, else -1.
+func (p *Policy) bit(key string) int32 {
+	if e, ok := p.master[key]; ok {
+		return e.bit
+	}
+	return -1
 }
+
+// isGrant reports whether key is a GRANT key of the master list.
+func (p *Policy) isGrant(key string) bool { return p.bit(key) >= 0 }
 
 // isMask reports whether key is a deny mask of the master list.
 func (p *Policy) isMask(key string) bool {
-	k, ok := p.master[key]
-	return ok && k == DenyMask
+	e, ok := p.master[key]
+	return ok && e.kind == DenyMask
 }
 
-// matches calls fn for each GRANT key of the master list that the
-// well-formed pattern matches; deny masks are never matched, not even by
+// matches calls fn with the bit of each GRANT key of the master list that
+// the well-formed pattern matches; deny masks are never matched, not even by
 // their exact key: masks reach a role only as its own exact grants (K6).
-func (p *Policy) matches(pattern string, fn func(key string)) {
+func (p *Policy) matches(pattern string, fn func(bit int32)) {
 	if !IsWildcard(pattern) {
-		if p.isGrant(pattern) {
-			fn(pattern)
+		if b := p.bit(pattern); b >= 0 {
+			fn(b)
 		}
 		return
 	}
@@ -127,7 +84,7 @@ func (p *Policy) matches(pattern string, fn func(key string)) {
 	}
 	for i := sort.SearchStrings(p.grants, pre); i < len(p.grants) && strings.HasPrefix(p.grants[i], pre); i++ {
 		if len(p.grants[i]) > len(pre) {
-			fn(p.grants[i])
+			fn(int32(i))
 		}
 	}
 }
@@ -168,20 +125,22 @@ type Role struct {
 	Exact bool
 }
 
-// step records how a key was reached: the grant that matched, and the keys
-// whose implications led to it, starting with the key the grant matched
-// (empty for a direct match).
-type step struct {
-	grant string
-	via   []string
+// Expansion is a role compiled against a policy: the GRANT keys it gives,
+// after the implication closure and the excludes, and its deny masks. It is
+// immutable; every subject holding the role may share it.
+type Expansion struct {
+	policy *Policy
+	role   Role
+	keys   bitset
+	masks  []string // sorted
+	trails atomic.Pointer[trail]
 }
 
-// expansion is a role's compiled permissions.
-type expansion struct {
-	role  Role
-	keys  map[string]step
-	masks []string // sorted
-}
+// Has reports whether the role gives key.
+func (ex *Expansion) Has(key string) bool { return ex.keys.has(ex.policy.bit(key)) }
+
+// Keys returns the GRANT keys the role gives, sorted. It never returns nil.
+func (ex *Expansion) Keys() []string { return ex.keys.keys(ex.policy.grants) }
 
 // orderGrants returns the well-formed grants in the order they are tried:
 // exact keys first (in role order), then wildcards from the narrowest to the
@@ -202,82 +161,140 @@ func orderGrants(grants []string) []string {
 	return append(out, wild...)
 }
 
-// expand computes a role's keys breadth first, so that every key gets a
-// shortest implication path, direct matches first (K3–K6), then removes the
-// excluded keys.
-func (p *Policy) expand(r Role) expansion {
-	ex := expansion{role: r, keys: make(map[string]step)}
+// Compile computes a role's keys (K3–K6): its grants' matches, then, breadth
+// first, their implications, then removes the excluded keys.
+func (p *Policy) Compile(r Role) *Expansion {
+	ex := &Expansion{policy: p, role: r, keys: newBitset(len(p.grants))}
 	if len(r.Constraints) > 0 {
 		ex.role.Constraints = make(map[string][]string, len(r.Constraints))
 		for a, v := range r.Constraints {
 			ex.role.Constraints[a] = slices.Clone(v)
 		}
 	}
-	var queue []string
-	for _, g := range orderGrants(r.Grants) {
-		if p.isMask(g) {
+	p.walk(ex.role, ex.keys, func(int32, int32, int) bool { return true })
+	for _, g := range r.Grants {
+		if ValidPattern(g) && p.isMask(g) {
 			ex.masks = append(ex.masks, g)
-			continue
-		}
-		p.matches(g, func(k string) {
-			if _, seen := ex.keys[k]; !seen {
-				ex.keys[k] = step{grant: g}
-				queue = append(queue, k)
-			}
-		})
-	}
-	if r.Exact {
-		queue = nil
-	}
-	for len(queue) > 0 {
-		k := queue[0]
-		queue = queue[1:]
-		imps := p.implies[k]
-		if len(imps) == 0 {
-			continue
-		}
-		from := ex.keys[k]
-		var via []string
-		for _, imp := range imps {
-			p.matches(imp, func(k2 string) {
-				if _, seen := ex.keys[k2]; !seen {
-					if via == nil {
-						via = append(slices.Clip(from.via), k)
-					}
-					ex.keys[k2] = step{grant: from.grant, via: via}
-					queue = append(queue, k2)
-				}
-			})
 		}
 	}
 	for _, x := range r.Excludes {
 		switch {
 		case !ValidPattern(x):
 		case IsWildcard(x):
-			if x == "*" {
-				clear(ex.keys)
-				continue
-			}
-			for k := range ex.keys {
-				if match(x, k) {
-					delete(ex.keys, k)
-				}
-			}
+			p.matches(x, ex.keys.clear)
 		default:
-			delete(ex.keys, x)
+			if b := p.bit(x); b >= 0 {
+				ex.keys.clear(b)
+			}
 			ex.masks = slices.DeleteFunc(ex.masks, func(m string) bool { return m == x })
 		}
 	}
-	sort.Strings(ex.masks)
-	ex.masks = slices.Compact(ex.masks)
+	ex.masks = sortCompact(ex.masks)
 	return ex
+}
+
+// walk visits the keys a role's grants reach, breadth first: first every
+// direct match, grant by grant in orderGrants' order, then the keys implied
+// by those, level by level (unless the role is Exact). Each key is visited
+// once, with the key whose implication reached it (-1 for a direct match)
+// and the index in orderGrants of the grant at the root of its path; seen
+// collects them. The walk stops when visit returns false.
+func (p *Policy) walk(r Role, seen bitset, visit func(bit, from int32, grant int) bool) {
+	var queue []int32
+	var roots []int
+	more := true
+	for gi, g := range orderGrants(r.Grants) {
+		if !more {
+			return
+		}
+		if p.isMask(g) {
+			continue
+		}
+		p.matches(g, func(b int32) {
+			if more && !seen.has(b) {
+				seen.set(b)
+				queue, roots = append(queue, b), append(roots, gi)
+				more = visit(b, -1, gi)
+			}
+		})
+	}
+	if r.Exact {
+		return
+	}
+	for len(queue) > 0 && more {
+		k, root := queue[0], roots[0]
+		queue, roots = queue[1:], roots[1:]
+		for _, imp := range p.catalog.implies[p.grants[k]] {
+			p.matches(imp, func(b int32) {
+				if more && !seen.has(b) {
+					seen.set(b)
+					queue, roots = append(queue, b), append(roots, root)
+					more = visit(b, k, root)
+				}
+			})
+		}
+	}
+}
+
+// path says how ex gives the key at bit: the grant at the root of the path
+// Compile's walk takes to it first, and how many implications lead from the
+// key that grant matched to it. A direct match needs no walk; implied keys
+// follow the role's trail.
+func (ex *Expansion) path(bit int32) (grant string, depth int) {
+	key := ex.policy.grants[bit]
+	for _, g := range ex.role.Grants {
+		if g == key { // exact grants come first in orderGrants' order
+			return g, 0
+		}
+	}
+	t := ex.trail()
+	for k := t.parent[bit]; k >= 0; k = t.parent[k] {
+		depth++
+	}
+	return t.ordered[t.root[bit]], depth
+}
+
+// via lists the keys whose implications lead to the key at bit, starting
+// with the key its grant matched (empty for a direct match).
+func (ex *Expansion) via(bit int32, depth int) []string {
+	if depth == 0 {
+		return nil
+	}
+	t, out := ex.trail(), make([]string, depth)
+	for k := t.parent[bit]; k >= 0; k = t.parent[k] {
+		depth--
+		out[depth] = ex.policy.grants[k]
+	}
+	return out
+}
+
+// trail is how Compile's walk reached each key of a role: the key whose
+// implication led to it (-1 for a direct match) and the grant at the root of
+// its path. Computed on the first decision that needs it, then kept: 6 bytes
+// a key, only for roles whose keys are asked.
+type trail struct {
+	ordered []string // the role's grants in orderGrants' order
+	parent  []int32
+	root    []uint16
+}
+
+func (ex *Expansion) trail() *trail {
+	if t := ex.trails.Load(); t != nil {
+		return t
+	}
+	p := ex.policy
+	t := &trail{ordered: orderGrants(ex.role.Grants), parent: make([]int32, len(p.grants)), root: make([]uint16, len(p.grants))}
+	p.walk(ex.role, newBitset(len(p.grants)), func(b, from int32, root int) bool {
+		t.parent[b], t.root[b] = from, uint16(root)
+		return true
+	})
+	ex.trails.Store(t)
+	return t
 }
 
 // Expand returns the concrete GRANT keys a role gives, sorted, after the
 // implication closure and the excludes (no masks). It never returns nil.
-func (p *Policy) Expand(r Role) []string {
-	return sortedKeys(p.expand(r).keys)
-}
+func (p *Policy) Expand(r Role) []string { return p.Compile(r).Keys() }
 
 // RolesGranting returns, in their order, the roles whose expansion contains
 // key, constrained roles included (D4: "ask for role X"). Deny masks are
@@ -288,18 +305,9 @@ func (p *Policy) RolesGranting(roles []Role, key string) []Role {
 	}
 	var out []Role
 	for _, r := range roles {
-		if _, ok := p.expand(r).keys[key]; ok {
+		if p.Compile(r).Has(key) {
 			out = append(out, r)
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

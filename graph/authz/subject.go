@@ -9,70 +9,60 @@ import (
 // It is immutable and safe for concurrent use. A nil *Subject holds nothing.
 type Subject struct {
 	policy      *Policy
-	roles       []expansion
-	open        map[string]int // key → best unconstrained role granting it
-	constrained []int          // indexes of constrained roles
-	maskedCons  bool           // some constrained role carries masks
-	wildcards   []string       // wildcards held unconstrained (R7)
-	openMasks   []string       // masks of unconstrained roles, sorted
-	masks       []string       // masks of all roles, sorted
-	perms       []string       // all keys, sorted
-	openKeys    []string       // unconstrained keys, sorted
+	roles       []*Expansion
+	open        bitset   // keys of unconstrained roles
+	all         bitset   // keys of all roles
+	constrained []int    // indexes of constrained roles
+	maskedCons  bool     // some constrained role carries masks
+	wildcards   []string // wildcards held unconstrained (R7)
+	openMasks   []string // masks of unconstrained roles, sorted
+	masks       []string // masks of all roles, sorted
 }
 
 // Subject compiles the roles a principal holds. Nil or empty roles give a
 // subject that holds nothing.
 func (p *Policy) Subject(roles []Role) *Subject {
-	s := &Subject{policy: p, open: make(map[string]int), roles: make([]expansion, 0, len(roles))}
-	all := make(map[string]struct{})
+	exps := make([]*Expansion, len(roles))
 	for i, r := range roles {
-		ex := p.expand(r)
-		s.roles = append(s.roles, ex)
+		exps[i] = p.Compile(r)
+	}
+	return p.SubjectOf(exps)
+}
+
+// SubjectOf is Subject for roles compiled already (shared by the subjects
+// that hold them).
+func (p *Policy) SubjectOf(roles []*Expansion) *Subject {
+	n := len(p.grants)
+	s := &Subject{policy: p, roles: roles, open: newBitset(n), all: newBitset(n)}
+	for i, ex := range roles {
 		s.masks = append(s.masks, ex.masks...)
-		for k := range ex.keys {
-			all[k] = struct{}{}
-		}
-		if len(r.Constraints) > 0 {
+		s.all.or(ex.keys)
+		if len(ex.role.Constraints) > 0 {
 			s.constrained = append(s.constrained, i)
 			s.maskedCons = s.maskedCons || len(ex.masks) > 0
 			continue
 		}
 		s.openMasks = append(s.openMasks, ex.masks...)
-		for k, st := range ex.keys {
-			if j, ok := s.open[k]; !ok || better(st, s.roles[j].keys[k]) {
-				s.open[k] = i
-			}
-		}
-		if len(r.Excludes) == 0 {
-			for _, g := range r.Grants {
+		s.open.or(ex.keys)
+		if len(ex.role.Excludes) == 0 {
+			for _, g := range ex.role.Grants {
 				if IsWildcard(g) && ValidPattern(g) {
 					s.wildcards = append(s.wildcards, g)
 				}
 			}
 		}
 	}
-	for k := range s.open {
-		for _, imp := range p.implies[k] {
+	s.open.each(func(b int32) {
+		for _, imp := range p.catalog.implies[p.grants[b]] {
 			if IsWildcard(imp) {
 				s.wildcards = append(s.wildcards, imp)
 			}
 		}
-	}
+	})
 	s.wildcards = sortCompact(s.wildcards)
 	s.masks = sortCompact(s.masks)
 	s.openMasks = sortCompact(s.openMasks)
-	s.perms = sortedKeys(all)
-	s.openKeys = sortedKeys(s.open)
 	return s
-}
-
-// better reports whether a is a better path than b: fewer implication steps,
-// then an exact grant over a wildcard. Ties keep the earlier role.
-func better(a, b step) bool {
-	if len(a.via) != len(b.via) {
-		return len(a.via) < len(b.via)
-	}
-	return !IsWildcard(a.grant) && IsWildcard(b.grant)
 }
 
 func sortCompact(s []string) []string {
@@ -89,7 +79,7 @@ func (s *Subject) Permissions() []string {
 	if s == nil {
 		return []string{}
 	}
-	return slices.Clone(s.perms)
+	return s.all.keys(s.policy.grants)
 }
 
 // Unconstrained returns the keys the subject holds through roles without
@@ -98,7 +88,7 @@ func (s *Subject) Unconstrained() []string {
 	if s == nil {
 		return []string{}
 	}
-	return slices.Clone(s.openKeys)
+	return s.open.keys(s.policy.grants)
 }
 
 // Masks returns the deny masks of all the subject's roles, constrained roles
@@ -131,11 +121,12 @@ func (s *Subject) Allows(key string, res Resource) bool {
 	if s == nil {
 		return false
 	}
-	if _, ok := s.open[key]; ok {
+	b := s.policy.bit(key)
+	if s.open.has(b) {
 		return true
 	}
 	for _, i := range s.constrained {
-		if _, ok := s.roles[i].keys[key]; ok && satisfies(s.roles[i].role.Constraints, res) {
+		if s.roles[i].keys.has(b) && satisfies(s.roles[i].role.Constraints, res) {
 			return true
 		}
 	}
@@ -200,41 +191,55 @@ func (s *Subject) Decide(key string, res Resource) Decision {
 	}
 	d := Decision{Reason: NotGranted, Masks: s.masksFor(res)}
 	p := s.policy
-	kind, inMaster := p.master[key]
+	e, inMaster := p.master[key]
 	switch {
 	case !ValidKey(key):
 		d.Reason = UnknownPermission
 		return d
 	case !inMaster:
-		if _, known := p.catalog[key]; known {
+		if _, known := p.catalog.perms[key]; known {
 			d.Reason = NotInMasterList
 		} else {
 			d.Reason = UnknownPermission
 		}
 		return d
-	case kind == DenyMask:
+	case e.kind == DenyMask:
 		return d // masks do not grant (K6)
 	}
-	if i, ok := s.open[key]; ok {
-		return s.granted(d, i, key)
+	if s.open.has(e.bit) {
+		return s.best(d, e.bit, func(ex *Expansion) bool { return len(ex.role.Constraints) == 0 })
 	}
-	best := -1
 	for _, i := range s.constrained {
-		st, ok := s.roles[i].keys[key]
-		if !ok {
-			continue
-		}
-		if !satisfies(s.roles[i].role.Constraints, res) {
+		if s.roles[i].keys.has(e.bit) && !satisfies(s.roles[i].role.Constraints, res) {
 			d.Reason = ConstraintMismatch
+		}
+	}
+	return s.best(d, e.bit, func(ex *Expansion) bool {
+		return len(ex.role.Constraints) > 0 && satisfies(ex.role.Constraints, res)
+	})
+}
+
+// best grants d through the role, among those that give the key and apply,
+// with the best path: fewest implication steps, then an exact grant over a
+// wildcard, then the earlier role. None applying leaves d as it is.
+func (s *Subject) best(d Decision, bit int32, applies func(*Expansion) bool) Decision {
+	var ex *Expansion
+	var grant string
+	depth := 0
+	for _, r := range s.roles {
+		if !r.keys.has(bit) || !applies(r) {
 			continue
 		}
-		if best < 0 || better(st, s.roles[best].keys[key]) {
-			best = i
+		if g, n := r.path(bit); ex == nil || n < depth || (n == depth && !IsWildcard(g) && IsWildcard(grant)) {
+			ex, grant, depth = r, g, n
 		}
 	}
-	if best >= 0 {
-		return s.granted(d, best, key)
+	if ex == nil {
+		return d
 	}
+	chain := append(ex.via(bit, depth), s.policy.grants[bit])
+	d.Allowed, d.Reason = true, Granted
+	d.GrantedBy = &Path{RoleID: ex.role.ID, RoleKey: ex.role.Key, Grant: grant, Chain: chain}
 	return d
 }
 
@@ -251,16 +256,6 @@ func (s *Subject) masksFor(res Resource) []string {
 	return sortCompact(ms)
 }
 
-func (s *Subject) granted(d Decision, i int, key string) Decision {
-	ex := s.roles[i]
-	st := ex.keys[key]
-	chain := make([]string, 0, len(st.via)+1)
-	chain = append(append(chain, st.via...), key)
-	d.Allowed, d.Reason = true, Granted
-	d.GrantedBy = &Path{RoleID: ex.role.ID, RoleKey: ex.role.Key, Grant: st.grant, Chain: chain}
-	return d
-}
-
 // Missing returns what holder lacks to give grants (R7), sorted: every key
 // the grants give (implication closure and exact deny masks included) must
 // be held unconstrained, and every well-formed wildcard among them must be
@@ -273,13 +268,22 @@ func (p *Policy) Missing(holder *Subject, grants []string) []string {
 	if holder == nil {
 		holder = p.Subject(nil)
 	}
-	ex := p.expand(Role{Grants: grants})
-	var missing []string
-	for k := range ex.keys {
-		if _, ok := holder.open[k]; !ok {
-			missing = append(missing, k)
+	held := holder.open
+	if holder.policy != p { // compiled against another master list: by key
+		held = newBitset(len(p.grants))
+		for _, k := range holder.Unconstrained() {
+			if b := p.bit(k); b >= 0 {
+				held.set(b)
+			}
 		}
 	}
+	ex := p.Compile(Role{Grants: grants})
+	var missing []string
+	ex.keys.each(func(b int32) {
+		if !held.has(b) {
+			missing = append(missing, p.grants[b])
+		}
+	})
 	for _, m := range ex.masks {
 		if _, ok := slices.BinarySearch(holder.openMasks, m); !ok {
 			missing = append(missing, m)

@@ -23,7 +23,8 @@ type event struct {
 
 // record writes ev in tx, attributed to the request's principal, as the next
 // link of its account's hash chain (L2). The caller holds the chain's lock
-// (inTx locks the account row, or the platform chain).
+// (inTx locks the account row, or the platform chain); inside the write gate
+// the chain's head is already known (heads.go).
 func record(ctx context.Context, tx *ent.Tx, ev event) error {
 	p := auth.FromContext(ctx)
 	e := &ent.AuditEvent{
@@ -46,20 +47,29 @@ func record(ctx context.Context, tx *ent.Tx, ev event) error {
 			e.ActorType = auditevent.ActorTypeAPI_KEY
 		}
 	}
-	last, err := tx.AuditEvent.Query().Where(auditevent.AccountID(ev.AccountID)).
-		Order(ent.Desc(auditevent.FieldSeq)).Select(auditevent.FieldSeq, auditevent.FieldHash).First(ctx)
-	switch {
-	case err == nil:
-		e.Seq, e.PrevHash = last.Seq+1, last.Hash
-	case !ent.IsNotFound(err):
-		return err
+	head, known := headOf(tx, ev.AccountID)
+	if !known {
+		last, err := tx.AuditEvent.Query().Where(auditevent.AccountID(ev.AccountID)).
+			Order(ent.Desc(auditevent.FieldSeq)).Select(auditevent.FieldSeq, auditevent.FieldHash).First(ctx)
+		head = &link{}
+		switch {
+		case err == nil:
+			head.seq, head.hash = last.Seq, last.Hash
+		case !ent.IsNotFound(err):
+			return err
+		}
 	}
+	e.Seq, e.PrevHash = head.seq+1, head.hash
 	e.Hash = audit.EventHash(e)
-	return tx.AuditEvent.Create().SetID(e.ID).SetAccountID(e.AccountID).SetCreatedAt(e.CreatedAt).
+	err := tx.AuditEvent.Create().SetID(e.ID).SetAccountID(e.AccountID).SetCreatedAt(e.CreatedAt).
 		SetActorType(e.ActorType).SetActorID(e.ActorID).SetActorLabel(e.ActorLabel).
 		SetAction(e.Action).SetTargetType(e.TargetType).SetTargetID(e.TargetID).
 		SetChanges(e.Changes).SetRequestID(e.RequestID).SetClientAddr(e.ClientAddr).
 		SetSeq(e.Seq).SetPrevHash(e.PrevHash).SetHash(e.Hash).Exec(ctx)
+	if err == nil {
+		head.seq, head.hash = e.Seq, e.Hash
+	}
+	return err
 }
 
 // canonical gives changes the form they have after a round trip through

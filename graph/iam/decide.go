@@ -179,35 +179,6 @@ func (m *Model) decide(sub subject, permission string, res authz.Resource) *Deci
 	return d
 }
 
-// rolesGranting lists the account's roles that give permission (D4),
-// remembered per model: it is asked on every denial, only for permissions of
-// the master list (others are denied for another reason), so the memo is
-// bounded by it.
-func (m *Model) rolesGranting(permission string) []*ent.Role {
-	if out, ok := m.granting.Load(permission); ok {
-		return out.([]*ent.Role)
-	}
-	var out []*ent.Role
-	for i, keys := range m.roleKeys() {
-		if _, ok := slices.BinarySearch(keys, permission); ok {
-			out = append(out, m.Roles[i])
-		}
-	}
-	m.granting.Store(permission, out)
-	return out
-}
-
-// roleKeys returns each role's expansion, computed once per model.
-func (m *Model) roleKeys() [][]string {
-	m.expandOnce.Do(func() {
-		m.expanded = make([][]string, len(m.Roles))
-		for i, r := range m.Roles {
-			m.expanded[i] = m.Policy.Expand(m.Role(r))
-		}
-	})
-	return m.expanded
-}
-
 // Decide is exported for tests and callers holding an Access: the caller's
 // own answer.
 func (a *Access) Decide(ctx context.Context, permission string, res authz.Resource) (*Decision, error) {
@@ -239,22 +210,18 @@ func (s *Service) WhoCan(ctx context.Context, accountID, permission string, res 
 	if err != nil {
 		return nil, err
 	}
-	// One query for all members (their compiled entries are remembered).
-	members, err := s.client.Member.Query().
-		Where(member.AccountID(accountID), member.StatusEQ(member.StatusACTIVE)).WithAssignments().All(ctx)
+	var out []Holder
+	err = a.Members(ctx, func(e *MemberEntry) {
+		if e.Member.Status == member.StatusACTIVE && a.decide(subject{member: e}, permission, res).Allowed {
+			out = append(out, Holder{Member: e.Member})
+		}
+	})
 	if err != nil {
-		return nil, apperr.Wrap(err, "iam.WhoCan: members")
+		return nil, err
 	}
 	keyIDs, err := s.client.APIKey.Query().Where(apikey.AccountID(accountID), apikey.RevokedAtIsNil()).IDs(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.WhoCan: keys")
-	}
-	var out []Holder
-	for _, mem := range members {
-		e := a.remember(mem)
-		if a.decide(subject{member: e}, permission, res).Allowed {
-			out = append(out, Holder{Member: e.Member})
-		}
 	}
 	for _, id := range keyIDs {
 		e, err := a.KeyByID(ctx, id)

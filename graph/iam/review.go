@@ -78,7 +78,7 @@ func (s *Service) AccessReview(ctx context.Context, accountID string, since time
 			rv.OwnerCount = len(holders)
 		}
 		unused := []string{}
-		for _, k := range m.roleKeys()[i] {
+		for _, k := range m.expansions()[i].Keys() {
 			if !slices.ContainsFunc(holders, func(h *ent.Member) bool { return slices.Contains(used[h.ID], k) }) {
 				unused = append(unused, k)
 			}

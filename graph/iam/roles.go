@@ -135,12 +135,15 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 		if err := requireFeature(a.Account.CustomRoles, "customRoles"); err != nil {
 			return err
 		}
+		// The model is exact under the account's lock: the roles are read
+		// from it, not queried again.
 		grants := []string{}
 		if in.CopyFromRoleID != nil {
-			src, err := tx.Role.Query().Where(role.ID(*in.CopyFromRoleID), role.AccountID(in.AccountID)).Only(ctx)
-			if err != nil {
-				return notFoundOr(err, "role", *in.CopyFromRoleID)
+			i := slices.IndexFunc(a.Roles, func(r *ent.Role) bool { return r.ID == *in.CopyFromRoleID })
+			if i < 0 {
+				return apperr.NotFoundf("role", *in.CopyFromRoleID)
 			}
+			src := a.Roles[i]
 			grants = append(grants, src.Grants...)
 			if len(in.Constraints) == 0 && len(src.Constraints) > 0 {
 				constraints = maps.Clone(src.Constraints)
@@ -158,15 +161,11 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 		if err := a.checkGrants("granting these permissions", grants); err != nil {
 			return err
 		}
-		if n, err := tx.Role.Query().Where(role.AccountID(in.AccountID), role.Key(key)).Count(ctx); err != nil {
-			return err
-		} else if n > 0 {
+		if slices.ContainsFunc(a.Roles, func(r *ent.Role) bool { return r.Key == key }) {
 			return apperr.New(apperr.Conflict, "a role with key %q exists in this account", key)
 		}
-		pos, err := tx.Role.Query().Where(role.AccountID(in.AccountID)).Count(ctx)
-		if err != nil {
-			return err
-		}
+		pos := len(a.Roles)
+		var err error
 		r, err = tx.Role.Create().SetAccountID(in.AccountID).SetKey(key).SetName(in.Name).
 			SetDescription(deref(in.Description)).SetKind(role.KindCUSTOM).
 			SetGrants(grants).SetConstraints(constraints).SetPosition(pos).Save(ctx)

@@ -32,6 +32,7 @@ type Service struct {
 	maxChecks int
 	// lockWait bounds how long a change waits for its account (P5).
 	lockWait time.Duration
+	catalog  atomic.Pointer[sharedCatalog]
 	seal     atomic.Pointer[auditSeal] // audit checkpoint keys (L4; auditcheckpoint.go)
 }
 
@@ -110,6 +111,7 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 	if err != nil {
 		return err
 	}
+	defer txHeads.Delete(tx)
 	if err := s.lock(lockCtx, tx, accountID); err != nil {
 		_ = tx.Rollback()
 		return err

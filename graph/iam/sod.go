@@ -70,7 +70,7 @@ func (s *Service) violations(ctx context.Context, client *ent.Client, accountID 
 		v := Violation{Rule: rule}
 		if rule.Level == sodrule.LevelROLE {
 			for i, r := range m.Roles {
-				if r.Kind == role.KindCUSTOM && holdsAll(m.roleKeys()[i], rule.Permissions) {
+				if r.Kind == role.KindCUSTOM && holdsAll(m.expansions()[i].Keys(), rule.Permissions) {
 					v.Roles = append(v.Roles, r)
 				}
 			}

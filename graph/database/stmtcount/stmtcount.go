@@ -96,3 +96,12 @@ func (d *Driver) QueryContext(ctx context.Context, q string, args ...any) (*sql.
 		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	}).QueryContext(ctx, q, args...)
 }
+
+// QueryContext is what raw queries inside iam's transactions use (the
+// audit chains' heads); the wrapped transaction must offer it.
+func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	count(ctx, t.total)
+	return t.Tx.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}).QueryContext(ctx, q, args...)
+}

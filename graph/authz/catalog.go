@@ -1,0 +1,87 @@
+package authz
+
+import (
+	"slices"
+	"sort"
+)
+
+// Kind tells granting permissions from deny masks (K1, K6).
+type Kind uint8
+
+// The kinds of permission.
+const (
+	Grant Kind = iota
+	DenyMask
+)
+
+// Permission is a catalog entry as the engine needs it.
+type Permission struct {
+	Key     string
+	Kind    Kind
+	Implies []string
+}
+
+// Catalog is the platform's permission catalog, compiled once and shared by
+// the policies of every account (K1, K4): an account's policy adds only its
+// master list. It is immutable and safe for concurrent use.
+type Catalog struct {
+	perms map[string]Permission // as given (Implies cloned)
+	// implies are the well-formed implications of GRANT keys.
+	implies map[string][]string
+}
+
+// NewCatalog compiles a catalog.
+func NewCatalog(perms []Permission) *Catalog {
+	c := &Catalog{perms: make(map[string]Permission, len(perms)), implies: make(map[string][]string)}
+	for _, p := range perms {
+		p.Implies = slices.Clone(p.Implies)
+		c.perms[p.Key] = p
+		if p.Kind != Grant {
+			continue
+		}
+		var imps []string
+		for _, imp := range p.Implies {
+			if ValidPattern(imp) {
+				imps = append(imps, imp)
+			}
+		}
+		if len(imps) > 0 {
+			c.implies[p.Key] = imps
+		}
+	}
+	return c
+}
+
+// Lookup returns the catalog entry of key.
+func (c *Catalog) Lookup(key string) (Permission, bool) {
+	p, ok := c.perms[key]
+	p.Implies = slices.Clone(p.Implies)
+	return p, ok
+}
+
+// Policy compiles an account's master list over the catalog. Master keys
+// that are not in the catalog, or malformed, are ignored.
+func (c *Catalog) Policy(master []string) *Policy {
+	p := &Policy{catalog: c, master: make(map[string]entry, len(master))}
+	for _, k := range master {
+		cp, ok := c.perms[k]
+		if !ok || !ValidKey(k) {
+			continue
+		}
+		if _, dup := p.master[cp.Key]; dup {
+			continue
+		}
+		// The catalog's own string: a thousand accounts share one copy.
+		p.master[cp.Key] = entry{kind: cp.Kind, bit: -1}
+		p.sorted = append(p.sorted, cp.Key)
+		if cp.Kind == Grant {
+			p.grants = append(p.grants, cp.Key)
+		}
+	}
+	sort.Strings(p.sorted)
+	sort.Strings(p.grants)
+	for i, k := range p.grants {
+		p.master[k] = entry{kind: Grant, bit: int32(i)}
+	}
+	return p
+}

@@ -1,0 +1,85 @@
+package iam
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+)
+
+// link is the newest event of an audit chain: where the next event links.
+type link struct {
+	seq  int64
+	hash string
+}
+
+// chainHeads are the newest events of an account's chain and of the
+// platform's: together, the revision the account's model is at (D6).
+type chainHeads struct {
+	account, platform link
+}
+
+// querier runs raw queries: an *ent.Client or an *ent.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+const headsQuery = `SELECT e.account_id, e.seq, e.hash FROM audit_events e
+WHERE e.account_id IN (?, '') AND e.seq = (SELECT max(m.seq) FROM audit_events m WHERE m.account_id = e.account_id)`
+
+// readHeads reads both heads in one statement.
+func (s *Service) readHeads(ctx context.Context, q querier, accountID string) (chainHeads, error) {
+	query := headsQuery
+	if s.dialect == dialect.Postgres {
+		query = strings.Replace(query, "?", "$1", 1)
+	}
+	var h chainHeads
+	rows, err := q.QueryContext(ctx, query, accountID)
+	if err != nil {
+		return h, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var l link
+		if err := rows.Scan(&id, &l.seq, &l.hash); err != nil {
+			return h, err
+		}
+		if id == "" {
+			h.platform = l
+		} else {
+			h.account = l
+		}
+	}
+	return h, rows.Err()
+}
+
+// txHeads holds, for each transaction of the write gate, the heads it read
+// under the account's lock, advanced by each event it records: record then
+// needs no query to find where its event links.
+var txHeads sync.Map // *ent.Tx → *lockedHeads
+
+type lockedHeads struct {
+	accountID string
+	chainHeads
+}
+
+// headOf returns the head an event of accountID links to in tx, when the
+// gate read it.
+func headOf(tx *ent.Tx, accountID string) (*link, bool) {
+	v, ok := txHeads.Load(tx)
+	if !ok {
+		return nil, false
+	}
+	switch h := v.(*lockedHeads); accountID {
+	case "":
+		return &h.platform, true
+	case h.accountID:
+		return &h.account, true
+	}
+	return nil, false
+}

@@ -1,0 +1,378 @@
+package iam
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/account"
+	"github.com/gatehouse-iam/gatehouse/ent/apikey"
+	"github.com/gatehouse-iam/gatehouse/ent/member"
+	"github.com/gatehouse-iam/gatehouse/ent/permission"
+	"github.com/gatehouse-iam/gatehouse/ent/role"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/authz"
+)
+
+// Model is the compiled permission model of one account: the account, the
+// decision engine's policy (the shared catalog and the master list), the
+// account's roles and members, and, compiled once as they are asked for,
+// its roles' expansions and its members' and keys' permissions. A Model is
+// immutable but for those memos; a commit to the account replaces it.
+//
+// A warm model is small (tens of kilobytes for 20 roles and 50 members):
+// the catalog is shared by every model, a role is compiled once into a
+// bitset over the master list, and members holding the same roles share one
+// compiled subject.
+type Model struct {
+	Account *ent.Account
+	Policy  *authz.Policy
+	// Roles are the account's roles, in position order.
+	Roles []*ent.Role
+
+	svc *Service
+	// seq and platformSeq are the newest events of the account's and of the
+	// platform's audit chains when the model was read: its revision (D6).
+	seq, platformSeq int64
+	// rows are every member of the account, held their roles (indexes into
+	// Roles), and byUser maps a user id to its member id: loaded with the
+	// model, so that no decision queries for its subject once warm.
+	rows    map[string]*ent.Member
+	held    map[string][]int
+	byUser  map[string]string
+	roleIdx map[string]int // role id → index into Roles
+
+	expOnce  sync.Once
+	exps     []*authz.Expansion // Roles compiled, by index
+	granting sync.Map           // permission → roles granting it (see rolesGranting)
+	mu       sync.Mutex
+	subjects map[string]*authz.Subject // by the ids of the roles held
+	members  map[string]*MemberEntry   // compiled, by member id
+	keys     map[string]*KeyEntry      // by key id
+	keyLoads singleflight.Group
+}
+
+// MemberEntry is a member with its roles and compiled permissions.
+type MemberEntry struct {
+	Member *ent.Member
+	Roles  []*ent.Role
+	// Subject holds nothing unless the member and the account are ACTIVE.
+	Subject *authz.Subject
+}
+
+// KeyEntry is an API key with its compiled snapshot.
+type KeyEntry struct {
+	Key *ent.APIKey
+	// MemberStatus is the status of the key's member ("" when none).
+	MemberStatus member.Status
+	// Snapshot is the key's permissions, bounded by the master list (K5).
+	Snapshot *authz.Subject
+}
+
+// Reason says why a key does not work now (authz.Granted when it does).
+func (k *KeyEntry) Reason(now time.Time) authz.Reason {
+	switch {
+	case k.Key.RevokedAt != nil || k.MemberStatus == member.StatusREMOVED:
+		return authz.KeyRevoked
+	case k.Key.ExpiresAt != nil && !now.Before(*k.Key.ExpiresAt):
+		return authz.KeyExpired
+	case k.MemberStatus != "" && k.MemberStatus != member.StatusACTIVE:
+		return authz.SubjectInactive
+	}
+	return authz.Granted
+}
+
+// Role converts an ent role of this account for the decision engine; the
+// system role default_access gets the account's defaultAccessExcludes.
+func (m *Model) Role(r *ent.Role) authz.Role {
+	ar := authz.Role{ID: r.ID, Key: r.Key, Grants: r.Grants, Constraints: r.Constraints}
+	if r.Kind == role.KindSYSTEM && r.Key == DefaultAccess {
+		ar.Excludes = m.Account.DefaultAccessExcludes
+	}
+	return ar
+}
+
+// expansions returns the account's roles compiled, by index, once.
+func (m *Model) expansions() []*authz.Expansion {
+	m.expOnce.Do(func() {
+		m.exps = make([]*authz.Expansion, len(m.Roles))
+		for i, r := range m.Roles {
+			m.exps[i] = m.Policy.Compile(m.Role(r))
+		}
+	})
+	return m.exps
+}
+
+// Expansion returns a role of this account compiled: the model's own
+// compilation for its own role objects.
+func (m *Model) Expansion(r *ent.Role) *authz.Expansion {
+	if i, ok := m.roleIdx[r.ID]; ok && m.Roles[i] == r {
+		return m.expansions()[i]
+	}
+	return m.Policy.Compile(m.Role(r))
+}
+
+// Subject compiles a set of roles of this account. Sets of the model's own
+// roles are compiled once and shared.
+func (m *Model) Subject(roles []*ent.Role) *authz.Subject {
+	exps := make([]*authz.Expansion, len(roles))
+	var key strings.Builder
+	shared := true
+	for i, r := range roles {
+		exps[i] = m.Expansion(r)
+		j, ok := m.roleIdx[r.ID]
+		shared = shared && ok && m.Roles[j] == r
+		key.WriteString(r.ID)
+		key.WriteByte(',')
+	}
+	if !shared {
+		return m.Policy.SubjectOf(exps)
+	}
+	m.mu.Lock()
+	sub, ok := m.subjects[key.String()]
+	m.mu.Unlock()
+	if ok {
+		return sub
+	}
+	sub = m.Policy.SubjectOf(exps)
+	m.mu.Lock()
+	m.subjects[key.String()] = sub
+	m.mu.Unlock()
+	return sub
+}
+
+// Active reports whether the account is not suspended (A6).
+func (m *Model) Active() bool { return m.Account.Status == account.StatusACTIVE }
+
+// MemberByID returns a member of the account (NOT_FOUND otherwise).
+func (m *Model) MemberByID(ctx context.Context, id string) (*MemberEntry, error) {
+	m.mu.Lock()
+	e, ok := m.members[id]
+	m.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	mem, ok := m.rows[id]
+	if !ok {
+		return nil, apperr.NotFoundf("member", id)
+	}
+	roles := make([]*ent.Role, len(m.held[id]))
+	for i, j := range m.held[id] {
+		roles[i] = m.Roles[j]
+	}
+	return m.remember(mem, roles), nil
+}
+
+// MemberByUser returns the user's membership, or nil when there is none.
+func (m *Model) MemberByUser(ctx context.Context, userID string) (*MemberEntry, error) {
+	id, ok := m.byUser[userID]
+	if !ok {
+		return nil, nil
+	}
+	return m.MemberByID(ctx, id)
+}
+
+// Members calls fn for every member of the account.
+func (m *Model) Members(ctx context.Context, fn func(*MemberEntry)) error {
+	for id := range m.rows {
+		e, err := m.MemberByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		fn(e)
+	}
+	return nil
+}
+
+// HeldRoles returns the account's roles a member (loaded with its
+// assignments) holds, in position order.
+func (m *Model) HeldRoles(mem *ent.Member) []*ent.Role {
+	held := []*ent.Role{}
+	for _, r := range m.Roles {
+		if holds(mem, r) {
+			held = append(held, r)
+		}
+	}
+	return held
+}
+
+// holds reports whether a member (loaded with its assignments) holds r.
+func holds(mem *ent.Member, r *ent.Role) bool {
+	return slices.ContainsFunc(mem.Edges.Assignments, func(a *ent.Assignment) bool { return a.RoleID == r.ID })
+}
+
+func (m *Model) remember(mem *ent.Member, roles []*ent.Role) *MemberEntry {
+	e := &MemberEntry{Member: mem, Roles: roles}
+	held := roles
+	if mem.Status != member.StatusACTIVE || !m.Active() {
+		held = nil // only ACTIVE members of active accounts hold permissions (M1, A6)
+	}
+	e.Subject = m.Subject(held)
+	m.mu.Lock()
+	m.members[mem.ID] = e
+	m.mu.Unlock()
+	return e
+}
+
+// KeyByID returns an API key of the account (NOT_FOUND otherwise).
+func (m *Model) KeyByID(ctx context.Context, id string) (*KeyEntry, error) {
+	return m.keyVia(ctx, m.svc.client, id)
+}
+
+// keyVia is KeyByID reading a key the model has not met yet through client
+// (a transaction's, inside the write gate). Keys are compiled on first use
+// and remembered: a change of a key changes the model's revision.
+func (m *Model) keyVia(ctx context.Context, client *ent.Client, id string) (*KeyEntry, error) {
+	m.mu.Lock()
+	e, ok := m.keys[id]
+	m.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	// Requests that meet a key together read it once.
+	v, err, _ := m.keyLoads.Do(id, func() (any, error) { return m.readKey(ctx, client, id) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*KeyEntry), nil
+}
+
+func (m *Model) readKey(ctx context.Context, client *ent.Client, id string) (*KeyEntry, error) {
+	k, err := client.APIKey.Query().Where(apikey.ID(id), apikey.AccountID(m.Account.ID)).Only(ctx)
+	if err != nil {
+		return nil, notFoundOr(err, "API key", id)
+	}
+	e := &KeyEntry{Key: k, Snapshot: m.Policy.Subject([]authz.Role{{ID: k.ID, Key: "apikey", Grants: append(slices.Clone(k.Permissions), k.Masks...), Exact: true}})}
+	if k.MemberID != "" {
+		mem, err := m.MemberByID(ctx, k.MemberID)
+		if err != nil {
+			return nil, err
+		}
+		e.MemberStatus = mem.Member.Status
+	}
+	m.mu.Lock()
+	m.keys[id] = e
+	m.mu.Unlock()
+	return e, nil
+}
+
+// rolesGranting lists the account's roles that give permission (D4),
+// remembered per model: it is asked on every denial, only for permissions of
+// the master list (others are denied for another reason), so the memo is
+// bounded by it.
+func (m *Model) rolesGranting(permission string) []*ent.Role {
+	if out, ok := m.granting.Load(permission); ok {
+		return out.([]*ent.Role)
+	}
+	var out []*ent.Role
+	for i, ex := range m.expansions() {
+		if ex.Has(permission) {
+			out = append(out, m.Roles[i])
+		}
+	}
+	m.granting.Store(permission, out)
+	return out
+}
+
+// loadTimeout bounds a shared model load.
+const loadTimeout = 10 * time.Second
+
+// loadModel reads an account's model through reader (a transaction's client
+// sees its own uncommitted changes). The chains' heads are read first: a
+// change committed while the rest is read makes the model look older than
+// it is, never newer, so the feed drops it rather than keeping it.
+func (s *Service) loadModel(ctx context.Context, reader *ent.Client, accountID string) (*Model, error) {
+	h, err := s.readHeads(ctx, reader, accountID)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.Model: heads")
+	}
+	return s.loadModelAt(ctx, reader, accountID, h)
+}
+
+// loadModelAt is loadModel once the heads are read.
+func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID string, h chainHeads) (*Model, error) {
+	acc, err := reader.Account.Get(ctx, accountID)
+	if err != nil {
+		return nil, notFoundOr(err, "account", accountID)
+	}
+	catalog, err := s.catalogAt(ctx, reader, h.platform.seq)
+	if err != nil {
+		return nil, err
+	}
+	master, err := acc.QueryPermissions().Select(permission.FieldKey).Strings(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.Model: master list")
+	}
+	roles, err := reader.Role.Query().Where(role.AccountID(accountID)).
+		Order(ent.Asc(role.FieldPosition), ent.Asc(role.FieldID)).All(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.Model: roles")
+	}
+	mems, err := reader.Member.Query().Where(member.AccountID(accountID)).WithAssignments().All(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.Model: members")
+	}
+	m := &Model{
+		Account: acc, Policy: catalog.Policy(master), Roles: roles, svc: s,
+		seq: h.account.seq, platformSeq: h.platform.seq,
+		rows: make(map[string]*ent.Member, len(mems)), held: make(map[string][]int, len(mems)),
+		byUser: make(map[string]string, len(mems)), roleIdx: make(map[string]int, len(roles)),
+		subjects: map[string]*authz.Subject{}, members: map[string]*MemberEntry{}, keys: map[string]*KeyEntry{},
+	}
+	for i, r := range roles {
+		m.roleIdx[r.ID] = i
+	}
+	for _, mem := range mems {
+		for i, r := range roles {
+			if holds(mem, r) {
+				m.held[mem.ID] = append(m.held[mem.ID], i)
+			}
+		}
+		mem.Edges.Assignments = nil // held says it in a few bytes
+		m.rows[mem.ID], m.byUser[mem.UserID] = mem, mem.ID
+	}
+	return m, nil
+}
+
+// sharedCatalog is the platform's catalog compiled at a revision of the
+// platform's chain: every model at that revision shares it.
+type sharedCatalog struct {
+	seq     int64
+	catalog *authz.Catalog
+}
+
+// catalogAt returns the catalog at the platform's revision seq, compiled
+// once for all the accounts.
+func (s *Service) catalogAt(ctx context.Context, reader *ent.Client, seq int64) (*authz.Catalog, error) {
+	if c := s.catalog.Load(); c != nil && c.seq == seq {
+		return c.catalog, nil
+	}
+	perms, err := reader.Permission.Query().All(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.Model: catalog")
+	}
+	cat := make([]authz.Permission, len(perms))
+	for i, p := range perms {
+		cat[i] = catalogEntry(p)
+	}
+	c := &sharedCatalog{seq: seq, catalog: authz.NewCatalog(cat)}
+	for {
+		cur := s.catalog.Load()
+		if cur != nil && cur.seq >= seq || s.catalog.CompareAndSwap(cur, c) {
+			return c.catalog, nil
+		}
+	}
+}
+
+func catalogEntry(p *ent.Permission) authz.Permission {
+	k := authz.Grant
+	if p.Kind == permission.KindDENY_MASK {
+		k = authz.DenyMask
+	}
+	return authz.Permission{Key: p.Key, Kind: k, Implies: p.Implies}
+}
