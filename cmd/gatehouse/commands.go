@@ -5,21 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
+	"github.com/gatehouse-iam/gatehouse/ent/operatorkey"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
 	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
-
-type pflagFlag = pflag.Flag
 
 func newLogger(cfg *server.Config) *slog.Logger {
 	var level slog.Level
@@ -31,28 +31,45 @@ func newLogger(cfg *server.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// openDB opens and migrates the configured database.
-func openDB(cfg *server.Config) (*database.DB, error) {
+// openDB opens the configured database and migrates it as a server starts:
+// pending migrations are applied; a newer schema that still serves this
+// binary is left alone (a rolling upgrade, or a rollback).
+func openDB(ctx context.Context, cfg *server.Config, log *slog.Logger) (*database.DB, error) {
 	db, err := database.Open(cfg.DatabaseTarget())
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate(); err != nil {
+	applied, st, err := db.Upgrade(ctx)
+	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	for _, m := range applied {
+		log.Info("migration applied", "migration", m.String())
+	}
+	if st.Newer() {
+		log.Info("the database schema is newer than this binary, and still serves it", "schema", st.Version, "binary_schema", st.Binary, "oldest_binary_schema", st.MinBinary)
 	}
 	return db, nil
 }
 
-func serveCmd(cfg *server.Config) *cobra.Command {
+func serveCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	var demo bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the GraphQL API (the default command)",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			log := newLogger(cfg)
-			db, err := openDB(cfg)
+			// Bind before anything else, so that an address in use is
+			// refused like any other configuration mistake.
+			ln, err := net.Listen("tcp", cfg.Addr)
+			if err != nil {
+				return loader.Refuse("GATEHOUSE_ADDR", listenProblem(err), "use a free host:port, e.g. :8080 or 127.0.0.1:8080")
+			}
+			defer ln.Close()
+			db, err := openDB(ctx, cfg, log)
 			if err != nil {
 				return err
 			}
@@ -62,15 +79,19 @@ func serveCmd(cfg *server.Config) *cobra.Command {
 				return err
 			}
 			defer srv.Close()
+			graphiql := "http://localhost" + portOf(ln.Addr().String()) + "/"
 			if demo {
-				if err := seedDemo(ctx, srv.Service, cmd.OutOrStdout(), "http://localhost"+portOf(cfg.Addr)+"/"); err != nil {
+				if err := seedDemo(ctx, srv.Service, cmd.OutOrStdout(), graphiql); err != nil {
 					return err
 				}
 			}
-			hs := &http.Server{Addr: cfg.Addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+			if err := hintFirstOperatorKey(ctx, db, log); err != nil {
+				return err
+			}
+			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 			errc := make(chan error, 1)
-			go func() { errc <- hs.ListenAndServe() }()
-			log.Info("gatehouse listening", "addr", cfg.Addr, "database", db.Dialect, "graphiql", "http://localhost"+portOf(cfg.Addr)+"/")
+			go func() { errc <- hs.Serve(ln) }()
+			log.Info("gatehouse listening", "addr", ln.Addr().String(), "database", db.Dialect, "graphiql", graphiql)
 			select {
 			case err := <-errc:
 				return err
@@ -85,9 +106,35 @@ func serveCmd(cfg *server.Config) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cfg.Addr, "addr", ":8080", "listen address (env GATEHOUSE_ADDR)")
+	configured(cmd, loader)
 	cmd.Flags().BoolVar(&demo, "demo", false, "create one demo account per template and print keys to try them")
 	return cmd
+}
+
+// listenProblem says in a few words why the listen address cannot be used.
+func listenProblem(err error) string {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return "the address is already in use"
+	case errors.Is(err, syscall.EACCES):
+		return "permission denied (ports below 1024 need privileges)"
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err.Error()
+	}
+	return err.Error()
+}
+
+// hintFirstOperatorKey tells whoever starts Gatehouse on an empty database
+// how to get in: nothing answers without an operator key.
+func hintFirstOperatorKey(ctx context.Context, db *database.DB, log *slog.Logger) error {
+	n, err := db.Client.OperatorKey.Query().Where(operatorkey.RevokedAtIsNil()).Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	log.Warn("no operator key yet: create the first with `gatehouse bootstrap --name <you>` (same database settings) and send it as `Authorization: Bearer gko_…`")
+	return nil
 }
 
 func portOf(addr string) string {
@@ -97,35 +144,20 @@ func portOf(addr string) string {
 	return ""
 }
 
-func migrateCmd(cfg *server.Config) *cobra.Command {
-	return &cobra.Command{
-		Use:   "migrate",
-		Short: "Apply database migrations and exit",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openDB(cfg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			fmt.Fprintln(cmd.OutOrStdout(), "migrations applied to", db.Dialect, "database")
-			return nil
-		},
-	}
-}
-
-func bootstrapCmd(cfg *server.Config) *cobra.Command {
+func bootstrapCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	var name string
 	cmd := &cobra.Command{
 		Use:   "bootstrap",
 		Short: "Create an operator key and print its secret (shown once)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			db, err := openDB(cfg)
+			log := newLogger(cfg)
+			db, err := openDB(ctx, cfg, log)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			svc := iam.New(db.Client, db.Dialect, newLogger(cfg))
+			svc := iam.New(db.Client, db.Dialect, log)
 			if err := svc.EnsureBuiltins(ctx); err != nil {
 				return err
 			}
@@ -140,6 +172,7 @@ func bootstrapCmd(cfg *server.Config) *cobra.Command {
 			return nil
 		},
 	}
+	configured(cmd, loader, databaseGroups...)
 	cmd.Flags().StringVar(&name, "name", "operator", "a name for the key")
 	return cmd
 }

@@ -303,3 +303,19 @@ func (d *DB) minBinarySchema(ctx context.Context) (uint, error) {
 	}
 	return uint(v), nil
 }
+
+// Embedded lists this binary's migrations, oldest first (the same versions
+// on both dialects).
+func Embedded() []Migration {
+	known, err := listMigrations(migrations.FS, "sqlite")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return known
+}
+
+// SchemaVersion is this binary's schema version: its newest migration.
+func SchemaVersion() uint {
+	known := Embedded()
+	return known[len(known)-1].Version
+}
