@@ -20,29 +20,21 @@ func backupCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 			if cfg.DatabaseURL != "" {
 				return database.ErrBackupPostgres
 			}
-			db, err := openDatabase(cfg, loader, true)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			g, err := db.Migrator()
-			if err != nil {
-				return err
-			}
-			defer g.Close()
-			st, err := g.Status(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := db.Backup(cmd.Context(), to); err != nil {
-				return err
-			}
-			fi, err := os.Stat(to)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "backed up %s to %s (%d bytes, schema %d, integrity ok)\n", cfg.SQLitePath, to, fi.Size(), st.Version)
-			return nil
+			return withMigrator(cfg, loader, true, func(db *database.DB, g *database.Migrator) error {
+				st, err := g.Status(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if err := db.Backup(cmd.Context(), to); err != nil {
+					return err
+				}
+				fi, err := os.Stat(to)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "backed up %s to %s (%d bytes, schema %d, integrity ok)\n", cfg.SQLitePath, to, fi.Size(), st.Version)
+				return nil
+			})
 		},
 	}
 	configured(cmd, loader, databaseGroups...)

@@ -14,26 +14,12 @@ import (
 )
 
 func migrateCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
-	// withMigrator runs fn on the configured database without migrating it.
-	withMigrator := func(cmd *cobra.Command, mustExist bool, fn func(*database.Migrator) error) error {
-		db, err := openDatabase(cfg, loader, mustExist)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		g, err := db.Migrator()
-		if err != nil {
-			return err
-		}
-		defer g.Close()
-		return fn(g)
-	}
 	up := &cobra.Command{
 		Use:   "up",
 		Short: "Apply the pending migrations (what `gatehouse serve` does on start)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withMigrator(cmd, false, func(g *database.Migrator) error {
+			return withMigrator(cfg, loader, false, func(_ *database.DB, g *database.Migrator) error {
 				applied, st, err := g.Up(cmd.Context())
 				out := cmd.OutOrStdout()
 				for _, m := range applied {
@@ -59,7 +45,7 @@ func migrateCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 		Short: "Print the schema version, whether it is dirty, and the pending migrations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withMigrator(cmd, true, func(g *database.Migrator) error {
+			return withMigrator(cfg, loader, true, func(_ *database.DB, g *database.Migrator) error {
 				st, err := g.Status(cmd.Context())
 				if err != nil {
 					return err
@@ -78,7 +64,7 @@ func migrateCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 			if err != nil || n < 1 {
 				return fmt.Errorf("migrate down %q: N is the number of migrations to revert, a whole number above 0", args[0])
 			}
-			return withMigrator(cmd, true, func(g *database.Migrator) error {
+			return withMigrator(cfg, loader, true, func(_ *database.DB, g *database.Migrator) error {
 				reverted, err := g.Down(cmd.Context(), n)
 				if err != nil {
 					return err
@@ -108,7 +94,7 @@ func migrateCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 			if err != nil || v < -1 {
 				return fmt.Errorf("migrate force %q: VERSION is a migration's version (see `gatehouse migrate status`), or none", args[0])
 			}
-			return withMigrator(cmd, true, func(g *database.Migrator) error {
+			return withMigrator(cfg, loader, true, func(_ *database.DB, g *database.Migrator) error {
 				if err := g.Force(v); err != nil {
 					return err
 				}
@@ -131,6 +117,21 @@ func migrateCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	cmd.AddCommand(status, up, down, force)
 	markConfigured(cmd, status, up, down, force)
 	return cmd
+}
+
+// withMigrator runs fn on the configured database without migrating it.
+func withMigrator(cfg *server.Config, loader *server.Loader, mustExist bool, fn func(*database.DB, *database.Migrator) error) error {
+	db, err := openDatabase(cfg, loader, mustExist)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	g, err := db.Migrator()
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	return fn(db, g)
 }
 
 // openDatabase opens the configured database without migrating it. With

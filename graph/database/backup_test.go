@@ -11,10 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
-	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
 
 // A backup taken while changes are being written is a consistent copy: it
@@ -27,17 +25,7 @@ func TestBackup_ConsistentOnlineCopy(t *testing.T) {
 	if err := db.Migrate(); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.New(ctx, server.Config{ParserTokens: 15000, MaxBodyBytes: 1 << 20}, db, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	op := auth.WithPrincipal(ctx, &auth.Principal{Kind: auth.Operator, ID: "opk_test"})
-	acc, _, err := srv.Service.CreateAccount(op, iam.CreateAccountInput{Name: "Acme", Slug: "acme", Owner: &iam.OwnerInput{Email: "ana@acme.test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, op, acc := serveAcme(t, db)
 
 	// A writer adds roles (each with its audit event) until the backup is done.
 	stop, wrote := make(chan struct{}), make(chan int)
@@ -50,14 +38,14 @@ func TestBackup_ConsistentOnlineCopy(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := srv.Service.CreateRole(op, iam.CreateRoleInput{AccountID: acc.ID, Name: fmt.Sprintf("Role %d", n), Grants: []string{"iam.members.read"}}); err != nil {
+			if _, err := srv.Service.CreateRole(op, iam.CreateRoleInput{AccountID: acc, Name: fmt.Sprintf("Role %d", n), Grants: []string{"iam.members.read"}}); err != nil {
 				t.Error(err)
 			}
 			n++
 		}
 	}()
 	backup := filepath.Join(dir, "backup.db")
-	err = db.Backup(ctx, backup)
+	err := db.Backup(ctx, backup)
 	close(stop)
 	n := <-wrote
 	if err != nil {
@@ -70,8 +58,8 @@ func TestBackup_ConsistentOnlineCopy(t *testing.T) {
 	if err != nil || len(applied) != 0 || st.Version != st.Binary {
 		t.Fatalf("the copy's schema: %v, %+v, %v", applied, st, err)
 	}
-	svc := iam.New(restored.Client, restored.Dialect, log)
-	v, err := svc.VerifyAuditChain(op, acc.ID)
+	svc := iam.New(restored.Client, restored.Dialect, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	v, err := svc.VerifyAuditChain(op, acc)
 	if err != nil || !v.Valid || v.Checked < 1 {
 		t.Fatalf("the copy's audit chain: %+v, %v", v, err)
 	}

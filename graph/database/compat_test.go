@@ -79,6 +79,25 @@ func freshPostgres(t *testing.T, base string) string {
 	return base[:i+1] + name + q
 }
 
+// serveAcme builds the server over db, as `gatehouse serve` does, and creates
+// an account as the operator; it returns the operator's context and the
+// account's id.
+func serveAcme(t *testing.T, db *database.DB) (*server.Server, context.Context, string) {
+	t.Helper()
+	ctx := context.Background()
+	srv, err := server.New(ctx, server.Config{ParserTokens: 15000, MaxBodyBytes: 1 << 20}, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	op := auth.WithPrincipal(ctx, &auth.Principal{Kind: auth.Operator, ID: "opk_test"})
+	acc, _, err := srv.Service.CreateAccount(op, iam.CreateAccountInput{Name: "Acme", Slug: "acme", Owner: &iam.OwnerInput{Email: "ana@acme.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, op, acc.ID
+}
+
 // binarySchema is this binary's schema version: its newest migration.
 func binarySchema(t *testing.T, db *database.DB) uint {
 	t.Helper()
@@ -157,17 +176,8 @@ func TestUpgrade_BinaryServesNewerSchema(t *testing.T) {
 		if err != nil || len(applied) != 0 || !st.Newer() || st.Version != mine+1 || st.Binary != mine || len(st.Pending) != 0 {
 			t.Fatalf("start against a newer schema: applied %v, %+v, %v", applied, st, err)
 		}
-		srv, err := server.New(ctx, server.Config{ParserTokens: 15000, MaxBodyBytes: 1 << 20}, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
-		op := auth.WithPrincipal(ctx, &auth.Principal{Kind: auth.Operator, ID: "opk_test"})
-		acc, _, err := srv.Service.CreateAccount(op, iam.CreateAccountInput{Name: "Acme", Slug: "acme", Owner: &iam.OwnerInput{Email: "ana@acme.test"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := srv.Service.CreateRole(op, iam.CreateRoleInput{AccountID: acc.ID, Name: "Support", Grants: []string{"iam.members.read"}}); err != nil {
+		srv, op, acc := serveAcme(t, db)
+		if _, err := srv.Service.CreateRole(op, iam.CreateRoleInput{AccountID: acc, Name: "Support", Grants: []string{"iam.members.read"}}); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := db.Client.Role.Query().Count(ctx); err != nil || n < 3 {

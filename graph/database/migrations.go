@@ -11,6 +11,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	"github.com/golang-migrate/migrate/v4"
+	mdatabase "github.com/golang-migrate/migrate/v4/database"
 	mpostgres "github.com/golang-migrate/migrate/v4/database/postgres"
 	msqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
 	"github.com/golang-migrate/migrate/v4/source"
@@ -115,30 +116,20 @@ func (d *DB) migratorFrom(fsys fs.FS) (*Migrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	var m *migrate.Migrate
-	switch d.Dialect {
-	case dialect.Postgres:
-		drv, err := mpostgres.WithInstance(mdb, &mpostgres.Config{})
-		if err != nil {
-			mdb.Close()
-			return nil, fmt.Errorf("database: migrate: %w", err)
-		}
-		m, err = migrate.NewWithInstance("iofs", src, "postgres", drv)
-		if err != nil {
-			mdb.Close()
-			return nil, err
-		}
-	default:
-		drv, err := msqlite.WithInstance(mdb, &msqlite.Config{})
-		if err != nil {
-			mdb.Close()
-			return nil, fmt.Errorf("database: migrate: %w", err)
-		}
-		m, err = migrate.NewWithInstance("iofs", src, "sqlite", drv)
-		if err != nil {
-			mdb.Close()
-			return nil, err
-		}
+	var drv mdatabase.Driver
+	if d.Dialect == dialect.Postgres {
+		drv, err = mpostgres.WithInstance(mdb, &mpostgres.Config{})
+	} else {
+		drv, err = msqlite.WithInstance(mdb, &msqlite.Config{})
+	}
+	if err != nil {
+		mdb.Close()
+		return nil, fmt.Errorf("database: migrate: %w", err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, d.driverName, drv)
+	if err != nil {
+		drv.Close()
+		return nil, err
 	}
 	return &Migrator{db: d, m: m, known: known}, nil
 }
