@@ -5,22 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"entgo.io/ent/dialect"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
+	"github.com/gatehouse-iam/gatehouse/ent/operatorkey"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
 	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
-
-type pflagFlag = pflag.Flag
 
 func newLogger(cfg *server.Config) *slog.Logger {
 	var level slog.Level
@@ -32,22 +32,31 @@ func newLogger(cfg *server.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// openDB opens the configured database with its schema current: migrated
-// through the owner's URL when one is configured (L4), otherwise only when
-// behind.
-func openDB(cfg *server.Config) (*database.DB, error) {
+// openDB opens the configured database as a server starts, with its schema
+// current: migrated through the owner's URL when one is configured (L4),
+// otherwise migrated when behind; a newer schema that still serves this
+// binary is left alone (a rolling upgrade, or a rollback).
+func openDB(ctx context.Context, cfg *server.Config, log *slog.Logger) (*database.DB, error) {
 	return database.Prepare(cfg.DatabaseTarget(), cfg.MigrationDatabaseURL, cfg.ServingRole, cfg.DatabaseOptions())
 }
 
-func serveCmd(cfg *server.Config) *cobra.Command {
+func serveCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	var demo bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the GraphQL API (the default command)",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			log := newLogger(cfg)
-			db, err := openDB(cfg)
+			// Bind before anything else, so that an address in use is
+			// refused like any other configuration mistake.
+			ln, err := net.Listen("tcp", cfg.Addr)
+			if err != nil {
+				return loader.Refuse("GATEHOUSE_ADDR", listenProblem(err), "use a free host:port, e.g. :8080 or 127.0.0.1:8080")
+			}
+			defer ln.Close()
+			db, err := openDB(ctx, cfg, log)
 			if err != nil {
 				return err
 			}
@@ -63,15 +72,19 @@ func serveCmd(cfg *server.Config) *cobra.Command {
 				return err
 			}
 			defer srv.Close()
+			graphiql := "http://localhost" + portOf(ln.Addr().String()) + "/"
 			if demo {
-				if err := seedDemo(ctx, srv.Service, cmd.OutOrStdout(), "http://localhost"+portOf(cfg.Addr)+"/"); err != nil {
+				if err := seedDemo(ctx, srv.Service, cmd.OutOrStdout(), graphiql); err != nil {
 					return err
 				}
 			}
-			hs := &http.Server{Addr: cfg.Addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+			if err := hintFirstOperatorKey(ctx, db, log); err != nil {
+				return err
+			}
+			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 			errc := make(chan error, 1)
-			go func() { errc <- hs.ListenAndServe() }()
-			log.Info("gatehouse listening", "addr", cfg.Addr, "database", db.Dialect, "graphiql", "http://localhost"+portOf(cfg.Addr)+"/")
+			go func() { errc <- hs.Serve(ln) }()
+			log.Info("gatehouse listening", "addr", ln.Addr().String(), "database", db.Dialect, "graphiql", graphiql)
 			select {
 			case err := <-errc:
 				return err
@@ -90,9 +103,35 @@ func serveCmd(cfg *server.Config) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cfg.Addr, "addr", ":8080", "listen address (env GATEHOUSE_ADDR)")
+	configured(cmd, loader)
 	cmd.Flags().BoolVar(&demo, "demo", false, "create one demo account per template and print keys to try them")
 	return cmd
+}
+
+// listenProblem says in a few words why the listen address cannot be used.
+func listenProblem(err error) string {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return "the address is already in use"
+	case errors.Is(err, syscall.EACCES):
+		return "permission denied (ports below 1024 need privileges)"
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err.Error()
+	}
+	return err.Error()
+}
+
+// hintFirstOperatorKey tells whoever starts Gatehouse on an empty database
+// how to get in: nothing answers without an operator key.
+func hintFirstOperatorKey(ctx context.Context, db *database.DB, log *slog.Logger) error {
+	n, err := db.Client.OperatorKey.Query().Where(operatorkey.RevokedAtIsNil()).Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	log.Warn("no operator key yet: create the first with `gatehouse bootstrap --name <you>` (same database settings) and send it as `Authorization: Bearer gko_…`")
+	return nil
 }
 
 func portOf(addr string) string {
@@ -102,46 +141,20 @@ func portOf(addr string) string {
 	return ""
 }
 
-func migrateCmd(cfg *server.Config) *cobra.Command {
-	return &cobra.Command{
-		Use:   "migrate",
-		Short: "Apply database migrations as the owner, grant the serving role its privileges, and exit",
-		Long: `Apply database migrations and exit. They run through the owner's URL
-(GATEHOUSE_MIGRATION_DATABASE_URL, or DATABASE_URL when that is unset). On
-PostgreSQL the serving role — GATEHOUSE_SERVING_ROLE, or DATABASE_URL's user
-when it differs from the owner's — is then granted exactly what the server
-needs: it may read and append to the audit log but never change it (L4).`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			owner := cfg.MigrationDatabaseURL
-			if owner == "" {
-				owner = cfg.DatabaseTarget()
-			}
-			role := database.ServingRole(cfg.DatabaseTarget(), cfg.MigrationDatabaseURL, cfg.ServingRole)
-			if err := database.MigrateAsOwner(owner, role); err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), "migrations applied")
-			if role != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "serving role %s granted its privileges\n", role)
-			}
-			return nil
-		},
-	}
-}
-
-func bootstrapCmd(cfg *server.Config) *cobra.Command {
+func bootstrapCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	var name string
 	cmd := &cobra.Command{
 		Use:   "bootstrap",
 		Short: "Create an operator key and print its secret (shown once)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			db, err := openDB(cfg)
+			log := newLogger(cfg)
+			db, err := openDB(ctx, cfg, log)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			svc := iam.New(db.Client, db.Dialect, newLogger(cfg))
+			svc := iam.New(db.Client, db.Dialect, log)
 			if err := svc.EnsureBuiltins(ctx); err != nil {
 				return err
 			}
@@ -156,6 +169,7 @@ func bootstrapCmd(cfg *server.Config) *cobra.Command {
 			return nil
 		},
 	}
+	configured(cmd, loader, databaseGroups...)
 	cmd.Flags().StringVar(&name, "name", "operator", "a name for the key")
 	return cmd
 }

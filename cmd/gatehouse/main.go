@@ -1,12 +1,13 @@
 // Command gatehouse runs the Gatehouse access-management API.
 //
-//	gatehouse [serve]     serve GraphQL on :8080 (the default command)
-//	gatehouse migrate     apply database migrations and exit
-//	gatehouse bootstrap   create an operator key and print its secret once
-//	gatehouse apply       make an account match a configuration document
-//	gatehouse export      write an account's configuration document
-//	gatehouse audit       keygen, export and verify (offline) the audit log
-//	gatehouse version     print the version
+//	gatehouse [serve]                 serve GraphQL on :8080 (the default command)
+//	gatehouse migrate [status|up|down N|force V]   show or change the schema version
+//	gatehouse backup --to FILE        copy the SQLite database while it serves
+//	gatehouse bootstrap               create an operator key and print its secret once
+//	gatehouse apply                   make an account match a configuration document
+//	gatehouse export                  write an account's configuration document
+//	gatehouse audit keygen|export|verify   sign, download and check (offline) the audit log
+//	gatehouse version                 print the version, commit and build date
 package main
 
 import (
@@ -16,15 +17,11 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -35,55 +32,69 @@ func main() {
 	}
 }
 
+// usesConfig marks the commands that read server.Config: their flags and
+// GATEHOUSE_* variables are loaded and checked before they run.
+const usesConfig = "gatehouse/config"
+
+// Flag groups of the commands that only need the database.
+var databaseGroups = []string{"Database", "Logging"}
+
 func rootCmd() *cobra.Command {
 	var cfg server.Config
+	loader := server.NewLoader(&cfg)
 	root := &cobra.Command{
 		Use:           "gatehouse",
 		Short:         "Gatehouse: access management over GraphQL",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildInfo().String(),
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			// Flags set on the command line win over the environment.
-			flags := cmd.Flags()
-			var restore []func() error
-			flags.Visit(func(f *pflagFlag) {
-				if s, ok := f.Value.(pflag.SliceValue); ok { // Set would append to it
-					v := s.GetSlice()
-					restore = append(restore, func() error { return s.Replace(v) })
-					return
-				}
-				v := f.Value.String()
-				restore = append(restore, func() error { return flags.Set(f.Name, v) })
-			})
-			if err := env.Parse(&cfg); err != nil {
-				return err
+			if cmd.Annotations[usesConfig] == "" {
+				return nil
 			}
-			for _, r := range restore {
-				if err := r(); err != nil {
-					return err
-				}
-			}
-			return nil
+			return loader.Load(os.Environ())
 		},
 	}
-	pf := root.PersistentFlags()
-	pf.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (env DATABASE_URL); empty uses the SQLite file")
-	pf.StringVar(&cfg.SQLitePath, "sqlite", "gatehouse.db", "SQLite file used when no database URL is set (env GATEHOUSE_SQLITE_PATH)")
-	pf.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error (env GATEHOUSE_LOG_LEVEL)")
-	pf.StringVar(&cfg.MigrationDatabaseURL, "migration-database-url", "", "the database owner's PostgreSQL URL, for migrations (env GATEHOUSE_MIGRATION_DATABASE_URL)")
-	pf.StringVar(&cfg.ServingRole, "serving-role", "", "the role to grant the serving privileges after migrating (env GATEHOUSE_SERVING_ROLE; default: the database URL's user)")
+	root.SetVersionTemplate("{{.Version}}\n")
+	// --sqlite was the flag's name before every variable had a flag.
+	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "sqlite" {
+			name = "sqlite-path"
+		}
+		return pflag.NormalizedName(name)
+	})
 
-	serve := serveCmd(&cfg)
-	root.AddCommand(serve, migrateCmd(&cfg), bootstrapCmd(&cfg), versionCmd(), applyCmd(), exportCmd(), auditCmd())
+	serve := serveCmd(&cfg, loader)
+	root.AddCommand(serve, migrateCmd(&cfg, loader), backupCmd(&cfg, loader), bootstrapCmd(&cfg, loader), versionCmd(), applyCmd(), exportCmd(), auditCmd())
 	root.RunE = serve.RunE
 	root.Flags().AddFlagSet(serve.Flags())
+	markConfigured(root)
 	return root
+}
+
+// configured marks cmd as reading the configuration and adds the flags of
+// groups (every group when none is named).
+func configured(cmd *cobra.Command, loader *server.Loader, groups ...string) *cobra.Command {
+	markConfigured(cmd)
+	cmd.Flags().AddFlagSet(loader.Flags(groups...))
+	return cmd
+}
+
+// markConfigured marks commands whose configuration flags are inherited.
+func markConfigured(cmds ...*cobra.Command) {
+	for _, cmd := range cmds {
+		if cmd.Annotations == nil {
+			cmd.Annotations = map[string]string{}
+		}
+		cmd.Annotations[usesConfig] = "yes"
+		cmd.SetUsageFunc(groupedUsage)
+	}
 }
 
 func versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
-		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "gatehouse", version) },
+		Short: "Print the version, commit, build date and schema version (also --version)",
+		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), buildInfo()) },
 	}
 }

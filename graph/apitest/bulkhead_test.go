@@ -16,15 +16,15 @@ import (
 )
 
 // strictTiming turns the timing figures these tests report into assertions
-// (GATEHOUSE_STRICT_TIMING=1, as `make faults` runs them on a quiet machine).
+// (GATEHOUSE_TEST_STRICT_TIMING=1, as `make faults` runs them on a quiet machine).
 // CI, on a shared and noisy machine, asserts only bounds an order of
 // magnitude looser, which still catch the failures they guard against.
-func strictTiming() bool { return os.Getenv("GATEHOUSE_STRICT_TIMING") != "" }
+func strictTiming() bool { return os.Getenv("GATEHOUSE_TEST_STRICT_TIMING") != "" }
 
 // holdFor is how long the outside transaction holds the account
-// (GATEHOUSE_HOLD, default 4s; the issue's figure is 25s).
+// (GATEHOUSE_TEST_HOLD, default 4s; the issue's figure is 25s).
 func holdFor() time.Duration {
-	if d, err := time.ParseDuration(os.Getenv("GATEHOUSE_HOLD")); err == nil && d > 0 {
+	if d, err := time.ParseDuration(os.Getenv("GATEHOUSE_TEST_HOLD")); err == nil && d > 0 {
 		return d
 	}
 	return 4 * time.Second

@@ -18,9 +18,9 @@ import (
 // account's audit chain is replayed in commit order (seq) and nothing the
 // admin committed after a demotion may exceed what the admin then held.
 
-// raceTrials is how many times each case is raced (GATEHOUSE_RACE_TRIALS).
+// raceTrials is how many times each case is raced (GATEHOUSE_TEST_RACE_TRIALS).
 func raceTrials() int {
-	if n, err := strconv.Atoi(os.Getenv("GATEHOUSE_RACE_TRIALS")); err == nil && n > 0 {
+	if n, err := strconv.Atoi(os.Getenv("GATEHOUSE_TEST_RACE_TRIALS")); err == nil && n > 0 {
 		return n
 	}
 	return 200

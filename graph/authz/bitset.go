@@ -8,9 +8,11 @@ type bitset []uint64
 
 func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
 
-func (b bitset) set(i int32)      { b[i/64] |= 1 << (uint(i) % 64) }
-func (b bitset) clear(i int32)    { b[i/64] &^= 1 << (uint(i) % 64) }
-func (b bitset) has(i int32) bool { return i >= 0 && int(i/64) < len(b) && b[i/64]&(1<<(uint(i)%64)) != 0 }
+func (b bitset) set(i int32)   { b[i/64] |= 1 << (uint(i) % 64) }
+func (b bitset) clear(i int32) { b[i/64] &^= 1 << (uint(i) % 64) }
+func (b bitset) has(i int32) bool {
+	return i >= 0 && int(i/64) < len(b) && b[i/64]&(1<<(uint(i)%64)) != 0
+}
 
 // or adds every member of o to b (same length).
 func (b bitset) or(o bitset) {

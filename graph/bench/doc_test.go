@@ -20,7 +20,7 @@
 // the bare handler's.
 //
 // The server is configured like `gatehouse serve` with its defaults (the
-// GATEHOUSE_* variables of the README apply, e.g. GATEHOUSE_CACHE_TTL),
+// GATEHOUSE_* variables of the README apply, e.g. GATEHOUSE_CHANGE_POLL_INTERVAL),
 // except that the per-principal rate limit is off and JWTs are not configured.
 //
 // Environment:

@@ -15,15 +15,10 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	"github.com/golang-migrate/migrate/v4"
-	mpostgres "github.com/golang-migrate/migrate/v4/database/postgres"
-	msqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
-	"github.com/golang-migrate/migrate/v4/source/iofs"
 	_ "github.com/lib/pq"  // registers "postgres"
 	_ "modernc.org/sqlite" // registers "sqlite"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
-	"github.com/gatehouse-iam/gatehouse/ent/migrate/migrations"
 )
 
 // DB is an open database.
@@ -149,6 +144,10 @@ func parse(rawURL string) (dia, driverName, dsn string, err error) {
 	if strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://") {
 		return dialect.Postgres, "postgres", rawURL, nil
 	}
+	if scheme, _, ok := strings.Cut(rawURL, "://"); ok && scheme != "sqlite" && !strings.HasPrefix(rawURL, "file:") {
+		// Not a file name: mysql://… would otherwise become a SQLite file.
+		return "", "", "", fmt.Errorf("database: unsupported URL scheme %q: use postgres://… or a SQLite file", scheme)
+	}
 	path := strings.TrimPrefix(rawURL, "sqlite://")
 	if path == "" {
 		return "", "", "", errors.New("database: empty SQLite path")
@@ -174,51 +173,4 @@ func sqliteDSN(path string, busy time.Duration, wal bool) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
 	return path + sep(path) + q.Encode()
-}
-
-// Migrate applies every pending migration. On PostgreSQL golang-migrate holds
-// an advisory lock, so many servers may start at once.
-func (d *DB) Migrate() error {
-	src, err := iofs.New(migrations.FS, migrationsFolder(d.Dialect))
-	if err != nil {
-		return err
-	}
-	// golang-migrate holds a connection until it is closed, and closing it
-	// closes its pool: give it a pool of its own.
-	dsn := d.dsn
-	if d.Dialect == dialect.SQLite {
-		dsn = sqliteDSN(dsn, 10*time.Second, true)
-	}
-	mdb, err := sql.Open(d.driverName, dsn)
-	if err != nil {
-		return err
-	}
-	var m *migrate.Migrate
-	switch d.Dialect {
-	case dialect.Postgres:
-		drv, err := mpostgres.WithInstance(mdb, &mpostgres.Config{})
-		if err != nil {
-			mdb.Close()
-			return fmt.Errorf("database: migrate: %w", err)
-		}
-		m, err = migrate.NewWithInstance("iofs", src, "postgres", drv)
-		if err != nil {
-			return err
-		}
-	default:
-		drv, err := msqlite.WithInstance(mdb, &msqlite.Config{})
-		if err != nil {
-			mdb.Close()
-			return fmt.Errorf("database: migrate: %w", err)
-		}
-		m, err = migrate.NewWithInstance("iofs", src, "sqlite", drv)
-		if err != nil {
-			return err
-		}
-	}
-	defer m.Close()
-	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
-		return fmt.Errorf("database: migrate: %w", err)
-	}
-	return nil
 }

@@ -9,66 +9,70 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/database"
 )
 
-// Config is the server's configuration; every field can be set from the
-// environment (see the README's table) and most by flags.
+// Config is the server's configuration. Each field is one setting, described
+// by its tags, from which the flags, the help and the checks are derived (see
+// Loader): env names the variable (the flag is its name without GATEHOUSE_,
+// lower case, dashed), envDefault its default, group and help its place and
+// line in `gatehouse serve --help`; check is positive, nonnegative, postgres
+// or origins; enum lists the accepted words; secret keeps the value out of
+// error messages. Adding a setting is adding a field.
 type Config struct {
-	Addr        string   `env:"GATEHOUSE_ADDR" envDefault:":8080"`
-	DatabaseURL string   `env:"DATABASE_URL"`
-	SQLitePath  string   `env:"GATEHOUSE_SQLITE_PATH" envDefault:"gatehouse.db"`
-	CORSOrigins []string `env:"GATEHOUSE_CORS_ORIGINS" envSeparator:","`
-	JWTSecret   string   `env:"GATEHOUSE_JWT_HS256_SECRET"`
-	JWKSURL     string   `env:"GATEHOUSE_JWKS_URL"`
-	JWTIssuer   string   `env:"GATEHOUSE_JWT_ISSUER"`
-	JWTAudience string   `env:"GATEHOUSE_JWT_AUDIENCE"`
+	Addr        string   `env:"GATEHOUSE_ADDR" envDefault:":8080" group:"Server" help:"listen address, host:port"`
+	DatabaseURL string   `env:"DATABASE_URL" group:"Database" help:"postgres://… to use PostgreSQL; empty uses the SQLite file" check:"postgres" secret:"true"`
+	SQLitePath  string   `env:"GATEHOUSE_SQLITE_PATH" envDefault:"gatehouse.db" group:"Database" help:"the SQLite file, used when DATABASE_URL is empty"`
+	CORSOrigins []string `env:"GATEHOUSE_CORS_ORIGINS" envSeparator:"," group:"Server" help:"comma-separated origins (scheme://host[:port]) whose pages may call Gatehouse; none by default" check:"origins"`
+	JWTSecret   string   `env:"GATEHOUSE_JWT_HS256_SECRET" group:"Authentication" help:"HS256 secret (at least 32 bytes) for dashboard JWTs" secret:"true"`
+	JWKSURL     string   `env:"GATEHOUSE_JWKS_URL" group:"Authentication" help:"or: your identity provider's JWKS URL"`
+	JWTIssuer   string   `env:"GATEHOUSE_JWT_ISSUER" group:"Authentication" help:"required iss claim, when set"`
+	JWTAudience string   `env:"GATEHOUSE_JWT_AUDIENCE" group:"Authentication" help:"required aud claim, when set"`
 	// JWKSAllowHTTP accepts a JWKS URL over plain http on a non-loopback host.
-	JWKSAllowHTTP   bool          `env:"GATEHOUSE_JWKS_ALLOW_HTTP"`
-	MaxBodyBytes    int64         `env:"GATEHOUSE_MAX_BODY_BYTES" envDefault:"1048576"`
-	ParserTokens    int           `env:"GATEHOUSE_MAX_TOKENS" envDefault:"15000"`
-	MaxDepth        int           `env:"GATEHOUSE_MAX_DEPTH" envDefault:"12"`
-	MaxAliases      int           `env:"GATEHOUSE_MAX_ALIASES" envDefault:"30"`
-	MaxComplexity   int           `env:"GATEHOUSE_MAX_COMPLEXITY" envDefault:"5000"`
-	MaxPageSize     int           `env:"GATEHOUSE_MAX_PAGE_SIZE" envDefault:"100"`
-	MaxFields       int           `env:"GATEHOUSE_MAX_FIELDS" envDefault:"1000"`
-	MaxChecks       int           `env:"GATEHOUSE_MAX_CHECKS" envDefault:"100"`
-	RateLimit       float64       `env:"GATEHOUSE_RATE_LIMIT" envDefault:"100"`
-	RateBurst       int           `env:"GATEHOUSE_RATE_BURST" envDefault:"200"`
-	ShutdownTimeout time.Duration `env:"GATEHOUSE_SHUTDOWN_TIMEOUT" envDefault:"15s"`
-	UsageFlush      time.Duration `env:"GATEHOUSE_USAGE_FLUSH_INTERVAL" envDefault:"30s"`
-	// RequestTimeout is every request's deadline (P5).
-	RequestTimeout time.Duration `env:"GATEHOUSE_REQUEST_TIMEOUT" envDefault:"10s"`
-	// DrainDelay is how long /readyz answers 503 before the listener closes
-	// on shutdown, so that load balancers stop sending first.
-	DrainDelay time.Duration `env:"GATEHOUSE_DRAIN_DELAY" envDefault:"5s"`
+	JWKSAllowHTTP   bool          `env:"GATEHOUSE_JWKS_ALLOW_HTTP" group:"Authentication" help:"accept a plain-http JWKS URL on a non-loopback host"`
+	MaxBodyBytes    int64         `env:"GATEHOUSE_MAX_BODY_BYTES" envDefault:"1048576" group:"Limits" help:"larger request bodies get HTTP 413" check:"positive"`
+	ParserTokens    int           `env:"GATEHOUSE_MAX_TOKENS" envDefault:"15000" group:"Limits" help:"parser token limit" check:"positive"`
+	MaxDepth        int           `env:"GATEHOUSE_MAX_DEPTH" envDefault:"12" group:"Limits" help:"query depth limit" check:"positive"`
+	MaxAliases      int           `env:"GATEHOUSE_MAX_ALIASES" envDefault:"30" group:"Limits" help:"aliases per operation" check:"positive"`
+	MaxComplexity   int           `env:"GATEHOUSE_MAX_COMPLEXITY" envDefault:"5000" group:"Limits" help:"complexity; connections cost first × their fields" check:"positive"`
+	MaxPageSize     int           `env:"GATEHOUSE_MAX_PAGE_SIZE" envDefault:"100" group:"Limits" help:"largest first/last; also the default page" check:"positive"`
+	MaxFields       int           `env:"GATEHOUSE_MAX_FIELDS" envDefault:"1000" group:"Limits" help:"field selections per document, fragments expanded" check:"positive"`
+	MaxChecks       int           `env:"GATEHOUSE_MAX_CHECKS" envDefault:"100" group:"Limits" help:"questions per authorizeMany" check:"positive"`
+	RateLimit       float64       `env:"GATEHOUSE_RATE_LIMIT" envDefault:"100" group:"Limits" help:"requests per second per principal; 0 turns the limit off" check:"nonnegative"`
+	RateBurst       int           `env:"GATEHOUSE_RATE_BURST" envDefault:"200" group:"Limits" help:"burst per principal" check:"positive"`
+	ShutdownTimeout time.Duration `env:"GATEHOUSE_SHUTDOWN_TIMEOUT" envDefault:"15s" group:"Server" help:"graceful shutdown on SIGINT/SIGTERM" check:"positive"`
+	UsageFlush      time.Duration `env:"GATEHOUSE_USAGE_FLUSH_INTERVAL" envDefault:"30s" group:"Server" help:"how often API keys' lastUsedAt and permission usage are written" check:"positive"`
+	// Every request's deadline, and readiness on shutdown (P5).
+	RequestTimeout time.Duration `env:"GATEHOUSE_REQUEST_TIMEOUT" envDefault:"10s" group:"Server" help:"every request's deadline; storage waits end with it" check:"positive"`
+	DrainDelay     time.Duration `env:"GATEHOUSE_DRAIN_DELAY" envDefault:"5s" group:"Server" help:"on shutdown, how long /readyz answers 503 before the listener closes" check:"nonnegative"`
 	// The database pool and how long storage may make a request wait (P5).
-	DBMaxConns         int           `env:"GATEHOUSE_DB_MAX_CONNS" envDefault:"20"`
-	DBPoolTimeout      time.Duration `env:"GATEHOUSE_DB_POOL_TIMEOUT" envDefault:"2s"`
-	DBStatementTimeout time.Duration `env:"GATEHOUSE_DB_STATEMENT_TIMEOUT" envDefault:"5s"`
-	DBLockTimeout      time.Duration `env:"GATEHOUSE_DB_LOCK_TIMEOUT" envDefault:"2s"`
-	DBIdleInTxTimeout  time.Duration `env:"GATEHOUSE_DB_IDLE_IN_TRANSACTION_TIMEOUT" envDefault:"30s"`
-	ModelCacheSize     int           `env:"GATEHOUSE_MODEL_CACHE_SIZE" envDefault:"1000"`
-	ChangePollInterval time.Duration `env:"GATEHOUSE_CHANGE_POLL_INTERVAL" envDefault:"50ms"`
-	MaxStaleness       time.Duration `env:"GATEHOUSE_MAX_STALENESS" envDefault:"1s"`
+	DBMaxConns         int           `env:"GATEHOUSE_DB_MAX_CONNS" envDefault:"20" group:"Database" help:"the pool's connections (SQLite: 8 is plenty)" check:"positive"`
+	DBPoolTimeout      time.Duration `env:"GATEHOUSE_DB_POOL_TIMEOUT" envDefault:"2s" group:"Database" help:"longest wait for a pooled connection; then UNAVAILABLE (503)" check:"positive"`
+	DBStatementTimeout time.Duration `env:"GATEHOUSE_DB_STATEMENT_TIMEOUT" envDefault:"5s" group:"Database" help:"PostgreSQL statement_timeout" check:"positive"`
+	DBLockTimeout      time.Duration `env:"GATEHOUSE_DB_LOCK_TIMEOUT" envDefault:"2s" group:"Database" help:"longest a change waits for its account (queue and lock); then CONFLICT ACCOUNT_BUSY" check:"positive"`
+	DBIdleInTxTimeout  time.Duration `env:"GATEHOUSE_DB_IDLE_IN_TRANSACTION_TIMEOUT" envDefault:"30s" group:"Database" help:"PostgreSQL idle_in_transaction_session_timeout" check:"positive"`
+	// Consistency across servers (D6).
+	ModelCacheSize     int           `env:"GATEHOUSE_MODEL_CACHE_SIZE" envDefault:"1000" group:"Consistency" help:"accounts whose compiled models are kept (least recently used)" check:"positive"`
+	ChangePollInterval time.Duration `env:"GATEHOUSE_CHANGE_POLL_INTERVAL" envDefault:"50ms" group:"Consistency" help:"how often the change feed reads other servers' commits (NOTIFY wakes it sooner)" check:"positive"`
+	MaxStaleness       time.Duration `env:"GATEHOUSE_MAX_STALENESS" envDefault:"1s" group:"Consistency" help:"cached models are used only while the change feed confirmed them this recently; else read again or UNAVAILABLE" check:"positive"`
 	// NoListen turns off PostgreSQL LISTEN, leaving the change feed's polls
 	// (tests of the fallback use it).
-	NoListen  bool   `env:"GATEHOUSE_NO_LISTEN"`
-	LogLevel  string `env:"GATEHOUSE_LOG_LEVEL" envDefault:"info"`
-	LogFormat string `env:"GATEHOUSE_LOG_FORMAT" envDefault:"text"`
+	NoListen  bool   `env:"GATEHOUSE_NO_LISTEN" group:"Consistency" help:"do not LISTEN for other servers' commits: the change feed's polls alone keep up"`
+	LogLevel  string `env:"GATEHOUSE_LOG_LEVEL" envDefault:"info" group:"Logging" help:"least severe level logged" enum:"debug,info,warn,error"`
+	LogFormat string `env:"GATEHOUSE_LOG_FORMAT" envDefault:"text" group:"Logging" help:"log line format" enum:"text,json"`
 
 	// MigrationDatabaseURL is the database owner's URL: migrations run
 	// through it, and DatabaseURL is a serving role granted only what the
 	// server needs, which cannot rewrite the audit log (L4).
-	MigrationDatabaseURL string `env:"GATEHOUSE_MIGRATION_DATABASE_URL"`
+	MigrationDatabaseURL string `env:"GATEHOUSE_MIGRATION_DATABASE_URL" group:"Database" help:"the owner's postgres:// URL: migrations run through it, the server through DATABASE_URL" check:"postgres" secret:"true"`
 	// ServingRole is the role granted the serving privileges after migrating;
 	// by default DatabaseURL's user, when it differs from the owner's.
-	ServingRole string `env:"GATEHOUSE_SERVING_ROLE"`
+	ServingRole string `env:"GATEHOUSE_SERVING_ROLE" group:"Database" help:"the role granted the serving privileges (default: DATABASE_URL's user)"`
 	// AuditSigningKey is a PEM file holding the Ed25519 key that signs audit
 	// checkpoints (gatehouse audit keygen); empty signs none.
-	AuditSigningKey string `env:"GATEHOUSE_AUDIT_SIGNING_KEY"`
+	AuditSigningKey string `env:"GATEHOUSE_AUDIT_SIGNING_KEY" group:"Audit" help:"PEM file of the Ed25519 key that signs audit checkpoints (gatehouse audit keygen)"`
 	// AuditPublicKeys are PEM files of the keys checkpoints may be signed
 	// with, beyond the signing key's own (e.g. keys rotated out).
-	AuditPublicKeys []string `env:"GATEHOUSE_AUDIT_PUBLIC_KEYS" envSeparator:","`
+	AuditPublicKeys []string `env:"GATEHOUSE_AUDIT_PUBLIC_KEYS" envSeparator:"," group:"Audit" help:"comma-separated PEM files of other keys checkpoints may be signed with (rotated keys)"`
 	// AuditCheckpointInterval is how often a server signs the chains' heads.
-	AuditCheckpointInterval time.Duration `env:"GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL" envDefault:"1m"`
+	AuditCheckpointInterval time.Duration `env:"GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL" envDefault:"1m" group:"Audit" help:"how often the chains' heads are signed" check:"positive"`
 }
 
 // withDefaults gives zero durations and sizes their defaults (tests build

@@ -1,0 +1,1 @@
+DROP TABLE gatehouse_schema_info;
