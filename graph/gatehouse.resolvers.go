@@ -33,6 +33,15 @@ func (r *mutationResolver) CreateAccount(ctx context.Context, input iam.CreateAc
 	return &model.CreateAccountPayload{Account: acc, Owner: owner}, nil
 }
 
+// RevokeOperatorKey is the resolver for the revokeOperatorKey field.
+func (r *mutationResolver) RevokeOperatorKey(ctx context.Context, input iam.RevokeOperatorKeyInput) (*model.RevokeOperatorKeyPayload, error) {
+	k, err := r.svc.RevokeOperatorKey(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RevokeOperatorKeyPayload{OperatorKeyID: k.ID, RevokedAt: *k.RevokedAt}, nil
+}
+
 // AddAccountPermissions is the resolver for the addAccountPermissions field.
 func (r *mutationResolver) AddAccountPermissions(ctx context.Context, input iam.AccountPermissionsInput) (*model.AccountPayload, error) {
 	return accountPayload(r.svc.AddAccountPermissions(ctx, input))

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
@@ -20,6 +21,7 @@ import (
 type MutationResolver interface {
 	DefinePermissions(ctx context.Context, input iam.DefinePermissionsInput) (*model.DefinePermissionsPayload, error)
 	CreateAccount(ctx context.Context, input iam.CreateAccountInput) (*model.CreateAccountPayload, error)
+	RevokeOperatorKey(ctx context.Context, input iam.RevokeOperatorKeyInput) (*model.RevokeOperatorKeyPayload, error)
 	AddAccountPermissions(ctx context.Context, input iam.AccountPermissionsInput) (*model.AccountPayload, error)
 	RemoveAccountPermissions(ctx context.Context, input iam.AccountPermissionsInput) (*model.AccountPayload, error)
 	UpdateAccount(ctx context.Context, input iam.UpdateAccountInput) (*model.AccountPayload, error)
@@ -314,6 +316,20 @@ func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revokeOperatorKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (iam.RevokeOperatorKeyInput, error) {
+			return ec.unmarshalNRevokeOperatorKeyInput2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐRevokeOperatorKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setMemberRoles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -510,6 +526,63 @@ func (ec *executionContext) fieldContext_Mutation_createAccount(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeOperatorKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeOperatorKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeOperatorKey(ctx, fc.Args["input"].(iam.RevokeOperatorKeyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.OperatorOnly == nil {
+					var zeroVal *model.RevokeOperatorKeyPayload
+					return zeroVal, errors.New("directive operatorOnly is not implemented")
+				}
+				return ec.Directives.OperatorOnly(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeOperatorKeyPayload) graphql.Marshaler {
+			return ec.marshalNRevokeOperatorKeyPayload2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋmodelᚐRevokeOperatorKeyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeOperatorKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeOperatorKeyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeOperatorKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1870,9 +1943,97 @@ func (ec *executionContext) fieldContext_Mutation_deleteSodRule(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _RevokeOperatorKeyPayload_operatorKeyId(ctx context.Context, field graphql.CollectedField, obj *model.RevokeOperatorKeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeOperatorKeyPayload_operatorKeyId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OperatorKeyID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeOperatorKeyPayload_operatorKeyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevokeOperatorKeyPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RevokeOperatorKeyPayload_revokedAt(ctx context.Context, field graphql.CollectedField, obj *model.RevokeOperatorKeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeOperatorKeyPayload_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeOperatorKeyPayload_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevokeOperatorKeyPayload", field, false, false, "Time")
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputRevokeOperatorKeyInput(ctx context.Context, obj any) (iam.RevokeOperatorKeyInput, error) {
+	var it iam.RevokeOperatorKeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"operatorKeyId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "operatorKeyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operatorKeyId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperatorKeyID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevokeOperatorKeyInput unmarshals raw into the RevokeOperatorKeyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokeOperatorKeyInput(ctx context.Context, raw any) (iam.RevokeOperatorKeyInput, error) {
+	var out iam.RevokeOperatorKeyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeOperatorKeyInput", raw, &out)
+	return out, err
+}
 
 // endregion **************************** input.gotpl *****************************
 
@@ -1911,6 +2072,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createAccount":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeOperatorKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeOperatorKey(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -2086,6 +2254,44 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	return out
 }
 
+var revokeOperatorKeyPayloadImplementors = []string{"RevokeOperatorKeyPayload"}
+
+func (ec *executionContext) _RevokeOperatorKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeOperatorKeyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokeOperatorKeyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokeOperatorKeyPayload")
+		case "operatorKeyId":
+			out.Values[i] = ec._RevokeOperatorKeyPayload_operatorKeyId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokedAt":
+			out.Values[i] = ec._RevokeOperatorKeyPayload_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
@@ -2106,6 +2312,19 @@ func (ec *executionContext) marshalNMap2map(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Map!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNRevokeOperatorKeyInput2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐRevokeOperatorKeyInput(ctx context.Context, v any) (iam.RevokeOperatorKeyInput, error) {
+	res, err := ec.unmarshalInputRevokeOperatorKeyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevokeOperatorKeyPayload2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋmodelᚐRevokeOperatorKeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeOperatorKeyPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevokeOperatorKeyPayload!")
+		return graphql.Null
+	}
+	return ec._RevokeOperatorKeyPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOMap2map(ctx context.Context, v any) (map[string]any, error) {

@@ -293,6 +293,7 @@ type ComplexityRoot struct {
 		RemoveMember             func(childComplexity int, input iam.MemberInput) int
 		RenameAPIKey             func(childComplexity int, input iam.RenameAPIKeyInput) int
 		RevokeAPIKey             func(childComplexity int, input iam.RevokeAPIKeyInput) int
+		RevokeOperatorKey        func(childComplexity int, input iam.RevokeOperatorKeyInput) int
 		SetMemberRoles           func(childComplexity int, input iam.SetMemberRolesInput) int
 		SuspendMember            func(childComplexity int, input iam.MemberInput) int
 		TransferOwnership        func(childComplexity int, input iam.TransferOwnershipInput) int
@@ -349,6 +350,11 @@ type ComplexityRoot struct {
 		Templates         func(childComplexity int) int
 		VerifyAuditChain  func(childComplexity int, accountID string) int
 		Viewer            func(childComplexity int) int
+	}
+
+	RevokeOperatorKeyPayload struct {
+		OperatorKeyID func(childComplexity int) int
+		RevokedAt     func(childComplexity int) int
 	}
 
 	Role struct {
@@ -1592,6 +1598,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["input"].(iam.RevokeAPIKeyInput)), true
+	case "Mutation.revokeOperatorKey":
+		if e.ComplexityRoot.Mutation.RevokeOperatorKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeOperatorKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeOperatorKey(childComplexity, args["input"].(iam.RevokeOperatorKeyInput)), true
 	case "Mutation.setMemberRoles":
 		if e.ComplexityRoot.Mutation.SetMemberRoles == nil {
 			break
@@ -1897,6 +1914,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RevokeOperatorKeyPayload.operatorKeyId":
+		if e.ComplexityRoot.RevokeOperatorKeyPayload.OperatorKeyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeOperatorKeyPayload.OperatorKeyID(childComplexity), true
+	case "RevokeOperatorKeyPayload.revokedAt":
+		if e.ComplexityRoot.RevokeOperatorKeyPayload.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeOperatorKeyPayload.RevokedAt(childComplexity), true
 
 	case "Role.account":
 		if e.ComplexityRoot.Role.Account == nil {
@@ -2444,6 +2474,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RenameApiKeyInput", ec.unmarshalInputRenameApiKeyInput),
 			graphql.NewInputUnmarshaler("ResourceAttributeInput", ec.unmarshalInputResourceAttributeInput),
 			graphql.NewInputUnmarshaler("RevokeApiKeyInput", ec.unmarshalInputRevokeApiKeyInput),
+			graphql.NewInputUnmarshaler("RevokeOperatorKeyInput", ec.unmarshalInputRevokeOperatorKeyInput),
 			graphql.NewInputUnmarshaler("RoleOrder", ec.unmarshalInputRoleOrder),
 			graphql.NewInputUnmarshaler("RoleWhereInput", ec.unmarshalInputRoleWhereInput),
 			graphql.NewInputUnmarshaler("ScopeOrder", ec.unmarshalInputScopeOrder),
@@ -5025,6 +5056,12 @@ type Mutation {
     input: CreateAccountInput!
   ): CreateAccountPayload! @operatorOnly
 
+  "Revoke an operator key (P1, operators): refused from the next request on this server, and within the consistency bound on every other (D6)."
+  revokeOperatorKey(
+    "The operator key to revoke."
+    input: RevokeOperatorKeyInput!
+  ): RevokeOperatorKeyPayload! @operatorOnly
+
   "Add keys to an account's master list (A4, operators)."
   addAccountPermissions(
     "The account and the keys or patterns to add."
@@ -5096,6 +5133,20 @@ type Mutation {
     "Who gives full_access, who receives it, and the role the giver keeps."
     input: TransferOwnershipInput!
   ): TransferOwnershipPayload! @hasPermission(permission: "iam.members.manage")
+}
+
+"An operator key to revoke."
+input RevokeOperatorKeyInput {
+  "The key's id (` + "`" + `opk_…` + "`" + `), as ` + "`" + `gatehouse bootstrap` + "`" + ` printed it."
+  operatorKeyId: ID!
+}
+
+"What revokeOperatorKey did."
+type RevokeOperatorKeyPayload {
+  "The revoked key's id."
+  operatorKeyId: ID!
+  "When it was revoked."
+  revokedAt: Time!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/member.graphql", Input: `extend type Member {
@@ -6030,6 +6081,16 @@ func (ec *executionContext) childFields_PlanStep(ctx context.Context, field grap
 		return ec.fieldContext_PlanStep_changes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PlanStep", field.Name)
+}
+
+func (ec *executionContext) childFields_RevokeOperatorKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "operatorKeyId":
+		return ec.fieldContext_RevokeOperatorKeyPayload_operatorKeyId(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_RevokeOperatorKeyPayload_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeOperatorKeyPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -161,6 +161,18 @@ func (s *Service) loadAccess(ctx context.Context, p *auth.Principal, accountID s
 	if err != nil {
 		return nil, err
 	}
+	if p.Kind == auth.User {
+		// An invitation made after the user signed in on this server
+		// becomes ACTIVE when the user first reaches its account (M1).
+		if e, _ := m.MemberByUser(ctx, p.UserID); e != nil && e.Member.Status == member.StatusINVITED {
+			if err := s.activate(ctx, e.Member); err != nil {
+				return nil, err
+			}
+			if m, err = s.Model(ctx, accountID); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return accessOn(ctx, p, m, s.client)
 }
 

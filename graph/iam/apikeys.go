@@ -68,6 +68,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, in CreateAPIKeyInput) (*ent.
 	var secret string
 	err := s.change(ctx, Ref{AccountID: in.AccountID}, "iam.keys.manage", func(c *Change) error {
 		tx, a := c.Tx, c.Access
+		c.Alters() // a new key is read when first used
 		if invalid := a.Policy.InvalidGrants(in.Permissions, true); len(invalid) > 0 {
 			return badInput([]string{"invalid permissions (malformed, or not in the master list): " + strings.Join(invalid, ", ")})
 		}
@@ -160,6 +161,7 @@ func (s *Service) changeKey(ctx context.Context, id, action string, change func(
 	var key *ent.APIKey
 	err := s.change(ctx, Ref{APIKeyID: id}, "iam.keys.manage", func(c *Change) error {
 		tx, accountID := c.Tx, c.AccountID
+		c.Alters(touchKeys)
 		cur, err := tx.APIKey.Get(ctx, id)
 		if err != nil {
 			return notFoundOr(err, "API key", id)

@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
@@ -68,9 +69,17 @@ func record(ctx context.Context, tx *ent.Tx, ev event) error {
 		SetSeq(e.Seq).SetPrevHash(e.PrevHash).SetHash(e.Hash).Exec(ctx)
 	if err == nil {
 		head.seq, head.hash = e.Seq, e.Hash
+		if ev.AccountID == "" {
+			platformChanged.Store(tx, true)
+		}
 	}
 	return err
 }
+
+// platformChanged marks the transactions that recorded platform events
+// (catalog, operator keys): every model depends on those, and their commit
+// drops every cached model.
+var platformChanged sync.Map // *ent.Tx → true
 
 // canonical gives changes the form they have after a round trip through
 // either database's JSON column, so that hashes computed now and when

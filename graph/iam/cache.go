@@ -112,6 +112,27 @@ func (c *cache) at(accountID string, seq, platformSeq int64) *Model {
 	return nil
 }
 
+// globalGen is the generation of whole-cache invalidations.
+func (c *cache) globalGen() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.global
+}
+
+// replace installs the model a local commit left its account with, as an
+// invalidation would drop the old one — unless every model was invalidated
+// since global was read (a catalog change), or the feed reported a newer
+// change meanwhile.
+func (c *cache) replace(accountID string, m *Model, global uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gens[accountID]++
+	c.models.Remove(accountID)
+	if c.global == global && m.seq >= c.known[accountID] && m.platformSeq >= c.knownPlatform {
+		c.models.Add(accountID, m)
+	}
+}
+
 // invalidate forgets one account, or every account when accountID is "".
 func (c *cache) invalidate(accountID string) {
 	c.mu.Lock()
@@ -130,20 +151,25 @@ func (c *cache) invalidate(accountID string) {
 // not be kept ("" is the platform's chain, which every model depends on). A
 // model already at seq, such as one read after this server's own commit,
 // stays.
-func (c *cache) advanced(accountID string, seq int64) {
+//
+// It reports whether seq is news (the feed may report a change again).
+func (c *cache) advanced(accountID string, seq int64) (news bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if accountID == "" {
+		news = seq > c.knownPlatform
 		c.knownPlatform = max(c.knownPlatform, seq)
 		for _, k := range c.models.Keys() {
 			if m, ok := c.models.Peek(k); ok && m.platformSeq < seq {
 				c.models.Remove(k)
 			}
 		}
-		return
+		return news
 	}
+	news = seq > c.known[accountID]
 	c.known[accountID] = max(c.known[accountID], seq)
 	if m, ok := c.models.Peek(accountID); ok && m.seq < seq {
 		c.models.Remove(accountID)
 	}
+	return news
 }

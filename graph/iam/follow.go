@@ -59,7 +59,9 @@ func (s *Service) readFeed(ctx context.Context, feed ChangeFeed) error {
 		return err
 	}
 	for accountID, seq := range grown {
-		s.cache.advanced(accountID, seq)
+		if s.cache.advanced(accountID, seq) && accountID == "" {
+			s.opKeys.clear() // an operator key may have been revoked
+		}
 	}
 	s.cache.confirm(began)
 	return nil

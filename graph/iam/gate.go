@@ -22,6 +22,21 @@ type Change struct {
 	*Access
 	Tx        *ent.Tx
 	AccountID string
+	alters    touch
+	declared  bool
+}
+
+// Alters declares what of the account's model the change alters, so that
+// the commit carries the model forward instead of dropping it: the parts
+// named are read again inside the transaction, the rest is kept. A change
+// that declares nothing is taken to alter everything, and the account's
+// model is read anew on its next use: declaring is an optimisation, never
+// a condition of correctness.
+func (c *Change) Alters(parts ...touch) {
+	c.declared = true
+	for _, p := range parts {
+		c.alters |= p
+	}
 }
 
 // change runs fn in a transaction on the account ref points into, once the
@@ -62,12 +77,17 @@ func (s *Service) gate(ctx context.Context, ref Ref, n need, commit bool, fn fun
 	if err := allowed(pre, err, ref, n); err != nil {
 		return err
 	}
-	return s.runTx(ctx, accountID, commit, func(tx *ent.Tx) error {
+	return s.runTx(ctx, accountID, commit, func(tx *ent.Tx) (*Model, error) {
 		a, err := s.lockedAccess(ctx, tx, accountID)
 		if err := allowed(a, err, ref, n); err != nil {
-			return err
+			return nil, err
 		}
-		return fn(&Change{Access: a, Tx: tx, AccountID: accountID})
+		c := &Change{Access: a, Tx: tx, AccountID: accountID}
+		if err := fn(c); err != nil || !c.declared || !commit {
+			return nil, err
+		}
+		head, _ := headOf(tx, accountID)
+		return a.Model.evolve(ctx, tx, c.alters, head.seq)
 	})
 }
 

@@ -112,6 +112,7 @@ func (s *Service) AddMember(ctx context.Context, in AddMemberInput) (*ent.Member
 	var m *ent.Member
 	err = s.change(ctx, Ref{AccountID: in.AccountID}, "iam.members.manage", func(c *Change) error {
 		tx, a := c.Tx, c.Access
+		c.Alters(touchMembers)
 		ids, keys := in.RoleIds, in.RoleKeys
 		if len(ids)+len(keys) == 0 {
 			keys = []string{DefaultAccess}
@@ -163,6 +164,7 @@ func (s *Service) SetMemberRoles(ctx context.Context, in SetMemberRolesInput) (*
 	var m *ent.Member
 	err := s.change(ctx, Ref{MemberID: in.MemberID}, "iam.members.manage", func(c *Change) (err error) {
 		tx, a, accountID := c.Tx, c.Access, c.AccountID
+		c.Alters(touchMembers)
 		if m, err = loadMember(ctx, tx, accountID, in.MemberID); err != nil {
 			return err
 		}
@@ -255,6 +257,7 @@ func (s *Service) changeStatus(ctx context.Context, memberID, action string, fro
 	var m *ent.Member
 	err := s.change(ctx, Ref{MemberID: memberID}, "iam.members.manage", func(c *Change) (err error) {
 		tx, a, accountID := c.Tx, c.Access, c.AccountID
+		c.Alters(touchMembers, touchKeys) // a member's keys follow its status (M5)
 		if m, err = loadMember(ctx, tx, accountID, memberID); err != nil {
 			return err
 		}
@@ -300,6 +303,7 @@ func (s *Service) changeStatus(ctx context.Context, memberID, action string, fro
 func (s *Service) TransferOwnership(ctx context.Context, in TransferOwnershipInput) (from, to *ent.Member, err error) {
 	err = s.change(ctx, Ref{AccountID: in.AccountID}, "iam.members.manage", func(c *Change) error {
 		tx, a := c.Tx, c.Access
+		c.Alters(touchMembers)
 		fromID := deref(in.FromMemberID)
 		switch {
 		case a.Operator && fromID == "":

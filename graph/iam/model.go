@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -308,27 +309,54 @@ func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: master list")
 	}
+	roles, err := readRoles(ctx, reader, accountID)
+	if err != nil {
+		return nil, err
+	}
+	mems, err := readMembers(ctx, reader, accountID)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Account: acc, Policy: catalog.Policy(master), svc: s, seq: h.account.seq, platformSeq: h.platform.seq,
+		members: map[string]*MemberEntry{}, keys: map[string]*KeyEntry{}}
+	m.setRoles(roles)
+	m.setMembers(mems)
+	return m, nil
+}
+
+func readRoles(ctx context.Context, reader *ent.Client, accountID string) ([]*ent.Role, error) {
 	roles, err := reader.Role.Query().Where(role.AccountID(accountID)).
 		Order(ent.Asc(role.FieldPosition), ent.Asc(role.FieldID)).All(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: roles")
 	}
+	return roles, nil
+}
+
+func readMembers(ctx context.Context, reader *ent.Client, accountID string) ([]*ent.Member, error) {
 	mems, err := reader.Member.Query().Where(member.AccountID(accountID)).WithAssignments().All(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: members")
 	}
-	m := &Model{
-		Account: acc, Policy: catalog.Policy(master), Roles: roles, svc: s,
-		seq: h.account.seq, platformSeq: h.platform.seq,
-		rows: make(map[string]*ent.Member, len(mems)), held: make(map[string][]int, len(mems)),
-		byUser: make(map[string]string, len(mems)), roleIdx: make(map[string]int, len(roles)),
-		subjects: map[string]*authz.Subject{}, members: map[string]*MemberEntry{}, keys: map[string]*KeyEntry{},
-	}
+	return mems, nil
+}
+
+// setRoles gives the model its roles.
+func (m *Model) setRoles(roles []*ent.Role) {
+	m.Roles, m.roleIdx = roles, make(map[string]int, len(roles))
 	for i, r := range roles {
 		m.roleIdx[r.ID] = i
 	}
+	m.subjects = map[string]*authz.Subject{}
+}
+
+// setMembers gives the model its members (loaded with their assignments),
+// after setRoles.
+func (m *Model) setMembers(mems []*ent.Member) {
+	m.rows, m.held = make(map[string]*ent.Member, len(mems)), make(map[string][]int, len(mems))
+	m.byUser = make(map[string]string, len(mems))
 	for _, mem := range mems {
-		for i, r := range roles {
+		for i, r := range m.Roles {
 			if holds(mem, r) {
 				m.held[mem.ID] = append(m.held[mem.ID], i)
 			}
@@ -336,7 +364,76 @@ func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID
 		mem.Edges.Assignments = nil // held says it in a few bytes
 		m.rows[mem.ID], m.byUser[mem.UserID] = mem, mem.ID
 	}
-	return m, nil
+}
+
+// touch is what of a model a change alters (Change.Alters).
+type touch uint8
+
+const (
+	touchRoles touch = 1 << iota
+	touchMembers
+	touchKeys
+)
+
+// evolve returns the model as a committed change leaves it, at head seq:
+// the parts t names are read again through tx (which sees the change); the
+// rest — the account, the master list, the catalog, and what was compiled
+// of unchanged parts — is shared with m. Reading a table or two is much
+// cheaper than reading the whole model on the next request.
+func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64) (*Model, error) {
+	var roles []*ent.Role
+	var mems []*ent.Member
+	var err error
+	if t&touchRoles != 0 {
+		if roles, err = readRoles(ctx, tx.Client(), m.Account.ID); err != nil {
+			return nil, err
+		}
+	}
+	if t&touchMembers != 0 {
+		if mems, err = readMembers(ctx, tx.Client(), m.Account.ID); err != nil {
+			return nil, err
+		}
+	}
+	n := &Model{Account: m.Account, Policy: m.Policy, svc: m.svc, seq: seq, platformSeq: m.platformSeq,
+		members: map[string]*MemberEntry{}, keys: map[string]*KeyEntry{}}
+	exps := m.expansions()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if roles != nil {
+		n.setRoles(roles)
+	} else {
+		n.Roles, n.roleIdx, n.subjects = m.Roles, m.roleIdx, maps.Clone(m.subjects)
+		n.exps = exps
+		n.expOnce.Do(func() {})
+	}
+	switch {
+	case mems != nil:
+		n.setMembers(mems)
+	case roles != nil:
+		// The same holders of new roles: assignments by role id.
+		mems = make([]*ent.Member, 0, len(m.rows))
+		for id, mem := range m.rows {
+			c := *mem
+			for _, j := range m.held[id] {
+				c.Edges.Assignments = append(c.Edges.Assignments, &ent.Assignment{RoleID: m.Roles[j].ID})
+			}
+			mems = append(mems, &c)
+		}
+		n.setMembers(mems)
+	default:
+		n.rows, n.held, n.byUser, n.members = m.rows, m.held, m.byUser, maps.Clone(m.members)
+	}
+	// A key's snapshot depends on the master list only, and its state on
+	// its member's status: entries stay unless a key changed, or its member
+	// did.
+	if t&touchKeys == 0 {
+		for id, e := range m.keys {
+			if mem, ok := n.rows[e.Key.MemberID]; e.Key.MemberID == "" || ok && mem.Status == e.MemberStatus {
+				n.keys[id] = e
+			}
+		}
+	}
+	return n, nil
 }
 
 // sharedCatalog is the platform's catalog compiled at a revision of the

@@ -132,6 +132,7 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 	var r *ent.Role
 	err = s.change(ctx, Ref{AccountID: in.AccountID}, "iam.roles.manage", func(c *Change) error {
 		tx, a := c.Tx, c.Access
+		c.Alters(touchRoles)
 		if err := requireFeature(a.Account.CustomRoles, "customRoles"); err != nil {
 			return err
 		}
@@ -190,6 +191,7 @@ func (s *Service) UpdateRole(ctx context.Context, in UpdateRoleInput) (*ent.Role
 	}
 	var r *ent.Role
 	err = s.change(ctx, Ref{RoleID: in.RoleID}, "iam.roles.manage", func(c *Change) (err error) {
+		c.Alters(touchRoles)
 		r, err = applyRoleUpdate(ctx, c, in, constraints)
 		return err
 	})
@@ -289,6 +291,7 @@ func applyRoleUpdate(ctx context.Context, c *Change, in UpdateRoleInput, constra
 func (s *Service) DeleteRole(ctx context.Context, in DeleteRoleInput) (reassigned int, err error) {
 	err = s.change(ctx, Ref{RoleID: in.RoleID}, "iam.roles.manage", func(c *Change) error {
 		tx, a, accountID := c.Tx, c.Access, c.AccountID
+		c.Alters(touchRoles, touchMembers)
 		cur, err := tx.Role.Get(ctx, in.RoleID)
 		if err != nil {
 			return notFoundOr(err, "role", in.RoleID)

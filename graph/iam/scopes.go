@@ -28,6 +28,7 @@ func (s *Service) CreateScope(ctx context.Context, in CreateScopeInput) (*ent.Sc
 	var sc *ent.Scope
 	err := s.change(ctx, Ref{AccountID: in.AccountID}, "iam.scopes.manage", func(c *Change) (err error) {
 		tx := c.Tx
+		c.Alters() // scopes are not part of the model
 		if err := c.checkScopeGrants(grants); err != nil {
 			return err
 		}
@@ -55,6 +56,7 @@ func (s *Service) UpdateScope(ctx context.Context, in UpdateScopeInput) (*ent.Sc
 	var sc *ent.Scope
 	err := s.change(ctx, Ref{ScopeID: in.ScopeID}, "iam.scopes.manage", func(c *Change) error {
 		tx, accountID := c.Tx, c.AccountID
+		c.Alters()
 		if in.Grants != nil {
 			if err := c.checkScopeGrants(in.Grants); err != nil {
 				return err
@@ -87,6 +89,7 @@ func (s *Service) UpdateScope(ctx context.Context, in UpdateScopeInput) (*ent.Sc
 func (s *Service) DeleteScope(ctx context.Context, in DeleteScopeInput) error {
 	return s.change(ctx, Ref{ScopeID: in.ScopeID}, "iam.scopes.manage", func(c *Change) error {
 		tx, accountID := c.Tx, c.AccountID
+		c.Alters()
 		cur, err := tx.Scope.Get(ctx, in.ScopeID)
 		if err != nil {
 			return notFoundOr(err, "scope", in.ScopeID)

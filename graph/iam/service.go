@@ -5,6 +5,7 @@ package iam
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,7 +15,6 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
-	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
 )
@@ -28,6 +28,7 @@ type Service struct {
 	usage   usageLog
 	keys    keyIndex
 	writers writerQueue
+	opKeys  operatorKeys
 	// maxChecks is the most questions one authorizeMany answers.
 	maxChecks int
 	// lockWait bounds how long a change waits for its account (P5).
@@ -83,7 +84,7 @@ func (s *Service) Client() *ent.Client { return s.client }
 // caller's permission decides: the platform's (catalog, operator keys,
 // account creation; accountID "") and a user's first sign-in.
 func (s *Service) inTx(ctx context.Context, accountID string, fn func(tx *ent.Tx) error) error {
-	return s.runTx(ctx, accountID, true, fn)
+	return s.runTx(ctx, accountID, true, func(tx *ent.Tx) (*Model, error) { return nil, fn(tx) })
 }
 
 // runTx runs fn in a transaction, then commits it or, unless commit, rolls
@@ -97,7 +98,11 @@ func (s *Service) inTx(ctx context.Context, accountID string, fn func(tx *ent.Tx
 // PostgreSQL a change also holds the platform lock shared, so the catalog
 // cannot change under it; platform changes take it alone. (SQLite opens
 // transactions IMMEDIATE, which serializes all writers already.)
-func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn func(tx *ent.Tx) error) error {
+//
+// fn returns the model its change leaves the account with, when it knows it
+// (see Change.Alters): it replaces the account's cached model at commit;
+// otherwise the commit drops it.
+func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn func(tx *ent.Tx) (*Model, error)) error {
 	lockCtx, cancel := context.WithTimeout(ctx, s.lockWait)
 	defer cancel()
 	if accountID != "" {
@@ -112,11 +117,13 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 		return err
 	}
 	defer txHeads.Delete(tx)
+	defer platformChanged.Delete(tx)
 	if err := s.lock(lockCtx, tx, accountID); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
-	if err := fn(tx); err != nil || !commit {
+	next, err := fn(tx)
+	if err != nil || !commit {
 		_ = tx.Rollback()
 		return classify(err)
 	}
@@ -133,10 +140,19 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 			return classify(err)
 		}
 	}
+	global := s.cache.globalGen()
 	if err := tx.Commit(); err != nil {
 		return classify(fmt.Errorf("commit: %w", err))
 	}
-	s.Invalidate(accountID)
+	_, platform := platformChanged.Load(tx)
+	switch {
+	case platform:
+		s.Invalidate("")
+	case next != nil:
+		s.cache.replace(accountID, next, global)
+	case accountID != "":
+		s.Invalidate(accountID)
+	}
 	forget(ctx, accountID)
 	return nil
 }
@@ -167,27 +183,30 @@ const platformLock = 7243
 // lock takes a transaction's locks: the account's row, or the platform's.
 // Waiting too long is ACCOUNT_BUSY.
 func (s *Service) lock(ctx context.Context, tx *ent.Tx, accountID string) error {
-	if s.dialect == dialect.Postgres {
-		q := "SELECT pg_advisory_xact_lock_shared($1)"
-		if accountID == "" {
-			q = "SELECT pg_advisory_xact_lock($1)"
-		}
-		if _, err := tx.ExecContext(ctx, q, platformLock); err != nil {
-			return busy(ctx, err)
-		}
-	}
-	if accountID == "" {
+	var err error
+	var found bool
+	switch {
+	case s.dialect != dialect.Postgres:
+		// The IMMEDIATE transaction holds the database's write lock; a
+		// missing account shows when its model is read.
 		return nil
-	}
-	q := tx.Account.Query().Where(account.ID(accountID))
-	if s.dialect == dialect.Postgres {
-		q = q.ForUpdate()
-	}
-	if _, err := q.Only(ctx); err != nil {
-		if ent.IsNotFound(err) {
-			return apperr.NotFoundf("account", accountID)
+	case accountID == "":
+		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", platformLock)
+		found = true
+	default:
+		// Both locks in one statement: the platform's shared, the row's.
+		var rows *sql.Rows
+		rows, err = tx.QueryContext(ctx, "SELECT pg_advisory_xact_lock_shared($1) FROM accounts WHERE id = $2 FOR UPDATE", platformLock, accountID)
+		if err == nil {
+			found = rows.Next()
+			err = errors.Join(rows.Err(), rows.Close())
 		}
+	}
+	switch {
+	case err != nil:
 		return busy(ctx, err)
+	case !found:
+		return apperr.NotFoundf("account", accountID)
 	}
 	return nil
 }
@@ -203,7 +222,12 @@ func busy(ctx context.Context, err error) error {
 
 // Invalidate drops what this server caches about an account ("" for all);
 // another server's notification calls it too.
-func (s *Service) Invalidate(accountID string) { s.cache.invalidate(accountID) }
+func (s *Service) Invalidate(accountID string) {
+	s.cache.invalidate(accountID)
+	if accountID == "" {
+		s.opKeys.clear()
+	}
+}
 
 // classify keeps typed errors and turns storage errors into public ones: a
 // unique-constraint race becomes CONFLICT, a lock not granted in time

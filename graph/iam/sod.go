@@ -153,6 +153,7 @@ func (s *Service) CreateSodRule(ctx context.Context, in CreateSodRuleInput) (*en
 	var rule *ent.SodRule
 	err := s.change(ctx, Ref{AccountID: in.AccountID}, "iam.sod.manage", func(c *Change) (err error) {
 		tx := c.Tx
+		c.Alters() // rules are not part of the model
 		for _, p := range perms {
 			if _, ok := c.Policy.Lookup(p); !ok {
 				bad = append(bad, p+" is not a catalog permission")
@@ -179,6 +180,7 @@ func (s *Service) CreateSodRule(ctx context.Context, in CreateSodRuleInput) (*en
 func (s *Service) DeleteSodRule(ctx context.Context, in DeleteSodRuleInput) error {
 	return s.change(ctx, Ref{SodRuleID: in.SodRuleID}, "iam.sod.manage", func(c *Change) error {
 		tx := c.Tx
+		c.Alters()
 		rule, err := tx.SodRule.Get(ctx, in.SodRuleID)
 		if err != nil {
 			return notFoundOr(err, "separation-of-duty rule", in.SodRuleID)

@@ -24,6 +24,9 @@ func (s *Service) Memberships(ctx context.Context) ([]Membership, error) {
 	if p == nil || p.Kind != auth.User || p.UserID == "" {
 		return nil, nil
 	}
+	if err := s.ActivateInvited(ctx, p.UserID); err != nil {
+		return nil, err
+	}
 	members, err := s.client.Member.Query().
 		Where(member.UserID(p.UserID), member.StatusNEQ(member.StatusREMOVED)).
 		WithAccount().
@@ -53,7 +56,9 @@ func (s *Service) Memberships(ctx context.Context) ([]Membership, error) {
 }
 
 // ActivateInvited makes a user's INVITED memberships ACTIVE: it runs when the
-// user first authenticates (M1).
+// user first authenticates on a server (M1). Invitations made later are
+// activated when the user first reaches their account (loadAccess) or lists
+// their memberships.
 func (s *Service) ActivateInvited(ctx context.Context, userID string) error {
 	invited, err := s.client.Member.Query().
 		Where(member.UserID(userID), member.StatusEQ(member.StatusINVITED)).All(ctx)
@@ -61,19 +66,23 @@ func (s *Service) ActivateInvited(ctx context.Context, userID string) error {
 		return classify(err)
 	}
 	for _, m := range invited {
-		err := s.inTx(ctx, m.AccountID, func(tx *ent.Tx) error {
-			n, err := tx.Member.Update().
-				Where(member.ID(m.ID), member.StatusEQ(member.StatusINVITED)).
-				SetStatus(member.StatusACTIVE).Save(ctx)
-			if err != nil || n == 0 {
-				return err // another request activated it first
-			}
-			return record(ctx, tx, event{AccountID: m.AccountID, Action: "member.activated", TargetType: "Member", TargetID: m.ID,
-				Changes: diff(member.StatusINVITED, member.StatusACTIVE)})
-		})
-		if err != nil {
+		if err := s.activate(ctx, m); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// activate makes one INVITED membership ACTIVE, the user being authenticated.
+func (s *Service) activate(ctx context.Context, m *ent.Member) error {
+	return s.inTx(ctx, m.AccountID, func(tx *ent.Tx) error {
+		n, err := tx.Member.Update().
+			Where(member.ID(m.ID), member.StatusEQ(member.StatusINVITED)).
+			SetStatus(member.StatusACTIVE).Save(ctx)
+		if err != nil || n == 0 {
+			return err // another request activated it first
+		}
+		return record(ctx, tx, event{AccountID: m.AccountID, Action: "member.activated", TargetType: "Member", TargetID: m.ID,
+			Changes: diff(member.StatusINVITED, member.StatusACTIVE)})
+	})
 }

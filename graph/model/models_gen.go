@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/gatehouse-iam/gatehouse/ent"
@@ -167,6 +168,14 @@ type Membership struct {
 	EffectivePermissions []string `json:"effectivePermissions"`
 	// Deny masks that apply to the viewer (K6).
 	Masks []string `json:"masks"`
+}
+
+// What revokeOperatorKey did.
+type RevokeOperatorKeyPayload struct {
+	// The revoked key's id.
+	OperatorKeyID string `json:"operatorKeyId"`
+	// When it was revoked.
+	RevokedAt time.Time `json:"revokedAt"`
 }
 
 // The role after the change.

@@ -64,7 +64,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 		return nil, err
 	}
 	met := newMetrics()
-	authn := &auth.Authenticator{Store: &store{client: db.Client, svc: svc}, Log: log,
+	authn := &auth.Authenticator{Store: newStore(db.Client, svc), Log: log,
 		Outage: func(context.Context) { met.unavailable.WithLabelValues("authentication").Inc() }}
 	if cfg.JWTSecret != "" || cfg.JWKSURL != "" {
 		v, err := jwtauth.New(ctx, jwtauth.Config{

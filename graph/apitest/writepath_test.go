@@ -1,0 +1,46 @@
+package apitest
+
+import (
+	"fmt"
+	"testing"
+)
+
+// The write path: a change sends only its own statements, and leaves its
+// account's model current, so that neither the next change nor the next
+// decision reads the model again.
+func TestWritePath_ChangesKeepTheModelCurrent(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("writes", nil)
+		key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+		decide := map[string]any{"in": map[string]any{"accountId": a.ID, "permission": "AgentChat"}}
+		e.ok(key, authorize, decide)
+		e.ok(a.Owner, whoAmI, nil)
+		e.ok(e.Operator, whoAmI, nil)
+		const createRole = `mutation($in: CreateRoleInput!) { createRole(input: $in) { role { id key } } }`
+		member := e.addMember(a.Owner, a.ID, "m@writes.test")
+		for i := range 3 {
+			_, n := e.statementsOf(a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": fmt.Sprintf("Role %d", i), "grants": []string{"AgentChat"}}})
+			if n > 8 {
+				t.Errorf("createRole %d sent %d statements, want at most 8", i, n)
+			}
+			if _, n := e.statementsOf(key, authorize, decide); n != 0 {
+				t.Errorf("the decision after createRole %d sent %d statements: the model was read again", i, n)
+			}
+			t.Logf("createRole %d: %d statements", i, n)
+		}
+		r, n := e.statementsOf(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": member, "roleKeys": []string{"role_0"}}})
+		if n > 20 { // a guard against statements that grow with the account
+			t.Errorf("setMemberRoles sent %d statements", n)
+		}
+		t.Logf("setMemberRoles: %d statements: %s", n, r.Body)
+		// The member's new role is what the next decision sees, without a reload.
+		in := map[string]any{"in": map[string]any{"accountId": a.ID, "subject": map[string]any{"memberId": member}, "permission": "AgentChat"}}
+		r, n = e.statementsOf(e.Operator, authorize, in)
+		if !r.Get("data.authorize.allowed").Bool() || r.Get("data.authorize.grantedBy.role.key").String() != "role_0" {
+			t.Errorf("after setMemberRoles: %s", r)
+		}
+		if n != 0 {
+			t.Errorf("the decision after setMemberRoles sent %d statements: the model was read again", n)
+		}
+	})
+}
