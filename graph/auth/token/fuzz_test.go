@@ -90,7 +90,7 @@ func fit(b, alphabet string, n int) string {
 func FuzzS4_Typo(f *testing.F) {
 	f.Add("gk", id, strings.Repeat("a", randomLen), 0, byte('x'), uint8(0))
 	f.Add("gko", id, "0123456789abcdefghijABCDEFGHIJxy", 70, byte('0'), uint8(0)) // in the checksum
-	f.Add("gk", id, strings.Repeat("Z", randomLen), 3, byte('1'), uint8(0))      // in the id
+	f.Add("gk", id, strings.Repeat("Z", randomLen), 3, byte('1'), uint8(0))       // in the id
 	f.Add("abcde", "7ZZZZZZZZZZZZZZZZZZZZZZZZZ", "b", 40, byte('b'), uint8(1))
 	f.Add("gk", id, "q", 2, byte('_'), uint8(2))
 	f.Add("gk", id, "ab", 30, byte(0), uint8(3))
