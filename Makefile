@@ -1,8 +1,10 @@
 # Gatehouse — common tasks. `make test` is the test command of the README.
 
+FUZZTIME ?= 5s
+FUZZFLAGS ?=
 PG_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run test generate migration bench release
+.PHONY: run test fuzz generate migration bench release
 
 # What `gatehouse version` prints for a release build (override on the command
 # line: make release VERSION=v1.2.0).
@@ -21,6 +23,18 @@ test: ## run every test, on SQLite and PostgreSQL
 	if [ -z "$$url" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then url='$(PG_URL)'; fi; \
 	if [ -n "$$url" ]; then echo "PostgreSQL suite: on"; else echo "PostgreSQL suite: off (no server on 127.0.0.1:5432)"; fi; \
 	GATEHOUSE_TEST_POSTGRES_URL="$$url" go test -count=1 -timeout 30m ./...
+
+# Go fuzzes one target per invocation. The seed corpora (f.Add and
+# testdata/fuzz/) also run as plain tests in `make test`. Longer runs:
+# make fuzz FUZZTIME=10m FUZZFLAGS='-parallel 1'
+fuzz: ## run each fuzz target for FUZZTIME (default 5s)
+	go test -run '^$$' -fuzz '^FuzzK2_KeyGrammar$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./graph/authz/
+	go test -run '^$$' -fuzz '^FuzzK3_PatternMatch$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./graph/authz/
+	go test -run '^$$' -fuzz '^FuzzS4_Parse$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./graph/auth/token/
+	go test -run '^$$' -fuzz '^FuzzS4_Typo$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./graph/auth/token/
+	go test -run '^$$' -fuzz '^FuzzP3_HS256Verify$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./graph/auth/jwtauth/
+	go test -run '^$$' -fuzz '^FuzzC1_ParseAccessConfig$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./graph/iam/
+	go test -run '^$$' -fuzz '^FuzzLimits$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./graph/limits/
 
 generate: ## regenerate ent, the GraphQL SDL and gqlgen's executor
 	go generate ./...

@@ -101,15 +101,11 @@ func (e *limiter) MutateOperationContext(_ context.Context, rc *graphql.Operatio
 	if rc == nil || rc.Operation == nil {
 		return nil
 	}
-	w := &walker{
-		cfg: e.cfg, doc: rc.Doc, vars: rc.Variables,
-		fragments: map[string]measure{}, active: map[string]bool{},
-	}
-	m := w.selectionSet(rc.Operation.SelectionSet)
+	m, err := e.measure(rc)
 	c := e.cfg
 	switch {
-	case w.err != nil:
-		return w.err
+	case err != nil:
+		return err
 	case m.depth > c.MaxDepth:
 		return refuse("depth", fmt.Sprintf("query depth %d exceeds the limit of %d", m.depth, c.MaxDepth), c.MaxDepth, m.depth)
 	case m.aliases > c.MaxAliases:
@@ -118,6 +114,17 @@ func (e *limiter) MutateOperationContext(_ context.Context, rc *graphql.Operatio
 		return refuse("complexity", fmt.Sprintf("query complexity %d exceeds the limit of %d (a connection costs first × its fields; ask for smaller pages or fewer nested lists)", m.cost, c.MaxComplexity), c.MaxComplexity, m.cost)
 	}
 	return nil
+}
+
+// measure walks the selected operation of rc with its variables applied. The
+// error is the first page-size refusal.
+func (e *limiter) measure(rc *graphql.OperationContext) (measure, *gqlerror.Error) {
+	w := &walker{
+		cfg: e.cfg, doc: rc.Doc, vars: rc.Variables,
+		fragments: map[string]measure{}, active: map[string]bool{},
+	}
+	m := w.selectionSet(rc.Operation.SelectionSet)
+	return m, w.err
 }
 
 func refuse(limit, msg string, max, actual int) *gqlerror.Error {

@@ -571,6 +571,26 @@ func TestFields_AFloodOfFieldsIsRefusedBeforeValidation(t *testing.T) {
 	}
 }
 
+// Found while writing FuzzLimits' field threshold, which fails on it (the
+// document is in its seeds): spreads are short and expand, so a
+// document shorter than two bytes per allowed field may still be over the
+// limit (here 240 bytes, 1,001 fields).
+func TestFields_ShortDocumentsWithSpreadsAreCounted(t *testing.T) {
+	var doc strings.Builder
+	doc.WriteString("fragment F0 on Item { " + strings.Repeat("id ", 10) + "}\n")
+	for l := 1; l <= 2; l++ {
+		fmt.Fprintf(&doc, "fragment F%d on Item { %s}\n", l, strings.Repeat(fmt.Sprintf("...F%d ", l-1), 10))
+	}
+	doc.WriteString("{ item { ...F2 } }")
+	if doc.Len() >= 2*1000 {
+		t.Fatalf("the document is %d bytes: not short", doc.Len())
+	}
+	e := refused(t, newServer(Config{}), "fields", doc.String(), nil)
+	if num(e.Extensions["actual"]) <= 1000 {
+		t.Fatalf("refusal: %+v", e)
+	}
+}
+
 // A document found within the field limit is not parsed again; one over it
 // is refused every time.
 func TestFields_OnlyDocumentsWithinTheLimitAreRemembered(t *testing.T) {

@@ -183,7 +183,7 @@ var (
 
 // Verify checks raw and returns its claims. Every failure wraps ErrInvalid.
 func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
-	if !LooksLikeJWT(raw) {
+	if !LooksLikeJWT(raw) || !wellFormedJSON(raw) {
 		return Claims{}, invalid("malformed")
 	}
 	opts := []jwt.ParseOption{

@@ -584,6 +584,27 @@ func TestP3_Malformed(t *testing.T) {
 	}
 }
 
+// Found by FuzzP3_HS256Verify: jwx reads the first JSON object of the
+// header and the claims and ignores what follows, so a correctly signed
+// `{…}0` verified. Both must be exactly one JSON object in UTF-8.
+func TestP3_HeaderAndClaimsAreExactlyOneJSONObject(t *testing.T) {
+	v := hsVerifier(t)
+	claims := fmt.Sprintf(`{"iss":%q,"aud":%q,"email":"ana@example.test","exp":%d}`, issuer, audience, time.Now().Add(time.Hour).Unix())
+	if _, err := v.Verify(context.Background(), buildToken(`{"alg":"HS256"}`, claims, signRight, "")); err != nil {
+		t.Fatalf("the well-formed token: %v", err)
+	}
+	for _, c := range [][2]string{
+		{`{"alg":"HS256"}`, claims + "0"},
+		{`{"alg":"HS256"}`, claims + "}"},
+		{`{"alg":"HS256"}`, claims + `{"email":"bo@example.test"}`},
+		{`{"alg":"HS256"}0`, claims},
+		{`{"alg":"HS256"} {}`, claims},
+		{`{"alg":"HS256"}`, strings.Replace(claims, "ana", "an\xffa", 1)},
+	} {
+		refused(t, v, buildToken(c[0], c[1], signRight, ""), "malformed")
+	}
+}
+
 func TestP3_LooksLikeJWT(t *testing.T) {
 	for s, want := range map[string]bool{
 		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig": true,
