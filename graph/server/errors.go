@@ -29,28 +29,7 @@ import (
 func presenter(log *slog.Logger, met *metrics) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-		var ae *apperr.Error
-		if !errors.As(err, &ae) && isStorage(err) {
-			switch database.Classify(err) {
-			case database.Unavailable:
-				ae = apperr.Outage(err)
-			case database.Busy:
-				ae = apperr.Busy(err)
-			default:
-				ae = apperr.Wrap(err, "storage")
-			}
-		}
-		if ae != nil {
-			switch {
-			case ae.Code == apperr.Internal && database.Classify(ae.Cause) == database.Unavailable:
-				ae = apperr.Outage(ae.Cause)
-			case ae.Code == apperr.Internal:
-				log.ErrorContext(ctx, "internal error", "err", ae.Cause, "request_id", auth.MetaFrom(ctx).RequestID)
-			}
-			if ae.Code == apperr.Unavailable {
-				log.WarnContext(ctx, "storage unavailable", "err", ae.Cause, "request_id", auth.MetaFrom(ctx).RequestID)
-				markUnavailable(ctx, met, "graphql")
-			}
+		if ae := public(ctx, log, met, "graphql", err); ae != nil {
 			gqlErr.Message = ae.Message
 			gqlErr.Extensions = map[string]any{"code": string(ae.Code)}
 			for k, v := range ae.Extensions {
@@ -68,6 +47,39 @@ func presenter(log *slog.Logger, met *metrics) graphql.ErrorPresenterFunc {
 		}
 		return gqlErr
 	}
+}
+
+// public is the typed error clients see for err, or nil for errors that are
+// neither typed nor from storage (gqlgen's own). Storage errors become
+// UNAVAILABLE (an outage: HTTP 503, counted), CONFLICT with reason
+// ACCOUNT_BUSY (a lock not granted in time) or INTERNAL; causes are logged
+// with the request id, never shown.
+func public(ctx context.Context, log *slog.Logger, met *metrics, where string, err error) *apperr.Error {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) && isStorage(err) {
+		switch database.Classify(err) {
+		case database.Unavailable:
+			ae = apperr.Outage(err)
+		case database.Busy:
+			ae = apperr.Busy(err)
+		default:
+			ae = apperr.Wrap(err, "storage")
+		}
+	}
+	if ae == nil {
+		return nil
+	}
+	switch {
+	case ae.Code == apperr.Internal && database.Classify(ae.Cause) == database.Unavailable:
+		ae = apperr.Outage(ae.Cause)
+	case ae.Code == apperr.Internal:
+		log.ErrorContext(ctx, "internal error", "err", ae.Cause, "request_id", auth.MetaFrom(ctx).RequestID)
+	}
+	if ae.Code == apperr.Unavailable {
+		log.WarnContext(ctx, "storage unavailable", "err", ae.Cause, "request_id", auth.MetaFrom(ctx).RequestID)
+		markUnavailable(ctx, met, where)
+	}
+	return ae
 }
 
 // isStorage reports errors that come from the database or ent: their text may

@@ -107,6 +107,8 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
+	mux.Handle("POST /v1/authorize", deadline(cfg.RequestTimeout, outages(met, bodyLimit(cfg.MaxBodyBytes,
+		authn.Middleware(limiter.Middleware(requestCache(decisionAPI(svc, log, met))))))))
 	// Exports stream for as long as the log is long: no request deadline.
 	mux.Handle("GET /accounts/{id}/audit.csv", authn.Middleware(limiter.Middleware(perRequest(db, auditCSV(svc)))))
 	mux.Handle("GET /accounts/{id}/audit.jsonl", authn.Middleware(limiter.Middleware(perRequest(db, auditJSONL(svc, log)))))
@@ -195,7 +197,12 @@ func (s *Server) ready(db *database.DB) http.HandlerFunc {
 
 // perRequest gives each request its loaders and its iam cache.
 func perRequest(db *database.DB, next http.Handler) http.Handler {
-	return loaders.Middleware(db.Client, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return loaders.Middleware(db.Client, requestCache(next))
+}
+
+// requestCache gives each request its iam cache.
+func requestCache(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(iam.WithRequestCache(r.Context())))
-	}))
+	})
 }

@@ -1,0 +1,140 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
+	"github.com/gatehouse-iam/gatehouse/graph/iam"
+)
+
+// The decision fast path (D1, D5): POST /v1/authorize answers the GraphQL
+// `authorize` field — or, given {"checks": [...]}, `authorizeMany` — as
+// plain JSON, for backends that ask on every request. It passes through the
+// same authentication, body limit, rate limit, deadline and metrics as
+// /graphql, and records usage alike (V2); it skips only the generic GraphQL
+// executor. Answers are the field's, with every field selected (a test
+// compares the two).
+
+// decisionJSON is a Decision as GraphQL serializes it with every field.
+type decisionJSON struct {
+	Permission     string     `json:"permission"`
+	Allowed        bool       `json:"allowed"`
+	Reason         string     `json:"reason"`
+	GrantedBy      *grantJSON `json:"grantedBy"`
+	Masks          []string   `json:"masks"`
+	SuggestedRoles []roleRef  `json:"suggestedRoles"`
+}
+
+type grantJSON struct {
+	Role    *roleRef `json:"role"`
+	RoleKey string   `json:"roleKey"`
+	Grant   string   `json:"grant"`
+	Chain   []string `json:"chain"`
+}
+
+// roleRef names a role: fetch the rest through GraphQL.
+type roleRef struct {
+	ID  string `json:"id"`
+	Key string `json:"key"`
+}
+
+func refOf(r *ent.Role) roleRef { return roleRef{ID: r.ID, Key: r.Key} }
+
+func decisionOf(d *iam.Decision) decisionJSON {
+	out := decisionJSON{Permission: d.Permission, Allowed: d.Allowed, Reason: d.Reason.String(),
+		Masks: d.Masks, SuggestedRoles: make([]roleRef, len(d.Suggested))}
+	for i, r := range d.Suggested {
+		out.SuggestedRoles[i] = refOf(r)
+	}
+	if p := d.GrantedBy; p != nil {
+		out.GrantedBy = &grantJSON{RoleKey: p.RoleKey, Grant: p.Grant, Chain: p.Chain}
+		if d.Role != nil {
+			ref := refOf(d.Role)
+			out.GrantedBy.Role = &ref
+		}
+		if out.GrantedBy.Chain == nil {
+			out.GrantedBy.Chain = []string{}
+		}
+	}
+	return out
+}
+
+// decisionRequest is one check, or several under "checks".
+type decisionRequest struct {
+	iam.AuthorizeInput
+	Checks []*iam.AuthorizeInput `json:"checks"`
+}
+
+func decisionAPI(svc *iam.Service, log *slog.Logger, met *metrics) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if auth.FromContext(ctx) == nil {
+			auth.Unauthorized(w, "authentication required: send an operator key, API key or JWT as `Authorization: Bearer …`")
+			return
+		}
+		var req decisionRequest
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil || dec.More() {
+			writeDecisionError(w, apperr.New(apperr.BadUserInput, "the body must be one JSON object: an AuthorizeInput, or {\"checks\": [AuthorizeInput…]}"))
+			return
+		}
+		var body any
+		if req.Checks != nil {
+			ds, err := svc.AuthorizeMany(ctx, req.Checks)
+			if err != nil {
+				writeDecisionError(w, public(ctx, log, met, "decisions", err))
+				return
+			}
+			out := make([]decisionJSON, len(ds))
+			for i, d := range ds {
+				out[i] = decisionOf(d)
+			}
+			body = map[string]any{"decisions": out}
+		} else {
+			d, err := svc.Authorize(ctx, req.AuthorizeInput)
+			if err != nil {
+				writeDecisionError(w, public(ctx, log, met, "decisions", err))
+				return
+			}
+			body = decisionOf(d)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(body)
+	})
+}
+
+// statusOf is the HTTP status of an error code.
+var statusOf = map[apperr.Code]int{
+	apperr.Unauthenticated: http.StatusUnauthorized, apperr.Forbidden: http.StatusForbidden,
+	apperr.NotFound: http.StatusNotFound, apperr.BadUserInput: http.StatusBadRequest,
+	apperr.Conflict: http.StatusConflict, apperr.RateLimited: http.StatusTooManyRequests,
+	apperr.Unavailable: http.StatusServiceUnavailable, apperr.Internal: http.StatusInternalServerError,
+}
+
+// writeDecisionError writes a GraphQL-shaped error, with the code's status.
+func writeDecisionError(w http.ResponseWriter, ae *apperr.Error) {
+	if ae == nil {
+		ae = apperr.Wrap(errors.New("untyped error"), "decisions")
+	}
+	status, ok := statusOf[ae.Code]
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	if ae.Code == apperr.Unavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	ext := map[string]any{"code": string(ae.Code)}
+	for k, v := range ae.Extensions {
+		ext[k] = v
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": ae.Message, "extensions": ext}}})
+}
