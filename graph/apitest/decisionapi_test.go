@@ -53,11 +53,11 @@ func TestD1_DecisionAPIAnswersLikeGraphQL(t *testing.T) {
 		key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "backend"}).Get("data.createApiKey.secret").String()
 		subject := map[string]any{"memberId": m}
 		checks := []map[string]any{
-			{"accountId": a.ID, "subject": subject, "permission": "identity.flows.create"},                   // through products.all
-			{"accountId": a.ID, "subject": subject, "permission": "AgentChat"},                              // denied, with suggestions
-			{"accountId": a.ID, "subject": subject, "permission": "unused.outside"},                         // not in the master list
-			{"accountId": a.ID, "subject": subject, "permission": "no.such.key"},                            // unknown
-			{"accountId": a.ID, "subject": subject, "permission": "attestations:mint"},                      // constraint mismatch
+			{"accountId": a.ID, "subject": subject, "permission": "identity.flows.create"}, // through products.all
+			{"accountId": a.ID, "subject": subject, "permission": "AgentChat"},             // denied, with suggestions
+			{"accountId": a.ID, "subject": subject, "permission": "unused.outside"},        // not in the master list
+			{"accountId": a.ID, "subject": subject, "permission": "no.such.key"},           // unknown
+			{"accountId": a.ID, "subject": subject, "permission": "attestations:mint"},     // constraint mismatch
 			{"accountId": a.ID, "subject": subject, "permission": "attestations:mint", "resource": []map[string]any{{"attribute": "issuer_ids", "value": "iss_1"}}},
 			{"accountId": a.ID, "subject": map[string]any{"email": "p@fastpath.test"}, "permission": "checks.background"},
 			{"accountId": a.ID, "permission": "AgentChat"}, // the caller itself
