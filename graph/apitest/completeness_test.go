@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"testing"
 	"time"
 )
@@ -21,6 +22,10 @@ func TestL1_EveryMutationAuditedExactlyOnce(t *testing.T) {
 		key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.apiKey.id").String()
 		rule := e.ok(a.Owner, createSod, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "r", "permissions": []string{"AgentChat", "view_duplicates"},
 			"level": "MEMBER", "mode": "REPORT"}}).Get("data.createSodRule.sodRule.id").String()
+		spare, _, err := e.Server.Service.CreateOperatorKey(auth.WithMeta(t.Context(), auth.Meta{RequestID: "test"}), "spare")
+		if err != nil {
+			t.Fatal(err)
+		}
 		with := func(kv ...any) map[string]any {
 			in := map[string]any{}
 			for i := 0; i < len(kv); i += 2 {
@@ -85,6 +90,8 @@ func TestL1_EveryMutationAuditedExactlyOnce(t *testing.T) {
 				with("accountId", a.ID, "document", map[string]any{"bogus": true}), e.Operator},
 			{"revokeApiKey", `mutation($in: RevokeApiKeyInput!) { revokeApiKey(input: $in) { apiKey { id } } }`,
 				with("apiKeyId", key), with("apiKeyId", key), e.Operator},
+			{"revokeOperatorKey", `mutation($in: RevokeOperatorKeyInput!) { revokeOperatorKey(input: $in) { operatorKeyId } }`,
+				with("operatorKeyId", spare.ID), with("operatorKeyId", spare.ID), e.Operator},
 		}
 		events := func() int {
 			var n int

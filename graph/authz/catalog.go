@@ -3,6 +3,8 @@ package authz
 import (
 	"slices"
 	"sort"
+	"strings"
+	"sync"
 )
 
 // Kind tells granting permissions from deny masks (K1, K6).
@@ -28,6 +30,10 @@ type Catalog struct {
 	perms map[string]Permission // as given (Implies cloned)
 	// implies are the well-formed implications of GRANT keys.
 	implies map[string][]string
+	// policies are the policies compiled so far, by master list: accounts
+	// of one template, or of one plan, share theirs.
+	mu       sync.Mutex
+	policies map[string]*Policy
 }
 
 // NewCatalog compiles a catalog.
@@ -60,8 +66,26 @@ func (c *Catalog) Lookup(key string) (Permission, bool) {
 }
 
 // Policy compiles an account's master list over the catalog. Master keys
-// that are not in the catalog, or malformed, are ignored.
+// that are not in the catalog, or malformed, are ignored. Accounts with the
+// same master list share one Policy.
 func (c *Catalog) Policy(master []string) *Policy {
+	sorted := slices.Clone(master)
+	sort.Strings(sorted)
+	id := strings.Join(slices.Compact(sorted), "\x00")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.policies[id]; ok {
+		return p
+	}
+	p := c.compile(master)
+	if c.policies == nil {
+		c.policies = map[string]*Policy{}
+	}
+	c.policies[id] = p
+	return p
+}
+
+func (c *Catalog) compile(master []string) *Policy {
 	p := &Policy{catalog: c, master: make(map[string]entry, len(master))}
 	for _, k := range master {
 		cp, ok := c.perms[k]

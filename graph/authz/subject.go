@@ -14,7 +14,6 @@ type Subject struct {
 	all         bitset   // keys of all roles
 	constrained []int    // indexes of constrained roles
 	maskedCons  bool     // some constrained role carries masks
-	wildcards   []string // wildcards held unconstrained (R7)
 	openMasks   []string // masks of unconstrained roles, sorted
 	masks       []string // masks of all roles, sorted
 }
@@ -33,10 +32,9 @@ func (p *Policy) Subject(roles []Role) *Subject {
 // that hold them).
 func (p *Policy) SubjectOf(roles []*Expansion) *Subject {
 	n := len(p.grants)
-	s := &Subject{policy: p, roles: roles, open: newBitset(n), all: newBitset(n)}
+	s := &Subject{policy: p, roles: roles, open: newBitset(n)}
 	for i, ex := range roles {
 		s.masks = append(s.masks, ex.masks...)
-		s.all.or(ex.keys)
 		if len(ex.role.Constraints) > 0 {
 			s.constrained = append(s.constrained, i)
 			s.maskedCons = s.maskedCons || len(ex.masks) > 0
@@ -44,22 +42,14 @@ func (p *Policy) SubjectOf(roles []*Expansion) *Subject {
 		}
 		s.openMasks = append(s.openMasks, ex.masks...)
 		s.open.or(ex.keys)
-		if len(ex.role.Excludes) == 0 {
-			for _, g := range ex.role.Grants {
-				if IsWildcard(g) && ValidPattern(g) {
-					s.wildcards = append(s.wildcards, g)
-				}
-			}
+	}
+	s.all = s.open // the same set unless some role is constrained
+	if len(s.constrained) > 0 {
+		s.all = slices.Clone(s.open)
+		for _, i := range s.constrained {
+			s.all.or(roles[i].keys)
 		}
 	}
-	s.open.each(func(b int32) {
-		for _, imp := range p.catalog.implies[p.grants[b]] {
-			if IsWildcard(imp) {
-				s.wildcards = append(s.wildcards, imp)
-			}
-		}
-	})
-	s.wildcards = sortCompact(s.wildcards)
 	s.masks = sortCompact(s.masks)
 	s.openMasks = sortCompact(s.openMasks)
 	return s
@@ -289,11 +279,15 @@ func (p *Policy) Missing(holder *Subject, grants []string) []string {
 			missing = append(missing, m)
 		}
 	}
+	var wildcards []string
 	for _, g := range grants {
 		if !IsWildcard(g) || !ValidPattern(g) {
 			continue
 		}
-		if !slices.ContainsFunc(holder.wildcards, func(w string) bool { return CoversPattern(w, g) }) {
+		if wildcards == nil {
+			wildcards = holder.wildcards()
+		}
+		if !slices.ContainsFunc(wildcards, func(w string) bool { return CoversPattern(w, g) }) {
 			missing = append(missing, g)
 		}
 	}
@@ -302,4 +296,30 @@ func (p *Policy) Missing(holder *Subject, grants []string) []string {
 	}
 	sort.Strings(missing)
 	return slices.Compact(missing)
+}
+
+// wildcards are the wildcards the subject holds unconstrained (R7): the
+// wildcard grants of its unconstrained roles without excludes, and the
+// wildcards its unconstrained keys imply. Computed when a grant of a
+// wildcard asks (Missing): few subjects ever do.
+func (s *Subject) wildcards() []string {
+	var out []string
+	for _, ex := range s.roles {
+		if len(ex.role.Constraints) > 0 || len(ex.role.Excludes) > 0 {
+			continue
+		}
+		for _, g := range ex.role.Grants {
+			if IsWildcard(g) && ValidPattern(g) {
+				out = append(out, g)
+			}
+		}
+	}
+	s.open.each(func(b int32) {
+		for _, imp := range s.policy.catalog.implies[s.policy.grants[b]] {
+			if IsWildcard(imp) {
+				out = append(out, imp)
+			}
+		}
+	})
+	return sortCompact(out)
 }

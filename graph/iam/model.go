@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -40,11 +39,10 @@ type Model struct {
 	// seq and platformSeq are the newest events of the account's and of the
 	// platform's audit chains when the model was read: its revision (D6).
 	seq, platformSeq int64
-	// rows are every member of the account, held their roles (indexes into
-	// Roles), and byUser maps a user id to its member id: loaded with the
-	// model, so that no decision queries for its subject once warm.
-	rows    map[string]*ent.Member
-	held    map[string][]int
+	// rows are every member of the account with the roles it holds, and
+	// byUser maps a user id to its member id: loaded with the model, so that
+	// no decision queries for its subject once warm.
+	rows    map[string]memberRow
 	byUser  map[string]string
 	roleIdx map[string]int // role id → index into Roles
 
@@ -58,10 +56,15 @@ type Model struct {
 	keyLoads singleflight.Group
 }
 
-// MemberEntry is a member with its roles and compiled permissions.
+// memberRow is a member and the roles it holds, as indexes into Roles.
+type memberRow struct {
+	mem  *ent.Member
+	held []uint16
+}
+
+// MemberEntry is a member with its compiled permissions.
 type MemberEntry struct {
 	Member *ent.Member
-	Roles  []*ent.Role
 	// Subject holds nothing unless the member and the account are ACTIVE.
 	Subject *authz.Subject
 }
@@ -110,39 +113,45 @@ func (m *Model) expansions() []*authz.Expansion {
 }
 
 // Expansion returns a role of this account compiled: the model's own
-// compilation for its own role objects.
+// compilation for its roles, as read now or elsewhere at the same version
+// (every change of a role's grants or constraints bumps its version).
 func (m *Model) Expansion(r *ent.Role) *authz.Expansion {
-	if i, ok := m.roleIdx[r.ID]; ok && m.Roles[i] == r {
-		return m.expansions()[i]
+	if m.own(r) {
+		return m.expansions()[m.roleIdx[r.ID]]
 	}
 	return m.Policy.Compile(m.Role(r))
+}
+
+// own reports whether r is one of the model's roles, as the model has it.
+func (m *Model) own(r *ent.Role) bool {
+	i, ok := m.roleIdx[r.ID]
+	return ok && (m.Roles[i] == r || m.Roles[i].Version == r.Version)
 }
 
 // Subject compiles a set of roles of this account. Sets of the model's own
 // roles are compiled once and shared.
 func (m *Model) Subject(roles []*ent.Role) *authz.Subject {
 	exps := make([]*authz.Expansion, len(roles))
-	var key strings.Builder
+	key := make([]byte, 0, 2*len(roles)) // the roles' indexes, two bytes each
 	shared := true
 	for i, r := range roles {
 		exps[i] = m.Expansion(r)
-		j, ok := m.roleIdx[r.ID]
-		shared = shared && ok && m.Roles[j] == r
-		key.WriteString(r.ID)
-		key.WriteByte(',')
+		shared = shared && m.own(r)
+		j := m.roleIdx[r.ID]
+		key = append(key, byte(j>>8), byte(j))
 	}
 	if !shared {
 		return m.Policy.SubjectOf(exps)
 	}
 	m.mu.Lock()
-	sub, ok := m.subjects[key.String()]
+	sub, ok := m.subjects[string(key)]
 	m.mu.Unlock()
 	if ok {
 		return sub
 	}
 	sub = m.Policy.SubjectOf(exps)
 	m.mu.Lock()
-	m.subjects[key.String()] = sub
+	m.subjects[string(key)] = sub
 	m.mu.Unlock()
 	return sub
 }
@@ -158,15 +167,15 @@ func (m *Model) MemberByID(ctx context.Context, id string) (*MemberEntry, error)
 	if ok {
 		return e, nil
 	}
-	mem, ok := m.rows[id]
+	row, ok := m.rows[id]
 	if !ok {
 		return nil, apperr.NotFoundf("member", id)
 	}
-	roles := make([]*ent.Role, len(m.held[id]))
-	for i, j := range m.held[id] {
+	roles := make([]*ent.Role, len(row.held))
+	for i, j := range row.held {
 		roles[i] = m.Roles[j]
 	}
-	return m.remember(mem, roles), nil
+	return m.remember(row.mem, roles), nil
 }
 
 // MemberByUser returns the user's membership, or nil when there is none.
@@ -208,7 +217,7 @@ func holds(mem *ent.Member, r *ent.Role) bool {
 }
 
 func (m *Model) remember(mem *ent.Member, roles []*ent.Role) *MemberEntry {
-	e := &MemberEntry{Member: mem, Roles: roles}
+	e := &MemberEntry{Member: mem}
 	held := roles
 	if mem.Status != member.StatusACTIVE || !m.Active() {
 		held = nil // only ACTIVE members of active accounts hold permissions (M1, A6)
@@ -346,6 +355,10 @@ func (m *Model) setRoles(roles []*ent.Role) {
 	m.Roles, m.roleIdx = roles, make(map[string]int, len(roles))
 	for i, r := range roles {
 		m.roleIdx[r.ID] = i
+		r.AccountID = m.Account.ID // shared, not copied per role
+		if len(r.Constraints) == 0 {
+			r.Constraints = nil
+		}
 	}
 	m.subjects = map[string]*authz.Subject{}
 }
@@ -353,17 +366,29 @@ func (m *Model) setRoles(roles []*ent.Role) {
 // setMembers gives the model its members (loaded with their assignments),
 // after setRoles.
 func (m *Model) setMembers(mems []*ent.Member) {
-	m.rows, m.held = make(map[string]*ent.Member, len(mems)), make(map[string][]int, len(mems))
-	m.byUser = make(map[string]string, len(mems))
+	m.rows, m.byUser = make(map[string]memberRow, len(mems)), make(map[string]string, len(mems))
 	for _, mem := range mems {
+		row := memberRow{mem: mem}
 		for i, r := range m.Roles {
 			if holds(mem, r) {
-				m.held[mem.ID] = append(m.held[mem.ID], i)
+				row.held = append(row.held, uint16(i))
 			}
 		}
-		mem.Edges.Assignments = nil // held says it in a few bytes
-		m.rows[mem.ID], m.byUser[mem.UserID] = mem, mem.ID
+		// held says in a few bytes what the assignments said; the
+		// account's id and the status are shared, not copied per member.
+		mem.Edges.Assignments, mem.AccountID, mem.Status = nil, m.Account.ID, interned(mem.Status)
+		m.rows[mem.ID], m.byUser[mem.UserID] = row, mem.ID
 	}
+}
+
+// interned returns the constant of a member status, so that rows share it.
+func interned(st member.Status) member.Status {
+	for _, c := range []member.Status{member.StatusACTIVE, member.StatusINVITED, member.StatusSUSPENDED, member.StatusREMOVED} {
+		if st == c {
+			return c
+		}
+	}
+	return st
 }
 
 // touch is what of a model a change alters (Change.Alters).
@@ -412,23 +437,23 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64) (*Mo
 	case roles != nil:
 		// The same holders of new roles: assignments by role id.
 		mems = make([]*ent.Member, 0, len(m.rows))
-		for id, mem := range m.rows {
-			c := *mem
-			for _, j := range m.held[id] {
+		for _, row := range m.rows {
+			c := *row.mem
+			for _, j := range row.held {
 				c.Edges.Assignments = append(c.Edges.Assignments, &ent.Assignment{RoleID: m.Roles[j].ID})
 			}
 			mems = append(mems, &c)
 		}
 		n.setMembers(mems)
 	default:
-		n.rows, n.held, n.byUser, n.members = m.rows, m.held, m.byUser, maps.Clone(m.members)
+		n.rows, n.byUser, n.members = m.rows, m.byUser, maps.Clone(m.members)
 	}
 	// A key's snapshot depends on the master list only, and its state on
 	// its member's status: entries stay unless a key changed, or its member
 	// did.
 	if t&touchKeys == 0 {
 		for id, e := range m.keys {
-			if mem, ok := n.rows[e.Key.MemberID]; e.Key.MemberID == "" || ok && mem.Status == e.MemberStatus {
+			if row, ok := n.rows[e.Key.MemberID]; e.Key.MemberID == "" || ok && row.mem.Status == e.MemberStatus {
 				n.keys[id] = e
 			}
 		}
