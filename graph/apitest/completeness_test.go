@@ -1,9 +1,10 @@
 package apitest
 
 import (
-	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
 )
 
 // L1: every successful mutation writes exactly one audit event and a refused
