@@ -18,12 +18,12 @@ import (
 
 // Settings is the resolver for the settings field.
 func (r *accountResolver) Settings(ctx context.Context, obj *ent.Account) (*model.AccountSettings, error) {
-	return &model.AccountSettings{RoleAssignment: obj.RoleAssignment, DefaultAccessExcludes: obj.DefaultAccessExcludes}, nil
+	return accountSettings(obj), nil
 }
 
 // Features is the resolver for the features field.
 func (r *accountResolver) Features(ctx context.Context, obj *ent.Account) (*model.AccountFeatures, error) {
-	return &model.AccountFeatures{CustomRoles: obj.CustomRoles, ResourceConstraints: obj.ResourceConstraints}, nil
+	return accountFeatures(obj), nil
 }
 
 // Permissions is the resolver for the permissions field.

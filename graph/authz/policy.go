@@ -157,8 +157,11 @@ type Role struct {
 	ID, Key string
 	// Grants are keys and patterns.
 	Grants []string
-	// Excludes are patterns removed from the role's final set, after the
-	// implication closure (default_access: `*` minus defaultAccessExcludes).
+	// Excludes are patterns the role's grants do not reach (default_access:
+	// `*` minus defaultAccessExcludes). They remove what they name, not what
+	// the keys the role still holds imply: Truora's default_access keeps
+	// iam.members.read, which account.users.list implies, though it
+	// excludes iam.*.
 	Excludes []string
 	// Constraints: attribute → allowed values (D3); empty applies everywhere.
 	Constraints map[string][]string
@@ -203,8 +206,8 @@ func orderGrants(grants []string) []string {
 }
 
 // expand computes a role's keys breadth first, so that every key gets a
-// shortest implication path, direct matches first (K3–K6), then removes the
-// excluded keys.
+// shortest implication path, direct matches first (K3–K6). Excluded keys are
+// left out of the direct matches, before the implications.
 func (p *Policy) expand(r Role) expansion {
 	ex := expansion{role: r, keys: make(map[string]step)}
 	if len(r.Constraints) > 0 {
@@ -216,11 +219,13 @@ func (p *Policy) expand(r Role) expansion {
 	var queue []string
 	for _, g := range orderGrants(r.Grants) {
 		if p.isMask(g) {
-			ex.masks = append(ex.masks, g)
+			if !slices.Contains(r.Excludes, g) { // masks: only an exact exclude names one
+				ex.masks = append(ex.masks, g)
+			}
 			continue
 		}
 		p.matches(g, func(k string) {
-			if _, seen := ex.keys[k]; !seen {
+			if _, seen := ex.keys[k]; !seen && !excluded(r.Excludes, k) {
 				ex.keys[k] = step{grant: g}
 				queue = append(queue, k)
 			}
@@ -250,27 +255,19 @@ func (p *Policy) expand(r Role) expansion {
 			})
 		}
 	}
-	for _, x := range r.Excludes {
-		switch {
-		case !ValidPattern(x):
-		case IsWildcard(x):
-			if x == "*" {
-				clear(ex.keys)
-				continue
-			}
-			for k := range ex.keys {
-				if match(x, k) {
-					delete(ex.keys, k)
-				}
-			}
-		default:
-			delete(ex.keys, x)
-			ex.masks = slices.DeleteFunc(ex.masks, func(m string) bool { return m == x })
-		}
-	}
 	sort.Strings(ex.masks)
 	ex.masks = slices.Compact(ex.masks)
 	return ex
+}
+
+// excluded reports whether a well-formed pattern of excludes matches key.
+func excluded(excludes []string, key string) bool {
+	for _, x := range excludes {
+		if ValidPattern(x) && match(x, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // Expand returns the concrete GRANT keys a role gives, sorted, after the

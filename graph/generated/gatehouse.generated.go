@@ -894,7 +894,7 @@ func (ec *executionContext) _Mutation_addMember(ctx context.Context, field graph
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.members.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.members.invite")
 				if err != nil {
 					var zeroVal *model.MemberPayload
 					return zeroVal, err
@@ -956,7 +956,7 @@ func (ec *executionContext) _Mutation_setMemberRoles(ctx context.Context, field 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.members.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.members.roles.assign")
 				if err != nil {
 					var zeroVal *model.MemberPayload
 					return zeroVal, err
@@ -1018,7 +1018,7 @@ func (ec *executionContext) _Mutation_suspendMember(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.members.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.members.suspend")
 				if err != nil {
 					var zeroVal *model.MemberPayload
 					return zeroVal, err
@@ -1080,7 +1080,7 @@ func (ec *executionContext) _Mutation_reactivateMember(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.members.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.members.suspend")
 				if err != nil {
 					var zeroVal *model.MemberPayload
 					return zeroVal, err
@@ -1142,7 +1142,7 @@ func (ec *executionContext) _Mutation_removeMember(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.members.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.members.remove")
 				if err != nil {
 					var zeroVal *model.MemberPayload
 					return zeroVal, err
@@ -1204,7 +1204,7 @@ func (ec *executionContext) _Mutation_transferOwnership(ctx context.Context, fie
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.members.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.members.ownership.transfer")
 				if err != nil {
 					var zeroVal *model.TransferOwnershipPayload
 					return zeroVal, err
@@ -1452,7 +1452,7 @@ func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.keys.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.keys.create")
 				if err != nil {
 					var zeroVal *model.CreateAPIKeyPayload
 					return zeroVal, err
@@ -1514,7 +1514,7 @@ func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.keys.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.keys.revoke")
 				if err != nil {
 					var zeroVal *model.APIKeyPayload
 					return zeroVal, err
@@ -1576,7 +1576,7 @@ func (ec *executionContext) _Mutation_renameApiKey(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.keys.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.keys.create")
 				if err != nil {
 					var zeroVal *model.APIKeyPayload
 					return zeroVal, err

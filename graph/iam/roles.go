@@ -132,7 +132,7 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 	var r *ent.Role
 	err = s.change(ctx, Ref{AccountID: in.AccountID}, "iam.roles.manage", func(c *Change) error {
 		tx, a := c.Tx, c.Access
-		if err := requireFeature(a.Account.CustomRoles, "customRoles"); err != nil {
+		if err := customRoles(a); err != nil {
 			return err
 		}
 		grants := []string{}
@@ -224,6 +224,9 @@ func applyRoleUpdate(ctx context.Context, c *Change, in UpdateRoleInput, constra
 	if cur.Kind == role.KindSYSTEM {
 		return nil, apperr.New(apperr.Forbidden, "system role %q cannot be changed", cur.Key).With("reason", "SYSTEM_ROLE")
 	}
+	if err := customRoles(a); err != nil {
+		return nil, err
+	}
 	if cur.Version != in.ExpectedVersion {
 		return nil, apperr.New(apperr.VersionConflict, "the role changed since version %d; it is at version %d", in.ExpectedVersion, cur.Version).
 			With("currentVersion", cur.Version)
@@ -296,6 +299,9 @@ func (s *Service) DeleteRole(ctx context.Context, in DeleteRoleInput) (reassigne
 		}
 		if cur.Kind == role.KindSYSTEM {
 			return apperr.New(apperr.Forbidden, "system role %q cannot be deleted", cur.Key).With("reason", "SYSTEM_ROLE")
+		}
+		if err := keepNewMemberRole(a.Account, cur.Key); err != nil {
+			return err
 		}
 		holders, err := tx.Assignment.Query().Where(assignment.RoleID(cur.ID)).All(ctx)
 		if err != nil {
