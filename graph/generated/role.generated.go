@@ -360,7 +360,7 @@ func (ec *executionContext) unmarshalInputUpdateRoleInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"roleId", "expectedVersion", "name", "description", "grants", "addGrants", "removeGrants", "constraints", "reason"}
+	fieldsInOrder := [...]string{"roleId", "expectedVersion", "name", "description", "copyFromRoleId", "grants", "addGrants", "removeGrants", "constraints", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -395,6 +395,13 @@ func (ec *executionContext) unmarshalInputUpdateRoleInput(ctx context.Context, o
 				return it, err
 			}
 			it.Description = data
+		case "copyFromRoleId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("copyFromRoleId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CopyFromRoleID = data
 		case "grants":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grants"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)

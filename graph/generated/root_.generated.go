@@ -5405,6 +5405,8 @@ input UpdateRoleInput {
   name: String
   "New description."
   description: String
+  "Replace the grants with this role's, and the constraints too unless ` + "`" + `constraints` + "`" + ` is given (Truora's editor: \"copy from existing role\"); addGrants and removeGrants apply after. Not with ` + "`" + `grants` + "`" + `."
+  copyFromRoleId: ID
   "Replace all grants."
   grants: [String!]
   "Add these grants (the dashboard's dual list)."

@@ -118,6 +118,7 @@ type UpdateRoleInput struct {
 	ExpectedVersion int                `json:"expectedVersion"`
 	Name            *string            `json:"name"`
 	Description     *string            `json:"description"`
+	CopyFromRoleID  *string            `json:"copyFromRoleId"`
 	Grants          []string           `json:"grants"`
 	AddGrants       []string           `json:"addGrants"`
 	RemoveGrants    []string           `json:"removeGrants"`

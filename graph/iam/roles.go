@@ -2,7 +2,6 @@ package iam
 
 import (
 	"context"
-	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -137,13 +136,13 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 		}
 		grants := []string{}
 		if in.CopyFromRoleID != nil {
-			src, err := tx.Role.Query().Where(role.ID(*in.CopyFromRoleID), role.AccountID(in.AccountID)).Only(ctx)
+			copied, cons, err := copiedRole(ctx, c, *in.CopyFromRoleID)
 			if err != nil {
-				return notFoundOr(err, "role", *in.CopyFromRoleID)
+				return err
 			}
-			grants = append(grants, src.Grants...)
-			if len(in.Constraints) == 0 && len(src.Constraints) > 0 {
-				constraints = maps.Clone(src.Constraints)
+			grants = append(grants, copied...)
+			if len(in.Constraints) == 0 && len(cons) > 0 {
+				constraints = cons
 			}
 		}
 		grants = dedupe(append(grants, in.Grants...))
@@ -202,8 +201,8 @@ func (s *Service) UpdateRole(ctx context.Context, in UpdateRoleInput) (*ent.Role
 
 // checkRoleUpdate validates an update's shape before any database work.
 func checkRoleUpdate(in UpdateRoleInput) (map[string][]string, error) {
-	if in.Grants != nil && (in.AddGrants != nil || in.RemoveGrants != nil) {
-		return nil, apperr.New(apperr.BadUserInput, "give either grants, or addGrants and removeGrants")
+	if in.Grants != nil && (in.AddGrants != nil || in.RemoveGrants != nil || in.CopyFromRoleID != nil) {
+		return nil, apperr.New(apperr.BadUserInput, "give either grants, or copyFromRoleId and/or addGrants and removeGrants")
 	}
 	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200) {
 		return nil, badInput([]string{"name must be 1–200 characters"})
@@ -231,12 +230,25 @@ func applyRoleUpdate(ctx context.Context, c *Change, in UpdateRoleInput, constra
 		return nil, apperr.New(apperr.VersionConflict, "the role changed since version %d; it is at version %d", in.ExpectedVersion, cur.Version).
 			With("currentVersion", cur.Version)
 	}
+	// Copying from another role replaces the grants, and the constraints
+	// unless the input gives its own; addGrants and removeGrants apply after.
+	base := cur.Grants
+	if in.CopyFromRoleID != nil {
+		copied, cons, err := copiedRole(ctx, c, *in.CopyFromRoleID)
+		if err != nil {
+			return nil, err
+		}
+		base = copied
+		if constraints == nil {
+			constraints = cons
+		}
+	}
 	grants := cur.Grants
 	switch {
 	case in.Grants != nil:
 		grants = dedupe(in.Grants)
-	case in.AddGrants != nil || in.RemoveGrants != nil:
-		grants = dedupe(append(slices.Clone(cur.Grants), in.AddGrants...))
+	case in.AddGrants != nil || in.RemoveGrants != nil || in.CopyFromRoleID != nil:
+		grants = dedupe(append(slices.Clone(base), in.AddGrants...))
 		grants = slices.DeleteFunc(grants, func(g string) bool { return slices.Contains(in.RemoveGrants, g) })
 	}
 	added := slices.DeleteFunc(slices.Clone(grants), func(g string) bool { return slices.Contains(cur.Grants, g) })
