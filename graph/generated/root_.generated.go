@@ -32,6 +32,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Role() RoleResolver
 	Viewer() ViewerResolver
+	MemberWhereInput() MemberWhereInputResolver
 }
 
 type DirectiveRoot struct {
@@ -367,6 +368,7 @@ type ComplexityRoot struct {
 		Key                  func(childComplexity int) int
 		Kind                 func(childComplexity int) int
 		Masks                func(childComplexity int) int
+		Members              func(childComplexity int, after *entgql.Cursor[string], first *int, where *ent.MemberWhereInput) int
 		Name                 func(childComplexity int) int
 		Position             func(childComplexity int) int
 		UpdatedAt            func(childComplexity int) int
@@ -1995,6 +1997,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Role.Masks(childComplexity), true
+	case "Role.members":
+		if e.ComplexityRoot.Role.Members == nil {
+			break
+		}
+
+		args, err := ec.field_Role_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Role.Members(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["where"].(*ent.MemberWhereInput)), true
 	case "Role.name":
 		if e.ComplexityRoot.Role.Name == nil {
 			break
@@ -5281,6 +5294,11 @@ type TransferOwnershipPayload {
   "The new owner."
   to: Member!
 }
+
+extend input MemberWhereInput {
+  "Members holding at least one role that matches every given predicate, e.g. ` + "`" + `{key: \"agent\"}` + "`" + ` or ` + "`" + `{kindEQ: CUSTOM}` + "`" + `."
+  hasRoleWith: [RoleWhereInput!]
+}
 `, BuiltIn: false},
 	{Name: "../../schema/review.graphql", Input: `"What a role grants that none of its active holders used since the review's date."
 type RoleUnusedPermissions {
@@ -5373,6 +5391,15 @@ extend type Role {
   masks: [String!]!
   "How many members hold the role."
   holderCount: Int!
+  "The members holding the role, in creation order: Convrs' \"before deleting, check Agent Management to identify which agents have the role assigned\" (R6). Invited and suspended holders included; filter with ` + "`" + `where: {status: ACTIVE}` + "`" + `."
+  members(
+    "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
+    after: Cursor
+    "At most this many items from the start (default: the page size limit, 100 unless configured); more than that limit or a negative number is BAD_USER_INPUT."
+    first: Int
+    "Filter: only items matching every given predicate; null for all."
+    where: MemberWhereInput
+  ): MemberConnection! @hasPermission(permission: "iam.members.read")
 }
 
 "A new custom role (R3)."
@@ -6201,6 +6228,8 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 		return ec.fieldContext_Role_masks(ctx, field)
 	case "holderCount":
 		return ec.fieldContext_Role_holderCount(ctx, field)
+	case "members":
+		return ec.fieldContext_Role_members(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Role", field.Name)
 }
