@@ -3,6 +3,8 @@ package apitest
 import (
 	"testing"
 	"time"
+
+	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 )
 
 // L1: every successful mutation writes exactly one audit event and a refused
@@ -93,11 +95,22 @@ func TestL1_EveryMutationAuditedExactlyOnce(t *testing.T) {
 			}
 			return n
 		}
+		withReason := func(in map[string]any, reason string) int {
+			in["in"].(map[string]any)["reason"] = reason
+			n, err := e.DB.Client.AuditEvent.Query().Where(auditevent.Reason(reason)).Count(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
 		covered := map[string]bool{}
 		for _, s := range steps {
 			covered[s.mutation] = true
 			cred := e.Operator
 			before := events()
+			// Every mutation takes a reason and stores it in its event.
+			reason := "why " + s.mutation
+			withReason(s.ok, reason)
 			if r := e.gql(cred, s.query, s.ok); r.Get("errors").Exists() {
 				t.Fatalf("%s should succeed: %s", s.mutation, r)
 			}
@@ -107,6 +120,9 @@ func TestL1_EveryMutationAuditedExactlyOnce(t *testing.T) {
 			}
 			if n := events() - before; n != want {
 				t.Errorf("%s: %d audit events for one success, want %d", s.mutation, n, want)
+			}
+			if n := withReason(s.ok, reason); n != want {
+				t.Errorf("%s: %d audit events carry its reason, want %d", s.mutation, n, want)
 			}
 			refusedBy := s.refusedBy
 			if refusedBy == "" {

@@ -179,7 +179,7 @@ func (w *consWorld) chance(p float64) bool { return w.rng.Float64() < p }
 func (w *consWorld) defineCatalog() {
 	w.catalog = map[string]consPerm{}
 	for _, b := range builtinPermissions {
-		w.catalog[b] = consPerm{key: b}
+		w.catalog[b] = consPerm{key: b, implies: builtinImplies[b]}
 	}
 	var defs []map[string]any
 	add := func(key string, mask bool, implies ...string) {
