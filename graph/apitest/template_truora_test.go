@@ -341,6 +341,7 @@ func TestTruora_EditRoleCopiesFromAnExistingRole(t *testing.T) {
 		}
 	})
 }
+
 // "Each user has exactly one role assigned. One role can be assigned to many
 // users" (A2 SINGLE, M2).
 func TestTruora_ExactlyOneRolePerMember(t *testing.T) {
