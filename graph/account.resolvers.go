@@ -34,8 +34,12 @@ func (r *accountResolver) Permissions(ctx context.Context, obj *ent.Account, aft
 
 // Roles is the resolver for the roles field.
 func (r *accountResolver) Roles(ctx context.Context, obj *ent.Account, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) (*ent.RoleConnection, error) {
-	return obj.QueryRoles().Paginate(ctx, after, r.page(first, last), before, last,
+	conn, err := obj.QueryRoles().Paginate(ctx, after, r.page(first, last), before, last,
 		ent.WithRoleOrder(roleOrder(orderBy)), ent.WithRoleFilter(where.Filter))
+	if err != nil {
+		return nil, err
+	}
+	return conn, prefetchRoles(ctx, conn)
 }
 
 // Role is the resolver for the role field.

@@ -16,18 +16,24 @@ import (
 )
 
 // holders is Role.members: the role's holders through a loader shared by
-// every role of the list the role is in, paged in id order.
+// every role of the list the role is in (which prefetchRoles announced),
+// paged in id order.
 func (r *Resolver) holders(ctx context.Context, obj *ent.Role, after *entgql.Cursor[string], first *int, where *ent.MemberWhereInput) (*ent.MemberConnection, error) {
 	var selection any = obj.ID // a role resolved alone
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Field != nil {
 		selection = fc.Field.Field
 	}
-	all, err := loaders.For(ctx).Holders(selection, where.Filter).Load(ctx, obj.ID)
+	hl := loaders.For(ctx).Holders(selection, where.Filter)
+	all, err := hl.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
-	conn := pageByID(all, after, *r.page(first, nil))
-	return conn, prefetchMembers(ctx, conn)
+	// Prefetch for every holder loaded with this role's list, not only this
+	// page: the first role of the list loads for all, the others find it.
+	if err := prefetchMembers(ctx, pageByID(hl.Loaded(), nil, len(hl.Loaded()))); err != nil {
+		return nil, err
+	}
+	return pageByID(all, after, *r.page(first, nil)), nil
 }
 
 // pageByID is the page of members, sorted by id, after the cursor.

@@ -94,7 +94,7 @@ func New(client *ent.Client) *Loaders {
 			rows, err := client.Account.Query().Where(account.IDIn(ids...)).All(ctx)
 			return byID(rows, func(a *ent.Account) string { return a.ID }), err
 		}, opts...),
-		holders: &holderLoaders{m: map[any]*dataloadgen.Loader[string, []*ent.Member]{}},
+		holders: &holderLoaders{m: map[any]*HolderLoader{}},
 	}
 }
 
