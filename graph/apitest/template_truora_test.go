@@ -248,6 +248,14 @@ func TestTruora_RoleManagementNeedsTruoraRoles(t *testing.T) {
 
 		// Requested from Support: the operator adds truora.roles.
 		trEnableRoles(e, a)
+		// "If you want to add a new permission to a role, you must first
+		// ensure the permission exists in the account's Master Client
+		// Permissions list" (R5).
+		e.ok(e.Operator, defineCatalog, map[string]any{"p": []map[string]any{{"key": "identity.face_auth.create", "group": "Digital Identity — flows"}}})
+		r := e.fails("BAD_USER_INPUT", a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Face", "grants": []string{"identity.face_auth.create"}}})
+		if r.Get("errors.0.extensions.invalidGrants").String() != `["identity.face_auth.create"]` {
+			t.Errorf("a permission outside the master list: %s", r)
+		}
 		managers := e.createRole(a.Owner, a.ID, "Role managers", []string{"truora.roles", "products.all"})
 		ops := e.createRole(a.Owner, a.ID, "Operations", []string{"products.all"})
 		mgr, mgrTok := e.addMember(a.Owner, a.ID, "roles@tru-roles.test", managers), userToken(t, "roles@tru-roles.test")
@@ -268,7 +276,7 @@ func TestTruora_RoleManagementNeedsTruoraRoles(t *testing.T) {
 		}
 		e.ok(mgrTok, updateRole, map[string]any{"in": map[string]any{"roleId": analysts, "expectedVersion": 1, "addGrants": []string{"forms.read"}}})
 		// It grants only what it holds (R7): not truora.keys.
-		r := e.fails("FORBIDDEN", mgrTok, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Key admins", "grants": []string{"truora.keys"}}})
+		r = e.fails("FORBIDDEN", mgrTok, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Key admins", "grants": []string{"truora.keys"}}})
 		if !strings.Contains(r.Get("errors.0.extensions.missingPermissions").String(), "truora.keys") {
 			t.Fatalf("missingPermissions: %s", r)
 		}
