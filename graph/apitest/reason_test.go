@@ -1,8 +1,8 @@
 package apitest
 
 import (
+	"bytes"
 	"encoding/csv"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -20,18 +20,11 @@ func (e *env) auditReasons(cred, accountID, action string) []string {
 // auditCSVRows downloads the account's audit log as CSV, header first.
 func (e *env) auditCSVRows(cred, accountID, query string) [][]string {
 	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, e.URL+"/accounts/"+accountID+"/audit.csv"+query, nil)
-	req.Header.Set("Authorization", "Bearer "+cred)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
+	status, b := e.getExport(cred, "/accounts/"+accountID+"/audit.csv"+query)
+	if status != http.StatusOK {
+		e.t.Fatalf("audit.csv: %d %s", status, b)
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		e.t.Fatalf("audit.csv: %d %s", res.StatusCode, b)
-	}
-	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -356,17 +356,9 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*en
 // checkSingle refuses switching to SINGLE while a member holds other than
 // exactly one role (A2).
 func checkSingle(ctx context.Context, tx *ent.Tx, accountID string) error {
-	members, err := tx.Member.Query().
-		Where(member.AccountID(accountID), member.StatusNEQ(member.StatusREMOVED)).
-		WithAssignments().All(ctx)
+	offenders, err := membersHolding(ctx, tx, accountID, func(n int) bool { return n != 1 })
 	if err != nil {
 		return err
-	}
-	var offenders []string
-	for _, m := range members {
-		if len(m.Edges.Assignments) != 1 {
-			offenders = append(offenders, m.ID)
-		}
 	}
 	if len(offenders) > 0 {
 		return apperr.New(apperr.Conflict, "%d members do not hold exactly one role; give each exactly one role first", len(offenders)).

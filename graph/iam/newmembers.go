@@ -73,17 +73,9 @@ func checkRoleSettings(ctx context.Context, tx *ent.Tx, accountID string, ra acc
 // checkMinRoles refuses raising minRolesPerMember while a member holds
 // fewer roles: give them roles first (as A2 does for SINGLE).
 func checkMinRoles(ctx context.Context, tx *ent.Tx, accountID string, minRoles int) error {
-	members, err := tx.Member.Query().
-		Where(member.AccountID(accountID), member.StatusNEQ(member.StatusREMOVED)).
-		WithAssignments().All(ctx)
+	offenders, err := membersHolding(ctx, tx, accountID, func(n int) bool { return n < minRoles })
 	if err != nil {
 		return err
-	}
-	var offenders []string
-	for _, m := range members {
-		if len(m.Edges.Assignments) < minRoles {
-			offenders = append(offenders, m.ID)
-		}
 	}
 	if len(offenders) > 0 {
 		return apperr.New(apperr.Conflict, "%d members hold fewer than %d role(s); give them roles first", len(offenders), minRoles).
@@ -153,4 +145,22 @@ func keepNewMemberRole(acc *ent.Account, key string) error {
 			With("reason", "NEW_MEMBER_ROLE")
 	}
 	return nil
+}
+
+// membersHolding returns the ids of the account's members (removed ones
+// aside) whose number of roles is one that count picks.
+func membersHolding(ctx context.Context, tx *ent.Tx, accountID string, count func(n int) bool) ([]string, error) {
+	members, err := tx.Member.Query().
+		Where(member.AccountID(accountID), member.StatusNEQ(member.StatusREMOVED)).
+		WithAssignments().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, m := range members {
+		if count(len(m.Edges.Assignments)) {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids, nil
 }
