@@ -5159,13 +5159,13 @@ type Mutation {
     input: UpdateAccountInput!
   ): AccountPayload! @hasPermission(permission: "iam.account.manage")
 
-  "Create a custom role (R3). Needs the ` + "`" + `customRoles` + "`" + ` feature."
+  "Create a custom role (R3). Needs the ` + "`" + `customRoles` + "`" + ` feature and, where the account names one, ` + "`" + `features.customRolesPermission` + "`" + ` in the master list (Truora: ` + "`" + `truora.roles` + "`" + `); otherwise FEATURE_NOT_AVAILABLE."
   createRole(
     "The account, name, grants and constraints of the role."
     input: CreateRoleInput!
   ): RolePayload! @hasPermission(permission: "iam.roles.manage")
 
-  "Change a custom role (R4). ` + "`" + `expectedVersion` + "`" + ` must be the role's current version."
+  "Change a custom role (R4). ` + "`" + `expectedVersion` + "`" + ` must be the role's current version. Needs what createRole needs (customRoles, customRolesPermission)."
   updateRole(
     "The role, its expected version and what to change."
     input: UpdateRoleInput!
@@ -5177,7 +5177,7 @@ type Mutation {
     input: DeleteRoleInput!
   ): DeleteRolePayload! @hasPermission(permission: "iam.roles.manage")
 
-  "Add a user to an account (M1, M2)."
+  "Add a user to an account (M1, M2), with the roles named or, naming none, the account's ` + "`" + `settings.newMemberRoles` + "`" + `."
   addMember(
     "The account, the user's email and name, the roles, and whether to invite."
     input: AddMemberInput!
