@@ -29,6 +29,8 @@ func TestM2_NewMemberRolesAreASetting(t *testing.T) {
 		e.fails("BAD_USER_INPUT", a.Owner, roleSettings, set(map[string]any{"newMemberRoles": []string{"ghost"}}))
 		for _, bad := range []int{-1, 101} {
 			e.fails("BAD_USER_INPUT", a.Owner, roleSettings, set(map[string]any{"minRolesPerMember": bad}))
+			e.fails("BAD_USER_INPUT", e.Operator, createAccountMutation, map[string]any{"in": map[string]any{"name": "Bad", "slug": "m2bad",
+				"owner": map[string]any{"email": "o@m2bad.test"}, "settings": map[string]any{"minRolesPerMember": bad}}})
 		}
 		// Naming a role a member must hold is no escalation: adding still
 		// needs everything the role gives (R7).

@@ -70,8 +70,8 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 	if settings.MinRolesPerMember != nil {
 		minRoles = *settings.MinRolesPerMember
 	}
-	if minRoles > 1 {
-		return nil, nil, badInput([]string{"minRolesPerMember can be at most 1 at creation: the owner starts with full_access alone"})
+	if minRoles < 0 || minRoles > 1 {
+		return nil, nil, badInput([]string{"minRolesPerMember must be 0 or 1 at creation: the owner starts with full_access alone"})
 	}
 	var acc *ent.Account
 	var owner *ent.Member
