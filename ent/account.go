@@ -37,6 +37,12 @@ type Account struct {
 	CustomRoles bool `json:"custom_roles,omitempty"`
 	// ResourceConstraints holds the value of the "resource_constraints" field.
 	ResourceConstraints bool `json:"resource_constraints,omitempty"`
+	// NewMemberRoles holds the value of the "new_member_roles" field.
+	NewMemberRoles []string `json:"new_member_roles,omitempty"`
+	// MinRolesPerMember holds the value of the "min_roles_per_member" field.
+	MinRolesPerMember int `json:"min_roles_per_member,omitempty"`
+	// CustomRolesPermission holds the value of the "custom_roles_permission" field.
+	CustomRolesPermission string `json:"custom_roles_permission,omitempty"`
 	// The template the account was created from, if any.
 	Template string `json:"template,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -94,11 +100,13 @@ func (*Account) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case account.FieldDefaultAccessExcludes:
+		case account.FieldDefaultAccessExcludes, account.FieldNewMemberRoles:
 			values[i] = new([]byte)
 		case account.FieldCustomRoles, account.FieldResourceConstraints:
 			values[i] = new(sql.NullBool)
-		case account.FieldID, account.FieldName, account.FieldSlug, account.FieldStatus, account.FieldRoleAssignment, account.FieldTemplate:
+		case account.FieldMinRolesPerMember:
+			values[i] = new(sql.NullInt64)
+		case account.FieldID, account.FieldName, account.FieldSlug, account.FieldStatus, account.FieldRoleAssignment, account.FieldCustomRolesPermission, account.FieldTemplate:
 			values[i] = new(sql.NullString)
 		case account.FieldCreatedAt, account.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -178,6 +186,26 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field resource_constraints", values[i])
 			} else if value.Valid {
 				_m.ResourceConstraints = value.Bool
+			}
+		case account.FieldNewMemberRoles:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field new_member_roles", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.NewMemberRoles); err != nil {
+					return fmt.Errorf("unmarshal field new_member_roles: %w", err)
+				}
+			}
+		case account.FieldMinRolesPerMember:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field min_roles_per_member", values[i])
+			} else if value.Valid {
+				_m.MinRolesPerMember = int(value.Int64)
+			}
+		case account.FieldCustomRolesPermission:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field custom_roles_permission", values[i])
+			} else if value.Valid {
+				_m.CustomRolesPermission = value.String
 			}
 		case account.FieldTemplate:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -262,6 +290,15 @@ func (_m *Account) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("resource_constraints=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ResourceConstraints))
+	builder.WriteString(", ")
+	builder.WriteString("new_member_roles=")
+	builder.WriteString(fmt.Sprintf("%v", _m.NewMemberRoles))
+	builder.WriteString(", ")
+	builder.WriteString("min_roles_per_member=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MinRolesPerMember))
+	builder.WriteString(", ")
+	builder.WriteString("custom_roles_permission=")
+	builder.WriteString(_m.CustomRolesPermission)
 	builder.WriteString(", ")
 	builder.WriteString("template=")
 	builder.WriteString(_m.Template)

@@ -128,6 +128,40 @@ func (_c *AccountCreate) SetNillableResourceConstraints(v *bool) *AccountCreate 
 	return _c
 }
 
+// SetNewMemberRoles sets the "new_member_roles" field.
+func (_c *AccountCreate) SetNewMemberRoles(v []string) *AccountCreate {
+	_c.mutation.SetNewMemberRoles(v)
+	return _c
+}
+
+// SetMinRolesPerMember sets the "min_roles_per_member" field.
+func (_c *AccountCreate) SetMinRolesPerMember(v int) *AccountCreate {
+	_c.mutation.SetMinRolesPerMember(v)
+	return _c
+}
+
+// SetNillableMinRolesPerMember sets the "min_roles_per_member" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableMinRolesPerMember(v *int) *AccountCreate {
+	if v != nil {
+		_c.SetMinRolesPerMember(*v)
+	}
+	return _c
+}
+
+// SetCustomRolesPermission sets the "custom_roles_permission" field.
+func (_c *AccountCreate) SetCustomRolesPermission(v string) *AccountCreate {
+	_c.mutation.SetCustomRolesPermission(v)
+	return _c
+}
+
+// SetNillableCustomRolesPermission sets the "custom_roles_permission" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableCustomRolesPermission(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetCustomRolesPermission(*v)
+	}
+	return _c
+}
+
 // SetTemplate sets the "template" field.
 func (_c *AccountCreate) SetTemplate(v string) *AccountCreate {
 	_c.mutation.SetTemplate(v)
@@ -260,6 +294,14 @@ func (_c *AccountCreate) defaults() {
 		v := account.DefaultResourceConstraints
 		_c.mutation.SetResourceConstraints(v)
 	}
+	if _, ok := _c.mutation.MinRolesPerMember(); !ok {
+		v := account.DefaultMinRolesPerMember
+		_c.mutation.SetMinRolesPerMember(v)
+	}
+	if _, ok := _c.mutation.CustomRolesPermission(); !ok {
+		v := account.DefaultCustomRolesPermission
+		_c.mutation.SetCustomRolesPermission(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := account.DefaultID()
 		_c.mutation.SetID(v)
@@ -314,6 +356,17 @@ func (_c *AccountCreate) check() error {
 	}
 	if _, ok := _c.mutation.ResourceConstraints(); !ok {
 		return &ValidationError{Name: "resource_constraints", err: errors.New(`ent: missing required field "Account.resource_constraints"`)}
+	}
+	if _, ok := _c.mutation.MinRolesPerMember(); !ok {
+		return &ValidationError{Name: "min_roles_per_member", err: errors.New(`ent: missing required field "Account.min_roles_per_member"`)}
+	}
+	if v, ok := _c.mutation.MinRolesPerMember(); ok {
+		if err := account.MinRolesPerMemberValidator(v); err != nil {
+			return &ValidationError{Name: "min_roles_per_member", err: fmt.Errorf(`ent: validator failed for field "Account.min_roles_per_member": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.CustomRolesPermission(); !ok {
+		return &ValidationError{Name: "custom_roles_permission", err: errors.New(`ent: missing required field "Account.custom_roles_permission"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := account.IDValidator(v); err != nil {
@@ -391,6 +444,18 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ResourceConstraints(); ok {
 		_spec.SetField(account.FieldResourceConstraints, field.TypeBool, value)
 		_node.ResourceConstraints = value
+	}
+	if value, ok := _c.mutation.NewMemberRoles(); ok {
+		_spec.SetField(account.FieldNewMemberRoles, field.TypeJSON, value)
+		_node.NewMemberRoles = value
+	}
+	if value, ok := _c.mutation.MinRolesPerMember(); ok {
+		_spec.SetField(account.FieldMinRolesPerMember, field.TypeInt, value)
+		_node.MinRolesPerMember = value
+	}
+	if value, ok := _c.mutation.CustomRolesPermission(); ok {
+		_spec.SetField(account.FieldCustomRolesPermission, field.TypeString, value)
+		_node.CustomRolesPermission = value
 	}
 	if value, ok := _c.mutation.Template(); ok {
 		_spec.SetField(account.FieldTemplate, field.TypeString, value)
@@ -592,6 +657,54 @@ func (u *AccountUpsert) UpdateResourceConstraints() *AccountUpsert {
 	return u
 }
 
+// SetNewMemberRoles sets the "new_member_roles" field.
+func (u *AccountUpsert) SetNewMemberRoles(v []string) *AccountUpsert {
+	u.Set(account.FieldNewMemberRoles, v)
+	return u
+}
+
+// UpdateNewMemberRoles sets the "new_member_roles" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateNewMemberRoles() *AccountUpsert {
+	u.SetExcluded(account.FieldNewMemberRoles)
+	return u
+}
+
+// ClearNewMemberRoles clears the value of the "new_member_roles" field.
+func (u *AccountUpsert) ClearNewMemberRoles() *AccountUpsert {
+	u.SetNull(account.FieldNewMemberRoles)
+	return u
+}
+
+// SetMinRolesPerMember sets the "min_roles_per_member" field.
+func (u *AccountUpsert) SetMinRolesPerMember(v int) *AccountUpsert {
+	u.Set(account.FieldMinRolesPerMember, v)
+	return u
+}
+
+// UpdateMinRolesPerMember sets the "min_roles_per_member" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateMinRolesPerMember() *AccountUpsert {
+	u.SetExcluded(account.FieldMinRolesPerMember)
+	return u
+}
+
+// AddMinRolesPerMember adds v to the "min_roles_per_member" field.
+func (u *AccountUpsert) AddMinRolesPerMember(v int) *AccountUpsert {
+	u.Add(account.FieldMinRolesPerMember, v)
+	return u
+}
+
+// SetCustomRolesPermission sets the "custom_roles_permission" field.
+func (u *AccountUpsert) SetCustomRolesPermission(v string) *AccountUpsert {
+	u.Set(account.FieldCustomRolesPermission, v)
+	return u
+}
+
+// UpdateCustomRolesPermission sets the "custom_roles_permission" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateCustomRolesPermission() *AccountUpsert {
+	u.SetExcluded(account.FieldCustomRolesPermission)
+	return u
+}
+
 // SetTemplate sets the "template" field.
 func (u *AccountUpsert) SetTemplate(v string) *AccountUpsert {
 	u.Set(account.FieldTemplate, v)
@@ -770,6 +883,62 @@ func (u *AccountUpsertOne) SetResourceConstraints(v bool) *AccountUpsertOne {
 func (u *AccountUpsertOne) UpdateResourceConstraints() *AccountUpsertOne {
 	return u.Update(func(s *AccountUpsert) {
 		s.UpdateResourceConstraints()
+	})
+}
+
+// SetNewMemberRoles sets the "new_member_roles" field.
+func (u *AccountUpsertOne) SetNewMemberRoles(v []string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetNewMemberRoles(v)
+	})
+}
+
+// UpdateNewMemberRoles sets the "new_member_roles" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateNewMemberRoles() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateNewMemberRoles()
+	})
+}
+
+// ClearNewMemberRoles clears the value of the "new_member_roles" field.
+func (u *AccountUpsertOne) ClearNewMemberRoles() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearNewMemberRoles()
+	})
+}
+
+// SetMinRolesPerMember sets the "min_roles_per_member" field.
+func (u *AccountUpsertOne) SetMinRolesPerMember(v int) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetMinRolesPerMember(v)
+	})
+}
+
+// AddMinRolesPerMember adds v to the "min_roles_per_member" field.
+func (u *AccountUpsertOne) AddMinRolesPerMember(v int) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.AddMinRolesPerMember(v)
+	})
+}
+
+// UpdateMinRolesPerMember sets the "min_roles_per_member" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateMinRolesPerMember() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateMinRolesPerMember()
+	})
+}
+
+// SetCustomRolesPermission sets the "custom_roles_permission" field.
+func (u *AccountUpsertOne) SetCustomRolesPermission(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetCustomRolesPermission(v)
+	})
+}
+
+// UpdateCustomRolesPermission sets the "custom_roles_permission" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateCustomRolesPermission() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateCustomRolesPermission()
 	})
 }
 
@@ -1121,6 +1290,62 @@ func (u *AccountUpsertBulk) SetResourceConstraints(v bool) *AccountUpsertBulk {
 func (u *AccountUpsertBulk) UpdateResourceConstraints() *AccountUpsertBulk {
 	return u.Update(func(s *AccountUpsert) {
 		s.UpdateResourceConstraints()
+	})
+}
+
+// SetNewMemberRoles sets the "new_member_roles" field.
+func (u *AccountUpsertBulk) SetNewMemberRoles(v []string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetNewMemberRoles(v)
+	})
+}
+
+// UpdateNewMemberRoles sets the "new_member_roles" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateNewMemberRoles() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateNewMemberRoles()
+	})
+}
+
+// ClearNewMemberRoles clears the value of the "new_member_roles" field.
+func (u *AccountUpsertBulk) ClearNewMemberRoles() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearNewMemberRoles()
+	})
+}
+
+// SetMinRolesPerMember sets the "min_roles_per_member" field.
+func (u *AccountUpsertBulk) SetMinRolesPerMember(v int) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetMinRolesPerMember(v)
+	})
+}
+
+// AddMinRolesPerMember adds v to the "min_roles_per_member" field.
+func (u *AccountUpsertBulk) AddMinRolesPerMember(v int) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.AddMinRolesPerMember(v)
+	})
+}
+
+// UpdateMinRolesPerMember sets the "min_roles_per_member" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateMinRolesPerMember() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateMinRolesPerMember()
+	})
+}
+
+// SetCustomRolesPermission sets the "custom_roles_permission" field.
+func (u *AccountUpsertBulk) SetCustomRolesPermission(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetCustomRolesPermission(v)
+	})
+}
+
+// UpdateCustomRolesPermission sets the "custom_roles_permission" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateCustomRolesPermission() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateCustomRolesPermission()
 	})
 }
 

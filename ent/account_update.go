@@ -134,6 +134,59 @@ func (_u *AccountUpdate) SetNillableResourceConstraints(v *bool) *AccountUpdate 
 	return _u
 }
 
+// SetNewMemberRoles sets the "new_member_roles" field.
+func (_u *AccountUpdate) SetNewMemberRoles(v []string) *AccountUpdate {
+	_u.mutation.SetNewMemberRoles(v)
+	return _u
+}
+
+// AppendNewMemberRoles appends value to the "new_member_roles" field.
+func (_u *AccountUpdate) AppendNewMemberRoles(v []string) *AccountUpdate {
+	_u.mutation.AppendNewMemberRoles(v)
+	return _u
+}
+
+// ClearNewMemberRoles clears the value of the "new_member_roles" field.
+func (_u *AccountUpdate) ClearNewMemberRoles() *AccountUpdate {
+	_u.mutation.ClearNewMemberRoles()
+	return _u
+}
+
+// SetMinRolesPerMember sets the "min_roles_per_member" field.
+func (_u *AccountUpdate) SetMinRolesPerMember(v int) *AccountUpdate {
+	_u.mutation.ResetMinRolesPerMember()
+	_u.mutation.SetMinRolesPerMember(v)
+	return _u
+}
+
+// SetNillableMinRolesPerMember sets the "min_roles_per_member" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableMinRolesPerMember(v *int) *AccountUpdate {
+	if v != nil {
+		_u.SetMinRolesPerMember(*v)
+	}
+	return _u
+}
+
+// AddMinRolesPerMember adds value to the "min_roles_per_member" field.
+func (_u *AccountUpdate) AddMinRolesPerMember(v int) *AccountUpdate {
+	_u.mutation.AddMinRolesPerMember(v)
+	return _u
+}
+
+// SetCustomRolesPermission sets the "custom_roles_permission" field.
+func (_u *AccountUpdate) SetCustomRolesPermission(v string) *AccountUpdate {
+	_u.mutation.SetCustomRolesPermission(v)
+	return _u
+}
+
+// SetNillableCustomRolesPermission sets the "custom_roles_permission" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableCustomRolesPermission(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetCustomRolesPermission(*v)
+	}
+	return _u
+}
+
 // SetTemplate sets the "template" field.
 func (_u *AccountUpdate) SetTemplate(v string) *AccountUpdate {
 	_u.mutation.SetTemplate(v)
@@ -325,6 +378,11 @@ func (_u *AccountUpdate) check() error {
 			return &ValidationError{Name: "role_assignment", err: fmt.Errorf(`ent: validator failed for field "Account.role_assignment": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.MinRolesPerMember(); ok {
+		if err := account.MinRolesPerMemberValidator(v); err != nil {
+			return &ValidationError{Name: "min_roles_per_member", err: fmt.Errorf(`ent: validator failed for field "Account.min_roles_per_member": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -368,6 +426,26 @@ func (_u *AccountUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.ResourceConstraints(); ok {
 		_spec.SetField(account.FieldResourceConstraints, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.NewMemberRoles(); ok {
+		_spec.SetField(account.FieldNewMemberRoles, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedNewMemberRoles(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, account.FieldNewMemberRoles, value)
+		})
+	}
+	if _u.mutation.NewMemberRolesCleared() {
+		_spec.ClearField(account.FieldNewMemberRoles, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.MinRolesPerMember(); ok {
+		_spec.SetField(account.FieldMinRolesPerMember, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMinRolesPerMember(); ok {
+		_spec.AddField(account.FieldMinRolesPerMember, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.CustomRolesPermission(); ok {
+		_spec.SetField(account.FieldCustomRolesPermission, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Template(); ok {
 		_spec.SetField(account.FieldTemplate, field.TypeString, value)
@@ -632,6 +710,59 @@ func (_u *AccountUpdateOne) SetNillableResourceConstraints(v *bool) *AccountUpda
 	return _u
 }
 
+// SetNewMemberRoles sets the "new_member_roles" field.
+func (_u *AccountUpdateOne) SetNewMemberRoles(v []string) *AccountUpdateOne {
+	_u.mutation.SetNewMemberRoles(v)
+	return _u
+}
+
+// AppendNewMemberRoles appends value to the "new_member_roles" field.
+func (_u *AccountUpdateOne) AppendNewMemberRoles(v []string) *AccountUpdateOne {
+	_u.mutation.AppendNewMemberRoles(v)
+	return _u
+}
+
+// ClearNewMemberRoles clears the value of the "new_member_roles" field.
+func (_u *AccountUpdateOne) ClearNewMemberRoles() *AccountUpdateOne {
+	_u.mutation.ClearNewMemberRoles()
+	return _u
+}
+
+// SetMinRolesPerMember sets the "min_roles_per_member" field.
+func (_u *AccountUpdateOne) SetMinRolesPerMember(v int) *AccountUpdateOne {
+	_u.mutation.ResetMinRolesPerMember()
+	_u.mutation.SetMinRolesPerMember(v)
+	return _u
+}
+
+// SetNillableMinRolesPerMember sets the "min_roles_per_member" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableMinRolesPerMember(v *int) *AccountUpdateOne {
+	if v != nil {
+		_u.SetMinRolesPerMember(*v)
+	}
+	return _u
+}
+
+// AddMinRolesPerMember adds value to the "min_roles_per_member" field.
+func (_u *AccountUpdateOne) AddMinRolesPerMember(v int) *AccountUpdateOne {
+	_u.mutation.AddMinRolesPerMember(v)
+	return _u
+}
+
+// SetCustomRolesPermission sets the "custom_roles_permission" field.
+func (_u *AccountUpdateOne) SetCustomRolesPermission(v string) *AccountUpdateOne {
+	_u.mutation.SetCustomRolesPermission(v)
+	return _u
+}
+
+// SetNillableCustomRolesPermission sets the "custom_roles_permission" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableCustomRolesPermission(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetCustomRolesPermission(*v)
+	}
+	return _u
+}
+
 // SetTemplate sets the "template" field.
 func (_u *AccountUpdateOne) SetTemplate(v string) *AccountUpdateOne {
 	_u.mutation.SetTemplate(v)
@@ -836,6 +967,11 @@ func (_u *AccountUpdateOne) check() error {
 			return &ValidationError{Name: "role_assignment", err: fmt.Errorf(`ent: validator failed for field "Account.role_assignment": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.MinRolesPerMember(); ok {
+		if err := account.MinRolesPerMemberValidator(v); err != nil {
+			return &ValidationError{Name: "min_roles_per_member", err: fmt.Errorf(`ent: validator failed for field "Account.min_roles_per_member": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -896,6 +1032,26 @@ func (_u *AccountUpdateOne) sqlSave(ctx context.Context) (_node *Account, err er
 	}
 	if value, ok := _u.mutation.ResourceConstraints(); ok {
 		_spec.SetField(account.FieldResourceConstraints, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.NewMemberRoles(); ok {
+		_spec.SetField(account.FieldNewMemberRoles, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedNewMemberRoles(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, account.FieldNewMemberRoles, value)
+		})
+	}
+	if _u.mutation.NewMemberRolesCleared() {
+		_spec.ClearField(account.FieldNewMemberRoles, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.MinRolesPerMember(); ok {
+		_spec.SetField(account.FieldMinRolesPerMember, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMinRolesPerMember(); ok {
+		_spec.AddField(account.FieldMinRolesPerMember, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.CustomRolesPermission(); ok {
+		_spec.SetField(account.FieldCustomRolesPermission, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Template(); ok {
 		_spec.SetField(account.FieldTemplate, field.TypeString, value)

@@ -41,6 +41,8 @@ type AuditEvent struct {
 	RequestID string `json:"request_id,omitempty"`
 	// The client address the change came from.
 	ClientAddr string `json:"client_addr,omitempty"`
+	// Why the change was made, as its author said in the mutation's `reason` (access reviews ask for it); empty when not given.
+	Reason string `json:"reason,omitempty"`
 	// Position of the event in its account's chain, from 1 (platform events have their own chain).
 	Seq int64 `json:"seq,omitempty"`
 	// The hash of the previous event of the chain (empty for the first).
@@ -61,7 +63,7 @@ func (*AuditEvent) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case auditevent.FieldSeq, auditevent.FieldTxid:
 			values[i] = new(sql.NullInt64)
-		case auditevent.FieldID, auditevent.FieldAccountID, auditevent.FieldActorType, auditevent.FieldActorID, auditevent.FieldActorLabel, auditevent.FieldAction, auditevent.FieldTargetType, auditevent.FieldTargetID, auditevent.FieldRequestID, auditevent.FieldClientAddr, auditevent.FieldPrevHash, auditevent.FieldHash:
+		case auditevent.FieldID, auditevent.FieldAccountID, auditevent.FieldActorType, auditevent.FieldActorID, auditevent.FieldActorLabel, auditevent.FieldAction, auditevent.FieldTargetType, auditevent.FieldTargetID, auditevent.FieldRequestID, auditevent.FieldClientAddr, auditevent.FieldReason, auditevent.FieldPrevHash, auditevent.FieldHash:
 			values[i] = new(sql.NullString)
 		case auditevent.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -153,6 +155,12 @@ func (_m *AuditEvent) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field client_addr", values[i])
 			} else if value.Valid {
 				_m.ClientAddr = value.String
+			}
+		case auditevent.FieldReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field reason", values[i])
+			} else if value.Valid {
+				_m.Reason = value.String
 			}
 		case auditevent.FieldSeq:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -246,6 +254,9 @@ func (_m *AuditEvent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("client_addr=")
 	builder.WriteString(_m.ClientAddr)
+	builder.WriteString(", ")
+	builder.WriteString("reason=")
+	builder.WriteString(_m.Reason)
 	builder.WriteString(", ")
 	builder.WriteString("seq=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Seq))

@@ -145,6 +145,20 @@ func (_c *AuditEventCreate) SetNillableClientAddr(v *string) *AuditEventCreate {
 	return _c
 }
 
+// SetReason sets the "reason" field.
+func (_c *AuditEventCreate) SetReason(v string) *AuditEventCreate {
+	_c.mutation.SetReason(v)
+	return _c
+}
+
+// SetNillableReason sets the "reason" field if the given value is not nil.
+func (_c *AuditEventCreate) SetNillableReason(v *string) *AuditEventCreate {
+	if v != nil {
+		_c.SetReason(*v)
+	}
+	return _c
+}
+
 // SetSeq sets the "seq" field.
 func (_c *AuditEventCreate) SetSeq(v int64) *AuditEventCreate {
 	_c.mutation.SetSeq(v)
@@ -262,6 +276,10 @@ func (_c *AuditEventCreate) defaults() {
 		v := auditevent.DefaultClientAddr
 		_c.mutation.SetClientAddr(v)
 	}
+	if _, ok := _c.mutation.Reason(); !ok {
+		v := auditevent.DefaultReason
+		_c.mutation.SetReason(v)
+	}
 	if _, ok := _c.mutation.PrevHash(); !ok {
 		v := auditevent.DefaultPrevHash
 		_c.mutation.SetPrevHash(v)
@@ -313,6 +331,9 @@ func (_c *AuditEventCreate) check() error {
 	}
 	if _, ok := _c.mutation.ClientAddr(); !ok {
 		return &ValidationError{Name: "client_addr", err: errors.New(`ent: missing required field "AuditEvent.client_addr"`)}
+	}
+	if _, ok := _c.mutation.Reason(); !ok {
+		return &ValidationError{Name: "reason", err: errors.New(`ent: missing required field "AuditEvent.reason"`)}
 	}
 	if _, ok := _c.mutation.Seq(); !ok {
 		return &ValidationError{Name: "seq", err: errors.New(`ent: missing required field "AuditEvent.seq"`)}
@@ -412,6 +433,10 @@ func (_c *AuditEventCreate) createSpec() (*AuditEvent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ClientAddr(); ok {
 		_spec.SetField(auditevent.FieldClientAddr, field.TypeString, value)
 		_node.ClientAddr = value
+	}
+	if value, ok := _c.mutation.Reason(); ok {
+		_spec.SetField(auditevent.FieldReason, field.TypeString, value)
+		_node.Reason = value
 	}
 	if value, ok := _c.mutation.Seq(); ok {
 		_spec.SetField(auditevent.FieldSeq, field.TypeInt64, value)
@@ -530,6 +555,9 @@ func (u *AuditEventUpsertOne) UpdateNewValues() *AuditEventUpsertOne {
 		}
 		if _, exists := u.create.mutation.ClientAddr(); exists {
 			s.SetIgnore(auditevent.FieldClientAddr)
+		}
+		if _, exists := u.create.mutation.Reason(); exists {
+			s.SetIgnore(auditevent.FieldReason)
 		}
 		if _, exists := u.create.mutation.Seq(); exists {
 			s.SetIgnore(auditevent.FieldSeq)
@@ -789,6 +817,9 @@ func (u *AuditEventUpsertBulk) UpdateNewValues() *AuditEventUpsertBulk {
 			}
 			if _, exists := b.mutation.ClientAddr(); exists {
 				s.SetIgnore(auditevent.FieldClientAddr)
+			}
+			if _, exists := b.mutation.Reason(); exists {
+				s.SetIgnore(auditevent.FieldReason)
 			}
 			if _, exists := b.mutation.Seq(); exists {
 				s.SetIgnore(auditevent.FieldSeq)

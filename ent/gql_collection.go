@@ -317,6 +317,11 @@ func (_q *AuditEventQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, auditevent.FieldClientAddr)
 				fieldSeen[auditevent.FieldClientAddr] = struct{}{}
 			}
+		case "reason":
+			if _, ok := fieldSeen[auditevent.FieldReason]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldReason)
+				fieldSeen[auditevent.FieldReason] = struct{}{}
+			}
 		case "seq":
 			if _, ok := fieldSeen[auditevent.FieldSeq]; !ok {
 				selectedFields = append(selectedFields, auditevent.FieldSeq)

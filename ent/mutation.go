@@ -1120,6 +1120,11 @@ type AccountMutation struct {
 	appenddefault_access_excludes []string
 	custom_roles                  *bool
 	resource_constraints          *bool
+	new_member_roles              *[]string
+	appendnew_member_roles        []string
+	min_roles_per_member          *int
+	addmin_roles_per_member       *int
+	custom_roles_permission       *string
 	template                      *string
 	clearedFields                 map[string]struct{}
 	permissions                   map[string]struct{}
@@ -1579,6 +1584,163 @@ func (m *AccountMutation) ResetResourceConstraints() {
 	m.resource_constraints = nil
 }
 
+// SetNewMemberRoles sets the "new_member_roles" field.
+func (m *AccountMutation) SetNewMemberRoles(s []string) {
+	m.new_member_roles = &s
+	m.appendnew_member_roles = nil
+}
+
+// NewMemberRoles returns the value of the "new_member_roles" field in the mutation.
+func (m *AccountMutation) NewMemberRoles() (r []string, exists bool) {
+	v := m.new_member_roles
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNewMemberRoles returns the old "new_member_roles" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldNewMemberRoles(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNewMemberRoles is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNewMemberRoles requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNewMemberRoles: %w", err)
+	}
+	return oldValue.NewMemberRoles, nil
+}
+
+// AppendNewMemberRoles adds s to the "new_member_roles" field.
+func (m *AccountMutation) AppendNewMemberRoles(s []string) {
+	m.appendnew_member_roles = append(m.appendnew_member_roles, s...)
+}
+
+// AppendedNewMemberRoles returns the list of values that were appended to the "new_member_roles" field in this mutation.
+func (m *AccountMutation) AppendedNewMemberRoles() ([]string, bool) {
+	if len(m.appendnew_member_roles) == 0 {
+		return nil, false
+	}
+	return m.appendnew_member_roles, true
+}
+
+// ClearNewMemberRoles clears the value of the "new_member_roles" field.
+func (m *AccountMutation) ClearNewMemberRoles() {
+	m.new_member_roles = nil
+	m.appendnew_member_roles = nil
+	m.clearedFields[account.FieldNewMemberRoles] = struct{}{}
+}
+
+// NewMemberRolesCleared returns if the "new_member_roles" field was cleared in this mutation.
+func (m *AccountMutation) NewMemberRolesCleared() bool {
+	_, ok := m.clearedFields[account.FieldNewMemberRoles]
+	return ok
+}
+
+// ResetNewMemberRoles resets all changes to the "new_member_roles" field.
+func (m *AccountMutation) ResetNewMemberRoles() {
+	m.new_member_roles = nil
+	m.appendnew_member_roles = nil
+	delete(m.clearedFields, account.FieldNewMemberRoles)
+}
+
+// SetMinRolesPerMember sets the "min_roles_per_member" field.
+func (m *AccountMutation) SetMinRolesPerMember(i int) {
+	m.min_roles_per_member = &i
+	m.addmin_roles_per_member = nil
+}
+
+// MinRolesPerMember returns the value of the "min_roles_per_member" field in the mutation.
+func (m *AccountMutation) MinRolesPerMember() (r int, exists bool) {
+	v := m.min_roles_per_member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinRolesPerMember returns the old "min_roles_per_member" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldMinRolesPerMember(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinRolesPerMember is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinRolesPerMember requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinRolesPerMember: %w", err)
+	}
+	return oldValue.MinRolesPerMember, nil
+}
+
+// AddMinRolesPerMember adds i to the "min_roles_per_member" field.
+func (m *AccountMutation) AddMinRolesPerMember(i int) {
+	if m.addmin_roles_per_member != nil {
+		*m.addmin_roles_per_member += i
+	} else {
+		m.addmin_roles_per_member = &i
+	}
+}
+
+// AddedMinRolesPerMember returns the value that was added to the "min_roles_per_member" field in this mutation.
+func (m *AccountMutation) AddedMinRolesPerMember() (r int, exists bool) {
+	v := m.addmin_roles_per_member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinRolesPerMember resets all changes to the "min_roles_per_member" field.
+func (m *AccountMutation) ResetMinRolesPerMember() {
+	m.min_roles_per_member = nil
+	m.addmin_roles_per_member = nil
+}
+
+// SetCustomRolesPermission sets the "custom_roles_permission" field.
+func (m *AccountMutation) SetCustomRolesPermission(s string) {
+	m.custom_roles_permission = &s
+}
+
+// CustomRolesPermission returns the value of the "custom_roles_permission" field in the mutation.
+func (m *AccountMutation) CustomRolesPermission() (r string, exists bool) {
+	v := m.custom_roles_permission
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomRolesPermission returns the old "custom_roles_permission" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldCustomRolesPermission(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomRolesPermission is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomRolesPermission requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomRolesPermission: %w", err)
+	}
+	return oldValue.CustomRolesPermission, nil
+}
+
+// ResetCustomRolesPermission resets all changes to the "custom_roles_permission" field.
+func (m *AccountMutation) ResetCustomRolesPermission() {
+	m.custom_roles_permission = nil
+}
+
 // SetTemplate sets the "template" field.
 func (m *AccountMutation) SetTemplate(s string) {
 	m.template = &s
@@ -1824,7 +1986,7 @@ func (m *AccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AccountMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 13)
 	if m.created_at != nil {
 		fields = append(fields, account.FieldCreatedAt)
 	}
@@ -1851,6 +2013,15 @@ func (m *AccountMutation) Fields() []string {
 	}
 	if m.resource_constraints != nil {
 		fields = append(fields, account.FieldResourceConstraints)
+	}
+	if m.new_member_roles != nil {
+		fields = append(fields, account.FieldNewMemberRoles)
+	}
+	if m.min_roles_per_member != nil {
+		fields = append(fields, account.FieldMinRolesPerMember)
+	}
+	if m.custom_roles_permission != nil {
+		fields = append(fields, account.FieldCustomRolesPermission)
 	}
 	if m.template != nil {
 		fields = append(fields, account.FieldTemplate)
@@ -1881,6 +2052,12 @@ func (m *AccountMutation) Field(name string) (ent.Value, bool) {
 		return m.CustomRoles()
 	case account.FieldResourceConstraints:
 		return m.ResourceConstraints()
+	case account.FieldNewMemberRoles:
+		return m.NewMemberRoles()
+	case account.FieldMinRolesPerMember:
+		return m.MinRolesPerMember()
+	case account.FieldCustomRolesPermission:
+		return m.CustomRolesPermission()
 	case account.FieldTemplate:
 		return m.Template()
 	}
@@ -1910,6 +2087,12 @@ func (m *AccountMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldCustomRoles(ctx)
 	case account.FieldResourceConstraints:
 		return m.OldResourceConstraints(ctx)
+	case account.FieldNewMemberRoles:
+		return m.OldNewMemberRoles(ctx)
+	case account.FieldMinRolesPerMember:
+		return m.OldMinRolesPerMember(ctx)
+	case account.FieldCustomRolesPermission:
+		return m.OldCustomRolesPermission(ctx)
 	case account.FieldTemplate:
 		return m.OldTemplate(ctx)
 	}
@@ -1984,6 +2167,27 @@ func (m *AccountMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetResourceConstraints(v)
 		return nil
+	case account.FieldNewMemberRoles:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNewMemberRoles(v)
+		return nil
+	case account.FieldMinRolesPerMember:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinRolesPerMember(v)
+		return nil
+	case account.FieldCustomRolesPermission:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomRolesPermission(v)
+		return nil
 	case account.FieldTemplate:
 		v, ok := value.(string)
 		if !ok {
@@ -1998,13 +2202,21 @@ func (m *AccountMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *AccountMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addmin_roles_per_member != nil {
+		fields = append(fields, account.FieldMinRolesPerMember)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *AccountMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case account.FieldMinRolesPerMember:
+		return m.AddedMinRolesPerMember()
+	}
 	return nil, false
 }
 
@@ -2013,6 +2225,13 @@ func (m *AccountMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *AccountMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case account.FieldMinRolesPerMember:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinRolesPerMember(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Account numeric field %s", name)
 }
@@ -2021,6 +2240,9 @@ func (m *AccountMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *AccountMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(account.FieldNewMemberRoles) {
+		fields = append(fields, account.FieldNewMemberRoles)
+	}
 	if m.FieldCleared(account.FieldTemplate) {
 		fields = append(fields, account.FieldTemplate)
 	}
@@ -2038,6 +2260,9 @@ func (m *AccountMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *AccountMutation) ClearField(name string) error {
 	switch name {
+	case account.FieldNewMemberRoles:
+		m.ClearNewMemberRoles()
+		return nil
 	case account.FieldTemplate:
 		m.ClearTemplate()
 		return nil
@@ -2075,6 +2300,15 @@ func (m *AccountMutation) ResetField(name string) error {
 		return nil
 	case account.FieldResourceConstraints:
 		m.ResetResourceConstraints()
+		return nil
+	case account.FieldNewMemberRoles:
+		m.ResetNewMemberRoles()
+		return nil
+	case account.FieldMinRolesPerMember:
+		m.ResetMinRolesPerMember()
+		return nil
+	case account.FieldCustomRolesPermission:
+		m.ResetCustomRolesPermission()
 		return nil
 	case account.FieldTemplate:
 		m.ResetTemplate()
@@ -3571,6 +3805,7 @@ type AuditEventMutation struct {
 	changes       *map[string]interface{}
 	request_id    *string
 	client_addr   *string
+	reason        *string
 	seq           *int64
 	addseq        *int64
 	prev_hash     *string
@@ -4096,6 +4331,42 @@ func (m *AuditEventMutation) ResetClientAddr() {
 	m.client_addr = nil
 }
 
+// SetReason sets the "reason" field.
+func (m *AuditEventMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *AuditEventMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *AuditEventMutation) ResetReason() {
+	m.reason = nil
+}
+
 // SetSeq sets the "seq" field.
 func (m *AuditEventMutation) SetSeq(i int64) {
 	m.seq = &i
@@ -4328,7 +4599,7 @@ func (m *AuditEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AuditEventMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, auditevent.FieldCreatedAt)
 	}
@@ -4361,6 +4632,9 @@ func (m *AuditEventMutation) Fields() []string {
 	}
 	if m.client_addr != nil {
 		fields = append(fields, auditevent.FieldClientAddr)
+	}
+	if m.reason != nil {
+		fields = append(fields, auditevent.FieldReason)
 	}
 	if m.seq != nil {
 		fields = append(fields, auditevent.FieldSeq)
@@ -4404,6 +4678,8 @@ func (m *AuditEventMutation) Field(name string) (ent.Value, bool) {
 		return m.RequestID()
 	case auditevent.FieldClientAddr:
 		return m.ClientAddr()
+	case auditevent.FieldReason:
+		return m.Reason()
 	case auditevent.FieldSeq:
 		return m.Seq()
 	case auditevent.FieldPrevHash:
@@ -4443,6 +4719,8 @@ func (m *AuditEventMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldRequestID(ctx)
 	case auditevent.FieldClientAddr:
 		return m.OldClientAddr(ctx)
+	case auditevent.FieldReason:
+		return m.OldReason(ctx)
 	case auditevent.FieldSeq:
 		return m.OldSeq(ctx)
 	case auditevent.FieldPrevHash:
@@ -4536,6 +4814,13 @@ func (m *AuditEventMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetClientAddr(v)
+		return nil
+	case auditevent.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
 		return nil
 	case auditevent.FieldSeq:
 		v, ok := value.(int64)
@@ -4688,6 +4973,9 @@ func (m *AuditEventMutation) ResetField(name string) error {
 		return nil
 	case auditevent.FieldClientAddr:
 		m.ResetClientAddr()
+		return nil
+	case auditevent.FieldReason:
+		m.ResetReason()
 		return nil
 	case auditevent.FieldSeq:
 		m.ResetSeq()

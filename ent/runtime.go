@@ -143,6 +143,16 @@ func init() {
 	accountDescResourceConstraints := accountFields[6].Descriptor()
 	// account.DefaultResourceConstraints holds the default value on creation for the resource_constraints field.
 	account.DefaultResourceConstraints = accountDescResourceConstraints.Default.(bool)
+	// accountDescMinRolesPerMember is the schema descriptor for min_roles_per_member field.
+	accountDescMinRolesPerMember := accountFields[8].Descriptor()
+	// account.DefaultMinRolesPerMember holds the default value on creation for the min_roles_per_member field.
+	account.DefaultMinRolesPerMember = accountDescMinRolesPerMember.Default.(int)
+	// account.MinRolesPerMemberValidator is a validator for the "min_roles_per_member" field. It is called by the builders before save.
+	account.MinRolesPerMemberValidator = accountDescMinRolesPerMember.Validators[0].(func(int) error)
+	// accountDescCustomRolesPermission is the schema descriptor for custom_roles_permission field.
+	accountDescCustomRolesPermission := accountFields[9].Descriptor()
+	// account.DefaultCustomRolesPermission holds the default value on creation for the custom_roles_permission field.
+	account.DefaultCustomRolesPermission = accountDescCustomRolesPermission.Default.(string)
 	// accountDescID is the schema descriptor for id field.
 	accountDescID := accountMixinFields0[0].Descriptor()
 	// account.DefaultID holds the default value on creation for the id field.
@@ -290,12 +300,16 @@ func init() {
 	auditeventDescClientAddr := auditeventFields[9].Descriptor()
 	// auditevent.DefaultClientAddr holds the default value on creation for the client_addr field.
 	auditevent.DefaultClientAddr = auditeventDescClientAddr.Default.(string)
+	// auditeventDescReason is the schema descriptor for reason field.
+	auditeventDescReason := auditeventFields[10].Descriptor()
+	// auditevent.DefaultReason holds the default value on creation for the reason field.
+	auditevent.DefaultReason = auditeventDescReason.Default.(string)
 	// auditeventDescPrevHash is the schema descriptor for prev_hash field.
-	auditeventDescPrevHash := auditeventFields[11].Descriptor()
+	auditeventDescPrevHash := auditeventFields[12].Descriptor()
 	// auditevent.DefaultPrevHash holds the default value on creation for the prev_hash field.
 	auditevent.DefaultPrevHash = auditeventDescPrevHash.Default.(string)
 	// auditeventDescHash is the schema descriptor for hash field.
-	auditeventDescHash := auditeventFields[12].Descriptor()
+	auditeventDescHash := auditeventFields[13].Descriptor()
 	// auditevent.HashValidator is a validator for the "hash" field. It is called by the builders before save.
 	auditevent.HashValidator = auditeventDescHash.Validators[0].(func(string) error)
 	// auditeventDescID is the schema descriptor for id field.

@@ -18,12 +18,12 @@ import (
 
 // Settings is the resolver for the settings field.
 func (r *accountResolver) Settings(ctx context.Context, obj *ent.Account) (*model.AccountSettings, error) {
-	return &model.AccountSettings{RoleAssignment: obj.RoleAssignment, DefaultAccessExcludes: obj.DefaultAccessExcludes}, nil
+	return accountSettings(obj), nil
 }
 
 // Features is the resolver for the features field.
 func (r *accountResolver) Features(ctx context.Context, obj *ent.Account) (*model.AccountFeatures, error) {
-	return &model.AccountFeatures{CustomRoles: obj.CustomRoles, ResourceConstraints: obj.ResourceConstraints}, nil
+	return accountFeatures(obj), nil
 }
 
 // Permissions is the resolver for the permissions field.
@@ -34,8 +34,12 @@ func (r *accountResolver) Permissions(ctx context.Context, obj *ent.Account, aft
 
 // Roles is the resolver for the roles field.
 func (r *accountResolver) Roles(ctx context.Context, obj *ent.Account, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) (*ent.RoleConnection, error) {
-	return obj.QueryRoles().Paginate(ctx, after, r.page(first, last), before, last,
+	conn, err := obj.QueryRoles().Paginate(ctx, after, r.page(first, last), before, last,
 		ent.WithRoleOrder(roleOrder(orderBy)), ent.WithRoleFilter(where.Filter))
+	if err != nil {
+		return nil, err
+	}
+	return conn, prefetchRoles(ctx, conn)
 }
 
 // Role is the resolver for the role field.

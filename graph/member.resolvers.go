@@ -49,3 +49,8 @@ func (r *memberResolver) Roles(ctx context.Context, obj *ent.Member) ([]*ent.Rol
 func (r *memberResolver) EffectivePermissions(ctx context.Context, obj *ent.Member) ([]string, error) {
 	return r.memberPermissions(ctx, obj)
 }
+
+// HasRoleWith is the resolver for the hasRoleWith field.
+func (r *memberWhereInputResolver) HasRoleWith(ctx context.Context, obj *ent.MemberWhereInput, data []*ent.RoleWhereInput) error {
+	return holdingRoleWith(obj, data)
+}

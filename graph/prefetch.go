@@ -12,25 +12,27 @@ import (
 // requested reports whether the current field's selection reaches path,
 // e.g. requested(ctx, "edges", "node", "roles").
 func requested(ctx context.Context, path ...string) bool {
+	return len(collected(ctx, path...)) > 0
+}
+
+// collected returns the fields the current field's selection reaches at
+// path, each alias of the last name once.
+func collected(ctx context.Context, path ...string) []graphql.CollectedField {
 	op := graphql.GetOperationContext(ctx)
 	fields := graphql.CollectFieldsCtx(ctx, nil)
 	for i, name := range path {
-		var next *graphql.CollectedField
-		for j := range fields {
-			if fields[j].Name == name {
-				next = &fields[j]
-				break
+		var next []graphql.CollectedField
+		for _, f := range fields {
+			if f.Name == name {
+				next = append(next, f)
 			}
 		}
-		if next == nil {
-			return false
+		if len(next) == 0 || i == len(path)-1 {
+			return next
 		}
-		if i == len(path)-1 {
-			return true
-		}
-		fields = graphql.CollectFields(op, next.Selections, nil)
+		fields = graphql.CollectFields(op, next[0].Selections, nil)
 	}
-	return false
+	return nil
 }
 
 // prefetchMembers loads, in one batch each, what a page of members' fields

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"entgo.io/contrib/entgql"
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/graph/loaders"
 	"github.com/gatehouse-iam/gatehouse/graph/model"
@@ -44,4 +45,9 @@ func (r *roleResolver) Masks(ctx context.Context, obj *ent.Role) ([]string, erro
 // HolderCount is the resolver for the holderCount field.
 func (r *roleResolver) HolderCount(ctx context.Context, obj *ent.Role) (int, error) {
 	return loaders.For(ctx).HolderCount.Load(ctx, obj.ID)
+}
+
+// Members is the resolver for the members field.
+func (r *roleResolver) Members(ctx context.Context, obj *ent.Role, after *entgql.Cursor[string], first *int, where *ent.MemberWhereInput) (*ent.MemberConnection, error) {
+	return r.holders(ctx, obj, after, first, where)
 }

@@ -35,6 +35,12 @@ const (
 	FieldCustomRoles = "custom_roles"
 	// FieldResourceConstraints holds the string denoting the resource_constraints field in the database.
 	FieldResourceConstraints = "resource_constraints"
+	// FieldNewMemberRoles holds the string denoting the new_member_roles field in the database.
+	FieldNewMemberRoles = "new_member_roles"
+	// FieldMinRolesPerMember holds the string denoting the min_roles_per_member field in the database.
+	FieldMinRolesPerMember = "min_roles_per_member"
+	// FieldCustomRolesPermission holds the string denoting the custom_roles_permission field in the database.
+	FieldCustomRolesPermission = "custom_roles_permission"
 	// FieldTemplate holds the string denoting the template field in the database.
 	FieldTemplate = "template"
 	// EdgePermissions holds the string denoting the permissions edge name in mutations.
@@ -78,6 +84,9 @@ var Columns = []string{
 	FieldDefaultAccessExcludes,
 	FieldCustomRoles,
 	FieldResourceConstraints,
+	FieldNewMemberRoles,
+	FieldMinRolesPerMember,
+	FieldCustomRolesPermission,
 	FieldTemplate,
 }
 
@@ -112,6 +121,12 @@ var (
 	DefaultCustomRoles bool
 	// DefaultResourceConstraints holds the default value on creation for the "resource_constraints" field.
 	DefaultResourceConstraints bool
+	// DefaultMinRolesPerMember holds the default value on creation for the "min_roles_per_member" field.
+	DefaultMinRolesPerMember int
+	// MinRolesPerMemberValidator is a validator for the "min_roles_per_member" field. It is called by the builders before save.
+	MinRolesPerMemberValidator func(int) error
+	// DefaultCustomRolesPermission holds the default value on creation for the "custom_roles_permission" field.
+	DefaultCustomRolesPermission string
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -216,6 +231,16 @@ func ByCustomRoles(opts ...sql.OrderTermOption) OrderOption {
 // ByResourceConstraints orders the results by the resource_constraints field.
 func ByResourceConstraints(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldResourceConstraints, opts...).ToFunc()
+}
+
+// ByMinRolesPerMember orders the results by the min_roles_per_member field.
+func ByMinRolesPerMember(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMinRolesPerMember, opts...).ToFunc()
+}
+
+// ByCustomRolesPermission orders the results by the custom_roles_permission field.
+func ByCustomRolesPermission(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCustomRolesPermission, opts...).ToFunc()
 }
 
 // ByTemplate orders the results by the template field.

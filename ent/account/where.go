@@ -95,6 +95,16 @@ func ResourceConstraints(v bool) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldResourceConstraints, v))
 }
 
+// MinRolesPerMember applies equality check predicate on the "min_roles_per_member" field. It's identical to MinRolesPerMemberEQ.
+func MinRolesPerMember(v int) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldMinRolesPerMember, v))
+}
+
+// CustomRolesPermission applies equality check predicate on the "custom_roles_permission" field. It's identical to CustomRolesPermissionEQ.
+func CustomRolesPermission(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldCustomRolesPermission, v))
+}
+
 // Template applies equality check predicate on the "template" field. It's identical to TemplateEQ.
 func Template(v string) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldTemplate, v))
@@ -368,6 +378,121 @@ func ResourceConstraintsEQ(v bool) predicate.Account {
 // ResourceConstraintsNEQ applies the NEQ predicate on the "resource_constraints" field.
 func ResourceConstraintsNEQ(v bool) predicate.Account {
 	return predicate.Account(sql.FieldNEQ(FieldResourceConstraints, v))
+}
+
+// NewMemberRolesIsNil applies the IsNil predicate on the "new_member_roles" field.
+func NewMemberRolesIsNil() predicate.Account {
+	return predicate.Account(sql.FieldIsNull(FieldNewMemberRoles))
+}
+
+// NewMemberRolesNotNil applies the NotNil predicate on the "new_member_roles" field.
+func NewMemberRolesNotNil() predicate.Account {
+	return predicate.Account(sql.FieldNotNull(FieldNewMemberRoles))
+}
+
+// MinRolesPerMemberEQ applies the EQ predicate on the "min_roles_per_member" field.
+func MinRolesPerMemberEQ(v int) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldMinRolesPerMember, v))
+}
+
+// MinRolesPerMemberNEQ applies the NEQ predicate on the "min_roles_per_member" field.
+func MinRolesPerMemberNEQ(v int) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldMinRolesPerMember, v))
+}
+
+// MinRolesPerMemberIn applies the In predicate on the "min_roles_per_member" field.
+func MinRolesPerMemberIn(vs ...int) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldMinRolesPerMember, vs...))
+}
+
+// MinRolesPerMemberNotIn applies the NotIn predicate on the "min_roles_per_member" field.
+func MinRolesPerMemberNotIn(vs ...int) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldMinRolesPerMember, vs...))
+}
+
+// MinRolesPerMemberGT applies the GT predicate on the "min_roles_per_member" field.
+func MinRolesPerMemberGT(v int) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldMinRolesPerMember, v))
+}
+
+// MinRolesPerMemberGTE applies the GTE predicate on the "min_roles_per_member" field.
+func MinRolesPerMemberGTE(v int) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldMinRolesPerMember, v))
+}
+
+// MinRolesPerMemberLT applies the LT predicate on the "min_roles_per_member" field.
+func MinRolesPerMemberLT(v int) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldMinRolesPerMember, v))
+}
+
+// MinRolesPerMemberLTE applies the LTE predicate on the "min_roles_per_member" field.
+func MinRolesPerMemberLTE(v int) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldMinRolesPerMember, v))
+}
+
+// CustomRolesPermissionEQ applies the EQ predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldCustomRolesPermission, v))
+}
+
+// CustomRolesPermissionNEQ applies the NEQ predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldCustomRolesPermission, v))
+}
+
+// CustomRolesPermissionIn applies the In predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldCustomRolesPermission, vs...))
+}
+
+// CustomRolesPermissionNotIn applies the NotIn predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldCustomRolesPermission, vs...))
+}
+
+// CustomRolesPermissionGT applies the GT predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldCustomRolesPermission, v))
+}
+
+// CustomRolesPermissionGTE applies the GTE predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldCustomRolesPermission, v))
+}
+
+// CustomRolesPermissionLT applies the LT predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldCustomRolesPermission, v))
+}
+
+// CustomRolesPermissionLTE applies the LTE predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldCustomRolesPermission, v))
+}
+
+// CustomRolesPermissionContains applies the Contains predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldCustomRolesPermission, v))
+}
+
+// CustomRolesPermissionHasPrefix applies the HasPrefix predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldCustomRolesPermission, v))
+}
+
+// CustomRolesPermissionHasSuffix applies the HasSuffix predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldCustomRolesPermission, v))
+}
+
+// CustomRolesPermissionEqualFold applies the EqualFold predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldCustomRolesPermission, v))
+}
+
+// CustomRolesPermissionContainsFold applies the ContainsFold predicate on the "custom_roles_permission" field.
+func CustomRolesPermissionContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldCustomRolesPermission, v))
 }
 
 // TemplateEQ applies the EQ predicate on the "template" field.

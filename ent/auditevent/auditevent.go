@@ -38,6 +38,8 @@ const (
 	FieldRequestID = "request_id"
 	// FieldClientAddr holds the string denoting the client_addr field in the database.
 	FieldClientAddr = "client_addr"
+	// FieldReason holds the string denoting the reason field in the database.
+	FieldReason = "reason"
 	// FieldSeq holds the string denoting the seq field in the database.
 	FieldSeq = "seq"
 	// FieldPrevHash holds the string denoting the prev_hash field in the database.
@@ -64,6 +66,7 @@ var Columns = []string{
 	FieldChanges,
 	FieldRequestID,
 	FieldClientAddr,
+	FieldReason,
 	FieldSeq,
 	FieldPrevHash,
 	FieldHash,
@@ -97,6 +100,8 @@ var (
 	DefaultRequestID string
 	// DefaultClientAddr holds the default value on creation for the "client_addr" field.
 	DefaultClientAddr string
+	// DefaultReason holds the default value on creation for the "reason" field.
+	DefaultReason string
 	// DefaultPrevHash holds the default value on creation for the "prev_hash" field.
 	DefaultPrevHash string
 	// HashValidator is a validator for the "hash" field. It is called by the builders before save.
@@ -188,6 +193,11 @@ func ByRequestID(opts ...sql.OrderTermOption) OrderOption {
 // ByClientAddr orders the results by the client_addr field.
 func ByClientAddr(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldClientAddr, opts...).ToFunc()
+}
+
+// ByReason orders the results by the reason field.
+func ByReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReason, opts...).ToFunc()
 }
 
 // BySeq orders the results by the seq field.

@@ -54,6 +54,9 @@ var (
 		{Name: "default_access_excludes", Type: field.TypeJSON},
 		{Name: "custom_roles", Type: field.TypeBool, Default: true},
 		{Name: "resource_constraints", Type: field.TypeBool, Default: false},
+		{Name: "new_member_roles", Type: field.TypeJSON, Nullable: true},
+		{Name: "min_roles_per_member", Type: field.TypeInt, Default: 0},
+		{Name: "custom_roles_permission", Type: field.TypeString, Default: ""},
 		{Name: "template", Type: field.TypeString, Nullable: true},
 	}
 	// AccountsTable holds the schema information for the "accounts" table.
@@ -150,6 +153,7 @@ var (
 		{Name: "changes", Type: field.TypeJSON, Nullable: true},
 		{Name: "request_id", Type: field.TypeString, Default: ""},
 		{Name: "client_addr", Type: field.TypeString, Default: ""},
+		{Name: "reason", Type: field.TypeString, Default: ""},
 		{Name: "seq", Type: field.TypeInt64},
 		{Name: "prev_hash", Type: field.TypeString, Default: ""},
 		{Name: "hash", Type: field.TypeString},
@@ -169,12 +173,12 @@ var (
 			{
 				Name:    "auditevent_account_id_seq",
 				Unique:  true,
-				Columns: []*schema.Column{AuditEventsColumns[2], AuditEventsColumns[12]},
+				Columns: []*schema.Column{AuditEventsColumns[2], AuditEventsColumns[13]},
 			},
 			{
 				Name:    "auditevent_txid",
 				Unique:  false,
-				Columns: []*schema.Column{AuditEventsColumns[15]},
+				Columns: []*schema.Column{AuditEventsColumns[16]},
 			},
 		},
 	}

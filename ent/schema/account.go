@@ -35,6 +35,14 @@ func (Account) Fields() []ent.Field {
 			Annotations(entgql.Skip()),
 		field.Bool("resource_constraints").Default(false).
 			Annotations(entgql.Skip()),
+		// Null only in accounts that a server older than the setting
+		// created: they give default_access, as every account did then.
+		field.JSON("new_member_roles", []string{}).Optional().
+			Annotations(entgql.Skip()),
+		field.Int("min_roles_per_member").Default(0).NonNegative().
+			Annotations(entgql.Skip()),
+		field.String("custom_roles_permission").Default("").
+			Annotations(entgql.Skip()),
 		field.String("template").Optional().
 			Comment("The template the account was created from, if any."),
 	}

@@ -43,6 +43,8 @@ func (AuditEvent) Fields() []ent.Field {
 			Comment("The request id the change was made in (X-Request-Id)."),
 		field.String("client_addr").Default("").Immutable().
 			Comment("The client address the change came from."),
+		field.String("reason").Default("").Immutable().
+			Comment("Why the change was made, as its author said in the mutation's `reason` (access reviews ask for it); empty when not given."),
 		field.Int64("seq").Immutable().
 			Comment("Position of the event in its account's chain, from 1 (platform events have their own chain)."),
 		field.String("prev_hash").Default("").Immutable().

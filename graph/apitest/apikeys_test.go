@@ -67,7 +67,7 @@ func TestS2_KeyWithinCreatorsPermissions(t *testing.T) {
 		mem, tok := e.keyAdmin(a, "dev@s2.test", "AgentChat", "identity.flows.read", "iam.keys.manage", "iam.keys.read")
 		// Neither scopes nor permissions: the creator's whole set.
 		r := e.createKey(tok, map[string]any{"accountId": a.ID, "name": "all"})
-		if got := r.Get("data.createApiKey.apiKey.permissions").String(); got != `["AgentChat","iam.keys.manage","iam.keys.read","identity.flows.read"]` {
+		if got := r.Get("data.createApiKey.apiKey.permissions").String(); got != `["AgentChat","iam.keys.create","iam.keys.manage","iam.keys.read","iam.keys.revoke","identity.flows.read"]` {
 			t.Fatalf("snapshot: %s", got)
 		}
 		if r.Get("data.createApiKey.apiKey.createdBy").String() != mem {

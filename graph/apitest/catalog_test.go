@@ -3,6 +3,9 @@ package apitest
 import (
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
+	"github.com/gatehouse-iam/gatehouse/ent/permission"
 )
 
 func TestK1_OnlyOperatorsChangeTheCatalog(t *testing.T) {
@@ -44,7 +47,7 @@ func TestK7_BuiltInPermissionsInCatalogAndEveryMasterList(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newAccount("k7", map[string]any{"permissions": []string{"AgentChat"}})
 		r := e.ok(e.Operator, `query($id: ID!) { account(id: $id) { permissions(where: {builtIn: true}) { totalCount } } }`, map[string]any{"id": a.ID})
-		if r.Get("data.account.permissions.totalCount").Int() != 13 {
+		if r.Get("data.account.permissions.totalCount").Int() != int64(len(builtinPermissions)) {
 			t.Fatalf("built-ins in the master list: %s", r)
 		}
 		e.fails("BAD_USER_INPUT", e.Operator, defineCatalog, map[string]any{"p": []map[string]any{{"key": "iam.roles.manage"}}})
@@ -86,5 +89,61 @@ func TestK5_MasterListBoundsEverything(t *testing.T) {
 		if !strings.Contains(r.Get("errors.0.extensions.invalidGrants").String(), "unused.outside") {
 			t.Fatalf("offenders not named: %s", r)
 		}
+	})
+}
+
+// K7, K4: the coarse built-ins imply the single actions they were split
+// into, so roles granting them keep working; a role granting one action may
+// do that and nothing else. A database written before the split is brought
+// up to date at start-up, with one platform audit event, once.
+func TestK7_SplitBuiltInsKeepTheOldNamesWorking(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("k7split", nil)
+		r := e.ok(e.Operator, `{ permissionCatalog(where: {keyHasPrefix: "iam."}) { edges { node { key implies } } } }`, nil)
+		for key, want := range builtinImplies {
+			sameStrings(t, key+" implies", gjsonStrings(r.Get(`data.permissionCatalog.edges.#(node.key=="`+key+`").node.implies`).Array()), want)
+		}
+		manager := e.createRole(a.Owner, a.ID, "Old-style managers", []string{"iam.members.manage", "AgentChat"})
+		inviter := e.createRole(a.Owner, a.ID, "Inviters", []string{"iam.members.invite", "AgentChat"})
+		chat := e.createRole(a.Owner, a.ID, "Chat", []string{"AgentChat"})
+		e.addMember(a.Owner, a.ID, "mgr@k7split.test", manager)
+		e.addMember(a.Owner, a.ID, "inv@k7split.test", inviter)
+		mgr, inv := userToken(t, "mgr@k7split.test"), userToken(t, "inv@k7split.test")
+		m := e.addMember(mgr, a.ID, "one@k7split.test", chat)
+		e.ok(mgr, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleIds": []string{chat}}})
+		e.ok(mgr, suspend, map[string]any{"id": m})
+		e.ok(mgr, reactivate, map[string]any{"id": m})
+		n := e.addMember(inv, a.ID, "two@k7split.test", chat)
+		for q, missing := range map[string]string{suspend: "iam.members.suspend", remove: "iam.members.remove"} {
+			r := e.fails("FORBIDDEN", inv, q, map[string]any{"id": n})
+			if r.Get("errors.0.extensions.missingPermissions").String() != `["`+missing+`"]` {
+				t.Errorf("inviter: %s", r)
+			}
+		}
+		e.ok(mgr, remove, map[string]any{"id": n})
+
+		// A catalog from before the split: iam.members.manage implied nothing.
+		ctx := t.Context()
+		if err := e.DB.Client.Permission.Update().Where(permission.Key("iam.members.manage")).SetImplies([]string{}).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		updates := func() int {
+			n, err := e.DB.Client.AuditEvent.Query().Where(auditevent.Action("permissions.builtins.updated")).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for range 2 {
+			if err := e.Server.Service.EnsureBuiltins(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if updates() != 1 {
+			t.Errorf("%d platform events for the update, want 1", updates())
+		}
+		r = e.ok(e.Operator, `{ permissionCatalog(where: {key: "iam.members.manage"}) { edges { node { implies } } } }`, nil)
+		sameStrings(t, "restored", gjsonStrings(r.Get("data.permissionCatalog.edges.0.node.implies").Array()), builtinImplies["iam.members.manage"])
+		e.ok(mgr, suspend, map[string]any{"id": m})
 	})
 }

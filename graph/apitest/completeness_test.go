@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 )
 
@@ -101,11 +102,22 @@ func TestL1_EveryMutationAuditedExactlyOnce(t *testing.T) {
 			}
 			return n
 		}
+		withReason := func(in map[string]any, reason string) int {
+			in["in"].(map[string]any)["reason"] = reason
+			n, err := e.DB.Client.AuditEvent.Query().Where(auditevent.Reason(reason)).Count(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
 		covered := map[string]bool{}
 		for _, s := range steps {
 			covered[s.mutation] = true
 			cred := e.Operator
 			before := events()
+			// Every mutation takes a reason and stores it in its event.
+			reason := "why " + s.mutation
+			withReason(s.ok, reason)
 			if r := e.gql(cred, s.query, s.ok); r.Get("errors").Exists() {
 				t.Fatalf("%s should succeed: %s", s.mutation, r)
 			}
@@ -115,6 +127,9 @@ func TestL1_EveryMutationAuditedExactlyOnce(t *testing.T) {
 			}
 			if n := events() - before; n != want {
 				t.Errorf("%s: %d audit events for one success, want %d", s.mutation, n, want)
+			}
+			if n := withReason(s.ok, reason); n != want {
+				t.Errorf("%s: %d audit events carry its reason, want %d", s.mutation, n, want)
 			}
 			refusedBy := s.refusedBy
 			if refusedBy == "" {

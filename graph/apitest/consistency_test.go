@@ -179,7 +179,7 @@ func (w *consWorld) chance(p float64) bool { return w.rng.Float64() < p }
 func (w *consWorld) defineCatalog() {
 	w.catalog = map[string]consPerm{}
 	for _, b := range builtinPermissions {
-		w.catalog[b] = consPerm{key: b}
+		w.catalog[b] = consPerm{key: b, implies: builtinImplies[b]}
 	}
 	var defs []map[string]any
 	add := func(key string, mask bool, implies ...string) {
@@ -1155,34 +1155,28 @@ func consMatch(pattern, key string) bool {
 }
 
 // closure is what grants give in the account: the GRANT keys of the master
-// list they match (never deny masks), closed under implications that fire
-// from effective keys (K3–K6), minus excludes (R2).
+// list they match (never deny masks) but for the excluded ones (R2), closed
+// under implications that fire from effective keys (K3–K6).
 func (w *consWorld) closure(a *consAccount, grants, excludes []string) map[string]bool {
 	set := map[string]bool{}
 	var queue []string
-	reach := func(pattern string) {
+	reach := func(pattern string, direct bool) {
 		for k := range a.master {
-			if !w.catalog[k].mask && !set[k] && consMatch(pattern, k) {
+			if !w.catalog[k].mask && !set[k] && consMatch(pattern, k) &&
+				!(direct && slices.ContainsFunc(excludes, func(x string) bool { return consMatch(x, k) })) {
 				set[k] = true
 				queue = append(queue, k)
 			}
 		}
 	}
 	for _, g := range grants {
-		reach(g)
+		reach(g, true)
 	}
 	for len(queue) > 0 {
 		k := queue[0]
 		queue = queue[1:]
 		for _, imp := range w.catalog[k].implies {
-			reach(imp)
-		}
-	}
-	for _, x := range excludes {
-		for k := range set {
-			if consMatch(x, k) {
-				delete(set, k)
-			}
+			reach(imp, false)
 		}
 	}
 	return set

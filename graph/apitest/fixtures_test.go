@@ -86,7 +86,9 @@ func (e *env) createAccount(slug string, in map[string]any) (account, map[string
 		roles[n.Get("key").String()] = n.Get("id").String()
 	}
 	a.FullAccessID, a.DefaultAccessID = roles["full_access"], roles["default_access"]
-	if a.ID == "" || a.OwnerID == "" || a.FullAccessID == "" || a.DefaultAccessID == "" {
+	// Only an account of its own has default_access for sure: a template
+	// has it only where its product does (Truora).
+	if a.ID == "" || a.OwnerID == "" || a.FullAccessID == "" || (in["template"] == nil && a.DefaultAccessID == "") {
 		e.t.Fatalf("account fixture incomplete: %s", r)
 	}
 	return a, roles, r
@@ -110,8 +112,31 @@ func (e *env) newTemplateAccount(template, slug string) templateAccount {
 // builtinPermissions are Gatehouse's own permissions, in every master list (K7).
 var builtinPermissions = []string{
 	"iam.permissions.read", "iam.roles.read", "iam.roles.manage", "iam.members.read", "iam.members.manage",
-	"iam.keys.read", "iam.keys.manage", "iam.scopes.manage", "iam.audit.read", "iam.reviews.read",
+	"iam.members.invite", "iam.members.roles.assign", "iam.members.suspend", "iam.members.remove",
+	"iam.members.ownership.transfer",
+	"iam.keys.read", "iam.keys.manage", "iam.keys.create", "iam.keys.revoke", "iam.scopes.manage", "iam.audit.read", "iam.reviews.read",
 	"iam.sod.manage", "iam.account.manage", "iam.authorize",
+}
+
+// builtinImplies are the built-ins' implications (K4, K7): the coarse
+// `manage` keys imply the single actions they were split into.
+var builtinImplies = map[string][]string{
+	"iam.members.manage": {"iam.members.invite", "iam.members.roles.assign", "iam.members.suspend", "iam.members.remove",
+		"iam.members.ownership.transfer"},
+	"iam.keys.manage": {"iam.keys.create", "iam.keys.revoke"},
+}
+
+// withImplied adds to keys what the built-ins among them imply.
+func withImplied(keys ...string) []string {
+	out := slices.Clone(keys)
+	for _, k := range keys {
+		for _, imp := range builtinImplies[k] {
+			if !slices.Contains(out, imp) {
+				out = append(out, imp)
+			}
+		}
+	}
+	return out
 }
 
 // roleEffective is the effective permissions of the account's role with key,

@@ -54,7 +54,7 @@ func newRaceFixture(t *testing.T, e *env, slug string) *raceFixture {
 	f := &raceFixture{e: e, a: e.newAccount(slug, nil), roles: map[string]string{}, demoted: map[string][]string{}}
 	for key, grants := range raceRoles {
 		f.roles[key] = e.createRole(f.a.Owner, f.a.ID, key, grants)
-		f.demoted[key] = grants
+		f.demoted[key] = withImplied(grants...)
 	}
 	f.admin = userToken(t, "admin@"+slug+".test")
 	f.adminID = e.addMember(f.a.Owner, f.a.ID, "admin@"+slug+".test", f.a.FullAccessID)
@@ -268,7 +268,7 @@ func (f *raceFixture) within(ev *ent.AuditEvent, held []string) bool {
 	for _, key := range held {
 		may = append(may, f.demoted[key]...)
 	}
-	if ev.Action != "apikey.created" || !slices.Contains(may, "iam.keys.manage") {
+	if ev.Action != "apikey.created" || !slices.Contains(may, "iam.keys.create") {
 		return false
 	}
 	for _, p := range stringsOf(ev.Changes["permissions"]) {

@@ -123,8 +123,11 @@ func TestConvrs_SeveralRolesPerAgent(t *testing.T) {
 	})
 }
 
-// R4: the default roles Admin and Agent are editable (custom roles); an
-// update takes effect for every holder at once, and carries expectedVersion.
+// "You can use these default roles as-is, modify their permissions, or create
+// custom roles" (R4): Admin and Agent are editable custom roles; an update
+// takes effect for every holder at once, and carries expectedVersion. The
+// account's owner holds full_access, Gatehouse's locked owner role (M3),
+// named Owner; Convrs has no other system role.
 func TestConvrs_DefaultRolesEditable(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newTemplateAccount("convrs", "cv-edit")
@@ -134,7 +137,7 @@ func TestConvrs_DefaultRolesEditable(t *testing.T) {
 		for _, n := range r.Get("data.account.roles.edges.#.node").Array() {
 			roles = append(roles, n.Get("key").String()+":"+n.Get("kind").String())
 		}
-		if want := []string{"full_access:SYSTEM", "admin:CUSTOM", "agent:CUSTOM", "default_access:SYSTEM"}; !slices.Equal(roles, want) {
+		if want := []string{"full_access:SYSTEM", "admin:CUSTOM", "agent:CUSTOM"}; !slices.Equal(roles, want) {
 			t.Fatalf("roles: %v, want %v", roles, want)
 		}
 		sameStrings(t, "Agent role", e.roleEffective(a.Owner, a.ID, "agent"), tlConvrsAgent)
@@ -282,6 +285,7 @@ func TestConvrs_AccessReviewFindsUnusedPermissions(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		use(a1, "AgentChat")
 		use(a2, "ChatsMy")
+		e.createRole(admin, a.ID, "Spare", []string{"FAQ"})
 		e.ok(a1, `query($id: ID!) { viewer { can(accountId: $id, permission: "TeamStatus") { allowed } } }`, map[string]any{"id": a.ID})
 
 		r := e.ok(admin, review, map[string]any{"id": a.ID, "since": since})
@@ -301,10 +305,147 @@ func TestConvrs_AccessReviewFindsUnusedPermissions(t *testing.T) {
 		if adm := gjsonStrings(rv.Get(`unusedPermissions.#(role.key=="admin").permissions`).Array()); !contains(adm, "Publish") || !contains(adm, "AgentChat") {
 			t.Errorf("Admin's unused permissions: %v", adm)
 		}
-		if !contains(gjsonStrings(rv.Get("rolesWithoutHolders.#.key").Array()), "default_access") {
+		if got := gjsonStrings(rv.Get("rolesWithoutHolders.#.key").Array()); !slices.Equal(got, []string{"spare"}) {
 			t.Errorf("roles without holders: %s", rv.Get("rolesWithoutHolders"))
 		}
 		// Agents cannot review access (AdminRolesAndPermissions implies iam.reviews.read).
 		e.fails("FORBIDDEN", a1, review, map[string]any{"id": a.ID, "since": since})
+	})
+}
+
+// "Each agent is assigned one or more roles, and inherits all permissions
+// associated with those roles" (M2, minRolesPerMember 1): an agent added with
+// no role, or left with none, is refused — by addMember, setMemberRoles and
+// applyAccessConfig alike — and nothing is given implicitly.
+func TestConvrs_EachAgentIsAssignedOneOrMoreRoles(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newTemplateAccount("convrs", "cv-one")
+		r := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { settings { newMemberRoles minRolesPerMember } } }`, map[string]any{"id": a.ID})
+		if r.Get("data.account.settings").Raw != `{"newMemberRoles":[],"minRolesPerMember":1}` {
+			t.Fatalf("settings: %s", r)
+		}
+		tooFew := func(what string, r resp) {
+			t.Helper()
+			if r.Get("errors.0.extensions.reason").String() != "TOO_FEW_ROLES" || r.Get("errors.0.extensions.minRolesPerMember").Int() != 1 {
+				t.Errorf("%s: %s", what, r)
+			}
+		}
+		tooFew("no role named", e.fails("BAD_USER_INPUT", a.Owner, addMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "x@cv-one.test"}}))
+		tooFew("an empty list", e.fails("BAD_USER_INPUT", a.Owner, addMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "x@cv-one.test", "roleIds": []string{}}}))
+		m := e.addMember(a.Owner, a.ID, "aaron@cv-one.test", a.Roles["agent"])
+		tooFew("setMemberRoles", e.fails("BAD_USER_INPUT", a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleIds": []string{}}}))
+		doc := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { exportAccessConfig } }`, map[string]any{"id": a.ID}).Get("data.account.exportAccessConfig").Value().(map[string]any)
+		doc["members"] = append(doc["members"].([]any), map[string]any{"email": "cfg@cv-one.test", "roles": []string{}})
+		r = e.fails("BAD_USER_INPUT", a.Owner, applyConfig, map[string]any{"in": map[string]any{"accountId": a.ID, "document": doc}})
+		if r.Get("errors.0.extensions.reason").String() != "TOO_FEW_ROLES" || r.Get("errors.0.extensions.member").String() != "cfg@cv-one.test" {
+			t.Errorf("applyAccessConfig: %s", r)
+		}
+		if n := e.auditCount(a.ID, "member.added") + e.auditCount(a.ID, "member.roles.changed") + e.auditCount(a.ID, "access_config.applied"); n != 1 {
+			t.Errorf("L1: %d member events, want the one agent added", n)
+		}
+		sameStrings(t, "the agent keeps Agent", e.permissionsOf(m), tlConvrsAgent)
+		// Lowering the floor is the account's to decide; raising it waits for every agent to hold enough.
+		e.ok(a.Owner, `mutation($id: ID!) { updateAccount(input: {accountId: $id, settings: {minRolesPerMember: 0}}) { account { id } } }`, map[string]any{"id": a.ID})
+		e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleIds": []string{}}})
+		r = e.fails("CONFLICT", a.Owner, `mutation($id: ID!) { updateAccount(input: {accountId: $id, settings: {minRolesPerMember: 1}}) { account { id } } }`, map[string]any{"id": a.ID})
+		if r.Get("errors.0.extensions.reason").String() != "TOO_FEW_ROLES" || r.Get("errors.0.extensions.members").String() != `["`+m+`"]` {
+			t.Errorf("raising the floor: %s", r)
+		}
+	})
+}
+
+// "AgentManagementAddAgent: Allows creation of new agents within the
+// dashboard" — and nothing else (K7): its holder adds an agent with a role
+// within their own permissions (R7), and can neither remove an agent nor
+// change an agent's roles. "AgentManagementEditAgent: Allows editing of all
+// agent details (name, business unit, language, role, ...)" changes roles
+// and adds no one.
+func TestConvrs_AgentManagementPermissionsDoWhatTheyName(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newTemplateAccount("convrs", "cv-am")
+		leads := e.createRole(a.Owner, a.ID, "Team leads", append([]string{"AgentManagementAddAgent"}, tlConvrsAgent...))
+		e.addMember(a.Owner, a.ID, "lead@cv-am.test", leads)
+		lead := userToken(t, "lead@cv-am.test")
+		agent := e.addMember(lead, a.ID, "aaron@cv-am.test", a.Roles["agent"])
+		sameStrings(t, "the new agent", e.permissionsOf(agent), tlConvrsAgent)
+		r := e.fails("FORBIDDEN", lead, addMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "boss@cv-am.test", "roleIds": []string{a.Roles["admin"]}}})
+		if !strings.Contains(r.Get("errors.0.extensions.missingPermissions").String(), "AdminRolesAndPermissions") {
+			t.Errorf("adding an Admin: %s", r)
+		}
+		for what, c := range map[string]struct {
+			query   string
+			vars    map[string]any
+			missing string
+		}{
+			"remove":  {remove, map[string]any{"id": agent}, "iam.members.remove"},
+			"suspend": {suspend, map[string]any{"id": agent}, "iam.members.suspend"},
+			"roles":   {setRoles, map[string]any{"in": map[string]any{"memberId": agent, "roleIds": []string{a.Roles["agent"], leads}}}, "iam.members.roles.assign"},
+		} {
+			r := e.fails("FORBIDDEN", lead, c.query, c.vars)
+			if r.Get("errors.0.extensions.missingPermissions").String() != `["`+c.missing+`"]` {
+				t.Errorf("%s: %s", what, r)
+			}
+		}
+
+		editors := e.createRole(a.Owner, a.ID, "Supervisors", append([]string{"AgentManagementEditAgent", "AgentSupervise"}, tlConvrsAgent...))
+		e.addMember(a.Owner, a.ID, "sup@cv-am.test", editors)
+		sup := userToken(t, "sup@cv-am.test")
+		supervise := e.createRole(a.Owner, a.ID, "Supervision", []string{"AgentSupervise"})
+		e.ok(sup, setRoles, map[string]any{"in": map[string]any{"memberId": agent, "roleIds": []string{a.Roles["agent"], supervise}}})
+		e.ok(sup, `query($id: ID!) { account(id: $id) { members { totalCount } } }`, map[string]any{"id": a.ID})
+		e.fails("FORBIDDEN", sup, addMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "y@cv-am.test", "roleIds": []string{a.Roles["agent"]}}})
+		e.fails("FORBIDDEN", sup, remove, map[string]any{"id": agent})
+	})
+}
+
+// Delete a Role: "Before deleting, check Agent Management to identify which
+// agents have the role assigned" — one query, Role.members or
+// members(where: {hasRoleWith}) — and "Document the reason for deletion for
+// audit purposes": the reason is kept in the deletion's audit event (R6, L1).
+// "Document the business justification for each permission assignment"
+// likewise for role updates.
+func TestConvrs_CheckWhoHoldsARoleThenDeleteItWithAReason(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newTemplateAccount("convrs", "cv-who")
+		_, admin := tlConvrsAdmin(e, a, "ada@cv-who.test")
+		night := e.createRole(admin, a.ID, "Night Shift", []string{"AgentChat", "AcceptWaiting"})
+		n1 := e.addMember(admin, a.ID, "n1@cv-who.test", night)
+		n2 := e.addMember(admin, a.ID, "n2@cv-who.test", night, a.Roles["agent"])
+		e.addMember(admin, a.ID, "day@cv-who.test", a.Roles["agent"])
+		r := e.ok(admin, `query($id: ID!) { node(id: $id) { ... on Role { key holderCount
+			members(first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { node { id email } } } } } }`, map[string]any{"id": night})
+		page := r.Get("data.node.members")
+		if page.Get("totalCount").Int() != 2 || !page.Get("pageInfo.hasNextPage").Bool() || page.Get("edges.#").Int() != 1 {
+			t.Fatalf("first page of holders: %s", r)
+		}
+		r2 := e.ok(admin, `query($id: ID!, $after: Cursor) { node(id: $id) { ... on Role { members(first: 1, after: $after) {
+			pageInfo { hasNextPage } edges { node { id } } } } } }`, map[string]any{"id": night, "after": page.Get("pageInfo.endCursor").String()})
+		got := []string{page.Get("edges.0.node.id").String(), r2.Get("data.node.members.edges.0.node.id").String()}
+		sameStrings(t, "the holders, page by page", got, []string{n1, n2})
+		if r2.Get("data.node.members.pageInfo.hasNextPage").Bool() {
+			t.Errorf("a third page: %s", r2)
+		}
+		// The Agent Management list, filtered by role.
+		r = e.ok(admin, `query($id: ID!) { account(id: $id) { members(where: {hasRoleWith: [{key: "night_shift"}]}) { totalCount edges { node { id } } } } }`, map[string]any{"id": a.ID})
+		sameStrings(t, "members(where: {hasRoleWith})", gjsonStrings(r.Get("data.account.members.edges.#.node.id").Array()), []string{n1, n2})
+		r = e.ok(admin, `query($id: ID!) { account(id: $id) { members(where: {hasRoleWith: [{kind: CUSTOM}], not: {hasRoleWith: [{key: "agent"}]}}) { edges { node { email } } } } }`, map[string]any{"id": a.ID})
+		sameStrings(t, "custom roles, but not Agent", gjsonStrings(r.Get("data.account.members.edges.#.node.email").Array()), []string{"ada@cv-who.test", "n1@cv-who.test"})
+		// Reading holders needs iam.members.read, like the member list.
+		e.fails("FORBIDDEN", userToken(t, "day@cv-who.test"), `query($id: ID!) { node(id: $id) { ... on Role { members { totalCount } } } }`, map[string]any{"id": a.Roles["agent"]})
+
+		const justification = "Night agents also answer the waiting queue (OPS-31)"
+		e.ok(admin, updateRole, map[string]any{"in": map[string]any{"roleId": night, "expectedVersion": 1, "addGrants": []string{"UnstickUser"}, "reason": justification}})
+		const why = "night shift merged into Agent after the 2026 reorganisation"
+		e.ok(admin, deleteRole, map[string]any{"in": map[string]any{"roleId": night, "reassignToRoleId": a.Roles["agent"], "reason": why}})
+		if got := e.auditReasons(admin, a.ID, "role.deleted"); !slices.Equal(got, []string{why}) {
+			t.Errorf("reason of the deletion: %q", got)
+		}
+		if got := e.auditReasons(admin, a.ID, "role.updated"); !slices.Equal(got, []string{justification}) {
+			t.Errorf("justification of the assignment: %q", got)
+		}
+		r = e.ok(admin, `query($id: ID!) { node(id: $id) { ... on Role { members { totalCount } } } }`, map[string]any{"id": a.Roles["agent"]})
+		if r.Get("data.node.members.totalCount").Int() != 3 {
+			t.Errorf("Agent's holders after the reassignment: %s", r)
+		}
 	})
 }

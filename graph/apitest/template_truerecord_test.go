@@ -10,9 +10,8 @@ import (
 	"testing"
 )
 
-// trrRoles are True Record's roles as the account lists them: the six levels
-// (the Owner is full_access), then default_access for users not yet given a
-// level.
+// trrRoles are True Record's roles as the account lists them: the six levels,
+// the Owner being full_access, and no other.
 var trrRoles = []struct{ key, name, level string }{
 	{"full_access", "Owner", "Level 1."},
 	{"admin", "Admin", "Level 2."},
@@ -20,7 +19,6 @@ var trrRoles = []struct{ key, name, level string }{
 	{"member", "Member", "Level 4."},
 	{"viewer", "Viewer", "Level 5."},
 	{"auditor", "Auditor", "Level 6."},
-	{"default_access", "New user", ""},
 }
 
 // trrCategories are the document's permission categories, plus the
@@ -35,26 +33,29 @@ var trrCategories = []string{
 	"view_activity_logs", "view_merge_history", "export_audit_reports",
 }
 
-// trrViewer is what Viewer (and a new user) may do: read-only.
+// trrViewer is what Viewer may do: read-only.
 var trrViewer = []string{"view_duplicates", "view_reports", "view_scan_history"}
 
 // trrEffective is each role's effective permissions: the document's
-// capabilities, with the administrative ones mapped onto Gatehouse's own
-// (manage_users → iam.members.* and iam.roles.read, manage_api_keys →
-// iam.keys.*, view_activity_logs and export_audit_reports → iam.audit.read).
+// capabilities, with the administrative ones mapped onto exactly the
+// Gatehouse actions they name: manage_users ("Invite, remove, and change user
+// roles") → iam.members.invite, .remove, .roles.assign (and reading members
+// and roles); manage_api_keys ("Create and revoke API keys") →
+// iam.keys.create, .revoke (and reading keys); view_activity_logs and
+// export_audit_reports → iam.audit.read.
 func trrEffective() map[string][]string {
 	ownerOnly := []string{"manage_billing", "manage_credits", "delete_organization", "transfer_ownership"}
 	admin := slices.DeleteFunc(slices.Clone(trrCategories), func(k string) bool { return slices.Contains(ownerOnly, k) })
-	admin = append(admin, "iam.members.read", "iam.members.manage", "iam.roles.read", "iam.keys.read", "iam.keys.manage", "iam.audit.read")
+	admin = append(admin, "iam.members.read", "iam.members.invite", "iam.members.remove", "iam.members.roles.assign", "iam.roles.read",
+		"iam.keys.read", "iam.keys.create", "iam.keys.revoke", "iam.audit.read")
 	return map[string][]string{
 		"full_access": append(slices.Clone(trrCategories), builtinPermissions...),
 		"admin":       admin,
 		"config_admin": {"manage_matching_rules", "manage_field_weights", "create_schedules", "manage_schedules",
 			"view_duplicates", "view_scan_history", "view_reports", "view_merge_history", "view_settings"},
-		"member":         {"merge_records", "dismiss_duplicates", "run_scans", "bulk_merge", "view_duplicates", "view_scan_history", "view_reports"},
-		"viewer":         trrViewer,
-		"auditor":        {"view_activity_logs", "view_merge_history", "export_audit_reports", "iam.audit.read"},
-		"default_access": trrViewer,
+		"member":  {"merge_records", "dismiss_duplicates", "run_scans", "bulk_merge", "view_duplicates", "view_scan_history", "view_reports"},
+		"viewer":  trrViewer,
+		"auditor": {"view_activity_logs", "view_merge_history", "export_audit_reports", "iam.audit.read"},
 	}
 }
 
@@ -112,6 +113,37 @@ func TestTrueRecord_SixLeveledRolesInOrder(t *testing.T) {
 		r = e.fails("BAD_USER_INPUT", a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": ids["viewer"], "roleKeys": []string{"viewer", "auditor"}}})
 		if r.Get("errors.0.extensions.reason").String() != "SINGLE_ROLE" {
 			t.Errorf("two roles: %s", r)
+		}
+	})
+}
+
+// "Each user is assigned a role that determines their permissions" — one of
+// the six, picked when the user is added: True Record has no seventh role to
+// fall back on, so a user added without a role is refused (M2, least
+// privilege), and nothing is given implicitly.
+func TestTrueRecord_EachUserIsAssignedOneOfTheSixRoles(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a, _, toks := trrTeam(e, "trr-assign")
+		r := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { settings { newMemberRoles } roles { totalCount } } }`, map[string]any{"id": a.ID})
+		if r.Get("data.account.settings.newMemberRoles").Raw != "[]" || r.Get("data.account.roles.totalCount").Int() != 6 {
+			t.Fatalf("six roles, none given implicitly: %s", r)
+		}
+		for name, in := range map[string]map[string]any{
+			"no role named": {"accountId": a.ID, "email": "new@trr-assign.test"},
+			"an empty list": {"accountId": a.ID, "email": "new@trr-assign.test", "roleKeys": []string{}},
+		} {
+			r := e.fails("BAD_USER_INPUT", toks["admin"], addMember, map[string]any{"in": in})
+			if r.Get("errors.0.extensions.reason").String() != "SINGLE_ROLE" {
+				t.Errorf("%s: %s", name, r)
+			}
+		}
+		if e.auditCount(a.ID, "member.added") != 5 {
+			t.Error("L1: a refused user was added")
+		}
+		// Named, the Admin adds them with any level below its own.
+		r = e.ok(toks["admin"], addMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "new@trr-assign.test", "roleKeys": []string{"viewer"}}})
+		if r.Get("data.addMember.member.roles.#.key").String() != `["viewer"]` {
+			t.Fatalf("added: %s", r)
 		}
 	})
 }
@@ -181,7 +213,7 @@ func TestTrueRecord_ChangingRolesNeedsManageUsers(t *testing.T) {
 		}
 		for _, who := range []string{"config_admin", "member", "viewer", "auditor"} {
 			r := e.fails("FORBIDDEN", toks[who], setRoles, change(ids["viewer"], "member"))
-			if !strings.Contains(r.Get("errors.0.extensions.missingPermissions").String(), "iam.members.manage") {
+			if r.Get("errors.0.extensions.missingPermissions").String() != `["iam.members.roles.assign"]` {
 				t.Errorf("%s: %s", who, r)
 			}
 		}
@@ -212,6 +244,13 @@ func TestTrueRecord_ChangingRolesNeedsManageUsers(t *testing.T) {
 		if !found {
 			t.Errorf("the removed user's action is not in the audit log: %s", r)
 		}
+		// manage_users is "Invite, remove, and change user roles": not
+		// suspending, which only the Owner does.
+		r = e.fails("FORBIDDEN", toks["admin"], suspend, map[string]any{"id": ids["member"]})
+		if r.Get("errors.0.extensions.missingPermissions").String() != `["iam.members.suspend"]` {
+			t.Errorf("admin suspends: %s", r)
+		}
+		e.ok(a.Owner, suspend, map[string]any{"id": ids["member"]})
 	})
 }
 
@@ -227,13 +266,20 @@ func TestTrueRecord_OwnerTransfer(t *testing.T) {
 			}
 			return map[string]any{"in": v}
 		}
-		// An Admin manages users but cannot give away someone else's ownership.
-		e.fails("FORBIDDEN", toks["admin"], transfer, map[string]any{"in": map[string]any{"accountId": a.ID, "toMemberId": ids["admin"], "fromMemberId": a.OwnerID}})
-		r := e.fails("CONFLICT", toks["admin"], transfer, in(ids["member"], ""))
-		if r.Get("errors.0.extensions.reason").String() != "NOT_OWNER" {
-			t.Errorf("admin transfers: %s", r)
+		// An Admin manages users but "owner transfer" is the Owner's
+		// (transfer_ownership → iam.members.ownership.transfer).
+		for _, v := range []map[string]any{in(ids["member"], ""), {"in": map[string]any{"accountId": a.ID, "toMemberId": ids["admin"], "fromMemberId": a.OwnerID}}} {
+			r := e.fails("FORBIDDEN", toks["admin"], transfer, v)
+			if r.Get("errors.0.extensions.missingPermissions").String() != `["iam.members.ownership.transfer"]` {
+				t.Errorf("admin transfers: %s", r)
+			}
 		}
 		e.fails("BAD_USER_INPUT", a.Owner, transfer, in(ids["admin"], a.Roles["full_access"]))
+		// Every user holds one of the six roles: the Owner names the one they keep.
+		r := e.fails("BAD_USER_INPUT", a.Owner, transfer, in(ids["admin"], ""))
+		if !strings.Contains(r.Get("errors.0.message").String(), "demoteToRoleId") {
+			t.Errorf("transfer without the role kept: %s", r)
+		}
 		// A refused transfer changes nothing: the new owner must be ACTIVE.
 		e.ok(a.Owner, suspend, map[string]any{"id": ids["viewer"]})
 		e.fails("CONFLICT", a.Owner, transfer, in(ids["viewer"], a.Roles["admin"]))
@@ -258,11 +304,8 @@ func TestTrueRecord_OwnerTransfer(t *testing.T) {
 				t.Errorf("billing after the transfer: %s", r)
 			}
 		}
-		// The previous Owner has nothing left to transfer; the new one may hand it back.
-		r = e.fails("CONFLICT", a.Owner, transfer, in(ids["member"], ""))
-		if r.Get("errors.0.extensions.reason").String() != "NOT_OWNER" {
-			t.Errorf("second transfer by the previous owner: %s", r)
-		}
+		// The previous Owner, now an Admin, has nothing left to transfer.
+		e.fails("FORBIDDEN", a.Owner, transfer, in(ids["member"], a.Roles["admin"]))
 		if e.auditCount(a.ID, "ownership.transferred") != 1 {
 			t.Error("the transfer is audited once, refusals not at all")
 		}
@@ -281,7 +324,7 @@ func TestTrueRecord_CustomRolesNeedThePlanFeature(t *testing.T) {
 		// "Contact support": the customer cannot turn it on themselves.
 		const features = `mutation($id: ID!, $on: Boolean!) { updateAccount(input: {accountId: $id, features: {customRoles: $on}}) { account { features { customRoles } } } }`
 		e.fails("FORBIDDEN", a.Owner, features, map[string]any{"id": a.ID, "on": true})
-		if n := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { roles { totalCount } } }`, map[string]any{"id": a.ID}).Get("data.account.roles.totalCount").Int(); n != 7 {
+		if n := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { roles { totalCount } } }`, map[string]any{"id": a.ID}).Get("data.account.roles.totalCount").Int(); n != 6 {
 			t.Fatalf("a refused role was created: %d roles", n)
 		}
 		r := e.ok(e.Operator, features, map[string]any{"id": a.ID, "on": true})
@@ -351,8 +394,15 @@ func TestTrueRecord_KeysWithTheFourScopes(t *testing.T) {
 		}
 		// A Member runs scans but cannot create keys (manage_api_keys).
 		r = e.fails("FORBIDDEN", toks["member"], trCreateKey, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "mine", "scopes": []string{"read"}}})
-		if !strings.Contains(r.Get("errors.0.extensions.missingPermissions").String(), "iam.keys.manage") {
+		if r.Get("errors.0.extensions.missingPermissions").String() != `["iam.keys.create"]` {
 			t.Errorf("member creates a key: %s", r)
+		}
+		// manage_api_keys: "Create and revoke API keys" — the Admin revokes.
+		r = e.ok(toks["admin"], `mutation($in: RevokeApiKeyInput!) { revokeApiKey(input: $in) { apiKey { status } } }`,
+			map[string]any{"in": map[string]any{"apiKeyId": e.ok(e.Operator, `query($id: ID!) { account(id: $id) { apiKeys(first: 1) { edges { node { id } } } } }`,
+				map[string]any{"id": a.ID}).Get("data.account.apiKeys.edges.0.node.id").String()}})
+		if r.Get("data.revokeApiKey.apiKey.status").String() != "REVOKED" {
+			t.Errorf("admin revokes: %s", r)
 		}
 	})
 }

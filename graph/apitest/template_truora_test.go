@@ -67,8 +67,8 @@ func trRole(e *env, accountID, key string) resp {
 	return r
 }
 
-// trAdd adds a member with roles by key ("" for none: default_access) and
-// returns its id and JWT.
+// trAdd adds a member with roles by key (none named: the account's
+// new-member role, default_access) and returns its id and JWT.
 func trAdd(e *env, cred, accountID, email string, roleKeys ...string) (string, string) {
 	e.t.Helper()
 	in := map[string]any{"accountId": accountID, "email": email}
@@ -114,7 +114,18 @@ func TestTruora_AccountStartsFromTheMasterClientPermissions(t *testing.T) {
 		if master["truora.users"] != "GRANT" || master["truora.keys"] != "GRANT" || master["mask:member.email"] != "DENY_MASK" {
 			t.Errorf("kinds: %v", master)
 		}
+		// Non-administrators get default_access; custom roles wait for truora.roles.
+		r = e.ok(e.Operator, `query($id: ID!) { account(id: $id) { settings { newMemberRoles minRolesPerMember } features { customRoles customRolesPermission } } }`, map[string]any{"id": a.ID})
+		if got := r.Get("data.account").Raw; got != `{"settings":{"newMemberRoles":["default_access"],"minRolesPerMember":0},"features":{"customRoles":true,"customRolesPermission":"truora.roles"}}` {
+			t.Errorf("settings and features: %s", got)
+		}
 	})
+}
+
+// trEnableRoles is Support adding truora.roles to the account's master list.
+func trEnableRoles(e *env, a templateAccount) {
+	e.t.Helper()
+	e.ok(e.Operator, trAddPerms, map[string]any{"id": a.ID, "p": []string{"truora.roles"}})
 }
 
 // full_access contains all permissions of the master list and follows it
@@ -174,19 +185,23 @@ func TestTruora_FullAccessFollowsTheMasterList(t *testing.T) {
 	})
 }
 
-// default_access holds all of full_access except truora.* (and, in Gatehouse,
-// its own iam.* administration): R2 with the template's defaultAccessExcludes.
-func TestTruora_DefaultAccessLacksTruoraAndIamKeys(t *testing.T) {
+// "default_access: Assigned to non-administrators. Includes all permissions
+// from full_access, except those starting with “truora.” (e.g., truora.keys,
+// truora.users)" (R2, M2). Gatehouse's own iam.* administration is left out
+// too, but not what the keys default_access keeps imply: account.users.list
+// ("List account users") and audit_logs.read ("Read audit logs") reach
+// iam.members.read and iam.audit.read.
+func TestTruora_DefaultAccessIsFullAccessButTruoraKeys(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newTemplateAccount("truora", "tru-default")
-		e.ok(e.Operator, trAddPerms, map[string]any{"id": a.ID, "p": []string{"truora.roles"}})
-		want := trGrantKeys(trMaster(e, a.ID), func(k string) bool {
+		trEnableRoles(e, a)
+		want := append(trGrantKeys(trMaster(e, a.ID), func(k string) bool {
 			return !strings.HasPrefix(k, "truora.") && !strings.HasPrefix(k, "iam.")
-		})
+		}), "iam.members.read", "iam.audit.read")
 		def := e.roleEffective(e.Operator, a.ID, "default_access")
 		sameStrings(t, "default_access", def, want)
 		for _, k := range def {
-			if strings.HasPrefix(k, "truora.") || strings.HasPrefix(k, "iam.") || strings.HasPrefix(k, "mask:") {
+			if strings.HasPrefix(k, "truora.") || strings.HasPrefix(k, "mask:") {
 				t.Errorf("default_access holds %s", k)
 			}
 		}
@@ -194,33 +209,53 @@ func TestTruora_DefaultAccessLacksTruoraAndIamKeys(t *testing.T) {
 		m, tok := trAdd(e, a.Owner, a.ID, "analyst@tru-default.test")
 		sameStrings(t, "new member", e.permissionsOf(m), want)
 		// ...so it can neither manage users, keys nor roles.
-		for _, p := range []string{"truora.users", "truora.keys", "truora.roles", "iam.members.manage", "iam.keys.manage", "iam.roles.manage"} {
+		for _, p := range []string{"truora.users", "truora.keys", "truora.roles", "iam.members.invite", "iam.members.roles.assign",
+			"iam.members.remove", "iam.keys.create", "iam.roles.manage"} {
 			if r := e.ok(tok, trCan, map[string]any{"a": a.ID, "p": p}); r.Get("data.authorize.allowed").Bool() || r.Get("data.authorize.reason").String() != "NOT_GRANTED" {
 				t.Errorf("default_access member and %s: %s", p, r)
 			}
 		}
-		e.fails("FORBIDDEN", tok, trAddMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "x@tru-default.test"}})
+		r := e.fails("FORBIDDEN", tok, trAddMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "x@tru-default.test"}})
+		if r.Get("errors.0.extensions.missingPermissions").String() != `["iam.members.invite"]` {
+			t.Errorf("missing: %s", r)
+		}
 	})
 }
 
-// "To manage roles ... your account must include the truora.roles
-// permission": a role cannot carry truora.roles before the operator adds it to
-// the master list (R5); then a member whose role has it creates roles, a member
-// without it is FORBIDDEN (R7 still bounds what it grants), and the two
-// default roles cannot be removed (R2).
+// "The truora.roles permission, which allows your account to manage user roles
+// and permissions internally, is not enabled by default — if your business
+// requires internal roles and permissions management, you must request it":
+// until the operator adds truora.roles to the master list nobody creates or
+// edits custom roles, the full_access owner included (FEATURE_NOT_AVAILABLE,
+// A3); then a member whose role has it does (R7 still bounds what it grants),
+// a member without it is FORBIDDEN, and the two default roles "cannot be
+// removed" (R2).
 func TestTruora_RoleManagementNeedsTruoraRoles(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newTemplateAccount("truora", "tru-roles")
-		r := e.fails("BAD_USER_INPUT", a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Role managers", "grants": []string{"truora.roles"}}})
-		if r.Get("errors.0.extensions.invalidGrants").String() != `["truora.roles"]` {
-			t.Fatalf("the refusal must name truora.roles: %s", r)
+		notEnabled := func(r resp) {
+			t.Helper()
+			if r.Get("errors.0.extensions.permission").String() != "truora.roles" || r.Get("errors.0.extensions.feature").String() != "customRoles" {
+				t.Errorf("the refusal must name truora.roles: %s", r)
+			}
+		}
+		in := map[string]any{"accountId": a.ID, "name": "Analysts", "grants": []string{"identity.flows.read"}}
+		for _, cred := range []string{a.Owner, e.Operator} {
+			notEnabled(e.fails("FEATURE_NOT_AVAILABLE", cred, createRole, map[string]any{"in": in}))
 		}
 		_, analyst := trAdd(e, a.Owner, a.ID, "analyst@tru-roles.test")
-		in := map[string]any{"accountId": a.ID, "name": "Analysts", "grants": []string{"identity.flows.read"}}
 		e.fails("FORBIDDEN", analyst, createRole, map[string]any{"in": in})
 
 		// Requested from Support: the operator adds truora.roles.
-		e.ok(e.Operator, trAddPerms, map[string]any{"id": a.ID, "p": []string{"truora.roles"}})
+		trEnableRoles(e, a)
+		// "If you want to add a new permission to a role, you must first
+		// ensure the permission exists in the account's Master Client
+		// Permissions list" (R5).
+		e.ok(e.Operator, defineCatalog, map[string]any{"p": []map[string]any{{"key": "identity.face_auth.create", "group": "Digital Identity — flows"}}})
+		r := e.fails("BAD_USER_INPUT", a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Face", "grants": []string{"identity.face_auth.create"}}})
+		if r.Get("errors.0.extensions.invalidGrants").String() != `["identity.face_auth.create"]` {
+			t.Errorf("a permission outside the master list: %s", r)
+		}
 		managers := e.createRole(a.Owner, a.ID, "Role managers", []string{"truora.roles", "products.all"})
 		ops := e.createRole(a.Owner, a.ID, "Operations", []string{"products.all"})
 		mgr, mgrTok := e.addMember(a.Owner, a.ID, "roles@tru-roles.test", managers), userToken(t, "roles@tru-roles.test")
@@ -259,12 +294,59 @@ func TestTruora_RoleManagementNeedsTruoraRoles(t *testing.T) {
 			e.fails("FORBIDDEN", a.Owner, deleteRole, map[string]any{"in": map[string]any{"roleId": a.Roles[key]}})
 		}
 
-		// Taken back by Support: the role loses truora.roles, its holder role management (A4).
+		// Taken back by Support: the role loses truora.roles, its holder role
+		// management (A4), and nobody edits custom roles any more.
 		e.ok(e.Operator, trRemovePerms, map[string]any{"id": a.ID, "p": []string{"truora.roles"}})
 		if g := gjsonStrings(e.ok(e.Operator, `query($id: ID!) { node(id: $id) { ... on Role { grants } } }`, map[string]any{"id": managers}).Get("data.node.grants").Array()); slices.Contains(g, "truora.roles") {
 			t.Errorf("the role keeps truora.roles: %v", g)
 		}
 		e.fails("FORBIDDEN", mgrTok, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Too late"}})
+		notEnabled(e.fails("FEATURE_NOT_AVAILABLE", a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Too late"}}))
+		notEnabled(e.fails("FEATURE_NOT_AVAILABLE", a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": analysts, "expectedVersion": 2, "addGrants": []string{"forms.create"}}}))
+		if n := e.auditCount(a.ID, "role.created") + e.auditCount(a.ID, "role.updated"); n != 5 {
+			t.Errorf("L1: %d role events, want the 4 creations and 1 update that went through", n)
+		}
+	})
+}
+
+// "Select a role in the list ... You can adjust its permissions, name,
+// description, and copy from existing role, as needed" (R4): updateRole with
+// copyFromRoleId replaces the role's permissions with the other role's,
+// addGrants and removeGrants applying after, within what the editor holds.
+func TestTruora_EditRoleCopiesFromAnExistingRole(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newTemplateAccount("truora", "tru-copy")
+		trEnableRoles(e, a)
+		checks := e.createRole(a.Owner, a.ID, "Checks", []string{"checks.check.read", "checks.pdf.read"})
+		flows := e.createRole(a.Owner, a.ID, "Flows", []string{"identity.flows.read"})
+		holder := e.addMember(a.Owner, a.ID, "flows@tru-copy.test", flows)
+		r := e.ok(a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": flows, "expectedVersion": 1,
+			"name": "Checks and forms", "description": "Checks, as the Checks role, and forms", "copyFromRoleId": checks,
+			"addGrants": []string{"forms.read"}, "removeGrants": []string{"checks.pdf.read"}}})
+		sameStrings(t, "grants after the copy", gjsonStrings(r.Get("data.updateRole.role.grants").Array()), []string{"checks.check.read", "forms.read"})
+		if r.Get("data.updateRole.role.version").Int() != 2 {
+			t.Errorf("version: %s", r)
+		}
+		sameStrings(t, "the holder at once", e.permissionsOf(holder), []string{"checks.check.read", "forms.read"})
+		// Copying default_access copies what it gives, not its `*`.
+		r = e.ok(a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": flows, "expectedVersion": 2, "copyFromRoleId": a.Roles["default_access"]}})
+		grants := gjsonStrings(r.Get("data.updateRole.role.grants").Array())
+		if contains(grants, "*") || contains(grants, "truora.users") || !contains(grants, "forms.read") {
+			t.Errorf("copy of default_access: %v", grants)
+		}
+		sameStrings(t, "copy of default_access", gjsonStrings(r.Get("data.updateRole.role.effectivePermissions").Array()),
+			e.roleEffective(e.Operator, a.ID, "default_access"))
+		// Not with grants; not from another account's role; not beyond what the editor holds (R7).
+		e.fails("BAD_USER_INPUT", a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": flows, "expectedVersion": 3, "copyFromRoleId": checks, "grants": []string{"forms.read"}}})
+		other := e.newTemplateAccount("truora", "tru-copy2")
+		e.fails("NOT_FOUND", a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": flows, "expectedVersion": 3, "copyFromRoleId": other.Roles["full_access"]}})
+		e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": holder, "roleIds": []string{checks}}})
+		editor := e.createRole(a.Owner, a.ID, "Role editor", []string{"truora.roles", "checks.check.read", "checks.pdf.read"})
+		e.addMember(a.Owner, a.ID, "editor@tru-copy.test", editor)
+		r = e.fails("FORBIDDEN", userToken(t, "editor@tru-copy.test"), updateRole, map[string]any{"in": map[string]any{"roleId": checks, "expectedVersion": 1, "copyFromRoleId": a.Roles["full_access"]}})
+		if !contains(gjsonStrings(r.Get("errors.0.extensions.missingPermissions").Array()), "*") {
+			t.Errorf("copying full_access needs `*`: %s", r)
+		}
 	})
 }
 
@@ -273,6 +355,7 @@ func TestTruora_RoleManagementNeedsTruoraRoles(t *testing.T) {
 func TestTruora_ExactlyOneRolePerMember(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newTemplateAccount("truora", "tru-single")
+		trEnableRoles(e, a)
 		agents := e.createRole(a.Owner, a.ID, "Agents", []string{"connect.whatsapp.agents.access"})
 		m1, _ := trAdd(e, a.Owner, a.ID, "one@tru-single.test")
 		m2, _ := trAdd(e, a.Owner, a.ID, "two@tru-single.test")
@@ -284,6 +367,16 @@ func TestTruora_ExactlyOneRolePerMember(t *testing.T) {
 		}
 		e.fails("BAD_USER_INPUT", a.Owner, trAddMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "three@tru-single.test",
 			"roleKeys": []string{"agents", "default_access"}}})
+		// An empty list names no role, for addMember as for setMemberRoles;
+		// naming none at all gives default_access.
+		r := e.fails("BAD_USER_INPUT", a.Owner, trAddMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "four@tru-single.test", "roleKeys": []string{}}})
+		if r.Get("errors.0.extensions.reason").String() != "SINGLE_ROLE" {
+			t.Errorf("addMember with no role: %s", r)
+		}
+		r = e.ok(a.Owner, trAddMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "four@tru-single.test"}})
+		if got := r.Get("data.addMember.member.roles.#.key").String(); got != `["default_access"]` {
+			t.Errorf("a new user's role: %s", got)
+		}
 		// Updating the role replaces it; the same role goes to many members.
 		for _, m := range []string{m1, m2} {
 			r := e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleIds": []string{agents}}})
@@ -295,7 +388,7 @@ func TestTruora_ExactlyOneRolePerMember(t *testing.T) {
 			t.Fatalf("holders of agents: %d", n)
 		}
 		sameStrings(t, "agent's permissions", e.permissionsOf(m1), []string{"connect.whatsapp.agents.access"})
-		if n := trRole(e, a.ID, "default_access").Get("data.account.role.holderCount").Int(); n != 0 {
+		if n := trRole(e, a.ID, "default_access").Get("data.account.role.holderCount").Int(); n != 1 {
 			t.Fatalf("default_access kept its holders: %d", n)
 		}
 	})
@@ -345,10 +438,11 @@ func TestTruora_FirstUserIsFullAccessAndTheLastCannotLeave(t *testing.T) {
 func TestTruora_KeyInheritsItsCreatorsPermissionsAtCreation(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newTemplateAccount("truora", "tru-keys")
+		trEnableRoles(e, a)
 		integrations := e.createRole(a.Owner, a.ID, "Integrations", []string{"truora.keys", "identity.flows.read", "checks.check.read"})
 		dev, tok := e.addMember(a.Owner, a.ID, "dev@tru-keys.test", integrations), userToken(t, "dev@tru-keys.test")
 		creator := e.permissionsOf(dev)
-		sameStrings(t, "creator", creator, []string{"checks.check.read", "iam.keys.manage", "iam.keys.read", "identity.flows.read", "truora.keys"})
+		sameStrings(t, "creator", creator, withImplied("checks.check.read", "iam.keys.manage", "iam.keys.read", "identity.flows.read", "truora.keys"))
 
 		r := e.ok(tok, trCreateKey, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "backend"}})
 		key, secret := r.Get("data.createApiKey.apiKey.id").String(), r.Get("data.createApiKey.secret").String()
@@ -443,6 +537,7 @@ func TestTruora_ProductsAllImpliesTheProductAreas(t *testing.T) {
 func TestTruora_AllRegionsImplyThePerCountryKeys(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newTemplateAccount("truora", "tru-regions")
+		trEnableRoles(e, a)
 		cases := []struct {
 			grant, prefix string
 			countries     []string
@@ -476,6 +571,7 @@ func TestTruora_AllRegionsImplyThePerCountryKeys(t *testing.T) {
 func TestTruora_DenyMasksAreSetBySupport(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newTemplateAccount("truora", "tru-masks")
+		trEnableRoles(e, a)
 		users := e.createRole(a.Owner, a.ID, "User admins", []string{"truora.users"})
 		e.addMember(a.Owner, a.ID, "users@tru-masks.test", users)
 		tok := userToken(t, "users@tru-masks.test")

@@ -24,7 +24,9 @@ var tlAttestations = []string{"attestations:mint", "attestations:read", "attesta
 
 // The template's settings, features and system roles, and the document's
 // wildcards: `attestations:*` is exactly the three attestation permissions,
-// and `*` (Tenant Admin) is the whole master list, following it (K3, K5, R2).
+// and `*` — "Tenant Admin: Full access to all resources within the tenant,
+// * (superadmin)" — is the whole master list, following it (K3, K5, R2).
+// Tenant Admin is the owner role: one `*` role, not two.
 func TestTruthlocks_WildcardsAndSystemRoles(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newTemplateAccount("truthlocks", "tl-wild")
@@ -44,19 +46,27 @@ func TestTruthlocks_WildcardsAndSystemRoles(t *testing.T) {
 			}
 			roles = append(roles, n.Get("key").String())
 		}
-		if want := []string{"full_access", "tenant_admin", "org_admin", "issuer_admin", "auditor", "default_access"}; !slices.Equal(roles, want) {
+		if want := []string{"full_access", "org_admin", "issuer_admin", "auditor"}; !slices.Equal(roles, want) {
 			t.Fatalf("roles in order: %v, want %v", roles, want)
+		}
+		if n := acc.Get(`roles.edges.#(node.key=="full_access").node.name`).String(); n != "Tenant Admin" {
+			t.Errorf("the owner role is Tenant Admin: %q", n)
+		}
+		if a.Created.Get("data.createAccount.owner.roles.#.key").String() != `["full_access"]` {
+			t.Errorf("the first user is Tenant Admin: %s", a.Created)
 		}
 
 		// The document's system roles, their "key permissions" resolved (K3, K4).
 		master := append(slices.Clone(tlTruthlocksKeys), builtinPermissions...)
-		sameStrings(t, "tenant_admin (*)", e.roleEffective(a.Owner, a.ID, "tenant_admin"), master)
-		sameStrings(t, "full_access (*)", e.roleEffective(a.Owner, a.ID, "full_access"), master)
+		sameStrings(t, "Tenant Admin (*)", e.roleEffective(a.Owner, a.ID, "full_access"), master)
 		sameStrings(t, "issuer_admin", e.roleEffective(a.Owner, a.ID, "issuer_admin"),
 			append([]string{"issuers:read", "issuers:write"}, tlAttestations...))
+		// users:read "View users and role assignments", users:write "Invite
+		// users, assign roles, remove users", audit:read "Query audit logs".
 		sameStrings(t, "org_admin", e.roleEffective(a.Owner, a.ID, "org_admin"), append([]string{
 			"issuers:read", "issuers:write", "users:read", "users:write", "audit:read",
-			"iam.members.read", "iam.members.manage", "iam.roles.read", "iam.audit.read"}, tlAttestations...))
+			"iam.members.read", "iam.roles.read", "iam.members.invite", "iam.members.roles.assign", "iam.members.remove",
+			"iam.audit.read"}, tlAttestations...))
 		sameStrings(t, "auditor", e.roleEffective(a.Owner, a.ID, "auditor"),
 			[]string{"attestations:read", "issuers:read", "audit:read", "iam.audit.read"})
 
@@ -83,8 +93,8 @@ func TestTruthlocks_WildcardsAndSystemRoles(t *testing.T) {
 		e.ok(e.Operator, `mutation($in: AccountPermissionsInput!) { addAccountPermissions(input: $in) { account { id } } }`,
 			map[string]any{"in": map[string]any{"accountId": a.ID, "permissions": []string{"attestations:export"}}})
 		sameStrings(t, "attestations:* after the master list grew", e.permissionsOf(m), append([]string{"attestations:export"}, tlAttestations...))
-		if !contains(e.roleEffective(a.Owner, a.ID, "tenant_admin"), "attestations:export") {
-			t.Error("tenant_admin (*) does not follow the master list")
+		if !contains(e.roleEffective(a.Owner, a.ID, "full_access"), "attestations:export") {
+			t.Error("Tenant Admin (*) does not follow the master list")
 		}
 		if contains(e.roleEffective(a.Owner, a.ID, "auditor"), "attestations:export") {
 			t.Error("auditor grants concrete keys and must not gain attestations:export")
@@ -93,11 +103,11 @@ func TestTruthlocks_WildcardsAndSystemRoles(t *testing.T) {
 }
 
 // R2: "System roles cannot be edited or deleted" — the four Truthlocks roles
-// and Gatehouse's own two, by the owner and by the operator alike.
+// (Tenant Admin being full_access), by the owner and by the operator alike.
 func TestTruthlocks_SystemRolesLocked(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newTemplateAccount("truthlocks", "tl-lock")
-		for _, key := range []string{"tenant_admin", "org_admin", "issuer_admin", "auditor", "full_access", "default_access"} {
+		for _, key := range []string{"full_access", "org_admin", "issuer_admin", "auditor"} {
 			id := a.Roles[key]
 			for _, cred := range []string{a.Owner, e.Operator} {
 				r := e.fails("FORBIDDEN", cred, updateRole, map[string]any{"in": map[string]any{"roleId": id, "expectedVersion": 1,
@@ -319,11 +329,13 @@ func TestTruthlocks_SeparationOfDuty(t *testing.T) {
 		}
 		refused(e.fails("CONFLICT", a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleIds": []string{a.Roles["issuer_admin"], approver}}}))
 		sameStrings(t, "roles after the refusal", e.permissionsOf(m), append([]string{"issuers:read", "issuers:write"}, tlAttestations...))
-		// Tenant Admin (*) holds both too: only owners (full_access) are excepted.
-		refused(e.fails("CONFLICT", a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{"tenant_admin"}}}))
+		// Tenant Admin (*) holds both too, but is the owner role (full_access),
+		// which MEMBER rules except: owners must be able to hand it on (M3, M4).
+		e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{"full_access"}}})
+		e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{"issuer_admin"}}})
 		refused(e.fails("CONFLICT", a.Owner, addMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "both@tl-sod.test",
 			"roleIds": []string{approver, a.Roles["org_admin"]}}}))
-		if e.auditCount(a.ID, "member.roles.changed") != 0 || e.auditCount(a.ID, "member.added") != 1 {
+		if e.auditCount(a.ID, "member.roles.changed") != 2 || e.auditCount(a.ID, "member.added") != 1 {
 			t.Error("L1: a refused change was audited")
 		}
 		// Either duty alone is fine.
@@ -342,5 +354,90 @@ func TestTruthlocks_SeparationOfDuty(t *testing.T) {
 			v.Get("0.roles.#").Int() != 0 {
 			t.Errorf("V3: the review lists the one member breaking the rule (owner excepted): %s", v)
 		}
+	})
+}
+
+// "Least Privilege: Grant only the permissions needed for each role", and
+// "Assignments: Binding users or API keys to roles": a user added without a
+// role holds nothing — not attestations:mint, not webhooks:write — until
+// roles are bound to them (M2).
+func TestTruthlocks_NewUsersHoldNothingUntilRolesAreBound(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newTemplateAccount("truthlocks", "tl-least")
+		r := e.ok(a.Owner, addMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "new@tl-least.test"}})
+		m := r.Get("data.addMember.member.id").String()
+		if r.Get("data.addMember.member.roles").Raw != "[]" || len(e.permissionsOf(m)) != 0 {
+			t.Fatalf("a new user: %s, %v", r, e.permissionsOf(m))
+		}
+		tok := userToken(t, "new@tl-least.test")
+		for _, p := range []string{"attestations:mint", "attestations:revoke", "issuers:write", "webhooks:write", "attestations:read"} {
+			if d := e.decide(tok, map[string]any{"accountId": a.ID, "permission": p}).Get("data.authorize"); d.Get("allowed").Bool() || d.Get("reason").String() != "NOT_GRANTED" {
+				t.Errorf("a new user and %s: %s", p, d)
+			}
+		}
+		// The same with an empty list; then roles are bound.
+		e.ok(a.Owner, addMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "empty@tl-least.test", "roleKeys": []string{}}})
+		e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{"auditor"}}})
+		sameStrings(t, "after binding Auditor", e.permissionsOf(m), []string{"attestations:read", "issuers:read", "audit:read", "iam.audit.read"})
+	})
+}
+
+// users:write — "Invite users, assign roles, remove users" — and
+// api-keys:write — "Create and revoke API keys" — give exactly those actions
+// (K7): a user administrator invites, assigns and removes but does not
+// suspend; a key administrator creates and revokes keys.
+func TestTruthlocks_UserAndKeyAdministrationAsNamed(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newTemplateAccount("truthlocks", "tl-admin")
+		admins := e.createRole(a.Owner, a.ID, "User admins", []string{"users:write", "users:read", "attestations:read", "issuers:read", "audit:read"})
+		e.addMember(a.Owner, a.ID, "ua@tl-admin.test", admins)
+		ua := userToken(t, "ua@tl-admin.test")
+		m := e.addMember(ua, a.ID, "aude@tl-admin.test", a.Roles["auditor"])
+		e.ok(ua, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{}}})
+		e.ok(ua, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{"auditor"}}})
+		// Assigning is bounded by what the administrator holds (R7).
+		r := e.fails("FORBIDDEN", ua, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{"issuer_admin"}}})
+		if !strings.Contains(r.Get("errors.0.extensions.missingPermissions").String(), "attestations:mint") {
+			t.Errorf("assigning beyond one's own: %s", r)
+		}
+		r = e.fails("FORBIDDEN", ua, suspend, map[string]any{"id": m})
+		if r.Get("errors.0.extensions.missingPermissions").String() != `["iam.members.suspend"]` {
+			t.Errorf("suspending: %s", r)
+		}
+		e.ok(ua, remove, map[string]any{"id": m})
+		e.fails("FORBIDDEN", ua, trCreateKey, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "not mine"}})
+
+		keys := e.createRole(a.Owner, a.ID, "Key admins", []string{"api-keys:write", "api-keys:read", "attestations:read"})
+		e.addMember(a.Owner, a.ID, "ka@tl-admin.test", keys)
+		ka := userToken(t, "ka@tl-admin.test")
+		k := e.createKey(ka, map[string]any{"accountId": a.ID, "name": "reader", "permissions": []string{"attestations:read"}}).Get("data.createApiKey.apiKey.id").String()
+		r = e.ok(ka, `mutation($in: RevokeApiKeyInput!) { revokeApiKey(input: $in) { apiKey { status } } }`, map[string]any{"in": map[string]any{"apiKeyId": k}})
+		if r.Get("data.revokeApiKey.apiKey.status").String() != "REVOKED" {
+			t.Errorf("revoke: %s", r)
+		}
+		e.fails("FORBIDDEN", ka, addMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "x@tl-admin.test"}})
+	})
+}
+
+// "Document Custom Roles: Keep a record of why custom roles were created" and
+// "Regular Audits: Review role assignments quarterly": the reason given with
+// a change is kept in its audit event, for the review and the export (L1, L3).
+func TestTruthlocks_WhyACustomRoleWasCreated(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newTemplateAccount("truthlocks", "tl-why")
+		const why = "EU issuers audit, requested by compliance (ticket GRC-7)"
+		e.ok(a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": "regional_auditor",
+			"description": "Audit access scoped to EU issuers only", "grants": []string{"attestations:read", "issuers:read", "audit:read"},
+			"constraints": []map[string]any{{"attribute": "issuer_ids", "values": []string{"eu-issuer-uuid-1"}}}, "reason": why}})
+		m := e.addMember(a.Owner, a.ID, "aude@tl-why.test", a.Roles["auditor"])
+		e.ok(a.Owner, setRoles, map[string]any{"in": map[string]any{"memberId": m, "roleKeys": []string{"regional_auditor"}, "reason": "quarterly review: EU only"}})
+		if got := e.auditReasons(a.Owner, a.ID, "role.created"); !slices.Equal(got, []string{why}) {
+			t.Errorf("reason of the role: %q", got)
+		}
+		if got := e.auditReasons(a.Owner, a.ID, "member.roles.changed"); !slices.Equal(got, []string{"quarterly review: EU only"}) {
+			t.Errorf("reason of the assignment: %q", got)
+		}
+		rows := e.auditCSVRows(a.Owner, a.ID, "?action=role.created")
+		sameStrings(t, "the CSV export", csvColumn(t, rows, "reason"), []string{why})
 	})
 }

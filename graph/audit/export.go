@@ -49,6 +49,7 @@ type event struct {
 	Changes    map[string]any `json:"changes"`
 	RequestID  string         `json:"requestId"`
 	ClientAddr string         `json:"clientAddr"`
+	Reason     string         `json:"reason,omitempty"`
 	PrevHash   string         `json:"prevHash"`
 	Hash       string         `json:"hash"`
 }
@@ -85,7 +86,7 @@ func (x *Writer) Event(e *ent.AuditEvent) error {
 		Type: lineEvent, ID: e.ID, AccountID: e.AccountID, Seq: e.Seq, CreatedAt: e.CreatedAt.UTC(),
 		ActorType: string(e.ActorType), ActorID: e.ActorID, ActorLabel: e.ActorLabel, Action: e.Action,
 		TargetType: e.TargetType, TargetID: e.TargetID, Changes: e.Changes, RequestID: e.RequestID,
-		ClientAddr: e.ClientAddr, PrevHash: e.PrevHash, Hash: e.Hash,
+		ClientAddr: e.ClientAddr, Reason: e.Reason, PrevHash: e.PrevHash, Hash: e.Hash,
 	})
 }
 
@@ -148,7 +149,7 @@ func ReadExport(r io.Reader) (*Export, error) {
 					ID: e.ID, AccountID: e.AccountID, Seq: e.Seq, CreatedAt: e.CreatedAt,
 					ActorType: auditevent.ActorType(e.ActorType), ActorID: e.ActorID, ActorLabel: e.ActorLabel,
 					Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, Changes: e.Changes,
-					RequestID: e.RequestID, ClientAddr: e.ClientAddr, PrevHash: e.PrevHash, Hash: e.Hash,
+					RequestID: e.RequestID, ClientAddr: e.ClientAddr, Reason: e.Reason, PrevHash: e.PrevHash, Hash: e.Hash,
 				})
 			}
 		case lineCheckpoint:

@@ -14,13 +14,18 @@ import (
 )
 
 // EventHash is the chain hash of an event: SHA-256 over the previous hash and
-// every recorded field of the event.
+// every recorded field of the event. The reason, added later, is hashed only
+// when given, so events recorded before it verify as they always did.
 func EventHash(e *ent.AuditEvent) string {
-	content, _ := json.Marshal([]any{
+	fields := []any{
 		e.PrevHash, e.ID, e.AccountID, e.Seq, e.CreatedAt.UTC().Format(time.RFC3339Nano),
 		e.ActorType, e.ActorID, e.ActorLabel, e.Action, e.TargetType, e.TargetID,
 		e.Changes, e.RequestID, e.ClientAddr,
-	})
+	}
+	if e.Reason != "" {
+		fields = append(fields, e.Reason)
+	}
+	content, _ := json.Marshal(fields)
 	sum := sha256.Sum256(content)
 	return hex.EncodeToString(sum[:])
 }

@@ -114,8 +114,11 @@ type Role struct {
 	ID, Key string
 	// Grants are keys and patterns.
 	Grants []string
-	// Excludes are patterns removed from the role's final set, after the
-	// implication closure (default_access: `*` minus defaultAccessExcludes).
+	// Excludes are patterns the role's grants do not reach (default_access:
+	// `*` minus defaultAccessExcludes). They remove what they name, not what
+	// the keys the role still holds imply: Truora's default_access keeps
+	// iam.members.read, which account.users.list implies, though it
+	// excludes iam.*.
 	Excludes []string
 	// Constraints: attribute → allowed values (D3); empty applies everywhere.
 	Constraints map[string][]string
@@ -161,8 +164,9 @@ func orderGrants(grants []string) []string {
 	return append(out, wild...)
 }
 
-// Compile computes a role's keys (K3–K6): its grants' matches, then, breadth
-// first, their implications, then removes the excluded keys.
+// Compile computes a role's keys (K3–K6): its grants' matches, but for the
+// excluded keys, then, breadth first, their implications. An exclusion
+// removes what it names, not what other held keys imply.
 func (p *Policy) Compile(r Role) *Expansion {
 	ex := &Expansion{policy: p, role: r, keys: newBitset(len(p.grants))}
 	if len(r.Constraints) > 0 {
@@ -173,29 +177,28 @@ func (p *Policy) Compile(r Role) *Expansion {
 	}
 	p.walk(ex.role, ex.keys, func(int32, int32, int) bool { return true })
 	for _, g := range r.Grants {
-		if ValidPattern(g) && p.isMask(g) {
+		// Masks: only an exact exclude names one.
+		if ValidPattern(g) && p.isMask(g) && !slices.Contains(r.Excludes, g) {
 			ex.masks = append(ex.masks, g)
-		}
-	}
-	for _, x := range r.Excludes {
-		switch {
-		case !ValidPattern(x):
-		case IsWildcard(x):
-			p.matches(x, ex.keys.clear)
-		default:
-			if b := p.bit(x); b >= 0 {
-				ex.keys.clear(b)
-			}
-			ex.masks = slices.DeleteFunc(ex.masks, func(m string) bool { return m == x })
 		}
 	}
 	ex.masks = sortCompact(ex.masks)
 	return ex
 }
 
+// excluded reports whether a well-formed pattern of excludes matches key.
+func excluded(excludes []string, key string) bool {
+	for _, x := range excludes {
+		if ValidPattern(x) && match(x, key) {
+			return true
+		}
+	}
+	return false
+}
+
 // walk visits the keys a role's grants reach, breadth first: first every
-// direct match, grant by grant in orderGrants' order, then the keys implied
-// by those, level by level (unless the role is Exact). Each key is visited
+// direct match but the excluded keys, grant by grant in orderGrants' order,
+// then the keys implied by those, level by level (unless the role is Exact). Each key is visited
 // once, with the key whose implication reached it (-1 for a direct match)
 // and the index in orderGrants of the grant at the root of its path; seen
 // collects them. The walk stops when visit returns false.
@@ -211,7 +214,7 @@ func (p *Policy) walk(r Role, seen bitset, visit func(bit, from int32, grant int
 			continue
 		}
 		p.matches(g, func(b int32) {
-			if more && !seen.has(b) {
+			if more && !seen.has(b) && !excluded(r.Excludes, p.grants[b]) {
 				seen.set(b)
 				queue, roots = append(queue, b), append(roots, gi)
 				more = visit(b, -1, gi)
@@ -243,7 +246,7 @@ func (p *Policy) walk(r Role, seen bitset, visit func(bit, from int32, grant int
 func (ex *Expansion) path(bit int32) (grant string, depth int) {
 	key := ex.policy.grants[bit]
 	for _, g := range ex.role.Grants {
-		if g == key { // exact grants come first in orderGrants' order
+		if g == key && !excluded(ex.role.Excludes, key) { // exact grants come first in orderGrants' order
 			return g, 0
 		}
 	}

@@ -32,44 +32,37 @@ func (rp refPolicy) isGrant(k string) bool { return rp.master[k] && rp.cat[k].Ki
 
 func (rp refPolicy) expand(r Role) (keys map[string]bool, masks map[string]bool) {
 	keys, masks = map[string]bool{}, map[string]bool{}
-	add := func(pat string) bool {
+	excluded := func(k string) bool {
+		return slices.ContainsFunc(r.Excludes, func(x string) bool { return ValidPattern(x) && refMatch(x, k) })
+	}
+	// Excludes name what the grants reach; implications of the rest are kept.
+	add := func(pat string, direct bool) bool {
 		changed := false
 		if !ValidPattern(pat) {
 			return false
 		}
 		for k := range rp.master {
-			if rp.isGrant(k) && refMatch(pat, k) && !keys[k] {
+			if rp.isGrant(k) && refMatch(pat, k) && !keys[k] && !(direct && excluded(k)) {
 				keys[k], changed = true, true
 			}
 		}
 		return changed
 	}
 	for _, g := range r.Grants {
-		if rp.master[g] && rp.cat[g].Kind == DenyMask {
+		if rp.master[g] && rp.cat[g].Kind == DenyMask && !slices.Contains(r.Excludes, g) {
 			masks[g] = true
 		}
-		add(g)
+		add(g, true)
 	}
 	for changed := true; changed; {
 		changed = false
 		for k := range keys {
 			for _, imp := range rp.cat[k].Implies {
-				if add(imp) {
+				if add(imp, false) {
 					changed = true
 				}
 			}
 		}
-	}
-	for _, x := range r.Excludes {
-		if !ValidPattern(x) {
-			continue
-		}
-		for k := range keys {
-			if refMatch(x, k) {
-				delete(keys, k)
-			}
-		}
-		delete(masks, x)
 	}
 	return keys, masks
 }

@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -242,14 +243,20 @@ func TestR2_DefaultAccessExcludes(t *testing.T) {
 		want []string
 	}{
 		{"full_access", Role{Key: "full_access", Grants: []string{"*"}}, all},
-		{"default_access iam.*", Role{Key: "default_access", Grants: []string{"*"}, Excludes: []string{"iam.*"}},
-			without(all, func(k string) bool { return strings.HasPrefix(k, "iam.") })},
+		{"default_access iam.* keeps what truora.* implies", Role{Key: "default_access", Grants: []string{"*"}, Excludes: []string{"iam.*"}},
+			without(all, func(k string) bool { return k == "iam.authorize" })},
 		{"truora template excludes", Role{Key: "default_access", Grants: []string{"*"}, Excludes: []string{"truora.*", "iam.*"}},
 			without(all, func(k string) bool { return strings.HasPrefix(k, "iam.") || strings.HasPrefix(k, "truora.") })},
-		{"excludes after closure keep implied keys", Role{Grants: []string{"truora.roles"}, Excludes: []string{"truora.*"}},
-			s("iam.permissions.read", "iam.roles.manage", "iam.roles.read")},
-		{"exclude removes implied keys", Role{Grants: []string{"products.all"}, Excludes: []string{"identity.*", "checks.run"}},
-			s("checks.read", "products.all", "validations.documents", "validations.face")},
+		{"an excluded key implies nothing", Role{Grants: []string{"truora.roles"}, Excludes: []string{"truora.*"}}, s()},
+		{"exclude removes what it names", Role{Grants: []string{"identity.*", "checks.*"}, Excludes: []string{"identity.flows.*", "checks.run"}},
+			s("checks.read", "identity.whatsapp.send", "identity.whatsapp.templates.read")},
+		{"exclude keeps what held keys imply", Role{Grants: []string{"products.all"}, Excludes: []string{"identity.*", "checks.run"}},
+			s("checks.read", "checks.run", "identity.flows.create", "identity.flows.read", "identity.whatsapp.send",
+				"identity.whatsapp.templates.read", "products.all", "validations.documents", "validations.face")},
+		{"default_access keeps iam keys its keys imply", Role{Grants: []string{"*"}, Excludes: []string{"products.*", "iam.*", "truora.roles", "truora.keys"}},
+			slices.Sorted(slices.Values(append(without(all, func(k string) bool {
+				return strings.HasPrefix(k, "iam.") || k == "products.all" || k == "truora.roles" || k == "truora.keys"
+			}), "iam.members.manage", "iam.members.read")))},
 		{"exclude star", Role{Grants: []string{"*"}, Excludes: []string{"*"}}, s()},
 		{"malformed exclude ignored", Role{Grants: []string{"AgentChat"}, Excludes: []string{"Agent*"}}, s("AgentChat")},
 	} {
@@ -298,8 +305,8 @@ func TestR7_MissingConcreteAndWildcard(t *testing.T) {
 		{"default_access gives keys", []Role{{Grants: []string{"*"}, Excludes: []string{"iam.*"}}}, []string{"identity.flows.create", "products.all"}, nil},
 		{"default_access holds no wildcard", []Role{{Grants: []string{"*"}, Excludes: []string{"iam.*", "products.*"}}}, []string{"identity.whatsapp.*"}, []string{"identity.whatsapp.*"}},
 		{"default_access holds wildcards its keys imply", []Role{{Grants: []string{"*"}, Excludes: []string{"iam.*"}}}, []string{"identity.whatsapp.*"}, nil},
-		{"default_access lacks iam", []Role{{Grants: []string{"*"}, Excludes: []string{"iam.*"}}}, []string{"truora.roles"},
-			[]string{"iam.permissions.read", "iam.roles.manage", "iam.roles.read"}},
+		{"default_access lacks iam", []Role{{Grants: []string{"*"}, Excludes: []string{"iam.*", "truora.*"}}}, []string{"truora.roles"},
+			[]string{"iam.permissions.read", "iam.roles.manage", "iam.roles.read", "truora.roles"}},
 		{"implied wildcard covers narrower", []Role{{Grants: []string{"products.all"}}}, []string{"identity.*", "identity.whatsapp.*", "checks.*"}, nil},
 		{"separator boundary", []Role{{Grants: []string{"identity.*"}}}, []string{"identityx.*"}, []string{"identityx.*", "identityx.flows.read"}},
 		{"narrower cannot give wider", []Role{{Grants: []string{"identity.whatsapp.*", "identity.flows.*"}}}, []string{"identity.*"}, []string{"identity.*"}},

@@ -250,7 +250,7 @@ func TestMigrate_StatusUpDownForce(t *testing.T) {
 			t.Fatalf("down 2: %v, %v", reverted, err)
 		}
 		st, _ = g.Status(ctx)
-		if st.Version != st.Known[len(st.Known)-3].Version || len(st.Pending) != 2 || st.MinBinary != 0 {
+		if st.Version != st.Known[len(st.Known)-3].Version || len(st.Pending) != 2 {
 			t.Fatalf("after down 2: %+v", st)
 		}
 		if _, err := g.Down(ctx, 99); err == nil {

@@ -72,6 +72,29 @@ func (ec *executionContext) fieldContext_AccountFeatures_resourceConstraints(_ c
 	return graphql.NewScalarFieldContext("AccountFeatures", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _AccountFeatures_customRolesPermission(ctx context.Context, field graphql.CollectedField, obj *model.AccountFeatures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountFeatures_customRolesPermission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomRolesPermission, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccountFeatures_customRolesPermission(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountFeatures", field, false, false, "String")
+}
+
 func (ec *executionContext) _AccountPayload_account(ctx context.Context, field graphql.CollectedField, obj *model.AccountPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -148,6 +171,52 @@ func (ec *executionContext) _AccountSettings_defaultAccessExcludes(ctx context.C
 }
 func (ec *executionContext) fieldContext_AccountSettings_defaultAccessExcludes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccountSettings_newMemberRoles(ctx context.Context, field graphql.CollectedField, obj *model.AccountSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSettings_newMemberRoles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewMemberRoles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSettings_newMemberRoles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccountSettings_minRolesPerMember(ctx context.Context, field graphql.CollectedField, obj *model.AccountSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSettings_minRolesPerMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinRolesPerMember, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSettings_minRolesPerMember(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountSettings", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CreateAccountPayload_account(ctx context.Context, field graphql.CollectedField, obj *model.CreateAccountPayload) (ret graphql.Marshaler) {
@@ -229,7 +298,7 @@ func (ec *executionContext) unmarshalInputAccountFeaturesInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customRoles", "resourceConstraints"}
+	fieldsInOrder := [...]string{"customRoles", "resourceConstraints", "customRolesPermission"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -250,6 +319,13 @@ func (ec *executionContext) unmarshalInputAccountFeaturesInput(ctx context.Conte
 				return it, err
 			}
 			it.ResourceConstraints = data
+		case "customRolesPermission":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customRolesPermission"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomRolesPermission = data
 		}
 	}
 	return it, nil
@@ -278,7 +354,7 @@ func (ec *executionContext) unmarshalInputAccountPermissionsInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "permissions"}
+	fieldsInOrder := [...]string{"accountId", "permissions", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -299,6 +375,13 @@ func (ec *executionContext) unmarshalInputAccountPermissionsInput(ctx context.Co
 				return it, err
 			}
 			it.Permissions = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -327,7 +410,7 @@ func (ec *executionContext) unmarshalInputAccountSettingsInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"roleAssignment", "defaultAccessExcludes"}
+	fieldsInOrder := [...]string{"roleAssignment", "defaultAccessExcludes", "newMemberRoles", "minRolesPerMember"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -348,6 +431,20 @@ func (ec *executionContext) unmarshalInputAccountSettingsInput(ctx context.Conte
 				return it, err
 			}
 			it.DefaultAccessExcludes = data
+		case "newMemberRoles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newMemberRoles"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewMemberRoles = data
+		case "minRolesPerMember":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minRolesPerMember"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinRolesPerMember = data
 		}
 	}
 	return it, nil
@@ -376,7 +473,7 @@ func (ec *executionContext) unmarshalInputCreateAccountInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "slug", "permissions", "settings", "features", "owner", "template"}
+	fieldsInOrder := [...]string{"name", "slug", "permissions", "settings", "features", "owner", "template", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -432,6 +529,13 @@ func (ec *executionContext) unmarshalInputCreateAccountInput(ctx context.Context
 				return it, err
 			}
 			it.Template = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -509,7 +613,7 @@ func (ec *executionContext) unmarshalInputUpdateAccountInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "name", "settings", "features", "status"}
+	fieldsInOrder := [...]string{"accountId", "name", "settings", "features", "status", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -551,6 +655,13 @@ func (ec *executionContext) unmarshalInputUpdateAccountInput(ctx context.Context
 				return it, err
 			}
 			it.Status = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -595,6 +706,11 @@ func (ec *executionContext) _AccountFeatures(ctx context.Context, sel ast.Select
 		case "resourceConstraints":
 			out.Values[i] = ec._AccountFeatures_resourceConstraints(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customRolesPermission":
+			out.Values[i] = ec._AccountFeatures_customRolesPermission(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -665,6 +781,16 @@ func (ec *executionContext) _AccountSettings(ctx context.Context, sel ast.Select
 			}
 		case "defaultAccessExcludes":
 			out.Values[i] = ec._AccountSettings_defaultAccessExcludes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newMemberRoles":
+			out.Values[i] = ec._AccountSettings_newMemberRoles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minRolesPerMember":
+			out.Values[i] = ec._AccountSettings_minRolesPerMember(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

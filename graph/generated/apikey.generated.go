@@ -182,7 +182,7 @@ func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "name", "scopes", "permissions", "expiresAt", "memberId"}
+	fieldsInOrder := [...]string{"accountId", "name", "scopes", "permissions", "expiresAt", "memberId", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -231,6 +231,13 @@ func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context,
 				return it, err
 			}
 			it.MemberID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -259,7 +266,7 @@ func (ec *executionContext) unmarshalInputCreateScopeInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "key", "description", "grants"}
+	fieldsInOrder := [...]string{"accountId", "key", "description", "grants", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -294,6 +301,13 @@ func (ec *executionContext) unmarshalInputCreateScopeInput(ctx context.Context, 
 				return it, err
 			}
 			it.Grants = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -322,7 +336,7 @@ func (ec *executionContext) unmarshalInputDeleteScopeInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"scopeId"}
+	fieldsInOrder := [...]string{"scopeId", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -336,6 +350,13 @@ func (ec *executionContext) unmarshalInputDeleteScopeInput(ctx context.Context, 
 				return it, err
 			}
 			it.ScopeID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -364,7 +385,7 @@ func (ec *executionContext) unmarshalInputRenameApiKeyInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"apiKeyId", "name"}
+	fieldsInOrder := [...]string{"apiKeyId", "name", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -385,6 +406,13 @@ func (ec *executionContext) unmarshalInputRenameApiKeyInput(ctx context.Context,
 				return it, err
 			}
 			it.Name = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -413,7 +441,7 @@ func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"apiKeyId"}
+	fieldsInOrder := [...]string{"apiKeyId", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -427,6 +455,13 @@ func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context,
 				return it, err
 			}
 			it.APIKeyID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -455,7 +490,7 @@ func (ec *executionContext) unmarshalInputUpdateScopeInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"scopeId", "description", "grants"}
+	fieldsInOrder := [...]string{"scopeId", "description", "grants", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -483,6 +518,13 @@ func (ec *executionContext) unmarshalInputUpdateScopeInput(ctx context.Context, 
 				return it, err
 			}
 			it.Grants = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil

@@ -72,7 +72,7 @@ func (ec *executionContext) unmarshalInputDefinePermissionsInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"permissions"}
+	fieldsInOrder := [...]string{"permissions", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -86,6 +86,13 @@ func (ec *executionContext) unmarshalInputDefinePermissionsInput(ctx context.Con
 				return it, err
 			}
 			it.Permissions = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil

@@ -190,7 +190,7 @@ func (ec *executionContext) unmarshalInputApplyAccessConfigInput(ctx context.Con
 		asMap["dryRun"] = false
 	}
 
-	fieldsInOrder := [...]string{"accountId", "document", "dryRun"}
+	fieldsInOrder := [...]string{"accountId", "document", "dryRun", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -218,6 +218,13 @@ func (ec *executionContext) unmarshalInputApplyAccessConfigInput(ctx context.Con
 				return it, err
 			}
 			it.DryRun = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil

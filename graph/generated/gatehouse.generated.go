@@ -967,7 +967,7 @@ func (ec *executionContext) _Mutation_addMember(ctx context.Context, field graph
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.members.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.members.invite")
 				if err != nil {
 					var zeroVal *model.MemberPayload
 					return zeroVal, err
@@ -1029,7 +1029,7 @@ func (ec *executionContext) _Mutation_setMemberRoles(ctx context.Context, field 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.members.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.members.roles.assign")
 				if err != nil {
 					var zeroVal *model.MemberPayload
 					return zeroVal, err
@@ -1091,7 +1091,7 @@ func (ec *executionContext) _Mutation_suspendMember(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.members.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.members.suspend")
 				if err != nil {
 					var zeroVal *model.MemberPayload
 					return zeroVal, err
@@ -1153,7 +1153,7 @@ func (ec *executionContext) _Mutation_reactivateMember(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.members.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.members.suspend")
 				if err != nil {
 					var zeroVal *model.MemberPayload
 					return zeroVal, err
@@ -1215,7 +1215,7 @@ func (ec *executionContext) _Mutation_removeMember(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.members.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.members.remove")
 				if err != nil {
 					var zeroVal *model.MemberPayload
 					return zeroVal, err
@@ -1277,7 +1277,7 @@ func (ec *executionContext) _Mutation_transferOwnership(ctx context.Context, fie
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.members.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.members.ownership.transfer")
 				if err != nil {
 					var zeroVal *model.TransferOwnershipPayload
 					return zeroVal, err
@@ -1525,7 +1525,7 @@ func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.keys.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.keys.create")
 				if err != nil {
 					var zeroVal *model.CreateAPIKeyPayload
 					return zeroVal, err
@@ -1587,7 +1587,7 @@ func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.keys.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.keys.revoke")
 				if err != nil {
 					var zeroVal *model.APIKeyPayload
 					return zeroVal, err
@@ -1649,7 +1649,7 @@ func (ec *executionContext) _Mutation_renameApiKey(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNString2string(ctx, "iam.keys.manage")
+				permission, err := ec.unmarshalNString2string(ctx, "iam.keys.create")
 				if err != nil {
 					var zeroVal *model.APIKeyPayload
 					return zeroVal, err
@@ -2004,7 +2004,7 @@ func (ec *executionContext) unmarshalInputRevokeOperatorKeyInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"operatorKeyId"}
+	fieldsInOrder := [...]string{"operatorKeyId", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -2018,6 +2018,13 @@ func (ec *executionContext) unmarshalInputRevokeOperatorKeyInput(ctx context.Con
 				return it, err
 			}
 			it.OperatorKeyID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil

@@ -140,7 +140,7 @@ func (ec *executionContext) unmarshalInputAddMemberInput(ctx context.Context, ob
 		asMap["invite"] = false
 	}
 
-	fieldsInOrder := [...]string{"accountId", "email", "name", "roleIds", "roleKeys", "invite"}
+	fieldsInOrder := [...]string{"accountId", "email", "name", "roleIds", "roleKeys", "invite", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -189,6 +189,13 @@ func (ec *executionContext) unmarshalInputAddMemberInput(ctx context.Context, ob
 				return it, err
 			}
 			it.Invite = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -217,7 +224,7 @@ func (ec *executionContext) unmarshalInputMemberInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"memberId"}
+	fieldsInOrder := [...]string{"memberId", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -231,6 +238,13 @@ func (ec *executionContext) unmarshalInputMemberInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.MemberID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -259,7 +273,7 @@ func (ec *executionContext) unmarshalInputSetMemberRolesInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"memberId", "roleIds", "roleKeys"}
+	fieldsInOrder := [...]string{"memberId", "roleIds", "roleKeys", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -287,6 +301,13 @@ func (ec *executionContext) unmarshalInputSetMemberRolesInput(ctx context.Contex
 				return it, err
 			}
 			it.RoleKeys = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -315,7 +336,7 @@ func (ec *executionContext) unmarshalInputTransferOwnershipInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "toMemberId", "fromMemberId", "demoteToRoleId"}
+	fieldsInOrder := [...]string{"accountId", "toMemberId", "fromMemberId", "demoteToRoleId", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -350,6 +371,13 @@ func (ec *executionContext) unmarshalInputTransferOwnershipInput(ctx context.Con
 				return it, err
 			}
 			it.DemoteToRoleID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil

@@ -213,7 +213,7 @@ func (ec *executionContext) unmarshalInputCreateRoleInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "key", "name", "description", "copyFromRoleId", "grants", "constraints"}
+	fieldsInOrder := [...]string{"accountId", "key", "name", "description", "copyFromRoleId", "grants", "constraints", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -269,6 +269,13 @@ func (ec *executionContext) unmarshalInputCreateRoleInput(ctx context.Context, o
 				return it, err
 			}
 			it.Constraints = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -297,7 +304,7 @@ func (ec *executionContext) unmarshalInputDeleteRoleInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"roleId", "reassignToRoleId"}
+	fieldsInOrder := [...]string{"roleId", "reassignToRoleId", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -318,6 +325,13 @@ func (ec *executionContext) unmarshalInputDeleteRoleInput(ctx context.Context, o
 				return it, err
 			}
 			it.ReassignToRoleID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -346,7 +360,7 @@ func (ec *executionContext) unmarshalInputUpdateRoleInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"roleId", "expectedVersion", "name", "description", "grants", "addGrants", "removeGrants", "constraints"}
+	fieldsInOrder := [...]string{"roleId", "expectedVersion", "name", "description", "copyFromRoleId", "grants", "addGrants", "removeGrants", "constraints", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -381,6 +395,13 @@ func (ec *executionContext) unmarshalInputUpdateRoleInput(ctx context.Context, o
 				return it, err
 			}
 			it.Description = data
+		case "copyFromRoleId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("copyFromRoleId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CopyFromRoleID = data
 		case "grants":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grants"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
@@ -409,6 +430,13 @@ func (ec *executionContext) unmarshalInputUpdateRoleInput(ctx context.Context, o
 				return it, err
 			}
 			it.Constraints = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil

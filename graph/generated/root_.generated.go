@@ -32,6 +32,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Role() RoleResolver
 	Viewer() ViewerResolver
+	MemberWhereInput() MemberWhereInputResolver
 }
 
 type DirectiveRoot struct {
@@ -86,8 +87,9 @@ type ComplexityRoot struct {
 	}
 
 	AccountFeatures struct {
-		CustomRoles         func(childComplexity int) int
-		ResourceConstraints func(childComplexity int) int
+		CustomRoles           func(childComplexity int) int
+		CustomRolesPermission func(childComplexity int) int
+		ResourceConstraints   func(childComplexity int) int
 	}
 
 	AccountPayload struct {
@@ -96,6 +98,8 @@ type ComplexityRoot struct {
 
 	AccountSettings struct {
 		DefaultAccessExcludes func(childComplexity int) int
+		MinRolesPerMember     func(childComplexity int) int
+		NewMemberRoles        func(childComplexity int) int
 		RoleAssignment        func(childComplexity int) int
 	}
 
@@ -155,6 +159,7 @@ type ComplexityRoot struct {
 		Hash       func(childComplexity int) int
 		ID         func(childComplexity int) int
 		PrevHash   func(childComplexity int) int
+		Reason     func(childComplexity int) int
 		RequestID  func(childComplexity int) int
 		Seq        func(childComplexity int) int
 		TargetID   func(childComplexity int) int
@@ -369,6 +374,7 @@ type ComplexityRoot struct {
 		Key                  func(childComplexity int) int
 		Kind                 func(childComplexity int) int
 		Masks                func(childComplexity int) int
+		Members              func(childComplexity int, after *entgql.Cursor[string], first *int, where *ent.MemberWhereInput) int
 		Name                 func(childComplexity int) int
 		Position             func(childComplexity int) int
 		UpdatedAt            func(childComplexity int) int
@@ -446,12 +452,15 @@ type ComplexityRoot struct {
 	}
 
 	Template struct {
-		Description func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Permissions func(childComplexity int) int
-		Roles       func(childComplexity int) int
-		Scopes      func(childComplexity int) int
-		Source      func(childComplexity int) int
+		Description       func(childComplexity int) int
+		MinRolesPerMember func(childComplexity int) int
+		Name              func(childComplexity int) int
+		NewMemberRoles    func(childComplexity int) int
+		Permissions       func(childComplexity int) int
+		Roles             func(childComplexity int) int
+		Scopes            func(childComplexity int) int
+		Source            func(childComplexity int) int
+		SystemRoles       func(childComplexity int) int
 	}
 
 	TemplatePermission struct {
@@ -765,6 +774,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountFeatures.CustomRoles(childComplexity), true
+	case "AccountFeatures.customRolesPermission":
+		if e.ComplexityRoot.AccountFeatures.CustomRolesPermission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountFeatures.CustomRolesPermission(childComplexity), true
 	case "AccountFeatures.resourceConstraints":
 		if e.ComplexityRoot.AccountFeatures.ResourceConstraints == nil {
 			break
@@ -785,6 +800,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountSettings.DefaultAccessExcludes(childComplexity), true
+	case "AccountSettings.minRolesPerMember":
+		if e.ComplexityRoot.AccountSettings.MinRolesPerMember == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSettings.MinRolesPerMember(childComplexity), true
+	case "AccountSettings.newMemberRoles":
+		if e.ComplexityRoot.AccountSettings.NewMemberRoles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSettings.NewMemberRoles(childComplexity), true
 	case "AccountSettings.roleAssignment":
 		if e.ComplexityRoot.AccountSettings.RoleAssignment == nil {
 			break
@@ -1020,6 +1047,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.PrevHash(childComplexity), true
+	case "AuditEvent.reason":
+		if e.ComplexityRoot.AuditEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Reason(childComplexity), true
 	case "AuditEvent.requestID":
 		if e.ComplexityRoot.AuditEvent.RequestID == nil {
 			break
@@ -1994,6 +2027,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Role.Masks(childComplexity), true
+	case "Role.members":
+		if e.ComplexityRoot.Role.Members == nil {
+			break
+		}
+
+		args, err := ec.field_Role_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Role.Members(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["where"].(*ent.MemberWhereInput)), true
 	case "Role.name":
 		if e.ComplexityRoot.Role.Name == nil {
 			break
@@ -2241,12 +2285,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Template.Description(childComplexity), true
+	case "Template.minRolesPerMember":
+		if e.ComplexityRoot.Template.MinRolesPerMember == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.MinRolesPerMember(childComplexity), true
 	case "Template.name":
 		if e.ComplexityRoot.Template.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Template.Name(childComplexity), true
+	case "Template.newMemberRoles":
+		if e.ComplexityRoot.Template.NewMemberRoles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.NewMemberRoles(childComplexity), true
 	case "Template.permissions":
 		if e.ComplexityRoot.Template.Permissions == nil {
 			break
@@ -2271,6 +2327,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Template.Source(childComplexity), true
+	case "Template.systemRoles":
+		if e.ComplexityRoot.Template.SystemRoles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.SystemRoles(childComplexity), true
 
 	case "TemplatePermission.description":
 		if e.ComplexityRoot.TemplatePermission.Description == nil {
@@ -2577,8 +2639,12 @@ enum RoleAssignmentMode {
 type AccountSettings {
   "SINGLE: exactly one role per member; MULTIPLE: zero or more."
   roleAssignment: RoleAssignmentMode!
-  "Patterns that the ` + "`" + `default_access` + "`" + ` role leaves out of the master list."
+  "Patterns that the ` + "`" + `default_access` + "`" + ` role leaves out of the master list; what the keys it keeps imply stays (Truora's ` + "`" + `account.users.list` + "`" + ` implies ` + "`" + `iam.members.read` + "`" + `)."
   defaultAccessExcludes: [String!]!
+  "Role keys a member added without roles receives (M2): Truora's ` + "`" + `default_access` + "`" + `; none in the other templates (least privilege)."
+  newMemberRoles: [String!]!
+  "The fewest roles a member may hold: addMember, setMemberRoles, transferOwnership and applyAccessConfig refuse shorter role lists with BAD_USER_INPUT, reason TOO_FEW_ROLES (Convrs: 1, \"each agent is assigned one or more roles\")."
+  minRolesPerMember: Int!
 }
 
 "Plan features, set by the operator (A3)."
@@ -2587,6 +2653,8 @@ type AccountFeatures {
   customRoles: Boolean!
   "Roles may carry resource constraints."
   resourceConstraints: Boolean!
+  "When set, custom roles also need this permission in the master list (Truora: ` + "`" + `truora.roles` + "`" + `, \"not enabled by default\"); without it creating, editing and deleting custom roles is FEATURE_NOT_AVAILABLE, for the owner too."
+  customRolesPermission: String
 }
 
 extend type Account {
@@ -2672,6 +2740,10 @@ input AccountSettingsInput {
   roleAssignment: RoleAssignmentMode
   "Patterns default_access leaves out; narrowing them is a grant (R7)."
   defaultAccessExcludes: [String!]
+  "Role keys a member added without roles receives; each must be a role of the account (deleting one is refused while it is listed here)."
+  newMemberRoles: [String!]
+  "The fewest roles a member may hold, 0–100 (at most 1 in SINGLE accounts and at creation); raising it is CONFLICT, reason TOO_FEW_ROLES, while a member holds fewer."
+  minRolesPerMember: Int
 }
 
 "Features to change (operators); omitted fields stay as they are."
@@ -2680,6 +2752,8 @@ input AccountFeaturesInput {
   customRoles: Boolean
   "Roles may carry resource constraints; without it setting constraints is FEATURE_NOT_AVAILABLE (A3, D3). Null leaves it as it is."
   resourceConstraints: Boolean
+  "A catalog permission custom roles also need in the master list; empty string: none. Null leaves it as it is."
+  customRolesPermission: String
 }
 
 "The first member of a new account."
@@ -2698,7 +2772,7 @@ input CreateAccountInput {
   slug: String!
   "Master list: catalog keys, or wildcard patterns expanded against the catalog now. Built-in ` + "`" + `iam.*` + "`" + ` permissions are always included (K7)."
   permissions: [String!]
-  "Defaults: MULTIPLE, defaultAccessExcludes [\"iam.*\"]."
+  "Defaults: the template's, else MULTIPLE, defaultAccessExcludes [\"iam.*\"], newMemberRoles [\"default_access\"], minRolesPerMember 0."
   settings: AccountSettingsInput
   "Defaults: customRoles true, resourceConstraints false."
   features: AccountFeaturesInput
@@ -2706,6 +2780,8 @@ input CreateAccountInput {
   owner: OwnerInput!
   "Start from a template (see ` + "`" + `templates` + "`" + `): its catalog entries, master list, roles, scopes, settings and features; the input's own fields win."
   template: String
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "The created account and its owner."
@@ -2722,6 +2798,8 @@ input AccountPermissionsInput {
   accountId: ID!
   "Catalog keys, or wildcard patterns expanded against the catalog now."
   permissions: [String!]!
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "Changes to an account; omitted fields stay as they are."
@@ -2736,6 +2814,8 @@ input UpdateAccountInput {
   features: AccountFeaturesInput
   "Operators only."
   status: AccountStatus
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "The account after the change."
@@ -2813,6 +2893,8 @@ input CreateScopeInput {
   description: String
   "Permission keys and wildcard patterns (R5)."
   grants: [String!]!
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "Changes to a scope; omitted fields stay. Existing keys keep their snapshot (S3)."
@@ -2823,12 +2905,16 @@ input UpdateScopeInput {
   description: String
   "Replace the grants."
   grants: [String!]
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "A scope to delete; keys created with it keep their snapshot."
 input DeleteScopeInput {
   "The scope."
   scopeId: ID!
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "The scope after the change."
@@ -2857,6 +2943,8 @@ input CreateApiKeyInput {
   expiresAt: Time
   "Operators only: mint the key on behalf of this member, bounded by their permissions."
   memberId: ID
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "The new key and its secret, shown this once (S4)."
@@ -2871,6 +2959,8 @@ type CreateApiKeyPayload {
 input RevokeApiKeyInput {
   "The key."
   apiKeyId: ID!
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "A key to rename: the name is the only thing of a key that can change (S3)."
@@ -2879,6 +2969,8 @@ input RenameApiKeyInput {
   apiKeyId: ID!
   "The new name."
   name: String!
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "The key after the change."
@@ -2907,17 +2999,17 @@ extend type Mutation {
   createApiKey(
     "The account, name, scopes or permissions, expiry and, for operators, the member."
     input: CreateApiKeyInput!
-  ): CreateApiKeyPayload! @hasPermission(permission: "iam.keys.manage")
+  ): CreateApiKeyPayload! @hasPermission(permission: "iam.keys.create")
   "Revoke an API key: it is UNAUTHENTICATED at once (S5)."
   revokeApiKey(
     "The key to revoke."
     input: RevokeApiKeyInput!
-  ): ApiKeyPayload! @hasPermission(permission: "iam.keys.manage")
+  ): ApiKeyPayload! @hasPermission(permission: "iam.keys.revoke")
   "Rename an API key."
   renameApiKey(
     "The key and its new name."
     input: RenameApiKeyInput!
-  ): ApiKeyPayload! @hasPermission(permission: "iam.keys.manage")
+  ): ApiKeyPayload! @hasPermission(permission: "iam.keys.create")
 }
 `, BuiltIn: false},
 	{Name: "../../schema/audit.graphql", Input: `extend type AuditEvent {
@@ -2990,6 +3082,8 @@ input PermissionInput {
 input DefinePermissionsInput {
   "The permissions, keyed by ` + "`" + `key` + "`" + `."
   permissions: [PermissionInput!]!
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "The defined permissions."
@@ -3018,6 +3112,8 @@ input ApplyAccessConfigInput {
   document: Map!
   "Plan and check everything, change nothing."
   dryRun: Boolean = false
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "What applyAccessConfig did or would do."
@@ -3034,7 +3130,7 @@ extend type Account {
 }
 
 extend type Mutation {
-  "Make the account match a document (C1): plan, then apply in one transaction with one audit event, unless dryRun. Each kind of change also needs its own permission (iam.roles.manage, iam.members.manage, iam.scopes.manage, iam.sod.manage)."
+  "Make the account match a document (C1): plan, then apply in one transaction with one audit event, unless dryRun. Each change also needs the permission of the command that would make it (iam.roles.manage; iam.members.invite, .roles.assign, .suspend or .remove; iam.scopes.manage; iam.sod.manage)."
   applyAccessConfig(
     "The account, the document and whether this is a dry run."
     input: ApplyAccessConfigInput!
@@ -3657,6 +3753,10 @@ type AuditEvent implements Node {
   """
   clientAddr: String!
   """
+  Why the change was made, as its author said in the mutation's ` + "`" + `reason` + "`" + ` (access reviews ask for it); empty when not given.
+  """
+  reason: String!
+  """
   Position of the event in its account's chain, from 1 (platform events have their own chain).
   """
   seq: Int!
@@ -3869,6 +3969,22 @@ input AuditEventWhereInput {
   clientAddrHasSuffix: String
   clientAddrEqualFold: String
   clientAddrContainsFold: String
+  """
+  reason field predicates
+  """
+  reason: String
+  reasonNEQ: String
+  reasonIn: [String!]
+  reasonNotIn: [String!]
+  reasonGT: String
+  reasonGTE: String
+  reasonLT: String
+  reasonLTE: String
+  reasonContains: String
+  reasonHasPrefix: String
+  reasonHasSuffix: String
+  reasonEqualFold: String
+  reasonContainsFold: String
   """
   seq field predicates
   """
@@ -5080,13 +5196,13 @@ type Mutation {
     input: UpdateAccountInput!
   ): AccountPayload! @hasPermission(permission: "iam.account.manage")
 
-  "Create a custom role (R3). Needs the ` + "`" + `customRoles` + "`" + ` feature."
+  "Create a custom role (R3). Needs the ` + "`" + `customRoles` + "`" + ` feature and, where the account names one, ` + "`" + `features.customRolesPermission` + "`" + ` in the master list (Truora: ` + "`" + `truora.roles` + "`" + `); otherwise FEATURE_NOT_AVAILABLE."
   createRole(
     "The account, name, grants and constraints of the role."
     input: CreateRoleInput!
   ): RolePayload! @hasPermission(permission: "iam.roles.manage")
 
-  "Change a custom role (R4). ` + "`" + `expectedVersion` + "`" + ` must be the role's current version."
+  "Change a custom role (R4). ` + "`" + `expectedVersion` + "`" + ` must be the role's current version. Needs what createRole needs (customRoles, customRolesPermission)."
   updateRole(
     "The role, its expected version and what to change."
     input: UpdateRoleInput!
@@ -5098,47 +5214,49 @@ type Mutation {
     input: DeleteRoleInput!
   ): DeleteRolePayload! @hasPermission(permission: "iam.roles.manage")
 
-  "Add a user to an account (M1, M2)."
+  "Add a user to an account (M1, M2), with the roles named or, naming none, the account's ` + "`" + `settings.newMemberRoles` + "`" + `."
   addMember(
     "The account, the user's email and name, the roles, and whether to invite."
     input: AddMemberInput!
-  ): MemberPayload! @hasPermission(permission: "iam.members.manage")
+  ): MemberPayload! @hasPermission(permission: "iam.members.invite")
 
   "Replace the roles a member holds (M2, R7, M3)."
   setMemberRoles(
     "The member and the roles they hold from now on."
     input: SetMemberRolesInput!
-  ): MemberPayload! @hasPermission(permission: "iam.members.manage")
+  ): MemberPayload! @hasPermission(permission: "iam.members.roles.assign")
 
   "Suspend a member: they lose access at once (M5)."
   suspendMember(
     "The member to suspend: ACTIVE, otherwise CONFLICT (reason MEMBER_<status>; withdraw an invitation with removeMember); the last owner is CONFLICT, reason LAST_OWNER (M3)."
     input: MemberInput!
-  ): MemberPayload! @hasPermission(permission: "iam.members.manage")
+  ): MemberPayload! @hasPermission(permission: "iam.members.suspend")
 
   "Give a suspended member their access back."
   reactivateMember(
     "The member to reactivate: SUSPENDED, otherwise CONFLICT (reason MEMBER_<status>)."
     input: MemberInput!
-  ): MemberPayload! @hasPermission(permission: "iam.members.manage")
+  ): MemberPayload! @hasPermission(permission: "iam.members.suspend")
 
   "Remove a member from the account; their history stays in the audit log (M5)."
   removeMember(
     "The member to remove: not already REMOVED, otherwise CONFLICT (reason MEMBER_REMOVED); the last owner is CONFLICT, reason LAST_OWNER (M3)."
     input: MemberInput!
-  ): MemberPayload! @hasPermission(permission: "iam.members.manage")
+  ): MemberPayload! @hasPermission(permission: "iam.members.remove")
 
   "Move ` + "`" + `full_access` + "`" + ` from one member to another atomically (M4)."
   transferOwnership(
     "Who gives full_access, who receives it, and the role the giver keeps."
     input: TransferOwnershipInput!
-  ): TransferOwnershipPayload! @hasPermission(permission: "iam.members.manage")
+  ): TransferOwnershipPayload! @hasPermission(permission: "iam.members.ownership.transfer")
 }
 
 "An operator key to revoke."
 input RevokeOperatorKeyInput {
   "The key's id (` + "`" + `opk_…` + "`" + `), as ` + "`" + `gatehouse bootstrap` + "`" + ` printed it."
   operatorKeyId: ID!
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "What revokeOperatorKey did."
@@ -5172,28 +5290,34 @@ input AddMemberInput {
   email: String!
   "The user's display name."
   name: String
-  "Roles by id; with roleKeys, defaults to ` + "`" + `default_access` + "`" + ` when both are empty (M2)."
+  "Roles by id. When neither roleIds nor roleKeys is given, the member receives the account's ` + "`" + `settings.newMemberRoles` + "`" + ` (Truora: ` + "`" + `default_access` + "`" + `; other templates: none). An empty list names no roles, as in setMemberRoles. SINGLE accounts need exactly one role and ` + "`" + `settings.minRolesPerMember` + "`" + ` is a floor: otherwise BAD_USER_INPUT (M2)."
   roleIds: [ID!]
   "Roles by key, e.g. ` + "`" + `full_access` + "`" + `."
   roleKeys: [String!]
   "Add the member INVITED: no permissions until the user first signs in (M1)."
   invite: Boolean = false
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "The roles a member should hold from now on."
 input SetMemberRolesInput {
   "The member to change."
   memberId: ID!
-  "Roles by id."
+  "Roles by id; with roleKeys, every role the member holds from now on. Fewer than ` + "`" + `settings.minRolesPerMember` + "`" + `, or other than one in a SINGLE account, is BAD_USER_INPUT (M2)."
   roleIds: [ID!]
   "Roles by key."
   roleKeys: [String!]
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "Names a member."
 input MemberInput {
   "The member."
   memberId: ID!
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "The member after the change."
@@ -5210,8 +5334,10 @@ input TransferOwnershipInput {
   toMemberId: ID!
   "The member who gives it up; defaults to the caller (required for operators)."
   fromMemberId: ID
-  "The role the previous owner keeps (default ` + "`" + `default_access` + "`" + `)."
+  "The role the previous owner keeps besides their other roles; default: the account's ` + "`" + `settings.newMemberRoles` + "`" + ` (required when those are not exactly one role in a SINGLE account)."
   demoteToRoleId: ID
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "Both members after the transfer."
@@ -5220,6 +5346,11 @@ type TransferOwnershipPayload {
   from: Member!
   "The new owner."
   to: Member!
+}
+
+extend input MemberWhereInput {
+  "Members holding at least one role that matches every given predicate, e.g. ` + "`" + `{key: \"agent\"}` + "`" + ` or ` + "`" + `{kindEQ: CUSTOM}` + "`" + `."
+  hasRoleWith: [RoleWhereInput!]
 }
 `, BuiltIn: false},
 	{Name: "../../schema/review.graphql", Input: `"What a role grants that none of its active holders used since the review's date."
@@ -5313,6 +5444,15 @@ extend type Role {
   masks: [String!]!
   "How many members hold the role."
   holderCount: Int!
+  "The members holding the role, in creation order: Convrs' \"before deleting, check Agent Management to identify which agents have the role assigned\" (R6). Invited and suspended holders included; filter with ` + "`" + `where: {status: ACTIVE}` + "`" + `."
+  members(
+    "Items after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
+    after: Cursor
+    "At most this many items from the start (default: the page size limit, 100 unless configured); more than that limit or a negative number is BAD_USER_INPUT."
+    first: Int
+    "Filter: only items matching every given predicate; null for all."
+    where: MemberWhereInput
+  ): MemberConnection! @hasPermission(permission: "iam.members.read")
 }
 
 "A new custom role (R3)."
@@ -5331,6 +5471,8 @@ input CreateRoleInput {
   grants: [String!]
   "Needs the ` + "`" + `resourceConstraints` + "`" + ` feature."
   constraints: [ConstraintInput!]
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "Changes to a custom role (R4); omitted fields stay as they are."
@@ -5343,6 +5485,8 @@ input UpdateRoleInput {
   name: String
   "New description."
   description: String
+  "Replace the grants with this role's, and the constraints too unless ` + "`" + `constraints` + "`" + ` is given (Truora's editor: \"copy from existing role\"); addGrants and removeGrants apply after. Not with ` + "`" + `grants` + "`" + `."
+  copyFromRoleId: ID
   "Replace all grants."
   grants: [String!]
   "Add these grants (the dashboard's dual list)."
@@ -5351,6 +5495,8 @@ input UpdateRoleInput {
   removeGrants: [String!]
   "Replace the constraints; an empty list removes them."
   constraints: [ConstraintInput!]
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "The role after the change."
@@ -5365,6 +5511,8 @@ input DeleteRoleInput {
   roleId: ID!
   "Move the role's holders to this role in the same transaction (R6)."
   reassignToRoleId: ID
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "What deleteRole did."
@@ -5404,6 +5552,8 @@ input CreateSodRuleInput {
   level: SodLevel!
   "ENFORCE refuses violating changes (CONFLICT, reason SOD_VIOLATION); REPORT lists them in access reviews."
   mode: SodMode!
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "The created rule."
@@ -5416,6 +5566,8 @@ type SodRulePayload {
 input DeleteSodRuleInput {
   "The rule."
   sodRuleId: ID!
+  "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
+  reason: String
 }
 
 "What deleteSodRule did."
@@ -5447,8 +5599,14 @@ type Template {
   source: String!
   "The catalog entries it brings."
   permissions: [TemplatePermission!]!
-  "The roles it adds besides full_access and default_access, in order."
+  "The system roles accounts from the template have: ` + "`" + `full_access` + "`" + `, the owner role, always (named as the product names its top role); ` + "`" + `default_access` + "`" + ` only where the product has such a role (Truora)."
+  systemRoles: [TemplateRole!]!
+  "The roles it adds besides its system roles, in order."
   roles: [TemplateRole!]!
+  "Role keys a member added without roles receives (M2): Truora's ` + "`" + `default_access` + "`" + `; none elsewhere."
+  newMemberRoles: [String!]!
+  "The fewest roles a member may hold (M2): Convrs 1."
+  minRolesPerMember: Int!
   "The API key scopes it adds."
   scopes: [TemplateScope!]!
 }
@@ -5637,6 +5795,8 @@ func (ec *executionContext) childFields_AccountFeatures(ctx context.Context, fie
 		return ec.fieldContext_AccountFeatures_customRoles(ctx, field)
 	case "resourceConstraints":
 		return ec.fieldContext_AccountFeatures_resourceConstraints(ctx, field)
+	case "customRolesPermission":
+		return ec.fieldContext_AccountFeatures_customRolesPermission(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccountFeatures", field.Name)
 }
@@ -5655,6 +5815,10 @@ func (ec *executionContext) childFields_AccountSettings(ctx context.Context, fie
 		return ec.fieldContext_AccountSettings_roleAssignment(ctx, field)
 	case "defaultAccessExcludes":
 		return ec.fieldContext_AccountSettings_defaultAccessExcludes(ctx, field)
+	case "newMemberRoles":
+		return ec.fieldContext_AccountSettings_newMemberRoles(ctx, field)
+	case "minRolesPerMember":
+		return ec.fieldContext_AccountSettings_minRolesPerMember(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccountSettings", field.Name)
 }
@@ -5771,6 +5935,8 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 		return ec.fieldContext_AuditEvent_requestID(ctx, field)
 	case "clientAddr":
 		return ec.fieldContext_AuditEvent_clientAddr(ctx, field)
+	case "reason":
+		return ec.fieldContext_AuditEvent_reason(ctx, field)
 	case "seq":
 		return ec.fieldContext_AuditEvent_seq(ctx, field)
 	case "prevHash":
@@ -6125,6 +6291,8 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 		return ec.fieldContext_Role_masks(ctx, field)
 	case "holderCount":
 		return ec.fieldContext_Role_holderCount(ctx, field)
+	case "members":
+		return ec.fieldContext_Role_members(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Role", field.Name)
 }
@@ -6279,8 +6447,14 @@ func (ec *executionContext) childFields_Template(ctx context.Context, field grap
 		return ec.fieldContext_Template_source(ctx, field)
 	case "permissions":
 		return ec.fieldContext_Template_permissions(ctx, field)
+	case "systemRoles":
+		return ec.fieldContext_Template_systemRoles(ctx, field)
 	case "roles":
 		return ec.fieldContext_Template_roles(ctx, field)
+	case "newMemberRoles":
+		return ec.fieldContext_Template_newMemberRoles(ctx, field)
+	case "minRolesPerMember":
+		return ec.fieldContext_Template_minRolesPerMember(ctx, field)
 	case "scopes":
 		return ec.fieldContext_Template_scopes(ctx, field)
 	}

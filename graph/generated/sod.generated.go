@@ -223,7 +223,7 @@ func (ec *executionContext) unmarshalInputCreateSodRuleInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "name", "permissions", "level", "mode"}
+	fieldsInOrder := [...]string{"accountId", "name", "permissions", "level", "mode", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -265,6 +265,13 @@ func (ec *executionContext) unmarshalInputCreateSodRuleInput(ctx context.Context
 				return it, err
 			}
 			it.Mode = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -293,7 +300,7 @@ func (ec *executionContext) unmarshalInputDeleteSodRuleInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"sodRuleId"}
+	fieldsInOrder := [...]string{"sodRuleId", "reason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -307,6 +314,13 @@ func (ec *executionContext) unmarshalInputDeleteSodRuleInput(ctx context.Context
 				return it, err
 			}
 			it.SodRuleID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil

@@ -124,6 +124,38 @@ func (ec *executionContext) fieldContext_Template_permissions(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Template_systemRoles(ctx context.Context, field graphql.CollectedField, obj *templates.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_systemRoles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SystemRoles(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []templates.Role) graphql.Marshaler {
+			return ec.marshalNTemplateRole2ᚕgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋtemplatesᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_systemRoles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TemplateRole(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Template_roles(ctx context.Context, field graphql.CollectedField, obj *templates.Template) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -154,6 +186,52 @@ func (ec *executionContext) fieldContext_Template_roles(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Template_newMemberRoles(ctx context.Context, field graphql.CollectedField, obj *templates.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_newMemberRoles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewMemberRoles(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_newMemberRoles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_minRolesPerMember(ctx context.Context, field graphql.CollectedField, obj *templates.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_minRolesPerMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinRolesPerMember(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_minRolesPerMember(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "Int")
 }
 
 func (ec *executionContext) _Template_scopes(ctx context.Context, field graphql.CollectedField, obj *templates.Template) (ret graphql.Marshaler) {
@@ -530,8 +608,23 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "systemRoles":
+			out.Values[i] = ec._Template_systemRoles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "roles":
 			out.Values[i] = ec._Template_roles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newMemberRoles":
+			out.Values[i] = ec._Template_newMemberRoles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minRolesPerMember":
+			out.Values[i] = ec._Template_minRolesPerMember(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

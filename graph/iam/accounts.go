@@ -63,6 +63,16 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 	if tmpl != nil {
 		settings, in.Features = templateDefaults(tmpl, settings, in.Features)
 	}
+	if settings.NewMemberRoles == nil {
+		settings.NewMemberRoles = []string{DefaultAccess} // an account of its own has both system roles (R2)
+	}
+	minRoles := 0
+	if settings.MinRolesPerMember != nil {
+		minRoles = *settings.MinRolesPerMember
+	}
+	if minRoles < 0 || minRoles > 1 {
+		return nil, nil, badInput([]string{"minRolesPerMember must be 0 or 1 at creation: the owner starts with full_access alone"})
+	}
 	var acc *ent.Account
 	var owner *ent.Member
 	err := s.inTx(ctx, "", func(tx *ent.Tx) error {
@@ -86,7 +96,8 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 			return apperr.New(apperr.Conflict, "an account with slug %q exists", in.Slug)
 		}
 		c := tx.Account.Create().SetName(in.Name).SetSlug(in.Slug).
-			SetDefaultAccessExcludes(defaultExcludes).AddPermissions(perms...)
+			SetDefaultAccessExcludes(defaultExcludes).AddPermissions(perms...).
+			SetNewMemberRoles(settings.NewMemberRoles).SetMinRolesPerMember(minRoles)
 		if settings.RoleAssignment != nil {
 			c.SetRoleAssignment(*settings.RoleAssignment)
 		}
@@ -103,6 +114,12 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 			if f.ResourceConstraints != nil {
 				c.SetResourceConstraints(*f.ResourceConstraints)
 			}
+			if p := deref(f.CustomRolesPermission); p != "" {
+				if err := inCatalog(ctx, tx, p); err != nil {
+					return err
+				}
+				c.SetCustomRolesPermission(p)
+			}
 		}
 		if acc, err = c.Save(ctx); err != nil {
 			return err
@@ -115,6 +132,9 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 			if err := applyTemplate(ctx, tx, acc, tmpl); err != nil {
 				return err
 			}
+		}
+		if err := checkRoleSettings(ctx, tx, acc.ID, acc.RoleAssignment, acc.NewMemberRoles, acc.MinRolesPerMember); err != nil {
+			return err
 		}
 		u, err := upsertUser(ctx, tx, email, name)
 		if err != nil {
@@ -135,9 +155,10 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 	return acc.Unwrap(), owner.Unwrap(), nil
 }
 
-// createSystemRoles adds full_access and default_access (R2), named in the
-// template's words when it has some, and returns full_access. default_access
-// comes after the template's roles.
+// createSystemRoles adds full_access and, unless the template's product has
+// no such role, default_access (R2), named in the template's words when it
+// has some, and returns full_access. default_access comes after the
+// template's roles.
 func createSystemRoles(ctx context.Context, tx *ent.Tx, accountID string, tmpl *templates.Template) (*ent.Role, error) {
 	last := 1
 	if tmpl != nil {
@@ -146,8 +167,8 @@ func createSystemRoles(ctx context.Context, tx *ent.Tx, accountID string, tmpl *
 	ft := tmpl.SystemRole(FullAccess, templates.RoleText{Name: "Full access", Description: "Every permission of the account's master list, following it as it changes."})
 	full, err := tx.Role.Create().SetAccountID(accountID).SetKey(FullAccess).SetName(ft.Name).SetDescription(ft.Description).
 		SetKind(role.KindSYSTEM).SetGrants([]string{"*"}).SetPosition(0).Save(ctx)
-	if err != nil {
-		return nil, err
+	if err != nil || !tmpl.HasSystemRole(DefaultAccess) {
+		return full, err
 	}
 	dt := tmpl.SystemRole(DefaultAccess, templates.RoleText{Name: "Default access", Description: "The master list minus the account's defaultAccessExcludes."})
 	err = tx.Role.Create().SetAccountID(accountID).SetKey(DefaultAccess).SetName(dt.Name).SetDescription(dt.Description).
@@ -297,6 +318,9 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*en
 				}
 				u.SetDefaultAccessExcludes(st.DefaultAccessExcludes)
 			}
+			if err := updateRoleSettings(ctx, tx, before, st, u); err != nil {
+				return err
+			}
 		}
 		if f := in.Features; f != nil {
 			if f.CustomRoles != nil {
@@ -304,6 +328,14 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*en
 			}
 			if f.ResourceConstraints != nil {
 				u.SetResourceConstraints(*f.ResourceConstraints)
+			}
+			if f.CustomRolesPermission != nil {
+				if *f.CustomRolesPermission != "" {
+					if err := inCatalog(ctx, tx, *f.CustomRolesPermission); err != nil {
+						return err
+					}
+				}
+				u.SetCustomRolesPermission(*f.CustomRolesPermission)
 			}
 		}
 		if in.Status != nil {
@@ -324,17 +356,9 @@ func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*en
 // checkSingle refuses switching to SINGLE while a member holds other than
 // exactly one role (A2).
 func checkSingle(ctx context.Context, tx *ent.Tx, accountID string) error {
-	members, err := tx.Member.Query().
-		Where(member.AccountID(accountID), member.StatusNEQ(member.StatusREMOVED)).
-		WithAssignments().All(ctx)
+	offenders, err := membersHolding(ctx, tx, accountID, func(n int) bool { return n != 1 })
 	if err != nil {
 		return err
-	}
-	var offenders []string
-	for _, m := range members {
-		if len(m.Edges.Assignments) != 1 {
-			offenders = append(offenders, m.ID)
-		}
 	}
 	if len(offenders) > 0 {
 		return apperr.New(apperr.Conflict, "%d members do not hold exactly one role; give each exactly one role first", len(offenders)).
@@ -363,6 +387,8 @@ func accountView(a *ent.Account, master []string) map[string]any {
 		"name": a.Name, "slug": a.Slug, "status": a.Status,
 		"roleAssignment": a.RoleAssignment, "defaultAccessExcludes": a.DefaultAccessExcludes,
 		"customRoles": a.CustomRoles, "resourceConstraints": a.ResourceConstraints,
+		"newMemberRoles": NewMemberRoles(a), "minRolesPerMember": a.MinRolesPerMember,
+		"customRolesPermission": a.CustomRolesPermission,
 	}
 	if master != nil {
 		v["permissions"] = master

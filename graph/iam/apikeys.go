@@ -66,7 +66,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, in CreateAPIKeyInput) (*ent.
 	}
 	var key *ent.APIKey
 	var secret string
-	err := s.change(ctx, Ref{AccountID: in.AccountID}, "iam.keys.manage", func(c *Change) error {
+	err := s.change(ctx, Ref{AccountID: in.AccountID}, "iam.keys.create", func(c *Change) error {
 		tx, a := c.Tx, c.Access
 		c.Alters() // a new key is read when first used
 		if invalid := a.Policy.InvalidGrants(in.Permissions, true); len(invalid) > 0 {
@@ -136,7 +136,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, in CreateAPIKeyInput) (*ent.
 
 // RevokeAPIKey revokes a key: it is UNAUTHENTICATED from the next request (S5).
 func (s *Service) RevokeAPIKey(ctx context.Context, in RevokeAPIKeyInput) (*ent.APIKey, error) {
-	return s.changeKey(ctx, in.APIKeyID, "apikey.revoked", func(k *ent.APIKey, u *ent.APIKeyUpdateOne) (map[string]any, error) {
+	return s.changeKey(ctx, in.APIKeyID, "iam.keys.revoke", "apikey.revoked", func(k *ent.APIKey, u *ent.APIKeyUpdateOne) (map[string]any, error) {
 		if k.RevokedAt != nil {
 			return nil, apperr.New(apperr.Conflict, "the key was revoked at %s", k.RevokedAt.Format(time.RFC3339)).With("reason", "ALREADY_REVOKED")
 		}
@@ -151,15 +151,15 @@ func (s *Service) RenameAPIKey(ctx context.Context, in RenameAPIKeyInput) (*ent.
 	if name == "" || len(name) > 200 {
 		return nil, badInput([]string{"name must be 1–200 characters"})
 	}
-	return s.changeKey(ctx, in.APIKeyID, "apikey.renamed", func(k *ent.APIKey, u *ent.APIKeyUpdateOne) (map[string]any, error) {
+	return s.changeKey(ctx, in.APIKeyID, "iam.keys.create", "apikey.renamed", func(k *ent.APIKey, u *ent.APIKeyUpdateOne) (map[string]any, error) {
 		u.SetName(name)
 		return diff(k.Name, name), nil
 	})
 }
 
-func (s *Service) changeKey(ctx context.Context, id, action string, change func(*ent.APIKey, *ent.APIKeyUpdateOne) (map[string]any, error)) (*ent.APIKey, error) {
+func (s *Service) changeKey(ctx context.Context, id, permission, action string, change func(*ent.APIKey, *ent.APIKeyUpdateOne) (map[string]any, error)) (*ent.APIKey, error) {
 	var key *ent.APIKey
-	err := s.change(ctx, Ref{APIKeyID: id}, "iam.keys.manage", func(c *Change) error {
+	err := s.change(ctx, Ref{APIKeyID: id}, permission, func(c *Change) error {
 		tx, accountID := c.Tx, c.AccountID
 		c.Alters(touchKeys)
 		cur, err := tx.APIKey.Get(ctx, id)

@@ -35,7 +35,7 @@ func record(ctx context.Context, tx *ent.Tx, ev event) error {
 		Action: ev.Action, TargetType: ev.TargetType, TargetID: ev.TargetID,
 		Changes:   canonical(ev.Changes),
 		RequestID: auth.MetaFrom(ctx).RequestID, ClientAddr: auth.MetaFrom(ctx).ClientAddr,
-		Seq: 1,
+		Reason: reasonFrom(ctx), Seq: 1,
 	}
 	if p != nil {
 		e.ActorID, e.ActorLabel = p.ID, p.Label
@@ -66,7 +66,7 @@ func record(ctx context.Context, tx *ent.Tx, ev event) error {
 		SetActorType(e.ActorType).SetActorID(e.ActorID).SetActorLabel(e.ActorLabel).
 		SetAction(e.Action).SetTargetType(e.TargetType).SetTargetID(e.TargetID).
 		SetChanges(e.Changes).SetRequestID(e.RequestID).SetClientAddr(e.ClientAddr).
-		SetSeq(e.Seq).SetPrevHash(e.PrevHash).SetHash(e.Hash).Exec(ctx)
+		SetReason(e.Reason).SetSeq(e.Seq).SetPrevHash(e.PrevHash).SetHash(e.Hash).Exec(ctx)
 	if err == nil {
 		head.seq, head.hash = e.Seq, e.Hash
 		if ev.AccountID == "" {

@@ -16,22 +16,41 @@ import (
 // builtinGroup is the catalog group of Gatehouse's own permissions.
 const builtinGroup = "Gatehouse — access management"
 
+// Builtin is a permission that gates Gatehouse's own API (K7).
+type Builtin struct {
+	Key, Description string
+	// Implies: the coarse `manage` keys imply the single actions they were
+	// split into, so roles granting them keep working (K4).
+	Implies []string
+}
+
 // Builtins are the permissions that gate Gatehouse's own API (K7). They are in
-// the catalog and in every master list.
-var Builtins = []struct{ Key, Description string }{
-	{"iam.permissions.read", "Read the account's master list."},
-	{"iam.roles.read", "Read the account's roles."},
-	{"iam.roles.manage", "Create, change and delete custom roles."},
-	{"iam.members.read", "Read the account's members."},
-	{"iam.members.manage", "Add, change, suspend and remove members; transfer ownership."},
-	{"iam.keys.read", "Read the account's API keys and their permissions."},
-	{"iam.keys.manage", "Create and revoke API keys."},
-	{"iam.scopes.manage", "Create, change and delete API key scopes."},
-	{"iam.audit.read", "Read and export the audit log."},
-	{"iam.reviews.read", "Read access reviews."},
-	{"iam.sod.manage", "Manage separation-of-duty rules."},
-	{"iam.account.manage", "Change the account's name and settings."},
-	{"iam.authorize", "Ask for decisions about other subjects."},
+// the catalog and in every master list. Each command needs the finest one
+// that names its action, so that a product permission ("creation of new
+// agents") maps onto exactly that action.
+var Builtins = []Builtin{
+	{Key: "iam.permissions.read", Description: "Read the account's master list."},
+	{Key: "iam.roles.read", Description: "Read the account's roles."},
+	{Key: "iam.roles.manage", Description: "Create, change and delete custom roles."},
+	{Key: "iam.members.read", Description: "Read the account's members."},
+	{Key: "iam.members.manage", Description: "Every action on members: invite, assign roles, suspend, remove, transfer ownership.",
+		Implies: []string{"iam.members.invite", "iam.members.roles.assign", "iam.members.suspend", "iam.members.remove", "iam.members.ownership.transfer"}},
+	{Key: "iam.members.invite", Description: "Add members, ACTIVE or invited, with roles the adder holds (addMember)."},
+	{Key: "iam.members.roles.assign", Description: "Change the roles members hold (setMemberRoles)."},
+	{Key: "iam.members.suspend", Description: "Suspend and reactivate members."},
+	{Key: "iam.members.remove", Description: "Remove members."},
+	{Key: "iam.members.ownership.transfer", Description: "Transfer one's own ownership (full_access) to another member."},
+	{Key: "iam.keys.read", Description: "Read the account's API keys and their permissions."},
+	{Key: "iam.keys.manage", Description: "Every action on API keys: create, rename, revoke.",
+		Implies: []string{"iam.keys.create", "iam.keys.revoke"}},
+	{Key: "iam.keys.create", Description: "Create API keys within one's own permissions, and rename them."},
+	{Key: "iam.keys.revoke", Description: "Revoke API keys."},
+	{Key: "iam.scopes.manage", Description: "Create, change and delete API key scopes."},
+	{Key: "iam.audit.read", Description: "Read and export the audit log."},
+	{Key: "iam.reviews.read", Description: "Read access reviews."},
+	{Key: "iam.sod.manage", Description: "Manage separation-of-duty rules."},
+	{Key: "iam.account.manage", Description: "Change the account's name and settings."},
+	{Key: "iam.authorize", Description: "Ask for decisions about other subjects."},
 }
 
 // builtinKeys returns the keys of Builtins.
@@ -44,13 +63,16 @@ func builtinKeys() []string {
 }
 
 // EnsureBuiltins puts the built-in permissions into the catalog and into every
-// master list; it runs at start-up and is safe on many servers at once.
+// master list; it runs at start-up and is safe on many servers at once. A
+// built-in whose description or implications changed in this version is
+// updated, with a platform audit event, so that every server's models follow
+// (iam.members.manage implies the actions it was split into).
 func (s *Service) EnsureBuiltins(ctx context.Context) error {
 	creates := make([]*ent.PermissionCreate, len(Builtins))
 	for i, b := range Builtins {
 		creates[i] = s.client.Permission.Create().
 			SetKey(b.Key).SetDescription(b.Description).SetGroup(builtinGroup).
-			SetKind(permission.KindGRANT).SetBuiltIn(true)
+			SetKind(permission.KindGRANT).SetBuiltIn(true).SetImplies(nonNil(b.Implies))
 	}
 	err := s.client.Permission.CreateBulk(creates...).
 		OnConflict(sql.ConflictColumns(permission.FieldKey)).
@@ -87,7 +109,43 @@ func (s *Service) EnsureBuiltins(ctx context.Context) error {
 			return apperr.Wrap(err, "iam.EnsureBuiltins: master list")
 		}
 	}
+	// Last: its event moves the platform's revision, so no server keeps a
+	// model read before the master lists above were complete.
+	if err := s.updateBuiltins(ctx); err != nil {
+		return apperr.Wrap(err, "iam.EnsureBuiltins: update")
+	}
 	return nil
+}
+
+// updateBuiltins brings stored built-ins whose description or implications
+// differ from this version's up to date, under the platform lock, and
+// records what changed. Servers starting together update once.
+func (s *Service) updateBuiltins(ctx context.Context) error {
+	stale := func(p *ent.Permission, b Builtin) bool {
+		return p.Description != b.Description || !slices.Equal(p.Implies, nonNil(b.Implies))
+	}
+	return s.inTx(ctx, "", func(tx *ent.Tx) error {
+		stored, err := tx.Permission.Query().Where(permission.BuiltIn(true)).All(ctx)
+		if err != nil {
+			return err
+		}
+		var changes []map[string]any
+		for _, b := range Builtins {
+			i := slices.IndexFunc(stored, func(p *ent.Permission) bool { return p.Key == b.Key })
+			if i < 0 || !stale(stored[i], b) {
+				continue
+			}
+			p, err := stored[i].Update().SetDescription(b.Description).SetImplies(nonNil(b.Implies)).Save(ctx)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, map[string]any{"key": p.Key, "before": permissionView(stored[i]), "after": permissionView(p)})
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		return record(ctx, tx, event{Action: "permissions.builtins.updated", TargetType: "Permission", Changes: map[string]any{"permissions": changes}})
+	})
 }
 
 // isNoRows reports ent's answer to an upsert that inserted nothing.

@@ -29,10 +29,14 @@ type AccessConfig struct {
 	SodRules []ConfigRule   `json:"sodRules"`
 }
 
-// ConfigSettings are the account's settings (A2).
+// ConfigSettings are the account's settings (A2, M2). A document without
+// newMemberRoles or minRolesPerMember (written before they existed) leaves
+// them as they are.
 type ConfigSettings struct {
 	RoleAssignment        account.RoleAssignment `json:"roleAssignment"`
 	DefaultAccessExcludes []string               `json:"defaultAccessExcludes"`
+	NewMemberRoles        []string               `json:"newMemberRoles"`
+	MinRolesPerMember     *int                   `json:"minRolesPerMember"`
 }
 
 // ConfigRole is a custom role; system roles are not configurable.
@@ -90,8 +94,9 @@ func current(ctx context.Context, c *ent.Client, accountID string) (*AccessConfi
 		return nil, notFoundOr(err, "account", accountID)
 	}
 	cfg := &AccessConfig{
-		Settings: ConfigSettings{RoleAssignment: acc.RoleAssignment, DefaultAccessExcludes: nonNil(acc.DefaultAccessExcludes)},
-		Roles:    []ConfigRole{}, Scopes: []ConfigScope{}, Members: []ConfigMember{}, SodRules: []ConfigRule{},
+		Settings: ConfigSettings{RoleAssignment: acc.RoleAssignment, DefaultAccessExcludes: nonNil(acc.DefaultAccessExcludes),
+			NewMemberRoles: NewMemberRoles(acc), MinRolesPerMember: &acc.MinRolesPerMember},
+		Roles: []ConfigRole{}, Scopes: []ConfigScope{}, Members: []ConfigMember{}, SodRules: []ConfigRule{},
 	}
 	roles, err := c.Role.Query().Where(role.AccountID(accountID)).Order(ent.Asc(role.FieldPosition), ent.Asc(role.FieldID)).All(ctx)
 	if err != nil {
@@ -217,6 +222,12 @@ func ParseAccessConfig(doc map[string]any) (*AccessConfig, error) {
 		cfg.Settings.DefaultAccessExcludes = slices.Clone(defaultExcludes)
 	}
 	bad = append(bad, badPatterns("settings.defaultAccessExcludes", cfg.Settings.DefaultAccessExcludes)...)
+	if m := cfg.Settings.MinRolesPerMember; m != nil && (*m < 0 || *m > MaxMinRoles) {
+		bad = append(bad, fmt.Sprintf("settings.minRolesPerMember must be 0–%d", MaxMinRoles))
+	}
+	if cfg.Settings.NewMemberRoles != nil {
+		cfg.Settings.NewMemberRoles = dedupe(cfg.Settings.NewMemberRoles)
+	}
 	dup("role", rk)
 	dup("scope", sk)
 	dup("member", em)
@@ -230,8 +241,17 @@ func ParseAccessConfig(doc map[string]any) (*AccessConfig, error) {
 // plan compares the desired document with the current one.
 func plan(cur, want *AccessConfig) []PlanStep {
 	steps := []PlanStep{}
+	// Settings a document leaves out stay as they are.
+	if want.Settings.NewMemberRoles == nil {
+		want.Settings.NewMemberRoles = cur.Settings.NewMemberRoles
+	}
+	if want.Settings.MinRolesPerMember == nil {
+		want.Settings.MinRolesPerMember = cur.Settings.MinRolesPerMember
+	}
 	if !slices.Equal(cur.Settings.DefaultAccessExcludes, want.Settings.DefaultAccessExcludes) ||
-		cur.Settings.RoleAssignment != want.Settings.RoleAssignment {
+		cur.Settings.RoleAssignment != want.Settings.RoleAssignment ||
+		!slices.Equal(cur.Settings.NewMemberRoles, want.Settings.NewMemberRoles) ||
+		*cur.Settings.MinRolesPerMember != *want.Settings.MinRolesPerMember {
 		steps = append(steps, PlanStep{Kind: "SETTINGS", Key: "settings", Action: "UPDATE", Changes: diff(cur.Settings, want.Settings)})
 	}
 	steps = append(steps, planOf("ROLE", cur.Roles, want.Roles, func(r ConfigRole) string { return r.Key })...)

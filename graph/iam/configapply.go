@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
@@ -17,6 +18,7 @@ import (
 
 // ApplyAccessConfigInput applies a document (C1).
 type ApplyAccessConfigInput struct {
+	Why
 	AccountID string         `json:"accountId"`
 	Document  map[string]any `json:"document"`
 	DryRun    *bool          `json:"dryRun"`
@@ -25,9 +27,40 @@ type ApplyAccessConfigInput struct {
 // Target implements Targeted.
 func (in ApplyAccessConfigInput) Target() Ref { return Ref{AccountID: in.AccountID} }
 
-// kindPermission is what each kind of step needs besides iam.account.manage.
+// kindPermission is what each kind of step needs besides iam.account.manage;
+// member steps need what the member commands need (stepPermissions).
 var kindPermission = map[string]string{
-	"ROLE": "iam.roles.manage", "SCOPE": "iam.scopes.manage", "MEMBER": "iam.members.manage", "SOD_RULE": "iam.sod.manage",
+	"ROLE": "iam.roles.manage", "SCOPE": "iam.scopes.manage", "SOD_RULE": "iam.sod.manage",
+}
+
+// stepPermissions is what a step needs besides iam.account.manage: the
+// permissions of the commands that would make the same change.
+func stepPermissions(st PlanStep) []string {
+	if st.Kind != "MEMBER" {
+		if p := kindPermission[st.Kind]; p != "" {
+			return []string{p}
+		}
+		return nil
+	}
+	switch st.Action {
+	case "CREATE":
+		return []string{"iam.members.invite"}
+	case "DELETE":
+		return []string{"iam.members.remove"}
+	}
+	before, _ := st.Changes["before"].(ConfigMember)
+	after, _ := st.Changes["after"].(ConfigMember)
+	var need []string
+	if !slices.Equal(before.Roles, after.Roles) {
+		need = append(need, "iam.members.roles.assign")
+	}
+	if before.Status != after.Status {
+		need = append(need, "iam.members.suspend")
+	}
+	if len(need) == 0 { // the user's name only
+		need = append(need, "iam.members.invite")
+	}
+	return need
 }
 
 // ApplyAccessConfig makes an account match a document: it plans the
@@ -54,8 +87,10 @@ func (s *Service) ApplyAccessConfig(ctx context.Context, in ApplyAccessConfigInp
 		}
 		steps = plan(cur, want)
 		for _, st := range steps {
-			if p := kindPermission[st.Kind]; p != "" && !a.Has(p) {
-				return apperr.Missing("this document", []string{p})
+			for _, p := range stepPermissions(st) {
+				if !a.Has(p) {
+					return apperr.Missing("this document", []string{p})
+				}
 			}
 		}
 		ap := &applier{ctx: ctx, tx: tx, a: a, accountID: in.AccountID, want: want}
@@ -119,6 +154,14 @@ func (ap *applier) apply(steps []PlanStep) error {
 			return err
 		}
 	}
+	// The roles the settings name exist now; members hold enough of them.
+	st := ap.want.Settings
+	if err := checkRoleSettings(ap.ctx, ap.tx, ap.accountID, st.RoleAssignment, st.NewMemberRoles, *st.MinRolesPerMember); err != nil {
+		return err
+	}
+	if err := checkMinRoles(ap.ctx, ap.tx, ap.accountID, *st.MinRolesPerMember); err != nil {
+		return err
+	}
 	return keepOwner(ap.ctx, ap.tx, ap.accountID)
 }
 
@@ -131,7 +174,8 @@ func (ap *applier) settings(PlanStep) error {
 	if err := ap.a.checkGrants("widening default_access", widened(ap.a.Model, acc.DefaultAccessExcludes, st.DefaultAccessExcludes)); err != nil {
 		return err
 	}
-	return acc.Update().SetRoleAssignment(st.RoleAssignment).SetDefaultAccessExcludes(st.DefaultAccessExcludes).Exec(ap.ctx)
+	return acc.Update().SetRoleAssignment(st.RoleAssignment).SetDefaultAccessExcludes(st.DefaultAccessExcludes).
+		SetNewMemberRoles(st.NewMemberRoles).SetMinRolesPerMember(*st.MinRolesPerMember).Exec(ap.ctx)
 }
 
 func (ap *applier) role(st PlanStep) error {
@@ -144,6 +188,9 @@ func (ap *applier) role(st PlanStep) error {
 		if cur.Kind == role.KindSYSTEM {
 			return apperr.New(apperr.Forbidden, "system role %q cannot be deleted", cur.Key).With("reason", "SYSTEM_ROLE")
 		}
+		if slices.Contains(ap.want.Settings.NewMemberRoles, cur.Key) {
+			return keepNewMemberRole(&ent.Account{NewMemberRoles: ap.want.Settings.NewMemberRoles}, cur.Key)
+		}
 		if n, err := tx.Assignment.Query().Where(assignment.RoleID(cur.ID)).Count(ctx); err != nil {
 			return err
 		} else if n > 0 {
@@ -153,7 +200,7 @@ func (ap *applier) role(st PlanStep) error {
 		return tx.Role.DeleteOne(cur).Exec(ctx)
 	}
 	w := ap.want.Roles[slices.IndexFunc(ap.want.Roles, func(r ConfigRole) bool { return r.Key == st.Key })]
-	if err := requireFeature(a.Account.CustomRoles || st.Action == "UPDATE", "customRoles"); err != nil {
+	if err := customRoles(a); err != nil {
 		return err
 	}
 	if len(w.Constraints) > 0 {
@@ -261,8 +308,13 @@ func (ap *applier) member(st PlanStep) error {
 	if err != nil {
 		return apperr.New(apperr.BadUserInput, "member %s: %v", w.Email, err)
 	}
-	if ap.want.Settings.RoleAssignment == account.RoleAssignmentSINGLE && len(roles) != 1 {
-		return apperr.New(apperr.BadUserInput, "member %s must hold exactly one role in a SINGLE account", w.Email)
+	settings := &ent.Account{RoleAssignment: ap.want.Settings.RoleAssignment, MinRolesPerMember: *ap.want.Settings.MinRolesPerMember}
+	if err := checkCount(settings, roles); err != nil {
+		var e *apperr.Error
+		if errors.As(err, &e) {
+			return e.With("member", w.Email)
+		}
+		return err
 	}
 	added := slices.DeleteFunc(slices.Clone(roles), func(r *ent.Role) bool { return containsRole(held, r) })
 	if err := a.checkRoles("assigning these roles", added); err != nil {

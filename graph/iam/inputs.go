@@ -30,6 +30,7 @@ type PermissionInput struct {
 
 // DefinePermissionsInput creates or updates catalog permissions.
 type DefinePermissionsInput struct {
+	Why
 	Permissions []*PermissionInput `json:"permissions"`
 }
 
@@ -37,12 +38,15 @@ type DefinePermissionsInput struct {
 type AccountSettingsInput struct {
 	RoleAssignment        *account.RoleAssignment `json:"roleAssignment"`
 	DefaultAccessExcludes []string                `json:"defaultAccessExcludes"`
+	NewMemberRoles        []string                `json:"newMemberRoles"`
+	MinRolesPerMember     *int                    `json:"minRolesPerMember"`
 }
 
 // AccountFeaturesInput changes plan features; nil fields stay as they are.
 type AccountFeaturesInput struct {
-	CustomRoles         *bool `json:"customRoles"`
-	ResourceConstraints *bool `json:"resourceConstraints"`
+	CustomRoles           *bool   `json:"customRoles"`
+	ResourceConstraints   *bool   `json:"resourceConstraints"`
+	CustomRolesPermission *string `json:"customRolesPermission"`
 }
 
 // OwnerInput names an account's first member.
@@ -53,6 +57,7 @@ type OwnerInput struct {
 
 // CreateAccountInput creates an account (A1).
 type CreateAccountInput struct {
+	Why
 	Name        string                `json:"name"`
 	Slug        string                `json:"slug"`
 	Permissions []string              `json:"permissions"`
@@ -64,6 +69,7 @@ type CreateAccountInput struct {
 
 // AccountPermissionsInput adds or removes master-list keys (A4).
 type AccountPermissionsInput struct {
+	Why
 	AccountID   string   `json:"accountId"`
 	Permissions []string `json:"permissions"`
 }
@@ -73,6 +79,7 @@ func (in AccountPermissionsInput) Target() Ref { return Ref{AccountID: in.Accoun
 
 // UpdateAccountInput changes an account (A2, A3, A6).
 type UpdateAccountInput struct {
+	Why
 	AccountID string                `json:"accountId"`
 	Name      *string               `json:"name"`
 	Settings  *AccountSettingsInput `json:"settings"`
@@ -91,6 +98,7 @@ type ConstraintInput struct {
 
 // CreateRoleInput creates a custom role (R3).
 type CreateRoleInput struct {
+	Why
 	AccountID      string             `json:"accountId"`
 	Key            *string            `json:"key"`
 	Name           string             `json:"name"`
@@ -105,10 +113,12 @@ func (in CreateRoleInput) Target() Ref { return Ref{AccountID: in.AccountID} }
 
 // UpdateRoleInput changes a custom role (R4).
 type UpdateRoleInput struct {
+	Why
 	RoleID          string             `json:"roleId"`
 	ExpectedVersion int                `json:"expectedVersion"`
 	Name            *string            `json:"name"`
 	Description     *string            `json:"description"`
+	CopyFromRoleID  *string            `json:"copyFromRoleId"`
 	Grants          []string           `json:"grants"`
 	AddGrants       []string           `json:"addGrants"`
 	RemoveGrants    []string           `json:"removeGrants"`
@@ -120,6 +130,7 @@ func (in UpdateRoleInput) Target() Ref { return Ref{RoleID: in.RoleID} }
 
 // DeleteRoleInput deletes a custom role (R6).
 type DeleteRoleInput struct {
+	Why
 	RoleID           string  `json:"roleId"`
 	ReassignToRoleID *string `json:"reassignToRoleId"`
 }
@@ -129,6 +140,7 @@ func (in DeleteRoleInput) Target() Ref { return Ref{RoleID: in.RoleID} }
 
 // AddMemberInput adds a user to an account (M1, M2).
 type AddMemberInput struct {
+	Why
 	AccountID string   `json:"accountId"`
 	Email     string   `json:"email"`
 	Name      *string  `json:"name"`
@@ -142,6 +154,7 @@ func (in AddMemberInput) Target() Ref { return Ref{AccountID: in.AccountID} }
 
 // SetMemberRolesInput replaces a member's roles.
 type SetMemberRolesInput struct {
+	Why
 	MemberID string   `json:"memberId"`
 	RoleIds  []string `json:"roleIds"`
 	RoleKeys []string `json:"roleKeys"`
@@ -152,6 +165,7 @@ func (in SetMemberRolesInput) Target() Ref { return Ref{MemberID: in.MemberID} }
 
 // MemberInput names a member.
 type MemberInput struct {
+	Why
 	MemberID string `json:"memberId"`
 }
 
@@ -160,6 +174,7 @@ func (in MemberInput) Target() Ref { return Ref{MemberID: in.MemberID} }
 
 // TransferOwnershipInput moves full_access (M4).
 type TransferOwnershipInput struct {
+	Why
 	AccountID      string  `json:"accountId"`
 	ToMemberID     string  `json:"toMemberId"`
 	FromMemberID   *string `json:"fromMemberId"`
@@ -171,6 +186,7 @@ func (in TransferOwnershipInput) Target() Ref { return Ref{AccountID: in.Account
 
 // CreateScopeInput creates a scope (S1).
 type CreateScopeInput struct {
+	Why
 	AccountID   string   `json:"accountId"`
 	Key         string   `json:"key"`
 	Description *string  `json:"description"`
@@ -182,6 +198,7 @@ func (in CreateScopeInput) Target() Ref { return Ref{AccountID: in.AccountID} }
 
 // UpdateScopeInput changes a scope.
 type UpdateScopeInput struct {
+	Why
 	ScopeID     string   `json:"scopeId"`
 	Description *string  `json:"description"`
 	Grants      []string `json:"grants"`
@@ -192,6 +209,7 @@ func (in UpdateScopeInput) Target() Ref { return Ref{ScopeID: in.ScopeID} }
 
 // DeleteScopeInput deletes a scope.
 type DeleteScopeInput struct {
+	Why
 	ScopeID string `json:"scopeId"`
 }
 
@@ -200,6 +218,7 @@ func (in DeleteScopeInput) Target() Ref { return Ref{ScopeID: in.ScopeID} }
 
 // CreateAPIKeyInput creates an API key (S2).
 type CreateAPIKeyInput struct {
+	Why
 	AccountID   string     `json:"accountId"`
 	Name        string     `json:"name"`
 	Scopes      []string   `json:"scopes"`
@@ -213,6 +232,7 @@ func (in CreateAPIKeyInput) Target() Ref { return Ref{AccountID: in.AccountID} }
 
 // RevokeAPIKeyInput revokes a key (S5).
 type RevokeAPIKeyInput struct {
+	Why
 	APIKeyID string `json:"apiKeyId"`
 }
 
@@ -221,6 +241,7 @@ func (in RevokeAPIKeyInput) Target() Ref { return Ref{APIKeyID: in.APIKeyID} }
 
 // RenameAPIKeyInput renames a key.
 type RenameAPIKeyInput struct {
+	Why
 	APIKeyID string `json:"apiKeyId"`
 	Name     string `json:"name"`
 }
@@ -251,6 +272,7 @@ type AuthorizeInput struct {
 
 // CreateSodRuleInput creates a separation-of-duty rule (V1).
 type CreateSodRuleInput struct {
+	Why
 	AccountID   string        `json:"accountId"`
 	Name        string        `json:"name"`
 	Permissions []string      `json:"permissions"`
@@ -263,6 +285,7 @@ func (in CreateSodRuleInput) Target() Ref { return Ref{AccountID: in.AccountID} 
 
 // DeleteSodRuleInput deletes a rule.
 type DeleteSodRuleInput struct {
+	Why
 	SodRuleID string `json:"sodRuleId"`
 }
 

@@ -84,15 +84,6 @@ func roleKeys(roles []*ent.Role) []string {
 	return keys
 }
 
-// checkCount enforces SINGLE accounts' one role per member (A2, M2).
-func checkCount(acc *ent.Account, roles []*ent.Role) error {
-	if acc.RoleAssignment == account.RoleAssignmentSINGLE && len(roles) != 1 {
-		return apperr.New(apperr.BadUserInput, "this account gives each member exactly one role; %d given", len(roles)).
-			With("reason", "SINGLE_ROLE")
-	}
-	return nil
-}
-
 // loadMember returns a member of the locked account; members of other
 // accounts are NOT_FOUND.
 func loadMember(ctx context.Context, tx *ent.Tx, accountID, memberID string) (*ent.Member, error) {
@@ -103,19 +94,22 @@ func loadMember(ctx context.Context, tx *ent.Tx, accountID, memberID string) (*e
 	return m, nil
 }
 
-// AddMember adds a user to an account (M1, M2), ACTIVE or INVITED.
+// AddMember adds a user to an account (M1, M2), ACTIVE or INVITED. A member
+// added with no roles named receives the account's new-member roles (none,
+// but in Truora's default_access); an empty list names no roles, as it does
+// for SetMemberRoles.
 func (s *Service) AddMember(ctx context.Context, in AddMemberInput) (*ent.Member, error) {
 	email, err := normalizeEmail(in.Email)
 	if err != nil {
 		return nil, badInput([]string{err.Error()})
 	}
 	var m *ent.Member
-	err = s.change(ctx, Ref{AccountID: in.AccountID}, "iam.members.manage", func(c *Change) error {
+	err = s.change(ctx, Ref{AccountID: in.AccountID}, "iam.members.invite", func(c *Change) error {
 		tx, a := c.Tx, c.Access
 		c.Alters(touchMembers)
 		ids, keys := in.RoleIds, in.RoleKeys
-		if len(ids)+len(keys) == 0 {
-			keys = []string{DefaultAccess}
+		if ids == nil && keys == nil {
+			keys = NewMemberRoles(a.Account)
 		}
 		roles, err := resolveRoles(ctx, tx, in.AccountID, ids, keys)
 		if err != nil {
@@ -162,7 +156,7 @@ func (s *Service) AddMember(ctx context.Context, in AddMemberInput) (*ent.Member
 // SetMemberRoles replaces the roles a member holds (M2, R7, M3).
 func (s *Service) SetMemberRoles(ctx context.Context, in SetMemberRolesInput) (*ent.Member, error) {
 	var m *ent.Member
-	err := s.change(ctx, Ref{MemberID: in.MemberID}, "iam.members.manage", func(c *Change) (err error) {
+	err := s.change(ctx, Ref{MemberID: in.MemberID}, "iam.members.roles.assign", func(c *Change) (err error) {
 		tx, a, accountID := c.Tx, c.Access, c.AccountID
 		c.Alters(touchMembers)
 		if m, err = loadMember(ctx, tx, accountID, in.MemberID); err != nil {
@@ -236,26 +230,26 @@ func (s *Service) SuspendMember(ctx context.Context, in MemberInput) (*ent.Membe
 	// Only ACTIVE members: reactivating a suspended invitation would make it
 	// ACTIVE before the user ever signed in (M1). An invitation is withdrawn
 	// with removeMember.
-	return s.changeStatus(ctx, in.MemberID, "member.suspended",
+	return s.changeStatus(ctx, in.MemberID, "iam.members.suspend", "member.suspended",
 		[]member.Status{member.StatusACTIVE}, member.StatusSUSPENDED)
 }
 
 // ReactivateMember gives a suspended member their access back.
 func (s *Service) ReactivateMember(ctx context.Context, in MemberInput) (*ent.Member, error) {
-	return s.changeStatus(ctx, in.MemberID, "member.reactivated",
+	return s.changeStatus(ctx, in.MemberID, "iam.members.suspend", "member.reactivated",
 		[]member.Status{member.StatusSUSPENDED}, member.StatusACTIVE)
 }
 
 // RemoveMember removes a member: their roles go, their history stays (M5).
 func (s *Service) RemoveMember(ctx context.Context, in MemberInput) (*ent.Member, error) {
-	return s.changeStatus(ctx, in.MemberID, "member.removed",
+	return s.changeStatus(ctx, in.MemberID, "iam.members.remove", "member.removed",
 		[]member.Status{member.StatusACTIVE, member.StatusINVITED, member.StatusSUSPENDED}, member.StatusREMOVED)
 }
 
 // changeStatus moves a member from one of from to to, keeping M3.
-func (s *Service) changeStatus(ctx context.Context, memberID, action string, from []member.Status, to member.Status) (*ent.Member, error) {
+func (s *Service) changeStatus(ctx context.Context, memberID, permission, action string, from []member.Status, to member.Status) (*ent.Member, error) {
 	var m *ent.Member
-	err := s.change(ctx, Ref{MemberID: memberID}, "iam.members.manage", func(c *Change) (err error) {
+	err := s.change(ctx, Ref{MemberID: memberID}, permission, func(c *Change) (err error) {
 		tx, a, accountID := c.Tx, c.Access, c.AccountID
 		c.Alters(touchMembers, touchKeys) // a member's keys follow its status (M5)
 		if m, err = loadMember(ctx, tx, accountID, memberID); err != nil {
@@ -301,7 +295,7 @@ func (s *Service) changeStatus(ctx context.Context, memberID, action string, fro
 // transaction (M4). Users transfer their own ownership; the operator names
 // fromMemberId.
 func (s *Service) TransferOwnership(ctx context.Context, in TransferOwnershipInput) (from, to *ent.Member, err error) {
-	err = s.change(ctx, Ref{AccountID: in.AccountID}, "iam.members.manage", func(c *Change) error {
+	err = s.change(ctx, Ref{AccountID: in.AccountID}, "iam.members.ownership.transfer", func(c *Change) error {
 		tx, a := c.Tx, c.Access
 		c.Alters(touchMembers)
 		fromID := deref(in.FromMemberID)
@@ -332,18 +326,22 @@ func (s *Service) TransferOwnership(ctx context.Context, in TransferOwnershipInp
 		if err != nil {
 			return err
 		}
-		demoteID := deref(in.DemoteToRoleID)
+		// The previous owner keeps demoteToRoleId, or else what a new
+		// member would receive.
 		var demote []*ent.Role
-		if demoteID != "" {
+		if demoteID := deref(in.DemoteToRoleID); demoteID != "" {
 			demote, err = resolveRoles(ctx, tx, in.AccountID, []string{demoteID}, nil)
 		} else {
-			demote, err = resolveRoles(ctx, tx, in.AccountID, nil, []string{DefaultAccess})
+			demote, err = resolveRoles(ctx, tx, in.AccountID, nil, NewMemberRoles(a.Account))
 		}
 		if err != nil {
 			return err
 		}
-		if demote[0].ID == full.ID {
+		if containsRole(demote, full) {
 			return apperr.New(apperr.BadUserInput, "demoteToRoleId cannot be full_access")
+		}
+		if a.Account.RoleAssignment == account.RoleAssignmentSINGLE && len(demote) != 1 {
+			return apperr.New(apperr.BadUserInput, "demoteToRoleId is required: new members of this account receive no role the previous owner could keep")
 		}
 		fromRoles, err := rolesOf(ctx, tx, from.ID)
 		if err != nil {
@@ -359,10 +357,15 @@ func (s *Service) TransferOwnership(ctx context.Context, in TransferOwnershipInp
 		newFrom, newTo := demote, []*ent.Role{full}
 		if a.Account.RoleAssignment == account.RoleAssignmentMULTIPLE {
 			newFrom = slices.DeleteFunc(slices.Clone(fromRoles), func(r *ent.Role) bool { return r.ID == full.ID })
-			if !containsRole(newFrom, demote[0]) {
-				newFrom = append(newFrom, demote[0])
+			for _, r := range demote {
+				if !containsRole(newFrom, r) {
+					newFrom = append(newFrom, r)
+				}
 			}
 			newTo = append(slices.DeleteFunc(slices.Clone(toRoles), func(r *ent.Role) bool { return r.ID == full.ID }), full)
+		}
+		if err := checkCount(a.Account, newFrom); err != nil {
+			return err
 		}
 		if err := replaceRoles(ctx, tx, in.AccountID, from.ID, fromRoles, newFrom); err != nil {
 			return err

@@ -37,6 +37,7 @@ func (s *Service) CreateOperatorKey(ctx context.Context, name string) (*ent.Oper
 // RevokeOperatorKeyInput names an operator key to revoke.
 type RevokeOperatorKeyInput struct {
 	OperatorKeyID string `json:"operatorKeyId"`
+	Why
 }
 
 // RevokeOperatorKey revokes an operator key. The platform's chain records it,

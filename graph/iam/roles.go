@@ -2,7 +2,6 @@ package iam
 
 import (
 	"context"
-	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -133,21 +132,20 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 	err = s.change(ctx, Ref{AccountID: in.AccountID}, "iam.roles.manage", func(c *Change) error {
 		tx, a := c.Tx, c.Access
 		c.Alters(touchRoles)
-		if err := requireFeature(a.Account.CustomRoles, "customRoles"); err != nil {
+		if err := customRoles(a); err != nil {
 			return err
 		}
 		// The model is exact under the account's lock: the roles are read
 		// from it, not queried again.
 		grants := []string{}
 		if in.CopyFromRoleID != nil {
-			i := slices.IndexFunc(a.Roles, func(r *ent.Role) bool { return r.ID == *in.CopyFromRoleID })
-			if i < 0 {
-				return apperr.NotFoundf("role", *in.CopyFromRoleID)
+			copied, cons, err := copiedRole(ctx, c, *in.CopyFromRoleID)
+			if err != nil {
+				return err
 			}
-			src := a.Roles[i]
-			grants = append(grants, src.Grants...)
-			if len(in.Constraints) == 0 && len(src.Constraints) > 0 {
-				constraints = maps.Clone(src.Constraints)
+			grants = append(grants, copied...)
+			if len(in.Constraints) == 0 && len(cons) > 0 {
+				constraints = cons
 			}
 		}
 		grants = dedupe(append(grants, in.Grants...))
@@ -203,8 +201,8 @@ func (s *Service) UpdateRole(ctx context.Context, in UpdateRoleInput) (*ent.Role
 
 // checkRoleUpdate validates an update's shape before any database work.
 func checkRoleUpdate(in UpdateRoleInput) (map[string][]string, error) {
-	if in.Grants != nil && (in.AddGrants != nil || in.RemoveGrants != nil) {
-		return nil, apperr.New(apperr.BadUserInput, "give either grants, or addGrants and removeGrants")
+	if in.Grants != nil && (in.AddGrants != nil || in.RemoveGrants != nil || in.CopyFromRoleID != nil) {
+		return nil, apperr.New(apperr.BadUserInput, "give either grants, or copyFromRoleId and/or addGrants and removeGrants")
 	}
 	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200) {
 		return nil, badInput([]string{"name must be 1–200 characters"})
@@ -225,16 +223,32 @@ func applyRoleUpdate(ctx context.Context, c *Change, in UpdateRoleInput, constra
 	if cur.Kind == role.KindSYSTEM {
 		return nil, apperr.New(apperr.Forbidden, "system role %q cannot be changed", cur.Key).With("reason", "SYSTEM_ROLE")
 	}
+	if err := customRoles(a); err != nil {
+		return nil, err
+	}
 	if cur.Version != in.ExpectedVersion {
 		return nil, apperr.New(apperr.VersionConflict, "the role changed since version %d; it is at version %d", in.ExpectedVersion, cur.Version).
 			With("currentVersion", cur.Version)
+	}
+	// Copying from another role replaces the grants, and the constraints
+	// unless the input gives its own; addGrants and removeGrants apply after.
+	base := cur.Grants
+	if in.CopyFromRoleID != nil {
+		copied, cons, err := copiedRole(ctx, c, *in.CopyFromRoleID)
+		if err != nil {
+			return nil, err
+		}
+		base = copied
+		if constraints == nil {
+			constraints = cons
+		}
 	}
 	grants := cur.Grants
 	switch {
 	case in.Grants != nil:
 		grants = dedupe(in.Grants)
-	case in.AddGrants != nil || in.RemoveGrants != nil:
-		grants = dedupe(append(slices.Clone(cur.Grants), in.AddGrants...))
+	case in.AddGrants != nil || in.RemoveGrants != nil || in.CopyFromRoleID != nil:
+		grants = dedupe(append(slices.Clone(base), in.AddGrants...))
 		grants = slices.DeleteFunc(grants, func(g string) bool { return slices.Contains(in.RemoveGrants, g) })
 	}
 	added := slices.DeleteFunc(slices.Clone(grants), func(g string) bool { return slices.Contains(cur.Grants, g) })
@@ -298,6 +312,9 @@ func (s *Service) DeleteRole(ctx context.Context, in DeleteRoleInput) (reassigne
 		}
 		if cur.Kind == role.KindSYSTEM {
 			return apperr.New(apperr.Forbidden, "system role %q cannot be deleted", cur.Key).With("reason", "SYSTEM_ROLE")
+		}
+		if err := keepNewMemberRole(a.Account, cur.Key); err != nil {
+			return err
 		}
 		holders, err := tx.Assignment.Query().Where(assignment.RoleID(cur.ID)).All(ctx)
 		if err != nil {

@@ -21,13 +21,24 @@ func templateDefaults(t *templates.Template, s AccountSettingsInput, f *AccountF
 	if s.DefaultAccessExcludes == nil && t.Settings.DefaultAccessExcludes != nil {
 		s.DefaultAccessExcludes = t.Settings.DefaultAccessExcludes
 	}
-	out := AccountFeaturesInput{CustomRoles: &t.Features.CustomRoles, ResourceConstraints: &t.Features.ResourceConstraints}
+	if s.NewMemberRoles == nil {
+		s.NewMemberRoles = t.NewMemberRoles()
+	}
+	if s.MinRolesPerMember == nil {
+		n := t.MinRolesPerMember()
+		s.MinRolesPerMember = &n
+	}
+	out := AccountFeaturesInput{CustomRoles: &t.Features.CustomRoles, ResourceConstraints: &t.Features.ResourceConstraints,
+		CustomRolesPermission: &t.Features.CustomRolesPermission}
 	if f != nil {
 		if f.CustomRoles != nil {
 			out.CustomRoles = f.CustomRoles
 		}
 		if f.ResourceConstraints != nil {
 			out.ResourceConstraints = f.ResourceConstraints
+		}
+		if f.CustomRolesPermission != nil {
+			out.CustomRolesPermission = f.CustomRolesPermission
 		}
 	}
 	return s, &out

@@ -34,6 +34,7 @@ type Loaders struct {
 	User *dataloadgen.Loader[string, *ent.User]
 	// Account maps an account id to the account.
 	Account *dataloadgen.Loader[string, *ent.Account]
+	holders *holderLoaders
 }
 
 // New builds the loaders of one request.
@@ -93,6 +94,7 @@ func New(client *ent.Client) *Loaders {
 			rows, err := client.Account.Query().Where(account.IDIn(ids...)).All(ctx)
 			return byID(rows, func(a *ent.Account) string { return a.ID }), err
 		}, opts...),
+		holders: &holderLoaders{m: map[any]*HolderLoader{}},
 	}
 }
 

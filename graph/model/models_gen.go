@@ -22,6 +22,8 @@ type AccountFeatures struct {
 	CustomRoles bool `json:"customRoles"`
 	// Roles may carry resource constraints.
 	ResourceConstraints bool `json:"resourceConstraints"`
+	// When set, custom roles also need this permission in the master list (Truora: `truora.roles`, "not enabled by default"); without it creating, editing and deleting custom roles is FEATURE_NOT_AVAILABLE, for the owner too.
+	CustomRolesPermission *string `json:"customRolesPermission,omitempty"`
 }
 
 // The account after the change.
@@ -34,8 +36,12 @@ type AccountPayload struct {
 type AccountSettings struct {
 	// SINGLE: exactly one role per member; MULTIPLE: zero or more.
 	RoleAssignment account.RoleAssignment `json:"roleAssignment"`
-	// Patterns that the `default_access` role leaves out of the master list.
+	// Patterns that the `default_access` role leaves out of the master list; what the keys it keeps imply stays (Truora's `account.users.list` implies `iam.members.read`).
 	DefaultAccessExcludes []string `json:"defaultAccessExcludes"`
+	// Role keys a member added without roles receives (M2): Truora's `default_access`; none in the other templates (least privilege).
+	NewMemberRoles []string `json:"newMemberRoles"`
+	// The fewest roles a member may hold: addMember, setMemberRoles, transferOwnership and applyAccessConfig refuse shorter role lists with BAD_USER_INPUT, reason TOO_FEW_ROLES (Convrs: 1, "each agent is assigned one or more roles").
+	MinRolesPerMember int `json:"minRolesPerMember"`
 }
 
 // The key after the change.

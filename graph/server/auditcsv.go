@@ -18,7 +18,8 @@ import (
 //	GET /accounts/{id}/audit.csv?action=&actor=&target=&since=&until=
 //
 // It needs iam.audit.read, like account.auditEvents; since and until are
-// RFC 3339 times. Rows come in chain order.
+// RFC 3339 times. Rows come in chain order; reason, added later, is the last
+// column so that readers of the earlier columns by position still work.
 func auditCSV(svc *iam.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -46,12 +47,12 @@ func auditCSV(svc *iam.Service) http.Handler {
 				w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 				w.Header().Set("Content-Disposition", `attachment; filename="audit.csv"`)
 				_ = cw.Write([]string{"id", "seq", "created_at", "actor_type", "actor_id", "actor_label", "action",
-					"target_type", "target_id", "changes", "request_id", "client_addr", "hash"})
+					"target_type", "target_id", "changes", "request_id", "client_addr", "hash", "reason"})
 			}
 			changes, _ := json.Marshal(e.Changes)
 			return cw.Write([]string{e.ID, strconv.FormatInt(e.Seq, 10), e.CreatedAt.UTC().Format(time.RFC3339Nano),
 				string(e.ActorType), e.ActorID, e.ActorLabel, e.Action, e.TargetType, e.TargetID,
-				string(changes), e.RequestID, e.ClientAddr, e.Hash})
+				string(changes), e.RequestID, e.ClientAddr, e.Hash, e.Reason})
 		})
 		if err != nil && !started {
 			exportError(w, err)

@@ -94,6 +94,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	gql.SetRecoverFunc(recoverFunc(log))
 	gql.AroundRootFields(graph.RequireAuthentication)
 	gql.AroundFields(graph.FreshAfterMutation)
+	gql.AroundFields(graph.RecordReason)
 
 	// Outermost first: request metadata, body limits, authentication, rate
 	// limit, then the per-request loaders and cache.

@@ -1,0 +1,33 @@
+package iam
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/role"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
+)
+
+// copiedRole is what a role copied from the account's role roleID starts
+// with (R3, and Truora's editor: "copy from existing role"): its grants and
+// constraints; for default_access, whose `*` means something only with the
+// account's excludes, the keys it gives. A role of another account is
+// NOT_FOUND.
+func copiedRole(ctx context.Context, c *Change, roleID string) ([]string, map[string][]string, error) {
+	// The model is exact under the account's lock: no query.
+	i := slices.IndexFunc(c.Roles, func(r *ent.Role) bool { return r.ID == roleID })
+	if i < 0 {
+		return nil, nil, apperr.NotFoundf("role", roleID)
+	}
+	src := c.Roles[i]
+	if src.Kind == role.KindSYSTEM && src.Key == DefaultAccess {
+		return c.Policy.Expand(c.Role(src)), map[string][]string{}, nil
+	}
+	constraints := maps.Clone(src.Constraints)
+	if constraints == nil {
+		constraints = map[string][]string{}
+	}
+	return slices.Clone(src.Grants), constraints, nil
+}
