@@ -29,6 +29,7 @@ type Config struct {
 	MaxComplexity   int           `env:"GATEHOUSE_MAX_COMPLEXITY" envDefault:"5000"`
 	MaxPageSize     int           `env:"GATEHOUSE_MAX_PAGE_SIZE" envDefault:"100"`
 	MaxFields       int           `env:"GATEHOUSE_MAX_FIELDS" envDefault:"1000"`
+	MaxInputItems   int           `env:"GATEHOUSE_MAX_INPUT_ITEMS" envDefault:"1000"`
 	MaxChecks       int           `env:"GATEHOUSE_MAX_CHECKS" envDefault:"100"`
 	RateLimit       float64       `env:"GATEHOUSE_RATE_LIMIT" envDefault:"100"`
 	RateBurst       int           `env:"GATEHOUSE_RATE_BURST" envDefault:"200"`
