@@ -1,0 +1,96 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
+)
+
+// The shape of a GraphQL request, checked before gqlgen decodes it: gqlgen's
+// own answers to a malformed request carry no code, name Go types ("cannot
+// unmarshal array into Go value of type graphql.RawParams") and echo the
+// whole body.
+
+// paramsProblem says what is wrong with a POST body, or "" when it has the
+// shape of one GraphQL request: a JSON object whose query and operationName
+// are strings and whose variables and extensions are objects (each may be
+// absent or null).
+func paramsProblem(body []byte) string {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	switch {
+	case len(trimmed) > 0 && trimmed[0] == '[':
+		return "batched requests (a JSON array of operations) are not supported: send one operation per request"
+	case len(trimmed) == 0 || trimmed[0] != '{':
+		return "the request body must be a JSON object: {\"query\": …, \"variables\": {…}}"
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return "the request body is not valid JSON"
+	}
+	for _, f := range []struct {
+		name string
+		want byte // the first byte of a value of the right type
+	}{{"query", '"'}, {"operationName", '"'}, {"variables", '{'}, {"extensions", '{'}} {
+		name, want := f.name, f.want
+		v, ok := fields[name]
+		if !ok || string(v) == "null" || v[0] == want {
+			continue
+		}
+		if want == '"' {
+			return "`" + name + "` must be a string"
+		}
+		return "`" + name + "` must be a JSON object"
+	}
+	return ""
+}
+
+// getOnlyQueries answers a GET request for a mutation (or subscription) with
+// HTTP 405 and `Allow: POST`: GET requests must be safe (SPEC §11), and a
+// link or an image tag must never change anything. Its variables and
+// extensions must be JSON objects, as in a POST body.
+func getOnlyQueries(tokens int, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			next.ServeHTTP(w, r)
+			return
+		}
+		q := r.URL.Query()
+		for _, name := range []string{"variables", "extensions"} {
+			if v := q.Get(name); v != "" {
+				var obj map[string]any
+				if json.Unmarshal([]byte(v), &obj) != nil {
+					auth.WriteError(w, http.StatusBadRequest, "BAD_USER_INPUT", "`"+name+"` must be a JSON object")
+					return
+				}
+			}
+		}
+		if op := operationType(q.Get("query"), q.Get("operationName"), tokens); op != "" && op != ast.Query {
+			w.Header().Set("Allow", http.MethodPost)
+			auth.WriteError(w, http.StatusMethodNotAllowed, "BAD_USER_INPUT",
+				"a "+string(op)+" must be sent with POST; GET requests may only query")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// operationType is the type of the operation query selects by name, or ""
+// when query does not parse or has no such operation (gqlgen says so).
+func operationType(query, name string, tokens int) ast.Operation {
+	if query == "" {
+		return ""
+	}
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, tokens)
+	if err != nil {
+		return ""
+	}
+	if op := doc.Operations.ForName(name); op != nil {
+		return op.Operation
+	}
+	return ""
+}
