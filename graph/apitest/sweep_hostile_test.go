@@ -24,11 +24,9 @@ import (
 // log, never an error of more than a few KB or one naming Go types — and
 // SQLite and PostgreSQL must answer alike, request by request.
 
-// allowedCodes are the answers to a caller's mistake. VERSION_CONFLICT and
-// FEATURE_NOT_AVAILABLE are CONFLICT's refinements (R4, A3).
+// allowedCodes are the answers to a caller's mistake.
 var allowedCodes = map[string]bool{
 	"BAD_USER_INPUT": true, "FORBIDDEN": true, "NOT_FOUND": true, "CONFLICT": true, "UNAUTHENTICATED": true,
-	"VERSION_CONFLICT": true, "FEATURE_NOT_AVAILABLE": true,
 }
 
 // goTypes are signs of a message naming Go types or decoders.
@@ -146,20 +144,25 @@ func repeat(v any, n int) []any {
 	return out
 }
 
-// hostileArgs builds c's arguments in w with v at p: required fields get
-// plain values and A's objects; a dry run is asked for where there is one.
-func (w *sweepWorld) hostileArgs(s *apiSchema, c call, p position, v any) map[string]any {
+// hostileArgs builds c's arguments in w (on e) with v at p: required fields
+// get plain values, A's objects and the role's current version, so that a
+// hostile value is the only thing wrong; a dry run is asked for where there
+// is one.
+func (w *sweepWorld) hostileArgs(e *env, s *apiSchema, c call, p position, v any) map[string]any {
 	fill := func(t typeRef, _, name string) any {
 		switch {
 		case t.Name == "ID":
 			return w.baseID(name, idKinds[name])
+		case name == "expectedVersion":
+			return e.ok(e.Operator, `query($id: ID!) { node(id: $id) { ... on Role { version } } }`, map[string]any{"id": w.A.victim}).
+				Get("data.node.version").Int()
 		case name == "slug":
 			return "sweep-account"
 		}
 		return nil
 	}
 	dry := func(typ string, obj map[string]any) {
-		if s.hasField(typ, "dryRun") {
+		if _, set := obj["dryRun"]; !set && s.hasField(typ, "dryRun") {
 			obj["dryRun"] = true // the sweep probes inputs; an applied empty document would empty the account
 		}
 	}
@@ -272,7 +275,7 @@ func TestInput_HostileValuesSweep(t *testing.T) {
 			wg.Go(func() {
 				w := worlds[i]
 				v, _ := run.class.value(s, run.p.t)
-				answers[i] = e.rawGQL(w.principals[run.who].cred, run.c.document(s), w.hostileArgs(s, run.c, run.p, v))
+				answers[i] = e.rawGQL(w.principals[run.who].cred, run.c.document(s), w.hostileArgs(e, s, run.c, run.p, v))
 			})
 		}
 		wg.Wait()
