@@ -213,10 +213,12 @@ func TestInput_BatchesAndGETMutationsAnswerWithACode(t *testing.T) {
 		if r := e.send(req); r.Get("data.viewer.kind").String() != "OPERATOR" {
 			t.Errorf("GET query: %s", r)
 		}
-		req, _ = http.NewRequest(http.MethodGet, e.URL+"/graphql?variables=%5B1%5D&query="+url.QueryEscape(`{ viewer { kind } }`), nil)
-		req.Header.Set("Authorization", "Bearer "+e.Operator)
-		if r := e.send(req); r.Status != http.StatusBadRequest || r.Code() != "BAD_USER_INPUT" {
-			t.Errorf("GET with array variables: %s", r)
+		for _, q := range []string{"variables=%5B1%5D&query=" + url.QueryEscape(`{ viewer { kind } }`), "query=%zz"} {
+			req, _ = http.NewRequest(http.MethodGet, e.URL+"/graphql?"+q, nil)
+			req.Header.Set("Authorization", "Bearer "+e.Operator)
+			if r := e.send(req); r.Status != http.StatusBadRequest || r.Code() != "BAD_USER_INPUT" {
+				t.Errorf("GET %s: %s", q, r)
+			}
 		}
 	})
 }

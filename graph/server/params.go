@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -51,15 +52,19 @@ func paramsProblem(body []byte) string {
 
 // getOnlyQueries answers a GET request for a mutation (or subscription) with
 // HTTP 405 and `Allow: POST`: GET requests must be safe (SPEC §11), and a
-// link or an image tag must never change anything. Its variables and
-// extensions must be JSON objects, as in a POST body.
+// link or an image tag must never change anything. Its query string must
+// parse, and its variables and extensions be JSON objects, as in a POST body.
 func getOnlyQueries(tokens int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			next.ServeHTTP(w, r)
 			return
 		}
-		q := r.URL.Query()
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			auth.WriteError(w, http.StatusBadRequest, "BAD_USER_INPUT", "the query string is malformed (an invalid %-escape)")
+			return
+		}
 		for _, name := range []string{"variables", "extensions"} {
 			if v := q.Get(name); v != "" {
 				var obj map[string]any
