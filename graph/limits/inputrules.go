@@ -51,9 +51,9 @@ var byName = map[string]stringRule{
 	"attribute": keyRule, "action": keyRule,
 }
 
-// byField overrides byName for one input type's field.
-var byField = map[string]stringRule{
-	"PermissionInput.description": permDescRule,
+// byField overrides byName for fields of one input type.
+var byField = map[string]map[string]stringRule{
+	"PermissionInput": {"description": permDescRule},
 }
 
 // filterSuffixes are the predicates entgql adds to a field's name in where
@@ -69,7 +69,7 @@ func ruleFor(parent, field, scalar string) stringRule {
 	case "Cursor":
 		return cursorRule
 	}
-	if r, ok := byField[parent+"."+field]; ok {
+	if r, ok := byField[parent][field]; ok {
 		return r
 	}
 	if r, ok := byName[field]; ok {

@@ -35,49 +35,98 @@ import (
 // "nesting", "range" or "type"), and for counts extensions.max and
 // extensions.actual. Errors name the value's place, never the value.
 
-// inputChecker walks the argument values of one operation.
+// inputChecker walks the argument values of one operation. The place of
+// the value being checked is kept as a stack, rendered only for a refusal:
+// the walk allocates nothing for values within the limits.
 type inputChecker struct {
 	schema    *ast.Schema
 	cfg       Config
 	vars      map[string]any
 	doc       *ast.QueryDocument
 	fragments map[string]bool // fragments already checked
+	at        ast.Path        // the field whose arguments are checked, by alias
+	steps     []seg           // the value's place under the field's arguments
 	err       *gqlerror.Error
 }
 
-// checkInputs returns the first input value of rc's operation over a limit.
+// seg is one step of a value's place: an argument or input field (name),
+// a list index (name ""), a JSON object's key (index jsonKey), or the key
+// itself (index keyItself).
+type seg struct {
+	name  string
+	index int
+}
+
+const (
+	jsonKey   = -1
+	keyItself = -2
+)
+
+// place renders the value's place: input.grants[3], input.document["a b"].
+func (c *inputChecker) place() string {
+	var b strings.Builder
+	for i, s := range c.steps {
+		switch {
+		case s.name == "":
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+		case s.index == keyItself:
+			b.WriteString(" (a key)")
+		case s.index == jsonKey:
+			if identifier.MatchString(s.name) {
+				b.WriteString("." + s.name)
+			} else {
+				b.WriteString("[" + strconv.Quote(s.name) + "]")
+			}
+		case i > 0:
+			b.WriteString("." + s.name)
+		default:
+			b.WriteString(s.name)
+		}
+	}
+	return b.String()
+}
+
+func (c *inputChecker) push(s seg) { c.steps = append(c.steps, s) }
+func (c *inputChecker) pop()       { c.steps = c.steps[:len(c.steps)-1] }
+
+// checkInputs returns the first input value of op over a limit.
 func (e *limiter) checkInputs(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any) *gqlerror.Error {
 	if e.schema == nil || op == nil {
 		return nil
 	}
-	c := &inputChecker{schema: e.schema, cfg: e.cfg, vars: vars, doc: doc, fragments: map[string]bool{}}
-	c.selectionSet(op.SelectionSet, nil)
+	c := &inputChecker{schema: e.schema, cfg: e.cfg, vars: vars, doc: doc,
+		at: make(ast.Path, 0, 8), steps: make([]seg, 0, 8)}
+	c.selectionSet(op.SelectionSet)
 	return c.err
 }
 
-func (c *inputChecker) selectionSet(set ast.SelectionSet, at ast.Path) {
+func (c *inputChecker) selectionSet(set ast.SelectionSet) {
 	for _, sel := range set {
 		if c.err != nil {
 			return
 		}
 		switch s := sel.(type) {
 		case *ast.Field:
-			here := append(slices.Clip(at), ast.PathName(s.Alias))
-			c.field(s, here)
-			c.selectionSet(s.SelectionSet, here)
+			c.at = append(c.at, ast.PathName(s.Alias))
+			c.field(s)
+			c.selectionSet(s.SelectionSet)
+			c.at = c.at[:len(c.at)-1]
 		case *ast.InlineFragment:
-			c.selectionSet(s.SelectionSet, at)
+			c.selectionSet(s.SelectionSet)
 		case *ast.FragmentSpread:
 			// A fragment's arguments are the same wherever it is spread.
 			if def := c.doc.Fragments.ForName(s.Name); def != nil && !c.fragments[s.Name] {
+				if c.fragments == nil {
+					c.fragments = map[string]bool{}
+				}
 				c.fragments[s.Name] = true
-				c.selectionSet(def.SelectionSet, at)
+				c.selectionSet(def.SelectionSet)
 			}
 		}
 	}
 }
 
-func (c *inputChecker) field(f *ast.Field, at ast.Path) {
+func (c *inputChecker) field(f *ast.Field) {
 	if f.Definition == nil {
 		return
 	}
@@ -90,7 +139,9 @@ func (c *inputChecker) field(f *ast.Field, at ast.Path) {
 		if err != nil {
 			continue // a literal that does not parse: validation reports it
 		}
-		c.value(v, def.Type, "", a.Name, a.Name, 0, at)
+		c.push(seg{name: a.Name})
+		c.value(v, def.Type, "", a.Name, 0)
+		c.pop()
 		if c.err != nil {
 			return
 		}
@@ -98,24 +149,24 @@ func (c *inputChecker) field(f *ast.Field, at ast.Path) {
 }
 
 // value checks v, given as field name of input type parent ("" for an
-// argument), of GraphQL type t, at path.
-func (c *inputChecker) value(v any, t *ast.Type, parent, name, path string, depth int, at ast.Path) {
+// argument), of GraphQL type t, depth input objects deep.
+func (c *inputChecker) value(v any, t *ast.Type, parent, name string, depth int) {
 	if v == nil || c.err != nil {
 		return
 	}
 	if t.Elem != nil {
 		list, ok := v.([]any)
 		if !ok { // a single value given for a list (input coercion)
-			c.value(v, t.Elem, parent, name, path, depth, at)
+			c.value(v, t.Elem, parent, name, depth)
 			return
 		}
-		if len(list) > c.cfg.MaxInputItems {
-			c.refuse(at, path, "items", fmt.Sprintf("%s has %d items; lists are limited to %d items", path, len(list), c.cfg.MaxInputItems),
-				c.cfg.MaxInputItems, len(list))
+		if !c.items(len(list)) {
 			return
 		}
 		for i, item := range list {
-			c.value(item, t.Elem, parent, name, path+"["+strconv.Itoa(i)+"]", depth, at)
+			c.push(seg{index: i})
+			c.value(item, t.Elem, parent, name, depth)
+			c.pop()
 		}
 		return
 	}
@@ -126,29 +177,26 @@ func (c *inputChecker) value(v any, t *ast.Type, parent, name, path string, dept
 	switch def.Kind {
 	case ast.InputObject:
 		obj, ok := v.(map[string]any)
-		if !ok {
-			return // validation refuses it
-		}
-		if depth+1 > c.cfg.MaxInputNesting {
-			c.refuse(at, path, "nesting", fmt.Sprintf("%s nests input objects more than %d deep", path, c.cfg.MaxInputNesting),
-				c.cfg.MaxInputNesting, depth+1)
-			return
+		if !ok || !c.nesting(depth+1, "input objects") {
+			return // not an object: validation refuses it
 		}
 		for _, fd := range def.Fields {
 			if fv, ok := obj[fd.Name]; ok {
-				c.value(fv, fd.Type, def.Name, fd.Name, path+"."+fd.Name, depth+1, at)
+				c.push(seg{name: fd.Name})
+				c.value(fv, fd.Type, def.Name, fd.Name, depth+1)
+				c.pop()
 			}
 		}
 	case ast.Scalar:
-		c.scalar(v, def.Name, parent, name, path, depth, at)
+		c.scalar(v, def.Name, parent, name, depth)
 	}
 }
 
-func (c *inputChecker) scalar(v any, scalar, parent, name, path string, depth int, at ast.Path) {
+func (c *inputChecker) scalar(v any, scalar, parent, name string, depth int) {
 	switch scalar {
 	case "Int":
 		if n, ok := intValue(v); !ok || n < math.MinInt32 || n > math.MaxInt32 {
-			c.refuse(at, path, "range", fmt.Sprintf("%s is not a 32-bit signed integer (GraphQL's Int)", path), nil, nil)
+			c.refuse("range", "%s is not a 32-bit signed integer (GraphQL's Int)", nil, nil)
 		}
 		return
 	case "Boolean", "Float":
@@ -156,41 +204,39 @@ func (c *inputChecker) scalar(v any, scalar, parent, name, path string, depth in
 	case "Map":
 		obj, ok := v.(map[string]any)
 		if !ok {
-			c.refuse(at, path, "type", fmt.Sprintf("%s must be a JSON object", path), nil, nil)
+			c.refuse("type", "%s must be a JSON object", nil, nil)
 			return
 		}
-		c.json(obj, name, path, depth, at)
+		c.json(obj, name, depth)
 		return
 	}
 	s, ok := v.(string)
 	if !ok {
-		c.refuse(at, path, "type", fmt.Sprintf("%s must be a string", path), nil, nil)
+		c.refuse("type", "%s must be a string", nil, nil)
 		return
 	}
-	c.str(s, ruleFor(parent, name, scalar), path, at)
+	c.str(s, ruleFor(parent, name, scalar))
 }
 
 // json checks a JSON value given as key (the nearest object key above it).
-func (c *inputChecker) json(v any, key, path string, depth int, at ast.Path) {
+func (c *inputChecker) json(v any, key string, depth int) {
 	if c.err != nil {
 		return
 	}
 	switch x := v.(type) {
 	case string:
-		c.str(x, ruleFor("", key, "String"), path, at)
+		c.str(x, ruleFor("", key, "String"))
 	case []any:
-		if len(x) > c.cfg.MaxInputItems {
-			c.refuse(at, path, "items", fmt.Sprintf("%s has %d items; lists are limited to %d items", path, len(x), c.cfg.MaxInputItems),
-				c.cfg.MaxInputItems, len(x))
+		if !c.items(len(x)) {
 			return
 		}
 		for i, item := range x {
-			c.json(item, key, path+"["+strconv.Itoa(i)+"]", depth, at)
+			c.push(seg{index: i})
+			c.json(item, key, depth)
+			c.pop()
 		}
 	case map[string]any:
-		if depth+1 > c.cfg.MaxInputNesting {
-			c.refuse(at, path, "nesting", fmt.Sprintf("%s nests JSON objects more than %d deep", path, c.cfg.MaxInputNesting),
-				c.cfg.MaxInputNesting, depth+1)
+		if !c.nesting(depth+1, "JSON objects") {
 			return
 		}
 		keys := make([]string, 0, len(x))
@@ -199,37 +245,54 @@ func (c *inputChecker) json(v any, key, path string, depth int, at ast.Path) {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			if c.str(k, keyRule, path+" (a key)", at); c.err != nil {
+			if c.key(k); c.err != nil {
 				return
 			}
-			c.json(x[k], k, path+member(k), depth+1, at)
+			c.push(seg{name: k, index: jsonKey})
+			c.json(x[k], k, depth+1)
+			c.pop()
 		}
 	}
 }
 
-var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// member is the path step to a JSON object's key.
-func member(k string) string {
-	if identifier.MatchString(k) {
-		return "." + k
-	}
-	return "[" + strconv.Quote(k) + "]"
+// key checks a JSON object's key, at the object's place.
+func (c *inputChecker) key(k string) {
+	c.push(seg{name: "key", index: keyItself})
+	c.str(k, keyRule)
+	c.pop()
 }
 
+func (c *inputChecker) items(n int) bool {
+	if n <= c.cfg.MaxInputItems {
+		return true
+	}
+	c.refuse("items", "%s has "+strconv.Itoa(n)+" items; lists are limited to "+strconv.Itoa(c.cfg.MaxInputItems)+" items", c.cfg.MaxInputItems, n)
+	return false
+}
+
+func (c *inputChecker) nesting(depth int, what string) bool {
+	if depth <= c.cfg.MaxInputNesting {
+		return true
+	}
+	c.refuse("nesting", "%s nests "+what+" more than "+strconv.Itoa(c.cfg.MaxInputNesting)+" deep", c.cfg.MaxInputNesting, depth)
+	return false
+}
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 // str checks one string against r.
-func (c *inputChecker) str(s string, r stringRule, path string, at ast.Path) {
+func (c *inputChecker) str(s string, r stringRule) {
 	if c.err != nil {
 		return
 	}
 	if len(s) > r.max { // bytes ≥ characters: count only when it may matter
 		if n := utf8.RuneCountInString(s); n > r.max {
-			c.refuse(at, path, "length", fmt.Sprintf("%s is %d characters long; %s are limited to %d characters", path, n, r.what, r.max), r.max, n)
+			c.refuse("length", fmt.Sprintf("%%s is %d characters long; %s are limited to %d characters", n, r.what, r.max), r.max, n)
 			return
 		}
 	}
 	if s == "" && r.minOne {
-		c.refuse(at, path, "length", fmt.Sprintf("%s is empty; %s are 1 to %d characters", path, r.what, r.max), r.max, 0)
+		c.refuse("length", fmt.Sprintf("%%s is empty; %s are 1 to %d characters", r.what, r.max), r.max, 0)
 		return
 	}
 	pos := 0
@@ -237,7 +300,7 @@ func (c *inputChecker) str(s string, r stringRule, path string, at ast.Path) {
 		pos++
 		switch {
 		case ch == utf8.RuneError:
-			c.refuse(at, path, "characters", fmt.Sprintf("%s is not valid UTF-8 (character %d is U+FFFD, the replacement for invalid bytes)", path, pos), nil, nil)
+			c.refuse("characters", fmt.Sprintf("%%s is not valid UTF-8 (character %d is U+FFFD, the replacement for invalid bytes)", pos), nil, nil)
 			return
 		case r.multiline && (ch == '\n' || ch == '\r' || ch == '\t'):
 		case ch < 0x20 || ch >= 0x7f && ch < 0xa0:
@@ -245,22 +308,24 @@ func (c *inputChecker) str(s string, r stringRule, path string, at ast.Path) {
 			if r.multiline {
 				allowed = "no control characters but newlines and tabs"
 			}
-			c.refuse(at, path, "characters", fmt.Sprintf("%s contains the control character U+%04X (character %d); %s allow %s", path, ch, pos, r.what, allowed), nil, nil)
+			c.refuse("characters", fmt.Sprintf("%%s contains the control character U+%04X (character %d); %s allow %s", ch, pos, r.what, allowed), nil, nil)
 			return
 		}
 	}
 }
 
-// refuse records the first refusal. max and actual are omitted when nil.
-func (c *inputChecker) refuse(at ast.Path, path, limit, msg string, max, actual any) {
+// refuse records the first refusal; format's %s is the value's place. max
+// and actual are omitted when nil.
+func (c *inputChecker) refuse(limit, format string, max, actual any) {
 	if c.err != nil {
 		return
 	}
-	ext := map[string]any{"code": "BAD_USER_INPUT", "field": path, "limit": limit}
+	place := c.place()
+	ext := map[string]any{"code": "BAD_USER_INPUT", "field": place, "limit": limit}
 	if max != nil {
 		ext["max"], ext["actual"] = max, actual
 	}
-	c.err = &gqlerror.Error{Message: msg, Path: slices.Clone(at), Extensions: ext}
+	c.err = &gqlerror.Error{Message: fmt.Sprintf(format, place), Path: slices.Clone(c.at), Extensions: ext}
 }
 
 // intValue reads an Int argument as variables (json.Number) and literals

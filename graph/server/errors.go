@@ -80,6 +80,9 @@ func presentCode(log *slog.Logger, met *metrics) graphql.ErrorPresenterFunc {
 			// other value refused, not a malformed document.
 			gqlErr.Extensions["code"] = string(apperr.BadUserInput)
 		}
+		if isDecodeError(gqlErr.Message) {
+			gqlErr.Message = decodeProblem
+		}
 		if gqlErr.Extensions == nil || gqlErr.Extensions["code"] == nil {
 			// Input coercion and pagination-argument errors raised by gqlgen
 			// and entgql before any resolver ran.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -12,15 +13,15 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 )
 
-// The shape of a GraphQL request, checked before gqlgen decodes it: gqlgen's
-// own answers to a malformed request carry no code, name Go types ("cannot
-// unmarshal array into Go value of type graphql.RawParams") and echo the
-// whole body.
+// The shape of a GraphQL request. gqlgen's own answers to a malformed one
+// carry no code, name Go types ("cannot unmarshal array into Go value of
+// type graphql.RawParams") and echo the whole body: a batch (a JSON array)
+// and a body that is not an object are answered here, before gqlgen, and
+// its decoding errors get one message in the presenter (decodeProblem).
 
-// paramsProblem says what is wrong with a POST body, or "" when it has the
-// shape of one GraphQL request: a JSON object whose query and operationName
-// are strings and whose variables and extensions are objects (each may be
-// absent or null).
+// paramsProblem says what is wrong with a POST body's outline, or "" when it
+// is a JSON object (gqlgen decodes the rest). It reads only the first byte:
+// this runs on every request.
 func paramsProblem(body []byte) string {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	switch {
@@ -29,25 +30,15 @@ func paramsProblem(body []byte) string {
 	case len(trimmed) == 0 || trimmed[0] != '{':
 		return "the request body must be a JSON object: {\"query\": …, \"variables\": {…}}"
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return "the request body is not valid JSON"
-	}
-	for _, f := range []struct {
-		name string
-		want byte // the first byte of a value of the right type
-	}{{"query", '"'}, {"operationName", '"'}, {"variables", '{'}, {"extensions", '{'}} {
-		name, want := f.name, f.want
-		v, ok := fields[name]
-		if !ok || string(v) == "null" || v[0] == want {
-			continue
-		}
-		if want == '"' {
-			return "`" + name + "` must be a string"
-		}
-		return "`" + name + "` must be a JSON object"
-	}
 	return ""
+}
+
+// decodeProblem is the message for a body gqlgen could not decode.
+const decodeProblem = "the request body must be one GraphQL request: a JSON object whose `query` and `operationName` are strings and whose `variables` and `extensions` are JSON objects"
+
+// isDecodeError reports gqlgen's refusal of a body it could not decode.
+func isDecodeError(msg string) bool {
+	return strings.HasPrefix(msg, "json request body could not be decoded")
 }
 
 // getOnlyQueries answers a GET request for a mutation (or subscription) with
