@@ -36,8 +36,8 @@ import (
 // extensions.actual. Errors name the value's place, never the value.
 
 // inputChecker walks the argument values of one operation. The place of
-// the value being checked is kept as a stack, rendered only for a refusal:
-// the walk allocates nothing for values within the limits.
+// the value being checked is kept as a stack and rendered only for a
+// refusal: checking values within the limits builds no strings.
 type inputChecker struct {
 	schema    *ast.Schema
 	cfg       Config

@@ -86,38 +86,36 @@ func cutExtensions(ext map[string]any) {
 	for k, v := range ext {
 		switch x := v.(type) {
 		case string:
-			if utf8.RuneCountInString(x) > maxQuoted {
-				ext[k] = cutRunes(x, maxQuoted) + "…"
-			}
+			ext[k] = cutValue(x)
 		case []string:
-			if len(x) > maxItems {
-				omitted[k] = len(x) - maxItems
-				x = x[:maxItems]
-			}
-			out := make([]string, len(x))
-			for i, s := range x {
-				if utf8.RuneCountInString(s) > maxQuoted {
-					s = cutRunes(s, maxQuoted) + "…"
-				}
-				out[i] = s
-			}
-			ext[k] = out
+			ext[k] = cutSlice(x, k, omitted, func(s string) string { return cutValue(s).(string) })
 		case []any:
-			if len(x) > maxItems {
-				omitted[k] = len(x) - maxItems
-				x = x[:maxItems]
-			}
-			out := make([]any, len(x))
-			for i, e := range x {
-				if s, ok := e.(string); ok && utf8.RuneCountInString(s) > maxQuoted {
-					e = cutRunes(s, maxQuoted) + "…"
-				}
-				out[i] = e
-			}
-			ext[k] = out
+			ext[k] = cutSlice(x, k, omitted, cutValue)
 		}
 	}
 	if len(omitted) > 0 {
 		ext["omitted"] = omitted
 	}
+}
+
+// cutSlice keeps maxItems items of x, each cut, counting the rest in
+// omitted[key].
+func cutSlice[T any](x []T, key string, omitted map[string]int, cut func(T) T) []T {
+	if len(x) > maxItems {
+		omitted[key] = len(x) - maxItems
+		x = x[:maxItems]
+	}
+	out := make([]T, len(x))
+	for i, v := range x {
+		out[i] = cut(v)
+	}
+	return out
+}
+
+// cutValue cuts a string at maxQuoted characters; other values stay.
+func cutValue(v any) any {
+	if s, ok := v.(string); ok && utf8.RuneCountInString(s) > maxQuoted {
+		return cutRunes(s, maxQuoted) + "…"
+	}
+	return v
 }
