@@ -180,11 +180,17 @@ type hostileRun struct {
 // hostilePlan lists the sweep's requests. For each field and class, every
 // principal asks at least once, and mutations meet the class in every place
 // it applies to; queries with many places (where-inputs) meet it in 12,
-// different for each class, so that each place is met by some class.
+// different for each class, and then each place no class met yet meets one
+// that applies.
 func hostilePlan(s *apiSchema, principals int) (runs []hostileRun, fields int) {
 	for _, c := range s.calls() {
 		places := s.positions(c, func(typeRef) bool { return true })
 		fields++
+		met := map[string]bool{}
+		add := func(p position, class hostileClass, who int) {
+			runs = append(runs, hostileRun{c: c, p: p, class: class, who: who % principals})
+			met[p.String()] = true
+		}
 		for k, class := range hostileClasses {
 			var ps []position
 			for _, p := range places {
@@ -200,7 +206,14 @@ func hostilePlan(s *apiSchema, principals int) (runs []hostileRun, fields int) {
 				n, offset = 12, k*12
 			}
 			for i := range max(n, principals) {
-				runs = append(runs, hostileRun{c: c, p: ps[(offset+i)%len(ps)], class: class, who: i % principals})
+				add(ps[(offset+i)%len(ps)], class, i)
+			}
+		}
+		for i, p := range places {
+			for _, class := range hostileClasses {
+				if _, ok := class.value(s, p.t); ok && !met[p.String()] {
+					add(p, class, i)
+				}
 			}
 		}
 	}
@@ -292,6 +305,10 @@ func TestInput_HostileValuesSweep(t *testing.T) {
 	for _, e := range envs {
 		e.serverErrors(t)
 	}
-	t.Logf("%d fields × %d principals × %d classes of hostile values: %d requests per database",
-		fields, len(worlds[0].principals), len(hostileClasses), len(runs))
+	places := map[string]bool{}
+	for _, run := range runs {
+		places[run.c.String()+" "+run.p.String()] = true
+	}
+	t.Logf("%d fields (%d argument places) × %d principals × %d classes of hostile values: %d requests per database",
+		fields, len(places), len(worlds[0].principals), len(hostileClasses), len(runs))
 }
