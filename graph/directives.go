@@ -26,16 +26,12 @@ func (r *Resolver) hasPermission(ctx context.Context, obj any, next graphql.Reso
 		return nil, err
 	}
 	a, err := r.svc.Access(ctx, accountID)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		// The account is invisible: say so of the object the caller named,
+		// in the words used for an id that never existed.
+		return nil, ref.NotFound()
+	}
 	if err != nil {
-		// The account is invisible: say so of the object the caller named.
-		if apperr.CodeOf(err) == apperr.NotFound {
-			switch {
-			case ref.RoleID != "":
-				return nil, apperr.NotFoundf("role", ref.RoleID)
-			case ref.MemberID != "":
-				return nil, apperr.NotFoundf("member", ref.MemberID)
-			}
-		}
 		return nil, err
 	}
 	if !a.Has(permission) {

@@ -18,7 +18,7 @@ func (Account) Mixin() []ent.Mixin { return []ent.Mixin{ids.Mixin(ids.Account), 
 
 func (Account) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200).
+		field.String("name").NotEmpty().MaxRuneLen(200).
 			Comment("The account's display name.").
 			Annotations(entgql.OrderField("NAME")),
 		field.String("slug").Unique().NotEmpty().MaxLen(63).

@@ -19,7 +19,7 @@ func (APIKey) Mixin() []ent.Mixin { return []ent.Mixin{ids.Mixin(ids.APIKey), cr
 func (APIKey) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("account_id").Immutable().NotEmpty().Annotations(entgql.Skip()),
-		field.String("name").NotEmpty().MaxLen(200).
+		field.String("name").NotEmpty().MaxRuneLen(200).
 			Comment("A name for people; the only thing that can change.").
 			Annotations(entgql.OrderField("NAME")),
 		field.String("created_by").Immutable().

@@ -22,9 +22,9 @@ func (Permission) Fields() []ent.Field {
 		field.String("key").Unique().NotEmpty().MaxLen(128).
 			Comment("The permission key, e.g. `identity.flows.create` or `attestations:mint` (K2).").
 			Annotations(entgql.OrderField("KEY")),
-		field.String("description").Default("").MaxLen(1000).
+		field.String("description").Default("").MaxRuneLen(1000).
 			Comment("What the permission allows, for people."),
-		field.String("group").Default("").MaxLen(200).
+		field.String("group").Default("").MaxRuneLen(200).
 			Comment("Functional area the permission belongs to, e.g. `Digital Identity — flows`.").
 			Annotations(entgql.OrderField("GROUP")),
 		field.Enum("kind").Values("GRANT", "DENY_MASK").Default("GRANT").

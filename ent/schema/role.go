@@ -22,10 +22,10 @@ func (Role) Fields() []ent.Field {
 		field.String("key").NotEmpty().MaxLen(64).
 			Comment("Unique key of the role in its account, e.g. `full_access`.").
 			Annotations(entgql.OrderField("KEY")),
-		field.String("name").NotEmpty().MaxLen(200).
+		field.String("name").NotEmpty().MaxRuneLen(200).
 			Comment("Display name of the role.").
 			Annotations(entgql.OrderField("NAME")),
-		field.String("description").Default("").MaxLen(2000).
+		field.String("description").Default("").MaxRuneLen(2000).
 			Comment("What the role is for."),
 		field.Enum("kind").Values("SYSTEM", "CUSTOM").Default("CUSTOM").
 			Comment("SYSTEM roles are locked: neither edited nor deleted (R2).").

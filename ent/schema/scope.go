@@ -21,7 +21,7 @@ func (Scope) Fields() []ent.Field {
 		field.String("key").NotEmpty().MaxLen(64).
 			Comment("Unique key of the scope in its account, e.g. `read`.").
 			Annotations(entgql.OrderField("KEY")),
-		field.String("description").Default("").MaxLen(2000).
+		field.String("description").Default("").MaxRuneLen(2000).
 			Comment("What keys with this scope may do."),
 		field.JSON("grants", []string{}).
 			Comment("Permission keys and wildcard patterns the scope bundles."),

@@ -19,7 +19,7 @@ func (SodRule) Mixin() []ent.Mixin { return []ent.Mixin{ids.Mixin(ids.SodRule), 
 func (SodRule) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("account_id").Immutable().NotEmpty().Annotations(entgql.Skip()),
-		field.String("name").NotEmpty().MaxLen(200).
+		field.String("name").NotEmpty().MaxRuneLen(200).
 			Comment("What the rule protects, for people."),
 		field.JSON("permissions", []string{}).Immutable().
 			Comment("The permission keys that must not be held together."),

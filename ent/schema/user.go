@@ -17,9 +17,9 @@ func (User) Mixin() []ent.Mixin { return []ent.Mixin{ids.Mixin(ids.User), timest
 
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("email").Unique().NotEmpty().MaxLen(254).
+		field.String("email").Unique().NotEmpty().MaxRuneLen(254).
 			Comment("The user's email address, lower-cased; it identifies the user in JWTs (`email` claim)."),
-		field.String("name").Default("").MaxLen(200).
+		field.String("name").Default("").MaxRuneLen(200).
 			Comment("The user's display name."),
 	}
 }

@@ -51,6 +51,38 @@ type env struct {
 	counted chan int64
 	// counter counts every statement the server sends.
 	counter *stmtcount.Driver
+	// logs keeps what the server logged at level ERROR.
+	logs *logSink
+}
+
+// logSink keeps a server's ERROR lines (internal errors, panics) for tests
+// that assert there were none.
+type logSink struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (s *logSink) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("level=ERROR")) {
+		s.mu.Lock()
+		if len(s.lines) < 20 {
+			s.lines = append(s.lines, strings.TrimSpace(string(p)))
+		}
+		s.mu.Unlock()
+	}
+	return len(p), nil
+}
+
+// take returns the lines kept so far and forgets them.
+func (s *logSink) take() []string {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lines := s.lines
+	s.lines = nil
+	return lines
 }
 
 // postgresURL is the server the PostgreSQL suite runs on, or "".
@@ -135,9 +167,10 @@ func serveEnv(t testing.TB, db *database.DB, cfg server.Config) *env {
 	counter := stmtcount.Wrap(db.Driver)
 	db.Client = ent.NewClient(ent.Driver(counter))
 	t.Cleanup(func() { db.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &logSink{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))
 	if testing.Verbose() && os.Getenv("GATEHOUSE_TEST_LOG") != "" {
-		log = slog.Default()
+		log = slog.New(slog.NewTextHandler(io.MultiWriter(logs, os.Stderr), nil))
 	}
 	srv, err := server.New(context.Background(), defaults(cfg), db, log)
 	if err != nil {
@@ -159,7 +192,7 @@ func serveEnv(t testing.TB, db *database.DB, cfg server.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, URL: hs.URL, Dialect: db.Dialect, Operator: secret, Server: srv, DB: db, counted: counted, counter: counter}
+	return &env{t: t, URL: hs.URL, Dialect: db.Dialect, Operator: secret, Server: srv, DB: db, counted: counted, counter: counter, logs: logs}
 }
 
 var (

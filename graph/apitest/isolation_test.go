@@ -43,3 +43,66 @@ func TestIsolation_OtherAccountsAreNotFound(t *testing.T) {
 		}
 	})
 }
+
+// Issue 9: updateScope, deleteScope, revokeApiKey, renameApiKey and
+// deleteSodRule, given an object of another account, named the owning
+// account ("account \"acc_…\" not found") where an unknown id got "API key
+// \"key_…\" not found": any caller learned the object existed, and whose it
+// was. Now both get the words of an unknown id, and nothing changes.
+func TestIsolation_ForeignScopesKeysAndRulesAnswerLikeUnknownIDs(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newSweepAccount("iso-own")
+		b := e.newSweepAccount("iso-other")
+		before, core, audits := e.sweepState(b.ID), e.coreState(b.ID), e.coreAuditTotal(b.ID)
+		probes := []struct{ q, kind, field string }{
+			{`mutation($id: ID!) { updateScope(input: {scopeId: $id, description: "x"}) { scope { id } } }`, "scope", "scopeId"},
+			{`mutation($id: ID!) { deleteScope(input: {scopeId: $id}) { deletedScopeId } }`, "scope", "scopeId"},
+			{`mutation($id: ID!) { revokeApiKey(input: {apiKeyId: $id}) { apiKey { id } } }`, "apiKey", "apiKeyId"},
+			{`mutation($id: ID!) { renameApiKey(input: {apiKeyId: $id, name: "x"}) { apiKey { id } } }`, "apiKey", "apiKeyId"},
+			{`mutation($id: ID!) { deleteSodRule(input: {sodRuleId: $id}) { deletedSodRuleId } }`, "sodRule", "sodRuleId"},
+		}
+		for _, cred := range []string{a.Owner, userToken(t, "stranger@iso.test")} {
+			for _, p := range probes {
+				foreign, fake := b.ids[p.kind], fakeID(p.kind)
+				other := e.fails("NOT_FOUND", cred, p.q, map[string]any{"id": foreign})
+				never := e.fails("NOT_FOUND", cred, p.q, map[string]any{"id": fake})
+				if strings.Contains(string(other.Body), b.ID) {
+					t.Errorf("the answer names the owning account: %s", other)
+				}
+				if x, y := strings.ReplaceAll(string(other.Body), foreign, "ID"), strings.ReplaceAll(string(never.Body), fake, "ID"); x != y {
+					t.Errorf("existence leaks:\n another account's %s\n never issued      %s", x, y)
+				}
+			}
+		}
+		e.coreUnchanged(t, b.ID, "the refused changes", core, audits)
+		if after := e.sweepState(b.ID); after != before {
+			t.Errorf("b changed:\n before %s\n after  %s", before, after)
+		}
+	})
+}
+
+// Issue 9: deleteRole ignored a reassignToRoleId of another account when
+// nobody held the role, and deleted it. Every id of an input is checked,
+// used or not (R6).
+func TestIsolation_DeleteRoleChecksTheReassignTargetEvenWhenUnheld(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newSweepAccount("del-own")
+		b := e.newSweepAccount("del-other")
+		const del = `mutation($in: DeleteRoleInput!) { deleteRole(input: $in) { deletedRoleId reassignedMembers } }`
+		for _, target := range []string{b.ids["role"], fakeID("role")} {
+			for _, role := range []string{a.victim, a.ids["role"]} { // unheld, then held
+				core, audits := e.coreState(a.ID), e.coreAuditTotal(a.ID)
+				r := e.fails("NOT_FOUND", a.Owner, del, map[string]any{"in": map[string]any{"roleId": role, "reassignToRoleId": target}})
+				if want := `role "` + target + `" not found`; r.Get("errors.0.message").String() != want {
+					t.Errorf("want %q: %s", want, r)
+				}
+				e.coreUnchanged(t, a.ID, "a refused deleteRole", core, audits)
+			}
+		}
+		// A valid target of the account is still optional for an unheld role.
+		r := e.ok(a.Owner, del, map[string]any{"in": map[string]any{"roleId": a.victim, "reassignToRoleId": a.ids["role"]}})
+		if r.Get("data.deleteRole.reassignedMembers").Int() != 0 {
+			t.Fatalf("%s", r)
+		}
+	})
+}

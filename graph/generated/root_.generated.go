@@ -3068,7 +3068,7 @@ extend type Query {
 input PermissionInput {
   "Key (K2), e.g. ` + "`" + `identity.flows.create` + "`" + `."
   key: String!
-  "What the permission allows, for people."
+  "What the permission allows, for people: at most 1,000 characters."
   description: String
   "Functional area."
   group: String
@@ -5158,7 +5158,11 @@ extend type Query {
   ): PermissionConnection! @operatorOnly
 }
 
-"Changes: each mutation takes one ` + "`" + `input` + "`" + ` and returns a payload. A successful change writes exactly one audit event, a refused one none (L1); previewRoleUpdate and dry runs write nothing."
+"""
+Changes: each mutation takes one ` + "`" + `input` + "`" + ` and returns a payload. A successful change writes exactly one audit event, a refused one none (L1); previewRoleUpdate and dry runs write nothing.
+
+Every input value, of queries too, is checked before anything runs: names and other text at most 200 characters, descriptions 2,000 (permission descriptions 1,000), emails 254, keys, patterns and ids 128, every list 1,000 items (GATEHOUSE_MAX_INPUT_ITEMS); no NUL, control characters (descriptions allow newlines and tabs) or invalid UTF-8. Over a limit is BAD_USER_INPUT with ` + "`" + `extensions.field` + "`" + ` (e.g. ` + "`" + `input.grants[3]` + "`" + `) and ` + "`" + `extensions.limit` + "`" + `.
+"""
 type Mutation {
   "Create or update catalog permissions by key (K1, operators). Built-in permissions cannot be changed and a permission's kind cannot change."
   definePermissions(

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
@@ -28,7 +29,7 @@ var defaultExcludes = []string{"iam.*"}
 func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*ent.Account, *ent.Member, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	var bad []string
-	if in.Name == "" || len(in.Name) > 200 {
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > 200 {
 		bad = append(bad, "name must be 1–200 characters")
 	}
 	if !slugRE.MatchString(in.Slug) {
@@ -278,7 +279,7 @@ func (s *Service) RemoveAccountPermissions(ctx context.Context, in AccountPermis
 // are the operator's (A2, A3, A6).
 func (s *Service) UpdateAccount(ctx context.Context, in UpdateAccountInput) (*ent.Account, error) {
 	var bad []string
-	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200) {
+	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || utf8.RuneCountInString(*in.Name) > 200) {
 		bad = append(bad, "name must be 1–200 characters")
 	}
 	if in.Settings != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/apikey"
@@ -55,7 +56,7 @@ func keyBound(ctx context.Context, a *Access, memberID *string) (bound, error) {
 func (s *Service) CreateAPIKey(ctx context.Context, in CreateAPIKeyInput) (*ent.APIKey, string, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	var bad []string
-	if in.Name == "" || len(in.Name) > 200 {
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > 200 {
 		bad = append(bad, "name must be 1–200 characters")
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(time.Now()) {
@@ -148,7 +149,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, in RevokeAPIKeyInput) (*ent.
 // RenameAPIKey renames a key; nothing else of a key changes (S3).
 func (s *Service) RenameAPIKey(ctx context.Context, in RenameAPIKeyInput) (*ent.APIKey, error) {
 	name := strings.TrimSpace(in.Name)
-	if name == "" || len(name) > 200 {
+	if name == "" || utf8.RuneCountInString(name) > 200 {
 		return nil, badInput([]string{"name must be 1–200 characters"})
 	}
 	return s.changeKey(ctx, in.APIKeyID, "iam.keys.create", "apikey.renamed", func(k *ent.APIKey, u *ent.APIKeyUpdateOne) (map[string]any, error) {

@@ -231,7 +231,14 @@ func (s *Service) DefinePermissions(ctx context.Context, in DefinePermissionsInp
 			out = append(out, p)
 			changes = append(changes, map[string]any{"key": p.Key, "before": permissionView(cur), "after": permissionView(p)})
 		}
-		return record(ctx, tx, event{Action: "permissions.defined", TargetType: "Permission", Changes: map[string]any{"permissions": changes}})
+		// The target is the permissions defined, by id, in input order:
+		// filtering the log by a permission's id finds its definitions.
+		ids := make([]string, len(out))
+		for i, p := range out {
+			ids[i] = p.ID
+		}
+		return record(ctx, tx, event{Action: "permissions.defined", TargetType: "Permission", TargetID: strings.Join(ids, ","),
+			Changes: map[string]any{"permissions": changes}})
 	})
 	if err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
-	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 )
 
@@ -22,8 +21,11 @@ func copiedRole(ctx context.Context, c *Change, roleID string) ([]string, map[st
 		return nil, nil, apperr.NotFoundf("role", roleID)
 	}
 	src := c.Roles[i]
-	if src.Kind == role.KindSYSTEM && src.Key == DefaultAccess {
-		return c.Policy.Expand(c.Role(src)), map[string][]string{}, nil
+	if sr := c.Role(src); len(sr.Excludes) > 0 {
+		// A role defined by exclusion (default_access: `*` minus the
+		// account's defaultAccessExcludes) is copied as what it gives now;
+		// its `*` would give the whole master list.
+		return c.Policy.Expand(sr), map[string][]string{}, nil
 	}
 	constraints := maps.Clone(src.Constraints)
 	if constraints == nil {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/assignment"
@@ -115,7 +116,7 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 		key = *in.Key
 	}
 	var bad []string
-	if in.Name == "" || len(in.Name) > 200 {
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > 200 {
 		bad = append(bad, "name must be 1–200 characters")
 	}
 	if !roleKeyRE.MatchString(key) {
@@ -204,7 +205,7 @@ func checkRoleUpdate(in UpdateRoleInput) (map[string][]string, error) {
 	if in.Grants != nil && (in.AddGrants != nil || in.RemoveGrants != nil || in.CopyFromRoleID != nil) {
 		return nil, apperr.New(apperr.BadUserInput, "give either grants, or copyFromRoleId and/or addGrants and removeGrants")
 	}
-	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200) {
+	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || utf8.RuneCountInString(*in.Name) > 200) {
 		return nil, badInput([]string{"name must be 1–200 characters"})
 	}
 	if in.Constraints == nil {
@@ -320,18 +321,22 @@ func (s *Service) DeleteRole(ctx context.Context, in DeleteRoleInput) (reassigne
 		if err != nil {
 			return err
 		}
-		changes := map[string]any{"before": roleView(cur)}
-		if len(holders) > 0 {
-			if in.ReassignToRoleID == nil {
-				return apperr.New(apperr.Conflict, "%d members hold role %q; give reassignToRoleId to move them", len(holders), cur.Key).
-					With("reason", "ROLE_HELD").With("holders", len(holders))
-			}
-			target, err := tx.Role.Query().Where(role.ID(*in.ReassignToRoleID), role.AccountID(accountID)).Only(ctx)
-			if err != nil {
+		// The target is checked even when nobody is to move: an id of
+		// another account is NOT_FOUND wherever it is given, used or not.
+		var target *ent.Role
+		if in.ReassignToRoleID != nil {
+			if target, err = tx.Role.Query().Where(role.ID(*in.ReassignToRoleID), role.AccountID(accountID)).Only(ctx); err != nil {
 				return notFoundOr(err, "role", *in.ReassignToRoleID)
 			}
 			if target.ID == cur.ID {
 				return apperr.New(apperr.BadUserInput, "reassignToRoleId must name another role")
+			}
+		}
+		changes := map[string]any{"before": roleView(cur)}
+		if len(holders) > 0 {
+			if target == nil {
+				return apperr.New(apperr.Conflict, "%d members hold role %q; give reassignToRoleId to move them", len(holders), cur.Key).
+					With("reason", "ROLE_HELD").With("holders", len(holders))
 			}
 			if err := a.checkRoles("assigning the target role", []*ent.Role{target}); err != nil {
 				return err

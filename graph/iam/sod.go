@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/apikey"
@@ -140,7 +141,7 @@ func (s *Service) CreateSodRule(ctx context.Context, in CreateSodRuleInput) (*en
 	in.Name = strings.TrimSpace(in.Name)
 	perms := dedupe(in.Permissions)
 	var bad []string
-	if in.Name == "" || len(in.Name) > 200 {
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > 200 {
 		bad = append(bad, "name must be 1–200 characters")
 	}
 	if len(perms) < 2 {

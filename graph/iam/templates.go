@@ -85,7 +85,14 @@ func ensureCatalog(ctx context.Context, tx *ent.Tx, t *templates.Template) error
 	if len(missing) == 0 {
 		return nil
 	}
-	return tx.Permission.CreateBulk(missing...).Exec(ctx)
+	added, err := tx.Permission.CreateBulk(missing...).Save(ctx)
+	if err != nil {
+		return err
+	}
+	// A catalog change, on the platform's chain: every server's models and
+	// shared catalog depend on the catalog (D6).
+	return record(ctx, tx, event{Action: "permissions.defined", TargetType: "Template", TargetID: t.Name,
+		Changes: map[string]any{"added": keysOf(added)}})
 }
 
 // applyTemplate adds the template's roles (locked ones as SYSTEM roles),

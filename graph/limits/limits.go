@@ -27,10 +27,14 @@
 //     validates the document, since validation's cost grows with the square
 //     of the fields: see fields.go.
 //
+//   - input values: every argument's strings, lists, nesting and numbers,
+//     variables included: see inputs.go.
+//
 // A refused operation gets one error with extensions.code "BAD_USER_INPUT",
 // extensions.limit ("fields", "depth", "aliases", "complexity" or
-// "pageSize"), extensions.max and extensions.actual. Fields are checked
-// first, then page size, depth, aliases and complexity.
+// "pageSize"; for input values see inputs.go), extensions.max and
+// extensions.actual. Fields are checked first, then input values, page
+// size, depth, aliases and complexity.
 package limits
 
 import (
@@ -54,11 +58,18 @@ type Config struct {
 	MaxPageSize   int // largest `first`/`last` (default 100)
 	MaxFields     int // field selections per document, fragments expanded (default 1,000)
 	Tokens        int // the parser's token limit, for counting fields (default 15,000)
+	// MaxInputItems is the most items of any list given as input, JSON
+	// arrays in Map arguments included (default 1,000).
+	MaxInputItems int
+	// MaxInputNesting is how deep input objects (and JSON objects in Map
+	// arguments) may nest (default 10).
+	MaxInputNesting int
 }
 
 // Default returns the limits of SPEC §11.
 func Default() Config {
-	return Config{MaxDepth: 12, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100, MaxFields: 1000, Tokens: 15000}
+	return Config{MaxDepth: 12, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100, MaxFields: 1000, Tokens: 15000,
+		MaxInputItems: 1000, MaxInputNesting: 10}
 }
 
 // withDefaults fills the zero (or negative) fields of c from Default.
@@ -68,6 +79,7 @@ func (c Config) withDefaults() Config {
 		{&c.MaxDepth, &d.MaxDepth}, {&c.MaxAliases, &d.MaxAliases},
 		{&c.MaxComplexity, &d.MaxComplexity}, {&c.MaxPageSize, &d.MaxPageSize},
 		{&c.MaxFields, &d.MaxFields}, {&c.Tokens, &d.Tokens},
+		{&c.MaxInputItems, &d.MaxInputItems}, {&c.MaxInputNesting, &d.MaxInputNesting},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.def
@@ -82,7 +94,8 @@ func New(cfg Config) graphql.HandlerExtension {
 }
 
 type limiter struct {
-	cfg Config
+	cfg    Config
+	schema *ast.Schema // for the types of input values
 	// withinFields remembers, by SHA-256, documents found within MaxFields.
 	withinFields *lru.LRU[struct{}]
 }
@@ -92,14 +105,22 @@ var (
 	_ graphql.OperationContextMutator = (*limiter)(nil)
 )
 
-func (*limiter) ExtensionName() string                   { return "Limits" }
-func (*limiter) Validate(graphql.ExecutableSchema) error { return nil }
+func (*limiter) ExtensionName() string { return "Limits" }
+
+// Validate keeps the schema: input values are checked against its types.
+func (e *limiter) Validate(s graphql.ExecutableSchema) error {
+	e.schema = s.Schema()
+	return nil
+}
 
 // MutateOperationContext measures the selected operation, with its variables
 // applied, and refuses it when it is over a limit.
 func (e *limiter) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
 	if rc == nil || rc.Operation == nil {
 		return nil
+	}
+	if err := e.checkInputs(rc.Doc, rc.Operation, rc.Variables); err != nil {
+		return err
 	}
 	m, err := e.measure(rc)
 	c := e.cfg

@@ -47,9 +47,12 @@ var schema = gqlparser.MustLoadSchema(&ast.Source{Name: "test.graphql", Input: s
 
 // newServer is a gqlgen server over the test schema whose execution always
 // answers {"ok":true}: whatever reaches execution passed the limits.
-func newServer(cfg Config) http.Handler {
+func newServer(cfg Config) http.Handler { return newServerOn(schema, cfg) }
+
+// newServerOn is newServer over schema s.
+func newServerOn(s *ast.Schema, cfg Config) http.Handler {
 	srv := handler.New(&graphql.ExecutableSchemaMock{
-		SchemaFunc: func() *ast.Schema { return schema },
+		SchemaFunc: func() *ast.Schema { return s },
 		ComplexityFunc: func(context.Context, string, string, int, map[string]any) (int, bool) {
 			return 0, false
 		},
@@ -68,6 +71,7 @@ func newServer(cfg Config) http.Handler {
 type gqlError struct {
 	Message    string `json:"message"`
 	Locations  []struct{ Line, Column int }
+	Path       []any          `json:"path"`
 	Extensions map[string]any `json:"extensions"`
 }
 
@@ -133,10 +137,12 @@ func deep(d int) string {
 }
 
 func TestDefaultIsTheSpecLimits(t *testing.T) {
-	if got, want := Default(), (Config{MaxDepth: 12, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100, MaxFields: 1000, Tokens: 15000}); got != want {
+	if got, want := Default(), (Config{MaxDepth: 12, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100, MaxFields: 1000, Tokens: 15000,
+		MaxInputItems: 1000, MaxInputNesting: 10}); got != want {
 		t.Fatalf("Default() = %+v, want %+v", got, want)
 	}
-	if got := (Config{MaxDepth: 3, MaxPageSize: -1}).withDefaults(); got != (Config{MaxDepth: 3, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100, MaxFields: 1000, Tokens: 15000}) {
+	if got := (Config{MaxDepth: 3, MaxPageSize: -1}).withDefaults(); got != (Config{MaxDepth: 3, MaxAliases: 30, MaxComplexity: 5000, MaxPageSize: 100, MaxFields: 1000, Tokens: 15000,
+		MaxInputItems: 1000, MaxInputNesting: 10}) {
 		t.Fatalf("zero and negative fields should take the defaults: %+v", got)
 	}
 	if _, ok := New(Config{}).(graphql.OperationContextMutator); !ok {

@@ -35,6 +35,7 @@ type Config struct {
 	MaxPageSize     int           `env:"GATEHOUSE_MAX_PAGE_SIZE" envDefault:"100" group:"Limits" help:"largest first/last; also the default page" check:"positive"`
 	MaxFields       int           `env:"GATEHOUSE_MAX_FIELDS" envDefault:"1000" group:"Limits" help:"field selections per document, fragments expanded" check:"positive"`
 	MaxChecks       int           `env:"GATEHOUSE_MAX_CHECKS" envDefault:"100" group:"Limits" help:"questions per authorizeMany" check:"positive"`
+	MaxInputItems   int           `env:"GATEHOUSE_MAX_INPUT_ITEMS" envDefault:"1000" group:"Limits" help:"items of any list in a request's arguments (grants, roleIds, document entries…)" check:"positive"`
 	RateLimit       float64       `env:"GATEHOUSE_RATE_LIMIT" envDefault:"100" group:"Limits" help:"requests per second per principal; 0 turns the limit off" check:"nonnegative"`
 	RateBurst       int           `env:"GATEHOUSE_RATE_BURST" envDefault:"200" group:"Limits" help:"burst per principal" check:"positive"`
 	ShutdownTimeout time.Duration `env:"GATEHOUSE_SHUTDOWN_TIMEOUT" envDefault:"15s" group:"Server" help:"graceful shutdown on SIGINT/SIGTERM" check:"positive"`

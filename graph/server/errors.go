@@ -10,7 +10,9 @@ import (
 	"net"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/lib/pq"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"modernc.org/sqlite"
 
@@ -26,7 +28,21 @@ import (
 // response becomes HTTP 503, P5), CONFLICT with reason ACCOUNT_BUSY (a lock
 // not granted in time) or INTERNAL, logged with its cause and request id but
 // never shown.
+//
+// Whatever the error, its message and extensions are then cut to a bounded
+// size (errcut.go): no error echoes unbounded input.
 func presenter(log *slog.Logger, met *metrics) graphql.ErrorPresenterFunc {
+	present := presentCode(log, met)
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := present(ctx, err)
+		gqlErr.Message = cutMessage(gqlErr.Message)
+		cutExtensions(gqlErr.Extensions)
+		return gqlErr
+	}
+}
+
+// presentCode gives err its public message and extensions.code.
+func presentCode(log *slog.Logger, met *metrics) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		if ae := public(ctx, log, met, "graphql", err); ae != nil {
@@ -36,6 +52,15 @@ func presenter(log *slog.Logger, met *metrics) graphql.ErrorPresenterFunc {
 				gqlErr.Extensions[k] = v
 			}
 			return gqlErr
+		}
+		if isVariableError(gqlErr) {
+			// A variable's value does not fit its type (an unknown enum
+			// value, a string for an Int): the caller's input, like any
+			// other value refused, not a malformed document.
+			gqlErr.Extensions["code"] = string(apperr.BadUserInput)
+		}
+		if isDecodeError(gqlErr.Message) {
+			gqlErr.Message = decodeProblem
 		}
 		if gqlErr.Extensions == nil || gqlErr.Extensions["code"] == nil {
 			// Input coercion and pagination-argument errors raised by gqlgen
@@ -80,6 +105,13 @@ func public(ctx context.Context, log *slog.Logger, met *metrics, where string, e
 		markUnavailable(ctx, met, where)
 	}
 	return ae
+}
+
+// isVariableError reports gqlgen's refusal of a variable's value, whose
+// path starts at "variable".
+func isVariableError(e *gqlerror.Error) bool {
+	return len(e.Path) > 0 && e.Path[0] == ast.PathName("variable") &&
+		e.Extensions != nil && e.Extensions["code"] == errcode.ValidationFailed
 }
 
 // isStorage reports errors that come from the database or ent: their text may

@@ -36,9 +36,10 @@ func requestMeta(next http.Handler) http.Handler {
 	})
 }
 
-// bodyLimit refuses bodies over max bytes with HTTP 413, and POST bodies that
-// are not JSON with HTTP 415: form and text/plain bodies are what browsers
-// send cross-site without a preflight, so refusing them closes CSRF.
+// bodyLimit refuses bodies over max bytes with HTTP 413, POST bodies that
+// are not JSON with HTTP 415 (form and text/plain bodies are what browsers
+// send cross-site without a preflight, so refusing them closes CSRF), and
+// bodies that are not one GraphQL request with HTTP 400 (params.go).
 func bodyLimit(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -59,6 +60,10 @@ func bodyLimit(max int64, next http.Handler) http.Handler {
 				return
 			}
 			auth.WriteError(w, http.StatusBadRequest, "BAD_USER_INPUT", "could not read the request body")
+			return
+		}
+		if problem := paramsProblem(body); problem != "" {
+			auth.WriteError(w, http.StatusBadRequest, "BAD_USER_INPUT", problem)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

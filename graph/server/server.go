@@ -88,7 +88,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	gql.Use(limits.New(limits.Config{
 		MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases,
 		MaxComplexity: cfg.MaxComplexity, MaxPageSize: cfg.MaxPageSize,
-		MaxFields: cfg.MaxFields, Tokens: cfg.ParserTokens,
+		MaxFields: cfg.MaxFields, Tokens: cfg.ParserTokens, MaxInputItems: cfg.MaxInputItems,
 	}))
 	gql.SetErrorPresenter(presenter(log, met))
 	gql.SetRecoverFunc(recoverFunc(log))
@@ -103,7 +103,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	limiter := newRateLimiter(cfg.RateLimit, cfg.RateBurst)
 	api = limiter.Middleware(api)
 	api = authn.Middleware(api)
-	api = bodyLimit(cfg.MaxBodyBytes, api)
+	api = bodyLimit(cfg.MaxBodyBytes, getOnlyQueries(cfg.ParserTokens, api))
 	api = deadline(cfg.RequestTimeout, outages(met, api))
 
 	mux := http.NewServeMux()
