@@ -187,6 +187,7 @@ func TestD6_NoDecisionOnAStaleViewOfTheActor(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		for i, c := range raceCases() {
 			t.Run(c.name, func(t *testing.T) {
+				t.Parallel() // each case in an account of its own
 				f := newRaceFixture(t, e, fmt.Sprintf("race%d", i))
 				granted, after := 0, 0
 				for n := range trials {
