@@ -58,10 +58,10 @@ func TestP5_ConcurrentMissesShareOneLoad(t *testing.T) {
 	})
 }
 
-// P5: the model cache is bounded: with room for two accounts, a third
-// evicts the least recently used, which is then read again.
+// P5: the model cache is bounded by memory: with room for about two small
+// accounts, a third evicts the least recently used, which is then read again.
 func TestP5_ModelCacheIsBounded(t *testing.T) {
-	forEachDBWith(t, server.Config{ModelCacheSize: 2}, func(t *testing.T, e *env) {
+	forEachDBWith(t, server.Config{ModelCacheMB: 16.0 / 1024}, func(t *testing.T, e *env) {
 		keys := make([]string, 3)
 		ins := make([]map[string]any, 3)
 		for i := range keys {

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,8 +11,10 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// DefaultCacheSize is how many accounts' models a server keeps unless told.
-const DefaultCacheSize = 1000
+// DefaultCacheBytes is how much memory a server's models may take unless
+// told: a warm account of 20 roles and 50 members, every member compiled,
+// takes about 50 KB, so some ten thousand accounts.
+const DefaultCacheBytes = 512 << 20
 
 // cache keeps compiled account Models in memory across requests, so that a
 // decision needs no SQL once warm. A model is valid for the revision it was
@@ -31,6 +34,9 @@ const DefaultCacheSize = 1000
 type cache struct {
 	mu     sync.Mutex
 	models *lru.Cache[string, *Model]
+	// bytes is the models' estimated size; budget bounds it (least recently
+	// used models go first).
+	bytes, budget int64
 	gens   map[string]uint64 // per-account generation, bumped by each local commit
 	global uint64            // bumped when every account is invalidated
 	// known are the newest heads the feed reported: a model read before
@@ -56,12 +62,24 @@ func (st stamp) flightKey(accountID string) string {
 	return fmt.Sprintf("%s@%d/%d", accountID, st.gen, st.global)
 }
 
-func newCache(size int) *cache {
-	if size <= 0 {
-		size = DefaultCacheSize
+func newCache(budget int64) *cache {
+	if budget <= 0 {
+		budget = DefaultCacheBytes
 	}
-	models, _ := lru.New[string, *Model](size)
-	return &cache{models: models, gens: map[string]uint64{}, known: map[string]int64{}}
+	c := &cache{gens: map[string]uint64{}, known: map[string]int64{}, budget: budget}
+	// The count is no bound (every account fits); the budget is (add).
+	c.models, _ = lru.NewWithEvict[string, *Model](math.MaxInt32, func(_ string, m *Model) { c.bytes -= m.size() })
+	return c
+}
+
+// add caches a model, then evicts the least recently used models until the
+// cache fits its budget again. c.mu is held.
+func (c *cache) add(accountID string, m *Model) {
+	c.models.Add(accountID, m)
+	c.bytes += m.size()
+	for c.bytes > c.budget && c.models.Len() > 1 {
+		c.models.RemoveOldest()
+	}
 }
 
 // fresh reports whether cached models may be used now.
@@ -98,7 +116,7 @@ func (c *cache) put(accountID string, m *Model, st stamp) {
 	defer c.mu.Unlock()
 	if c.gens[accountID] == st.gen && c.global == st.global &&
 		m.seq >= c.known[accountID] && m.platformSeq >= c.knownPlatform {
-		c.models.Add(accountID, m)
+		c.add(accountID, m)
 	}
 }
 
@@ -129,7 +147,7 @@ func (c *cache) replace(accountID string, m *Model, global uint64) {
 	c.gens[accountID]++
 	c.models.Remove(accountID)
 	if c.global == global && m.seq >= c.known[accountID] && m.platformSeq >= c.knownPlatform {
-		c.models.Add(accountID, m)
+		c.add(accountID, m)
 	}
 }
 

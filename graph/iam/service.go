@@ -46,8 +46,9 @@ const InvalidationChannel = "gatehouse_invalidate"
 type Options struct {
 	// MaxChecks is the most questions one authorizeMany answers (D5).
 	MaxChecks int
-	// CacheSize is how many accounts' models are kept (least recently used).
-	CacheSize int
+	// CacheBytes bounds the memory cached models take (least recently used
+	// go first).
+	CacheBytes int64
 	// LockWait bounds how long a change waits for its account, behind other
 	// changes of the same account, before it is refused as ACCOUNT_BUSY.
 	LockWait time.Duration
@@ -70,7 +71,7 @@ func New(client *ent.Client, dbDialect string, log *slog.Logger, opts ...Options
 		o.LockWait = 2 * time.Second
 	}
 	return &Service{
-		client: client, dialect: dbDialect, log: log, cache: newCache(o.CacheSize),
+		client: client, dialect: dbDialect, log: log, cache: newCache(o.CacheBytes),
 		usage:     usageLog{seen: map[string]time.Time{}},
 		maxChecks: o.MaxChecks, lockWait: o.LockWait,
 	}

@@ -50,7 +50,7 @@ type Config struct {
 	DBLockTimeout      time.Duration `env:"GATEHOUSE_DB_LOCK_TIMEOUT" envDefault:"2s" group:"Database" help:"longest a change waits for its account (queue and lock); then CONFLICT ACCOUNT_BUSY" check:"positive"`
 	DBIdleInTxTimeout  time.Duration `env:"GATEHOUSE_DB_IDLE_IN_TRANSACTION_TIMEOUT" envDefault:"30s" group:"Database" help:"PostgreSQL idle_in_transaction_session_timeout" check:"positive"`
 	// Consistency across servers (D6).
-	ModelCacheSize     int           `env:"GATEHOUSE_MODEL_CACHE_SIZE" envDefault:"1000" group:"Consistency" help:"accounts whose compiled models are kept (least recently used)" check:"positive"`
+	ModelCacheMB       float64       `env:"GATEHOUSE_MODEL_CACHE_MB" envDefault:"512" group:"Consistency" help:"memory the compiled account models may take, in MiB (least recently used go first; a warm account of 20 roles and 50 members takes about 50 KB)" check:"positive"`
 	ChangePollInterval time.Duration `env:"GATEHOUSE_CHANGE_POLL_INTERVAL" envDefault:"50ms" group:"Consistency" help:"how often the change feed reads other servers' commits (NOTIFY wakes it sooner)" check:"positive"`
 	MaxStaleness       time.Duration `env:"GATEHOUSE_MAX_STALENESS" envDefault:"1s" group:"Consistency" help:"cached models are used only while the change feed confirmed them this recently; else read again or UNAVAILABLE" check:"positive"`
 	// NoListen turns off PostgreSQL LISTEN, leaving the change feed's polls

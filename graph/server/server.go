@@ -57,7 +57,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 		return nil, err
 	}
 	svc := iam.New(db.Client, db.Dialect, log, iam.Options{
-		MaxChecks: cfg.MaxChecks, CacheSize: cfg.ModelCacheSize, LockWait: cfg.DBLockTimeout,
+		MaxChecks: cfg.MaxChecks, CacheBytes: int64(cfg.ModelCacheMB * (1 << 20)), LockWait: cfg.DBLockTimeout,
 	})
 	svc.SetAuditKeys(signer, auditPub)
 	if err := svc.EnsureBuiltins(ctx); err != nil {
