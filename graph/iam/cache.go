@@ -37,8 +37,8 @@ type cache struct {
 	// bytes is the models' estimated size; budget bounds it (least recently
 	// used models go first).
 	bytes, budget int64
-	gens   map[string]uint64 // per-account generation, bumped by each local commit
-	global uint64            // bumped when every account is invalidated
+	gens          map[string]uint64 // per-account generation, bumped by each local commit
+	global        uint64            // bumped when every account is invalidated
 	// known are the newest heads the feed reported: a model read before
 	// them is stale, whenever it finishes loading.
 	known         map[string]int64
