@@ -55,7 +55,7 @@ func (r *Resolver) memberPermissions(ctx context.Context, m *ent.Member) ([]stri
 
 func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {
 	p := auth.FromContext(ctx)
-	v := &model.Viewer{ID: p.ID, Memberships: []*model.Membership{}}
+	v := &model.Viewer{ID: p.ID}
 	switch p.Kind {
 	case auth.Operator:
 		v.Kind = model.PrincipalKindOperator
@@ -63,27 +63,28 @@ func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {
 		v.Kind = model.PrincipalKindAPIKey
 	case auth.User:
 		v.Kind = model.PrincipalKindUser
-		u, err := loaders.For(ctx).User.Load(ctx, p.UserID)
-		if err != nil {
-			return nil, err
-		}
-		v.User = u
 	}
+	return v, nil
+}
+
+// viewerMemberships lists the caller's memberships (M6), read only when asked.
+func (r *Resolver) viewerMemberships(ctx context.Context) ([]*model.Membership, error) {
 	ms, err := r.svc.Memberships(ctx)
 	if err != nil {
 		return nil, err
 	}
+	out := make([]*model.Membership, 0, len(ms))
 	for _, m := range ms {
 		roles := m.Roles
 		if roles == nil {
 			roles = []*ent.Role{}
 		}
-		v.Memberships = append(v.Memberships, &model.Membership{
+		out = append(out, &model.Membership{
 			Account: m.Account, Member: m.Member, Status: m.Member.Status, Roles: roles,
 			EffectivePermissions: m.Permissions, Masks: m.Masks,
 		})
 	}
-	return v, nil
+	return out, nil
 }
 
 // toMap turns a document into the JSON object the Map scalar carries.

@@ -44,3 +44,30 @@ func TestWritePath_ChangesKeepTheModelCurrent(t *testing.T) {
 		}
 	})
 }
+
+// Warm requests of every principal kind send no SQL before their fields:
+// operator keys, API keys and dashboard users are all checked from memory
+// (issue 13), and a warm decision answers from the model.
+func TestWarm_EveryPrincipalAuthenticatesWithoutSQL(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("warm", nil)
+		key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+		decide := map[string]any{"in": map[string]any{"accountId": a.ID, "subject": map[string]any{"memberId": a.OwnerID}, "permission": "AgentChat"}}
+		for name, cred := range map[string]string{"operator key": e.Operator, "API key": key, "JWT": a.Owner} {
+			e.ok(cred, whoAmI, nil)
+			if _, n := e.statementsOf(cred, whoAmI, nil); n != 0 {
+				t.Errorf("%s: a warm request sent %d statements", name, n)
+			}
+			if name != "API key" { // a key decides for others only with iam.authorize, which it holds: asked below
+				e.ok(cred, authorize, decide)
+				if _, n := e.statementsOf(cred, authorize, decide); n != 0 {
+					t.Errorf("%s: a warm decision sent %d statements", name, n)
+				}
+			}
+		}
+		e.ok(key, authorize, decide)
+		if _, n := e.statementsOf(key, authorize, decide); n != 0 {
+			t.Errorf("API key: a warm decision sent %d statements", n)
+		}
+	})
+}

@@ -19,6 +19,8 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type ViewerResolver interface {
+	User(ctx context.Context, obj *model.Viewer) (*ent.User, error)
+	Memberships(ctx context.Context, obj *model.Viewer) ([]*model.Membership, error)
 	Can(ctx context.Context, obj *model.Viewer, accountID string, permission string, resource []*iam.ResourceAttributeInput) (*model.Decision, error)
 }
 
@@ -280,7 +282,7 @@ func (ec *executionContext) _Viewer_user(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Viewer_user(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.User, nil
+			return ec.Resolvers.Viewer().User(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
@@ -294,8 +296,8 @@ func (ec *executionContext) fieldContext_Viewer_user(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Viewer",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -312,7 +314,7 @@ func (ec *executionContext) _Viewer_memberships(ctx context.Context, field graph
 			return ec.fieldContext_Viewer_memberships(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Memberships, nil
+			return ec.Resolvers.Viewer().Memberships(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Membership) graphql.Marshaler {
@@ -326,8 +328,8 @@ func (ec *executionContext) fieldContext_Viewer_memberships(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Viewer",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Membership(ctx, field)
 		},
@@ -471,15 +473,17 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "user":
-			out.Values[i] = ec._Viewer_user(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_user(ctx, field, obj)
+				})
 		case "memberships":
-			out.Values[i] = ec._Viewer_memberships(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_memberships(ctx, field, obj)
+				})
 		case "can":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

@@ -81,37 +81,21 @@ func (s *Service) EnsureBuiltins(ctx context.Context) error {
 	if err != nil && !isNoRows(err) {
 		return apperr.Wrap(err, "iam.EnsureBuiltins: catalog")
 	}
-	builtins, err := s.client.Permission.Query().Where(permission.BuiltIn(true)).All(ctx)
-	if err != nil {
-		return apperr.Wrap(err, "iam.EnsureBuiltins: load")
+	// Every built-in in every master list, in one statement: a start-up on
+	// ten thousand accounts must not read them all.
+	res, err := s.client.ExecContext(ctx, `INSERT INTO account_permissions (account_id, permission_id)
+SELECT a.id, p.id FROM accounts a CROSS JOIN permissions p
+WHERE p.built_in AND NOT EXISTS (SELECT 1 FROM account_permissions ap WHERE ap.account_id = a.id AND ap.permission_id = p.id)`)
+	if err != nil && !ent.IsConstraintError(err) {
+		return apperr.Wrap(err, "iam.EnsureBuiltins: master lists")
 	}
-	accounts, err := s.client.Account.Query().WithPermissions(func(q *ent.PermissionQuery) {
-		q.Where(permission.BuiltIn(true))
-	}).All(ctx)
-	if err != nil {
-		return apperr.Wrap(err, "iam.EnsureBuiltins: accounts")
-	}
-	for _, acc := range accounts {
-		if len(acc.Edges.Permissions) == len(builtins) {
-			continue
-		}
-		have := map[string]bool{}
-		for _, p := range acc.Edges.Permissions {
-			have[p.ID] = true
-		}
-		var add []string
-		for _, p := range builtins {
-			if !have[p.ID] {
-				add = append(add, p.ID)
-			}
-		}
-		if err := s.client.Account.UpdateOneID(acc.ID).AddPermissionIDs(add...).Exec(ctx); err != nil && !ent.IsConstraintError(err) {
-			return apperr.Wrap(err, "iam.EnsureBuiltins: master list")
-		}
+	var added int64
+	if res != nil {
+		added, _ = res.RowsAffected()
 	}
 	// Last: its event moves the platform's revision, so no server keeps a
 	// model read before the master lists above were complete.
-	if err := s.updateBuiltins(ctx); err != nil {
+	if err := s.updateBuiltins(ctx, added); err != nil {
 		return apperr.Wrap(err, "iam.EnsureBuiltins: update")
 	}
 	return nil
@@ -119,8 +103,9 @@ func (s *Service) EnsureBuiltins(ctx context.Context) error {
 
 // updateBuiltins brings stored built-ins whose description or implications
 // differ from this version's up to date, under the platform lock, and
-// records what changed. Servers starting together update once.
-func (s *Service) updateBuiltins(ctx context.Context) error {
+// records what changed — also when added built-ins joined master lists, so
+// that every server's models follow. Servers starting together update once.
+func (s *Service) updateBuiltins(ctx context.Context, added int64) error {
 	stale := func(p *ent.Permission, b Builtin) bool {
 		return p.Description != b.Description || !slices.Equal(p.Implies, nonNil(b.Implies))
 	}
@@ -141,10 +126,11 @@ func (s *Service) updateBuiltins(ctx context.Context) error {
 			}
 			changes = append(changes, map[string]any{"key": p.Key, "before": permissionView(stored[i]), "after": permissionView(p)})
 		}
-		if len(changes) == 0 {
+		if len(changes) == 0 && added == 0 {
 			return nil
 		}
-		return record(ctx, tx, event{Action: "permissions.builtins.updated", TargetType: "Permission", Changes: map[string]any{"permissions": changes}})
+		return record(ctx, tx, event{Action: "permissions.builtins.updated", TargetType: "Permission",
+			Changes: map[string]any{"permissions": changes, "addedToMasterLists": added}})
 	})
 }
 
