@@ -1,0 +1,434 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+)
+
+// runOpts are the `run` command's options.
+type runOpts struct {
+	manifest  string // a seeded dataset; empty seeds one for this run
+	dialect   string // sqlite or postgres, when seeding
+	postgres  string // the PostgreSQL server to create the database on
+	shape     Shape
+	gatehouse string // the gatehouse binary
+	rounds    int
+	window    time.Duration // measured time per workload and round
+	warm      time.Duration // unrecorded load before each window
+	groups    []string      // --workloads
+	keep      bool          // keep the seeded database and the logs
+	serverEnv []string      // extra KEY=VALUE for the server
+	countN    int           // requests per workload in the SQL counting pass
+}
+
+// bench is one run: the dataset, the processes and what was measured.
+type bench struct {
+	opts    runOpts
+	m       *Manifest
+	dir     string
+	version string
+	calls   calls
+	jwts    []string
+	bare    *bareServer
+	server  *gatehouseServer // the current one
+	locked  *sql.DB
+	tag     string // makes this run's role names unique
+	roleSeq atomic.Int64
+	skip    map[string]string // workload id → why it does not run
+	log     func(format string, args ...any)
+
+	windows  map[string][]window // workload id → one per round
+	failures map[string][]string // workload id → what went wrong, per failed round
+	cold     []time.Duration
+	mem      []memory
+	counts   []sqlCount
+	loadAvg  []string
+}
+
+// memory is the server's memory before and after warming every account.
+type memory struct {
+	base, warm         int64 // RSS
+	heapBase, heapWarm float64
+	haveHeap           bool
+	accounts           int
+}
+
+// sqlCount is one workload's statements per request, counted on the wire.
+type sqlCount struct {
+	id, label                string
+	statements, transactions float64
+	requests                 int
+	skipped                  string
+}
+
+// selected reports whether the --workloads list names one of groups.
+func (o runOpts) selected(groups ...string) bool {
+	for _, g := range o.groups {
+		if g == "all" || slices.Contains(groups, g) {
+			return true
+		}
+		if g == "scale" && slices.ContainsFunc(groups, func(s string) bool {
+			return s == "authorize" || s == "memory" || s == "coldstart"
+		}) {
+			return true
+		}
+	}
+	return false
+}
+
+// runBench seeds (unless given a manifest), measures and prints the report.
+func runBench(ctx context.Context, o runOpts, out io.Writer) (err error) {
+	b := &bench{opts: o, skip: map[string]string{}, windows: map[string][]window{}, failures: map[string][]string{},
+		tag: randomTag(), log: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }}
+	if b.dir, err = os.MkdirTemp("", "gatehouse-bench-"); err != nil {
+		return err
+	}
+	defer func() {
+		if o.keep || err != nil {
+			b.log("logs kept in %s", b.dir)
+			return
+		}
+		os.RemoveAll(b.dir)
+	}()
+	if b.version, err = gatehouseVersion(o.gatehouse); err != nil {
+		return err
+	}
+	if o.manifest != "" {
+		if b.m, err = loadManifest(o.manifest); err != nil {
+			return err
+		}
+	} else {
+		target, drop, err := newTarget(o.dialect, b.dir, o.postgres)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if o.keep {
+				return
+			}
+			if err := drop(); err != nil {
+				b.log("could not drop the seeded database: %v", err)
+			}
+		}()
+		b.log("seeding %s on %s", o.shape, o.dialect)
+		if b.m, err = seed(ctx, target, o.shape, b.log); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		if o.dialect == "postgres" {
+			b.m.Admin = o.postgres
+		}
+		path := filepath.Join(b.dir, "manifest.json")
+		if err := b.m.save(path); err != nil {
+			return err
+		}
+		b.log("seeded in %s; manifest %s", b.m.SeededIn.Round(time.Millisecond), path)
+	}
+	if b.jwts, err = ownerTokens(b.m); err != nil {
+		return err
+	}
+	b.calls = prepareCalls(b.m, b.jwts)
+
+	var chosen []workload
+	for _, w := range workloads() {
+		if o.selected(w.groups...) {
+			chosen = append(chosen, w)
+		}
+	}
+	if slices.ContainsFunc(chosen, func(w workload) bool { return w.on == onBare }) {
+		if b.bare, err = startBare(b.dir); err != nil {
+			return err
+		}
+		defer b.bare.stop()
+	}
+	if slices.ContainsFunc(chosen, func(w workload) bool { return w.on == onDatabase }) {
+		if b.locked, err = openLocked(b.m, 16); err != nil {
+			return fmt.Errorf("bare locked insert: %w", err)
+		}
+		defer b.locked.Close()
+	}
+	defer func() { b.server.stop() }()
+
+	b.loadAvg = append(b.loadAvg, loadAverage())
+	for r := 1; r <= o.rounds; r++ {
+		if err := b.round(ctx, r, chosen); err != nil {
+			return err
+		}
+	}
+	if b.m.Dialect == "postgres" && o.selected("sql") {
+		if err := b.countSQL(ctx, chosen); err != nil {
+			return fmt.Errorf("SQL counting pass: %w", err)
+		}
+	}
+	b.loadAvg = append(b.loadAvg, loadAverage())
+	b.report(out)
+	return nil
+}
+
+// round starts a fresh server (the cold start), warms every account (the
+// memory per account) and measures each chosen workload once.
+func (b *bench) round(ctx context.Context, r int, chosen []workload) error {
+	g, err := b.startGatehouse(ctx, b.m.Database)
+	if err != nil {
+		return err
+	}
+	b.server = g
+	defer g.stop()
+	b.cold = append(b.cold, g.coldStart)
+	b.log("round %d/%d: gatehouse answered its first decision %s after starting", r, b.opts.rounds, fmtDur(g.coldStart))
+	mem, err := b.warmAll(ctx, g)
+	if err != nil {
+		return err
+	}
+	b.mem = append(b.mem, mem)
+	b.log("round %d/%d: RSS %s after the first decision, %s with %d accounts warm",
+		r, b.opts.rounds, fmtBytes(mem.base), fmtBytes(mem.warm), mem.accounts)
+	for _, w := range chosen {
+		if !b.runnable(w) {
+			continue
+		}
+		win, err := b.measure(ctx, g, w)
+		if g.exited() {
+			return fmt.Errorf("gatehouse exited during %s (%v):\n%s", w.label, g.err, tail(g.logPath, 15))
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			b.failures[w.id] = append(b.failures[w.id], err.Error())
+			b.log("round %d/%d: %-48s c=%-3d FAILED: %v", r, b.opts.rounds, w.label, w.clients, err)
+			continue
+		}
+		b.windows[w.id] = append(b.windows[w.id], win)
+		if win.firstErr != nil && win.errors > 0 {
+			b.failures[w.id] = append(b.failures[w.id], fmt.Sprintf("%d errors, the first: %v", win.errors, win.firstErr))
+		}
+		cpu := "n/a"
+		if c, ok := win.cpuPerRequest(); ok {
+			cpu = fmtDur(c)
+		}
+		b.log("round %d/%d: %-48s c=%-3d %9.0f req/s  p50 %-8s p99 %-8s CPU/req %-8s errors %d",
+			r, b.opts.rounds, w.label, w.clients, win.rps(), fmtDur(win.p50), fmtDur(win.p99), cpu, win.errors)
+	}
+	return nil
+}
+
+// runnable reports whether w can run, asking the server the first time.
+func (b *bench) runnable(w workload) bool {
+	if _, asked := b.skip[w.id]; !asked {
+		b.skip[w.id] = ""
+		if w.available != nil {
+			b.skip[w.id] = w.available(b)
+			if b.skip[w.id] != "" {
+				b.log("%s: not measured: %s", w.label, b.skip[w.id])
+			}
+		}
+	}
+	return b.skip[w.id] == ""
+}
+
+// measure runs one window of w.
+func (b *bench) measure(ctx context.Context, g *gatehouseServer, w workload) (window, error) {
+	var (
+		do op
+		p  probes
+	)
+	switch w.on {
+	case onDatabase:
+		do = w.dbOp(b)
+	default:
+		client, closeIdle := loadClient(w.clients)
+		defer closeIdle()
+		base := g.url
+		p.pid = g.pid()
+		p.loads = func() (float64, bool) { return g.metrics.value(modelLoadsMetric) }
+		if w.on == onBare {
+			base, p.pid, p.loads = b.bare.url, b.bare.pid(), nil
+		}
+		do = httpOp(client, base, w.next(b), w.check)
+	}
+	return drive(ctx, w.clients, b.opts.warm, b.opts.window, do, p)
+}
+
+// warmAll loads every account's model and every member's permissions (one
+// authorizeMany per account, four at a time) and reads the server's memory
+// before and after.
+func (b *bench) warmAll(ctx context.Context, g *gatehouseServer) (memory, error) {
+	var m memory
+	var err error
+	if m.base, err = rss(g.pid()); err != nil {
+		return m, err
+	}
+	heap0, ok0 := g.metrics.value(heapMetric)
+	reqs := warmBodies(b.m)
+	var (
+		next    atomic.Int64
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		first   error
+	)
+	client, closeIdle := loadClient(4)
+	defer closeIdle()
+	check := graphQLAnswer(`"allowed":`)
+	for range 4 {
+		wg.Go(func() {
+			var buf bytes.Buffer
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(reqs) || ctx.Err() != nil {
+					return
+				}
+				r := reqs[i]
+				buf.Reset()
+				status, err := post(ctx, client, g.url+r.path, r.auth, r.body, &buf)
+				if err == nil && status != http.StatusOK {
+					err = fmt.Errorf("HTTP %d: %s", status, cutBody(buf.Bytes()))
+				}
+				if err == nil {
+					err = check(buf.Bytes())
+				}
+				if err != nil {
+					errOnce.Do(func() { first = err })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return m, fmt.Errorf("warming the accounts: %w", first)
+	}
+	if err := ctx.Err(); err != nil {
+		return m, err
+	}
+	if m.warm, err = rss(g.pid()); err != nil {
+		return m, err
+	}
+	heap1, ok1 := g.metrics.value(heapMetric)
+	m.heapBase, m.heapWarm, m.haveHeap = heap0, heap1, ok0 && ok1
+	m.accounts = len(b.m.Accounts)
+	return m, nil
+}
+
+// once sends one request to the current server.
+func (b *bench) once(r request) (int, []byte, error) {
+	var buf bytes.Buffer
+	client := &http.Client{Timeout: 10 * time.Second}
+	status, err := post(context.Background(), client, b.server.url+r.path, r.auth, r.body, &buf)
+	return status, buf.Bytes(), err
+}
+
+// countSQL is the untimed pass on PostgreSQL: a server connected through
+// the counting proxy, every account warm, then for each workload a few
+// requests one at a time, their statements counted on the wire minus what
+// the server sends while idle (its change-feed polls) over the same time.
+func (b *bench) countSQL(ctx context.Context, chosen []workload) error {
+	upstream, err := hostPort(b.m.Database)
+	if err != nil {
+		return err
+	}
+	proxy, err := startStmtProxy(upstream)
+	if err != nil {
+		return err
+	}
+	defer proxy.close()
+	via, err := withHost(b.m.Database, proxy.addr())
+	if err != nil {
+		return err
+	}
+	g, err := b.startGatehouse(ctx, via)
+	if err != nil {
+		return err
+	}
+	b.server = g
+	defer g.stop()
+	if _, err := b.warmAll(ctx, g); err != nil {
+		return err
+	}
+	var list []workload
+	for _, w := range append(countOnly(), chosen...) {
+		if w.counted && w.on == onGatehouse {
+			list = append(list, w)
+		}
+	}
+	client := &http.Client{Timeout: 15 * time.Second}
+	for _, w := range list {
+		c := sqlCount{id: w.id, label: w.label}
+		if !b.runnable(w) {
+			c.skipped = b.skip[w.id]
+			b.counts = append(b.counts, c)
+			continue
+		}
+		next := w.next(b)
+		send := func(j int) error {
+			r := next(0, j)
+			var buf bytes.Buffer
+			status, err := post(ctx, client, g.url+r.path, r.auth, r.body, &buf)
+			if err == nil && status != http.StatusOK {
+				err = fmt.Errorf("HTTP %d: %s", status, cutBody(buf.Bytes()))
+			}
+			if err == nil {
+				err = w.check(buf.Bytes())
+			}
+			return err
+		}
+		for j := range 3 { // the query cache, the key's first use
+			if err := send(j); err != nil {
+				return fmt.Errorf("%s: %w", w.label, err)
+			}
+		}
+		s0, t0 := proxy.counts()
+		if err := sleepCtx(ctx, time.Second); err != nil {
+			return err
+		}
+		s1, t1 := proxy.counts()
+		idleS, idleT := float64(s1-s0), float64(t1-t0)
+		start := time.Now()
+		for j := range b.opts.countN {
+			if err := send(3 + j); err != nil {
+				return fmt.Errorf("%s: %w", w.label, err)
+			}
+		}
+		busy := time.Since(start).Seconds()
+		s2, t2 := proxy.counts()
+		n := float64(b.opts.countN)
+		c.requests = b.opts.countN
+		c.statements = max(0, (float64(s2-s1)-idleS*busy)/n)
+		c.transactions = max(0, (float64(t2-t1)-idleT*busy)/n)
+		b.counts = append(b.counts, c)
+		b.log("SQL: %-48s %5.1f statements, %4.1f transactions per request", w.label, c.statements, c.transactions)
+	}
+	return nil
+}
+
+// ownerTokens are HS256 JWTs for each account's owner, valid for the run.
+func ownerTokens(m *Manifest) ([]string, error) {
+	out := make([]string, len(m.Accounts))
+	now := time.Now()
+	for i, a := range m.Accounts {
+		tok, err := jwt.NewBuilder().Claim("email", a.OwnerEmail).IssuedAt(now).Expiration(now.Add(12 * time.Hour)).Build()
+		if err != nil {
+			return nil, err
+		}
+		signed, err := jwt.Sign(tok, jwt.WithKey(jwa.HS256(), []byte(m.JWTSecret)))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = string(signed)
+	}
+	return out, nil
+}
+
+func randomTag() string { return fmt.Sprintf("%x", time.Now().UnixNano()&0xffffff) }
