@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -20,14 +19,15 @@ type fatalError struct{ error }
 
 func fatal(err error) error { return fatalError{err} }
 
-// window is one measured run of one workload.
+// window is what was measured of one workload: one run of drive, or the
+// merge of a round's slices.
 type window struct {
 	clients  int
-	d        time.Duration
-	requests int // started inside the window and answered without error
-	errors   int // started inside the window and failed
+	d        time.Duration   // measured time
+	lat      []time.Duration // latencies of the requests started inside d and answered without error
+	errors   int             // requests started inside d that failed
 	firstErr error
-	p50, p99 time.Duration
+	p50, p99 time.Duration // set by finish
 	// cpu is the server's CPU time from the window's start until every
 	// client stopped, and completed the requests answered meanwhile (its
 	// denominator); zero when there is no process to watch.
@@ -37,13 +37,40 @@ type window struct {
 	loads float64
 }
 
-func (w window) rps() float64 { return float64(w.requests) / w.d.Seconds() }
+func (w window) rps() float64 { return float64(len(w.lat)) / w.d.Seconds() }
 
 func (w window) cpuPerRequest() (time.Duration, bool) {
 	if w.cpu <= 0 || w.completed == 0 {
 		return 0, false
 	}
 	return w.cpu / time.Duration(w.completed), true
+}
+
+// merge adds another slice of the same workload.
+func (w *window) merge(x window) {
+	if w.d == 0 {
+		*w = x
+		return
+	}
+	w.d += x.d
+	w.lat = append(w.lat, x.lat...)
+	w.errors += x.errors
+	if w.firstErr == nil {
+		w.firstErr = x.firstErr
+	}
+	w.cpu += x.cpu
+	w.completed += x.completed
+	if w.loads < 0 || x.loads < 0 {
+		w.loads = -1
+	} else {
+		w.loads += x.loads
+	}
+}
+
+// finish computes the percentiles.
+func (w *window) finish() {
+	slices.Sort(w.lat)
+	w.p50, w.p99 = percentile(w.lat, 50), percentile(w.lat, 99)
 }
 
 // probes read the server's state at the window's edges.
@@ -139,15 +166,9 @@ func drive(ctx context.Context, clients int, warm, d time.Duration, do op, p pro
 	if err := ctx.Err(); err != nil {
 		return w, err
 	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	w.requests = len(all)
-	w.p50, w.p99 = percentile(all, 50), percentile(all, 99)
+	w.lat = slices.Concat(lat...)
 	for _, e := range errs {
 		w.errors += e
-	}
-	if w.requests == 0 && w.errors == 0 {
-		return w, fmt.Errorf("no request finished in %s", d)
 	}
 	return w, nil
 }

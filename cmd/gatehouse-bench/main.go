@@ -98,7 +98,8 @@ func command(ctx context.Context, args []string) error {
 		fs.StringVar(&o.gatehouse, "gatehouse", "gatehouse", "the gatehouse binary to measure")
 		fs.IntVar(&o.rounds, "rounds", 3, "rounds; each starts a fresh server and measures every workload once")
 		fs.DurationVar(&o.window, "window", 3*time.Second, "measured time per workload and round")
-		fs.DurationVar(&o.warm, "warm", 500*time.Millisecond, "unrecorded load before each window")
+		fs.DurationVar(&o.slice, "slice", 500*time.Millisecond, "the window is measured in slices this long, interleaved with the other workloads'")
+		fs.DurationVar(&o.warm, "warm", 500*time.Millisecond, "unrecorded load before each workload's first slice in a round (100ms before the others)")
 		fs.IntVar(&o.countN, "count-requests", 50, "requests per workload in the SQL counting pass (PostgreSQL)")
 		workloads := fs.String("workloads", "all",
 			"comma-separated: all, or authorize, operator, many, members, viewer, v1, writes, sql;\n"+
@@ -119,10 +120,10 @@ func command(ctx context.Context, args []string) error {
 		o.groups = strings.Split(*workloads, ",")
 		if *short {
 			o.shape = Shape{Accounts: 3, Roles: 5, Members: 5, Permissions: 20}
-			o.rounds, o.window, o.warm, o.countN = 1, 300*time.Millisecond, 100*time.Millisecond, 5
+			o.rounds, o.window, o.slice, o.warm, o.countN = 1, 300*time.Millisecond, 150*time.Millisecond, 100*time.Millisecond, 5
 		}
-		if o.rounds < 1 || o.window <= 0 || o.countN < 1 {
-			return errors.New("--rounds, --window and --count-requests must be positive")
+		if o.rounds < 1 || o.window <= 0 || o.slice <= 0 || o.countN < 1 {
+			return errors.New("--rounds, --window, --slice and --count-requests must be positive")
 		}
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()

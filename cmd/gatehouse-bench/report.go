@@ -17,8 +17,9 @@ func (b *bench) report(out io.Writer) {
 	m := b.m
 	p("\nGatehouse benchmark: %s, %s (seeded in %s)\n", m.Dialect, m.Shape, m.SeededIn.Round(time.Millisecond))
 	p("server: %s (%s), its own process; load generator and bare handler: processes of their own\n", b.version, b.opts.gatehouse)
-	p("%s, interleaved; each workload measured %s after %s of warm-up; figures are min–max over the rounds\n",
-		plural(b.opts.rounds, "round"), b.opts.window, b.opts.warm)
+	p("%s, each on a fresh server; each workload measured %s per round, in slices of %s interleaved with the\n",
+		plural(b.opts.rounds, "round"), b.opts.window, b.opts.slice)
+	p("other workloads' (reads, then writes); figures are min–max over the rounds\n")
 	p("%d CPUs shared by the server, the load generator, the bare handler (and the database) — and by whatever else runs:\n", runtime.NumCPU())
 	p("load average at start %s, at end %s; niceness of the three processes %s\n",
 		or(b.loadAvg[0], "n/a"), or(b.loadAvg[len(b.loadAvg)-1], "n/a"), niceness())

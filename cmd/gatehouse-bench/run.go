@@ -27,7 +27,8 @@ type runOpts struct {
 	gatehouse string // the gatehouse binary
 	rounds    int
 	window    time.Duration // measured time per workload and round
-	warm      time.Duration // unrecorded load before each window
+	slice     time.Duration // the window is measured in slices this long, interleaved with the other workloads'
+	warm      time.Duration // unrecorded load before a workload's first slice
 	groups    []string      // --workloads
 	keep      bool          // keep the seeded database and the logs
 	serverEnv []string      // extra KEY=VALUE for the server
@@ -64,6 +65,7 @@ type memory struct {
 	heapBase, heapWarm float64
 	haveHeap           bool
 	accounts           int
+	took               time.Duration // warming every account
 }
 
 // sqlCount is one workload's statements per request, counted on the wire.
@@ -159,7 +161,11 @@ func runBench(ctx context.Context, o runOpts, out io.Writer) (err error) {
 		}
 		defer b.locked.Close()
 	}
-	defer func() { b.server.stop() }()
+	defer func() {
+		if b.server != nil {
+			b.server.stop()
+		}
+	}()
 
 	b.loadAvg = append(b.loadAvg, loadAverage())
 	for r := 1; r <= o.rounds; r++ {
@@ -178,7 +184,11 @@ func runBench(ctx context.Context, o runOpts, out io.Writer) (err error) {
 }
 
 // round starts a fresh server (the cold start), warms every account (the
-// memory per account) and measures each chosen workload once.
+// memory per account), then measures the reads and then the writes, each
+// phase interleaved in slices: every workload of the phase runs for a slice
+// in turn until each has had its window. Slices keep the comparisons fair on
+// a machine whose load changes from second to second; writes come last so
+// that no read meets a model a write has just invalidated.
 func (b *bench) round(ctx context.Context, r int, chosen []workload) error {
 	g, err := b.startGatehouse(ctx, b.m.Database)
 	if err != nil {
@@ -193,24 +203,76 @@ func (b *bench) round(ctx context.Context, r int, chosen []workload) error {
 		return err
 	}
 	b.mem = append(b.mem, mem)
-	b.log("round %d/%d: RSS %s after the first decision, %s with %d accounts warm",
-		r, b.opts.rounds, fmtBytes(mem.base), fmtBytes(mem.warm), mem.accounts)
+	b.log("round %d/%d: RSS %s after the first decision, %s with %d accounts warm (warmed in %s)",
+		r, b.opts.rounds, fmtBytes(mem.base), fmtBytes(mem.warm), mem.accounts, fmtDur(mem.took))
+	var reads, writes []workload
 	for _, w := range chosen {
 		if !b.runnable(w) {
 			continue
 		}
-		win, err := b.measure(ctx, g, w)
-		if g.exited() {
-			return fmt.Errorf("gatehouse exited during %s (%v):\n%s", w.label, g.err, tail(g.logPath, 15))
+		if slices.Contains(w.groups, "writes") {
+			writes = append(writes, w)
+		} else {
+			reads = append(reads, w)
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+	}
+	for _, phase := range [][]workload{reads, writes} {
+		if err := b.phase(ctx, r, g, phase); err != nil {
+			return err
 		}
-		if err != nil {
-			b.failures[w.id] = append(b.failures[w.id], err.Error())
-			b.log("round %d/%d: %-48s c=%-3d FAILED: %v", r, b.opts.rounds, w.label, w.clients, err)
+	}
+	return nil
+}
+
+// phase measures workloads interleaved in slices (see round).
+func (b *bench) phase(ctx context.Context, r int, g *gatehouseServer, ws []workload) error {
+	acc := make([]window, len(ws))
+	failed := make([]bool, len(ws))
+	// One client per workload for the whole phase: its connections stay
+	// open from slice to slice.
+	clients := make([]*http.Client, len(ws))
+	for i, w := range ws {
+		client, closeIdle := loadClient(w.clients)
+		defer closeIdle()
+		clients[i] = client
+	}
+	n := int((b.opts.window + b.opts.slice - 1) / b.opts.slice)
+	for s := range n {
+		d := min(b.opts.slice, b.opts.window-time.Duration(s)*b.opts.slice)
+		warm := b.opts.warm
+		if s > 0 {
+			warm = min(warm, 100*time.Millisecond) // the clients' ramp; connections are open
+		}
+		for i, w := range ws {
+			if failed[i] {
+				continue
+			}
+			win, err := b.measure(ctx, g, w, clients[i], warm, d)
+			if g.exited() {
+				return fmt.Errorf("gatehouse exited during %s (%v):\n%s", w.label, g.err, tail(g.logPath, 15))
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				failed[i] = true
+				b.failures[w.id] = append(b.failures[w.id], err.Error())
+				b.log("round %d/%d: %-48s c=%-3d FAILED: %v", r, b.opts.rounds, w.label, w.clients, err)
+				continue
+			}
+			acc[i].merge(win)
+		}
+	}
+	for i, w := range ws {
+		if failed[i] {
 			continue
 		}
+		win := acc[i]
+		if len(win.lat) == 0 && win.errors == 0 {
+			b.failures[w.id] = append(b.failures[w.id], "no request started in the window was answered")
+			continue
+		}
+		win.finish()
 		b.windows[w.id] = append(b.windows[w.id], win)
 		if win.firstErr != nil && win.errors > 0 {
 			b.failures[w.id] = append(b.failures[w.id], fmt.Sprintf("%d errors, the first: %v", win.errors, win.firstErr))
@@ -239,8 +301,8 @@ func (b *bench) runnable(w workload) bool {
 	return b.skip[w.id] == ""
 }
 
-// measure runs one window of w.
-func (b *bench) measure(ctx context.Context, g *gatehouseServer, w workload) (window, error) {
+// measure runs one slice of w.
+func (b *bench) measure(ctx context.Context, g *gatehouseServer, w workload, client *http.Client, warm, d time.Duration) (window, error) {
 	var (
 		do op
 		p  probes
@@ -249,8 +311,6 @@ func (b *bench) measure(ctx context.Context, g *gatehouseServer, w workload) (wi
 	case onDatabase:
 		do = w.dbOp(b)
 	default:
-		client, closeIdle := loadClient(w.clients)
-		defer closeIdle()
 		base := g.url
 		p.pid = g.pid()
 		p.loads = func() (float64, bool) { return g.metrics.value(modelLoadsMetric) }
@@ -259,7 +319,7 @@ func (b *bench) measure(ctx context.Context, g *gatehouseServer, w workload) (wi
 		}
 		do = httpOp(client, base, w.next(b), w.check)
 	}
-	return drive(ctx, w.clients, b.opts.warm, b.opts.window, do, p)
+	return drive(ctx, w.clients, warm, d, do, p)
 }
 
 // warmAll loads every account's model and every member's permissions (one
@@ -273,6 +333,7 @@ func (b *bench) warmAll(ctx context.Context, g *gatehouseServer) (memory, error)
 	}
 	heap0, ok0 := g.metrics.value(heapMetric)
 	reqs := warmBodies(b.m)
+	start := time.Now()
 	var (
 		next    atomic.Int64
 		wg      sync.WaitGroup
@@ -313,6 +374,7 @@ func (b *bench) warmAll(ctx context.Context, g *gatehouseServer) (memory, error)
 	if err := ctx.Err(); err != nil {
 		return m, err
 	}
+	m.took = time.Since(start)
 	if m.warm, err = rss(g.pid()); err != nil {
 		return m, err
 	}
