@@ -22,6 +22,7 @@ func fatal(err error) error { return fatalError{err} }
 // window is what was measured of one workload: one run of drive, or the
 // merge of a round's slices.
 type window struct {
+	round    int // set by the round that measured it
 	clients  int
 	d        time.Duration   // measured time
 	lat      []time.Duration // latencies of the requests started inside d and answered without error

@@ -63,11 +63,12 @@ func (b *bench) report(out io.Writer) {
 
 	p("\n%-52s %17s %9s\n", "ratio of throughputs in the same round", "range", "goal")
 	for _, c := range comparisons() {
-		a, bb := b.windows[c.a], b.windows[c.b]
 		var rs []float64
-		for i := range min(len(a), len(bb)) {
-			if bb[i].rps() > 0 {
-				rs = append(rs, 100*a[i].rps()/bb[i].rps())
+		for _, x := range b.windows[c.a] {
+			for _, y := range b.windows[c.b] {
+				if x.round == y.round && y.rps() > 0 {
+					rs = append(rs, 100*x.rps()/y.rps())
+				}
 			}
 		}
 		if len(rs) > 0 {

@@ -273,6 +273,7 @@ func (b *bench) phase(ctx context.Context, r int, g *gatehouseServer, ws []workl
 			continue
 		}
 		win.finish()
+		win.round = r
 		b.windows[w.id] = append(b.windows[w.id], win)
 		if win.firstErr != nil && win.errors > 0 {
 			b.failures[w.id] = append(b.failures[w.id], fmt.Sprintf("%d errors, the first: %v", win.errors, win.firstErr))
