@@ -221,6 +221,10 @@ func (b *bench) round(ctx context.Context, r int, chosen []workload) error {
 			return err
 		}
 	}
+	g.stop()
+	if len(writes) > 0 {
+		return b.resetWrites(ctx)
+	}
 	return nil
 }
 

@@ -215,6 +215,9 @@ func warmBodies(m *Manifest) []request {
 	return out
 }
 
+// roleNamePrefix starts the names of the roles createRole makes.
+const roleNamePrefix = "Bench write "
+
 // createRole returns the requests of the createRole workload: each a new
 // role of three grants in one of the first `accounts` write accounts, made
 // with the account's admin key.
@@ -225,7 +228,7 @@ func (b *bench) createRole(accounts int) func(c, j int) request {
 		a := accs[rand.IntN(len(accs))]
 		perms := b.m.Permissions
 		body := gqlBody(createRoleDoc, map[string]any{"in": map[string]any{
-			"accountId": a.ID, "name": fmt.Sprintf("Bench %s %d", b.tag, n),
+			"accountId": a.ID, "name": fmt.Sprintf("%s%s %d", roleNamePrefix, b.tag, n),
 			"grants": []string{perms[n%len(perms)], perms[(n+1)%len(perms)], perms[(n+2)%len(perms)]},
 		}})
 		return request{path: "/graphql", body: body, auth: a.Admin}
