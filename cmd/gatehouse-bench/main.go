@@ -80,9 +80,6 @@ func command(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if o.dialect == "postgres" {
-			m.Admin = o.postgres
-		}
 		if err := m.save(*manifest); err != nil {
 			return err
 		}

@@ -24,11 +24,9 @@ func (s Shape) String() string {
 // throw-away database; it is written 0600 next to that database.
 type Manifest struct {
 	Dialect string `json:"dialect"` // "sqlite" or "postgres"
-	// Database is the SQLite file, or the PostgreSQL URL of the seeded
-	// database (created by the seed; Admin is the server's URL it was made
-	// from, used to drop it).
+	// Database is the SQLite file, or the URL of the PostgreSQL database
+	// the seed created.
 	Database string        `json:"database"`
-	Admin    string        `json:"admin,omitempty"`
 	Shape    Shape         `json:"shape"`
 	SeededIn time.Duration `json:"seededIn"`
 	// Operator is an operator key's secret; JWTSecret the HS256 secret the

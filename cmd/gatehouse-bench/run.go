@@ -70,9 +70,8 @@ type memory struct {
 
 // sqlCount is one workload's statements per request, counted on the wire.
 type sqlCount struct {
-	id, label                string
+	label                    string
 	statements, transactions float64
-	requests                 int
 	skipped                  string
 }
 
@@ -128,9 +127,6 @@ func runBench(ctx context.Context, o runOpts, out io.Writer) (err error) {
 		b.log("seeding %s on %s", o.shape, o.dialect)
 		if b.m, err = seed(ctx, target, o.shape, b.log); err != nil {
 			return fmt.Errorf("seed: %w", err)
-		}
-		if o.dialect == "postgres" {
-			b.m.Admin = o.postgres
 		}
 		path := filepath.Join(b.dir, "manifest.json")
 		if err := b.m.save(path); err != nil {
@@ -395,89 +391,6 @@ func (b *bench) once(r request) (int, []byte, error) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	status, err := post(context.Background(), client, b.server.url+r.path, r.auth, r.body, &buf)
 	return status, buf.Bytes(), err
-}
-
-// countSQL is the untimed pass on PostgreSQL: a server connected through
-// the counting proxy, every account warm, then for each workload a few
-// requests one at a time, their statements counted on the wire minus what
-// the server sends while idle (its change-feed polls) over the same time.
-func (b *bench) countSQL(ctx context.Context, chosen []workload) error {
-	upstream, err := hostPort(b.m.Database)
-	if err != nil {
-		return err
-	}
-	proxy, err := startStmtProxy(upstream)
-	if err != nil {
-		return err
-	}
-	defer proxy.close()
-	via, err := withHost(b.m.Database, proxy.addr())
-	if err != nil {
-		return err
-	}
-	g, err := b.startGatehouse(ctx, via)
-	if err != nil {
-		return err
-	}
-	b.server = g
-	defer g.stop()
-	if _, err := b.warmAll(ctx, g); err != nil {
-		return err
-	}
-	var list []workload
-	for _, w := range append(countOnly(), chosen...) {
-		if w.counted && w.on == onGatehouse {
-			list = append(list, w)
-		}
-	}
-	client := &http.Client{Timeout: 15 * time.Second}
-	for _, w := range list {
-		c := sqlCount{id: w.id, label: w.label}
-		if !b.runnable(w) {
-			c.skipped = b.skip[w.id]
-			b.counts = append(b.counts, c)
-			continue
-		}
-		next := w.next(b)
-		send := func(j int) error {
-			r := next(0, j)
-			var buf bytes.Buffer
-			status, err := post(ctx, client, g.url+r.path, r.auth, r.body, &buf)
-			if err == nil && status != http.StatusOK {
-				err = fmt.Errorf("HTTP %d: %s", status, cutBody(buf.Bytes()))
-			}
-			if err == nil {
-				err = w.check(buf.Bytes())
-			}
-			return err
-		}
-		for j := range 3 { // the query cache, the key's first use
-			if err := send(j); err != nil {
-				return fmt.Errorf("%s: %w", w.label, err)
-			}
-		}
-		s0, t0 := proxy.counts()
-		if err := sleepCtx(ctx, time.Second); err != nil {
-			return err
-		}
-		s1, t1 := proxy.counts()
-		idleS, idleT := float64(s1-s0), float64(t1-t0)
-		start := time.Now()
-		for j := range b.opts.countN {
-			if err := send(3 + j); err != nil {
-				return fmt.Errorf("%s: %w", w.label, err)
-			}
-		}
-		busy := time.Since(start).Seconds()
-		s2, t2 := proxy.counts()
-		n := float64(b.opts.countN)
-		c.requests = b.opts.countN
-		c.statements = max(0, (float64(s2-s1)-idleS*busy)/n)
-		c.transactions = max(0, (float64(t2-t1)-idleT*busy)/n)
-		b.counts = append(b.counts, c)
-		b.log("SQL: %-48s %5.1f statements, %4.1f transactions per request", w.label, c.statements, c.transactions)
-	}
-	return nil
 }
 
 // ownerTokens are HS256 JWTs for each account's owner, valid for the run.
