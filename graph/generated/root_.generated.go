@@ -31,6 +31,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Role() RoleResolver
+	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
 }
 
@@ -437,6 +438,10 @@ type ComplexityRoot struct {
 		Members func(childComplexity int) int
 		Roles   func(childComplexity int) int
 		Rule    func(childComplexity int) int
+	}
+
+	Subscription struct {
+		AccountChanged func(childComplexity int, accountID string, after *int) int
 	}
 
 	Template struct {
@@ -2205,6 +2210,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SodViolation.Rule(childComplexity), true
 
+	case "Subscription.accountChanged":
+		if e.ComplexityRoot.Subscription.AccountChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_accountChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AccountChanged(childComplexity, args["accountId"].(string), args["after"].(*int)), true
+
 	case "Template.description":
 		if e.ComplexityRoot.Template.Description == nil {
 			break
@@ -2502,6 +2519,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -5384,6 +5418,33 @@ extend type Mutation {
     "The rule to delete."
     input: DeleteSodRuleInput!
   ): DeleteSodRulePayload! @hasPermission(permission: "iam.sod.manage")
+}
+`, BuiltIn: false},
+	{Name: "../../schema/subscription.graphql", Input: `"""
+Live changes (L5), over a WebSocket at ` + "`" + `/graphql` + "`" + ` speaking the
+` + "`" + `graphql-transport-ws` + "`" + ` protocol (GraphiQL, graphql-ws, Apollo Client, urql).
+The credential goes in ` + "`" + `connection_init` + "`" + `'s payload, as
+` + "`" + `{"Authorization": "Bearer …"}` + "`" + ` (or ` + "`" + `{"X-API-Key": "…"}` + "`" + `); a connection
+without a valid one is closed with code 4401 or 4403.
+"""
+type Subscription {
+  """
+  Every committed change of the account, as its audit event (action, target,
+  actor, before/after), in order and exactly once — on whichever server the
+  change was made. Needs ` + "`" + `iam.audit.read` + "`" + `, like ` + "`" + `auditEvents` + "`" + `, and is checked
+  again at every change: the stream ends with UNAUTHENTICATED when the
+  connection's credential is revoked or expires (the connection then closes),
+  with FORBIDDEN or NOT_FOUND when the caller loses the permission or the
+  account. To resume after a reconnect without gaps, pass the ` + "`" + `seq` + "`" + ` of the
+  last event received as ` + "`" + `after` + "`" + `. At most GATEHOUSE_MAX_SUBSCRIPTIONS
+  subscriptions per principal on a server (RATE_LIMITED beyond).
+  """
+  accountChanged(
+    "The account to follow (` + "`" + `acc_…` + "`" + `)."
+    accountId: ID!
+    "Deliver the events after this ` + "`" + `seq` + "`" + ` first (0: the whole log), then the new ones; null: only changes committed from now on."
+    after: Int
+  ): AuditEvent! @hasPermission(permission: "iam.audit.read")
 }
 `, BuiltIn: false},
 	{Name: "../../schema/templates.graphql", Input: `"An account template shipped with Gatehouse (A5)."

@@ -60,6 +60,7 @@ func (s *Service) readFeed(ctx context.Context, feed ChangeFeed) error {
 	}
 	for accountID, seq := range grown {
 		s.cache.advanced(accountID, seq)
+		s.changed(accountID)
 	}
 	s.cache.confirm(began)
 	return nil

@@ -187,6 +187,14 @@ type SodRulePayload struct {
 	SodRule *ent.SodRule `json:"sodRule"`
 }
 
+// Live changes (L5), over a WebSocket at `/graphql` speaking the
+// `graphql-transport-ws` protocol (GraphiQL, graphql-ws, Apollo Client, urql).
+// The credential goes in `connection_init`'s payload, as
+// `{"Authorization": "Bearer …"}` (or `{"X-API-Key": "…"}`); a connection
+// without a valid one is closed with code 4401 or 4403.
+type Subscription struct {
+}
+
 // Both members after the transfer.
 type TransferOwnershipPayload struct {
 	// The previous owner.

@@ -26,19 +26,21 @@ type Config struct {
 	JWTIssuer   string   `env:"GATEHOUSE_JWT_ISSUER" group:"Authentication" help:"required iss claim, when set"`
 	JWTAudience string   `env:"GATEHOUSE_JWT_AUDIENCE" group:"Authentication" help:"required aud claim, when set"`
 	// JWKSAllowHTTP accepts a JWKS URL over plain http on a non-loopback host.
-	JWKSAllowHTTP   bool          `env:"GATEHOUSE_JWKS_ALLOW_HTTP" group:"Authentication" help:"accept a plain-http JWKS URL on a non-loopback host"`
-	MaxBodyBytes    int64         `env:"GATEHOUSE_MAX_BODY_BYTES" envDefault:"1048576" group:"Limits" help:"larger request bodies get HTTP 413" check:"positive"`
-	ParserTokens    int           `env:"GATEHOUSE_MAX_TOKENS" envDefault:"15000" group:"Limits" help:"parser token limit" check:"positive"`
-	MaxDepth        int           `env:"GATEHOUSE_MAX_DEPTH" envDefault:"12" group:"Limits" help:"query depth limit" check:"positive"`
-	MaxAliases      int           `env:"GATEHOUSE_MAX_ALIASES" envDefault:"30" group:"Limits" help:"aliases per operation" check:"positive"`
-	MaxComplexity   int           `env:"GATEHOUSE_MAX_COMPLEXITY" envDefault:"5000" group:"Limits" help:"complexity; connections cost first × their fields" check:"positive"`
-	MaxPageSize     int           `env:"GATEHOUSE_MAX_PAGE_SIZE" envDefault:"100" group:"Limits" help:"largest first/last; also the default page" check:"positive"`
-	MaxFields       int           `env:"GATEHOUSE_MAX_FIELDS" envDefault:"1000" group:"Limits" help:"field selections per document, fragments expanded" check:"positive"`
-	MaxChecks       int           `env:"GATEHOUSE_MAX_CHECKS" envDefault:"100" group:"Limits" help:"questions per authorizeMany" check:"positive"`
-	RateLimit       float64       `env:"GATEHOUSE_RATE_LIMIT" envDefault:"100" group:"Limits" help:"requests per second per principal; 0 turns the limit off" check:"nonnegative"`
-	RateBurst       int           `env:"GATEHOUSE_RATE_BURST" envDefault:"200" group:"Limits" help:"burst per principal" check:"positive"`
-	ShutdownTimeout time.Duration `env:"GATEHOUSE_SHUTDOWN_TIMEOUT" envDefault:"15s" group:"Server" help:"graceful shutdown on SIGINT/SIGTERM" check:"positive"`
-	UsageFlush      time.Duration `env:"GATEHOUSE_USAGE_FLUSH_INTERVAL" envDefault:"30s" group:"Server" help:"how often API keys' lastUsedAt and permission usage are written" check:"positive"`
+	JWKSAllowHTTP bool    `env:"GATEHOUSE_JWKS_ALLOW_HTTP" group:"Authentication" help:"accept a plain-http JWKS URL on a non-loopback host"`
+	MaxBodyBytes  int64   `env:"GATEHOUSE_MAX_BODY_BYTES" envDefault:"1048576" group:"Limits" help:"larger request bodies get HTTP 413" check:"positive"`
+	ParserTokens  int     `env:"GATEHOUSE_MAX_TOKENS" envDefault:"15000" group:"Limits" help:"parser token limit" check:"positive"`
+	MaxDepth      int     `env:"GATEHOUSE_MAX_DEPTH" envDefault:"12" group:"Limits" help:"query depth limit" check:"positive"`
+	MaxAliases    int     `env:"GATEHOUSE_MAX_ALIASES" envDefault:"30" group:"Limits" help:"aliases per operation" check:"positive"`
+	MaxComplexity int     `env:"GATEHOUSE_MAX_COMPLEXITY" envDefault:"5000" group:"Limits" help:"complexity; connections cost first × their fields" check:"positive"`
+	MaxPageSize   int     `env:"GATEHOUSE_MAX_PAGE_SIZE" envDefault:"100" group:"Limits" help:"largest first/last; also the default page" check:"positive"`
+	MaxFields     int     `env:"GATEHOUSE_MAX_FIELDS" envDefault:"1000" group:"Limits" help:"field selections per document, fragments expanded" check:"positive"`
+	MaxChecks     int     `env:"GATEHOUSE_MAX_CHECKS" envDefault:"100" group:"Limits" help:"questions per authorizeMany" check:"positive"`
+	RateLimit     float64 `env:"GATEHOUSE_RATE_LIMIT" envDefault:"100" group:"Limits" help:"requests per second per principal; 0 turns the limit off" check:"nonnegative"`
+	RateBurst     int     `env:"GATEHOUSE_RATE_BURST" envDefault:"200" group:"Limits" help:"burst per principal" check:"positive"`
+	// MaxSubscriptions bounds a principal's live subscriptions on a server (L5).
+	MaxSubscriptions int           `env:"GATEHOUSE_MAX_SUBSCRIPTIONS" envDefault:"10" group:"Limits" help:"live subscriptions per principal on a server" check:"positive"`
+	ShutdownTimeout  time.Duration `env:"GATEHOUSE_SHUTDOWN_TIMEOUT" envDefault:"15s" group:"Server" help:"graceful shutdown on SIGINT/SIGTERM" check:"positive"`
+	UsageFlush       time.Duration `env:"GATEHOUSE_USAGE_FLUSH_INTERVAL" envDefault:"30s" group:"Server" help:"how often API keys' lastUsedAt and permission usage are written" check:"positive"`
 	// Every request's deadline, and readiness on shutdown (P5).
 	RequestTimeout time.Duration `env:"GATEHOUSE_REQUEST_TIMEOUT" envDefault:"10s" group:"Server" help:"every request's deadline; storage waits end with it" check:"positive"`
 	DrainDelay     time.Duration `env:"GATEHOUSE_DRAIN_DELAY" envDefault:"5s" group:"Server" help:"on shutdown, how long /readyz answers 503 before the listener closes" check:"nonnegative"`
@@ -88,6 +90,9 @@ func (c Config) withDefaults() Config {
 	dur(&c.ChangePollInterval, 50*time.Millisecond)
 	dur(&c.MaxStaleness, time.Second)
 	dur(&c.UsageFlush, 30*time.Second)
+	if c.MaxSubscriptions <= 0 {
+		c.MaxSubscriptions = 10
+	}
 	return c
 }
 

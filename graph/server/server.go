@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/graphiql"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
 	"github.com/gatehouse-iam/gatehouse/graph/limits"
+	"github.com/gatehouse-iam/gatehouse/graph/live"
 	"github.com/gatehouse-iam/gatehouse/graph/loaders"
 )
 
@@ -33,13 +34,15 @@ type Server struct {
 	stop    context.CancelFunc
 	done    chan struct{}
 	feed    *database.Feed
+	live    *live.Broker
 	// draining is set once shutdown begins: /readyz answers 503 from then on.
 	draining atomic.Bool
 }
 
-// Close stops the background work (writing key usage, signing audit
-// checkpoints) after a last round of each.
+// Close ends the subscriptions and stops the background work (writing key
+// usage, signing audit checkpoints) after a last round of each.
 func (s *Server) Close() {
+	s.live.Close()
 	s.stop()
 	<-s.done
 	s.feed.Close()
@@ -60,10 +63,13 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 		MaxChecks: cfg.MaxChecks, CacheSize: cfg.ModelCacheSize, LockWait: cfg.DBLockTimeout,
 	})
 	svc.SetAuditKeys(signer, auditPub)
+	broker := live.New(cfg.MaxSubscriptions)
+	svc.SetBroker(broker)
 	if err := svc.EnsureBuiltins(ctx); err != nil {
 		return nil, err
 	}
 	met := newMetrics()
+	met.registerLive(broker)
 	authn := &auth.Authenticator{Store: &store{client: db.Client, svc: svc}, Log: log,
 		Outage: func(context.Context) { met.unavailable.WithLabelValues("authentication").Inc() }}
 	if cfg.JWTSecret != "" || cfg.JWKSURL != "" {
@@ -79,6 +85,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 
 	gql := handler.New(graph.NewSchema(svc, cfg.MaxPageSize))
 	gql.AddTransport(transport.Options{})
+	gql.AddTransport(websocketTransport(cfg, authn, log)) // before GET: an upgrade is a GET
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -104,9 +111,11 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	api = authn.Middleware(api)
 	api = bodyLimit(cfg.MaxBodyBytes, api)
 	api = deadline(cfg.RequestTimeout, outages(met, api))
+	// Subscriptions: the same chain but for the body limit and the deadline.
+	ws := authn.Middleware(limiter.Middleware(perRequest(db, gql)))
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", api)
+	mux.Handle("/graphql", upgrades(ws, api))
 	// Exports stream for as long as the log is long: no request deadline.
 	mux.Handle("GET /accounts/{id}/audit.csv", authn.Middleware(limiter.Middleware(perRequest(db, auditCSV(svc)))))
 	mux.Handle("GET /accounts/{id}/audit.jsonl", authn.Middleware(limiter.Middleware(perRequest(db, auditJSONL(svc, log)))))
@@ -117,7 +126,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	srv := &Server{Service: svc, done: make(chan struct{})}
+	srv := &Server{Service: svc, done: make(chan struct{}), live: broker}
 	mux.HandleFunc("GET /readyz", srv.ready(db))
 
 	opts := cors.Options{
