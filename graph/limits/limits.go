@@ -27,6 +27,9 @@
 //     validates the document, since validation's cost grows with the square
 //     of the fields: see fields.go.
 //
+// Every measured operation's response says what it cost, in
+// extensions.cost { requested limit } (cost.go).
+//
 // A refused operation gets one error with extensions.code "BAD_USER_INPUT",
 // extensions.limit ("fields", "depth", "aliases", "complexity" or
 // "pageSize"), extensions.max and extensions.actual. Fields are checked
@@ -107,6 +110,7 @@ func (e *limiter) MutateOperationContext(_ context.Context, rc *graphql.Operatio
 	}
 	m := w.selectionSet(rc.Operation.SelectionSet)
 	c := e.cfg
+	rc.Stats.SetExtension(costKey, Cost{Requested: m.cost, Limit: c.MaxComplexity})
 	switch {
 	case w.err != nil:
 		return w.err
