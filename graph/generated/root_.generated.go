@@ -133,6 +133,7 @@ type ComplexityRoot struct {
 
 	ApplyAccessConfigPayload struct {
 		Applied func(childComplexity int) int
+		Kept    func(childComplexity int) int
 		Plan    func(childComplexity int) int
 	}
 
@@ -915,6 +916,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApplyAccessConfigPayload.Applied(childComplexity), true
+	case "ApplyAccessConfigPayload.kept":
+		if e.ComplexityRoot.ApplyAccessConfigPayload.Kept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplyAccessConfigPayload.Kept(childComplexity), true
 	case "ApplyAccessConfigPayload.plan":
 		if e.ComplexityRoot.ApplyAccessConfigPayload.Plan == nil {
 			break
@@ -3007,7 +3014,7 @@ type PlanStep {
   kind: String!
   "The role or scope key, the member's email, or the rule's name."
   key: String!
-  "CREATE, UPDATE or DELETE."
+  "CREATE, UPDATE or DELETE; KEEP in ` + "`" + `kept` + "`" + `."
   action: String!
   "Before/after values."
   changes: Map
@@ -3017,16 +3024,20 @@ type PlanStep {
 input ApplyAccessConfigInput {
   "The account."
   accountId: ID!
-  "The desired access, in exportAccessConfig's format: settings, roles, scopes, members, sodRules. Unknown fields are refused."
+  "The desired access, in exportAccessConfig's format: settings, roles, scopes, members, sodRules. Unknown fields are refused. A section (or setting) the document leaves out is left alone: ` + "`" + `{}` + "`" + ` changes nothing."
   document: Map!
   "Plan and check everything, change nothing."
   dryRun: Boolean = false
+  "Delete the roles, scopes, members and rules that a section the document gives leaves out. Without it they stay, and are listed in ` + "`" + `kept` + "`" + `."
+  prune: Boolean = false
 }
 
 "What applyAccessConfig did or would do."
 type ApplyAccessConfigPayload {
   "The changes, in the order they apply; empty when the account already matches."
   plan: [PlanStep!]!
+  "What the document's sections leave out and stays, since ` + "`" + `prune` + "`" + ` was not given (action KEEP): ` + "`" + `prune: true` + "`" + ` would delete it."
+  kept: [PlanStep!]!
   "False for a dry run."
   applied: Boolean!
 }
@@ -3037,7 +3048,7 @@ extend type Account {
 }
 
 extend type Mutation {
-  "Make the account match a document (C1): plan, then apply in one transaction with one audit event, unless dryRun. Each kind of change also needs its own permission (iam.roles.manage, iam.members.manage, iam.scopes.manage, iam.sod.manage)."
+  "Make the account match a document (C1): plan, then apply in one transaction with one audit event, unless dryRun (an empty plan writes nothing). Each kind of change also needs its own permission (iam.roles.manage, iam.members.manage, iam.scopes.manage, iam.sod.manage)."
   applyAccessConfig(
     "The account, the document and whether this is a dry run."
     input: ApplyAccessConfigInput!
@@ -5735,6 +5746,8 @@ func (ec *executionContext) childFields_ApplyAccessConfigPayload(ctx context.Con
 	switch field.Name {
 	case "plan":
 		return ec.fieldContext_ApplyAccessConfigPayload_plan(ctx, field)
+	case "kept":
+		return ec.fieldContext_ApplyAccessConfigPayload_kept(ctx, field)
 	case "applied":
 		return ec.fieldContext_ApplyAccessConfigPayload_applied(ctx, field)
 	}

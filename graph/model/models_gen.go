@@ -47,6 +47,8 @@ type APIKeyPayload struct {
 type ApplyAccessConfigPayload struct {
 	// The changes, in the order they apply; empty when the account already matches.
 	Plan []*iam.PlanStep `json:"plan"`
+	// What the document's sections leave out and stays, since `prune` was not given (action KEEP): `prune: true` would delete it.
+	Kept []*iam.PlanStep `json:"kept"`
 	// False for a dry run.
 	Applied bool `json:"applied"`
 }
