@@ -115,7 +115,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	ws := authn.Middleware(limiter.Middleware(perRequest(db, gql)))
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", upgrades(ws, api))
+	mux.Handle("/graphql", browsers(upgrades(ws, api)))
 	// Exports stream for as long as the log is long: no request deadline.
 	mux.Handle("GET /accounts/{id}/audit.csv", authn.Middleware(limiter.Middleware(perRequest(db, auditCSV(svc)))))
 	mux.Handle("GET /accounts/{id}/audit.jsonl", authn.Middleware(limiter.Middleware(perRequest(db, auditJSONL(svc, log)))))
