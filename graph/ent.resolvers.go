@@ -37,10 +37,16 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 // Role returns generated.RoleResolver implementation.
 func (r *Resolver) Role() generated.RoleResolver { return &roleResolver{r} }
 
+// MemberWhereInput returns generated.MemberWhereInputResolver implementation.
+func (r *Resolver) MemberWhereInput() generated.MemberWhereInputResolver {
+	return &memberWhereInputResolver{r}
+}
+
 type (
-	accountResolver struct{ *Resolver }
-	apiKeyResolver  struct{ *Resolver }
-	memberResolver  struct{ *Resolver }
-	queryResolver   struct{ *Resolver }
-	roleResolver    struct{ *Resolver }
+	accountResolver          struct{ *Resolver }
+	apiKeyResolver           struct{ *Resolver }
+	memberResolver           struct{ *Resolver }
+	queryResolver            struct{ *Resolver }
+	roleResolver             struct{ *Resolver }
+	memberWhereInputResolver struct{ *Resolver }
 )

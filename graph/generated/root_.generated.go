@@ -33,6 +33,7 @@ type ResolverRoot interface {
 	Role() RoleResolver
 	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
+	MemberWhereInput() MemberWhereInputResolver
 }
 
 type DirectiveRoot struct {
@@ -239,6 +240,7 @@ type ComplexityRoot struct {
 		EffectivePermissions func(childComplexity int) int
 		Email                func(childComplexity int) int
 		ID                   func(childComplexity int) int
+		LastActiveAt         func(childComplexity int) int
 		Name                 func(childComplexity int) int
 		Roles                func(childComplexity int) int
 		Status               func(childComplexity int) int
@@ -1280,6 +1282,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.ID(childComplexity), true
+	case "Member.lastActiveAt":
+		if e.ComplexityRoot.Member.LastActiveAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.LastActiveAt(childComplexity), true
 	case "Member.name":
 		if e.ComplexityRoot.Member.Name == nil {
 			break
@@ -2653,9 +2661,9 @@ extend type Account {
     before: Cursor
     "At most this many items from the end; the same limit as ` + "`" + `first` + "`" + `."
     last: Int
-    "Sort order; null: in creation order (ascending ids)."
+    "Sort order: EMAIL, NAME, CREATED_AT or LAST_ACTIVE_AT (never-active members first); null: in creation order (ascending ids)."
     orderBy: MemberOrder
-    "Filter: only items matching every given predicate; null for all."
+    "Filter: only members matching every given predicate; null for all. Search by email and name with ` + "`" + `emailContainsFold` + "`" + `/` + "`" + `nameContainsFold` + "`" + ` (case-insensitive contains) or ` + "`" + `email` + "`" + `/` + "`" + `emailEqualFold` + "`" + `/` + "`" + `nameEqualFold` + "`" + ` (exact), by ` + "`" + `status` + "`" + `, by role with ` + "`" + `hasRoleWith` + "`" + `, by activity with ` + "`" + `lastActiveAtLT` + "`" + ` (inactive since). A caller holding the deny mask ` + "`" + `mask:member.email` + "`" + ` may neither filter nor sort by email (FORBIDDEN)."
     where: MemberWhereInput
   ): MemberConnection! @hasPermission(permission: "iam.members.read")
 
@@ -4001,6 +4009,9 @@ Properties by which Member connections can be ordered.
 """
 enum MemberOrderField {
   CREATED_AT
+  EMAIL
+  NAME
+  LAST_ACTIVE_AT
 }
 """
 MemberStatus is enum for the field status
@@ -4073,6 +4084,49 @@ input MemberWhereInput {
   statusNEQ: MemberStatus
   statusIn: [MemberStatus!]
   statusNotIn: [MemberStatus!]
+  """
+  email field predicates
+  """
+  email: String
+  emailNEQ: String
+  emailIn: [String!]
+  emailNotIn: [String!]
+  emailGT: String
+  emailGTE: String
+  emailLT: String
+  emailLTE: String
+  emailContains: String
+  emailHasPrefix: String
+  emailHasSuffix: String
+  emailEqualFold: String
+  emailContainsFold: String
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  last_active_at field predicates
+  """
+  lastActiveAt: Time
+  lastActiveAtNEQ: Time
+  lastActiveAtIn: [Time!]
+  lastActiveAtNotIn: [Time!]
+  lastActiveAtGT: Time
+  lastActiveAtGTE: Time
+  lastActiveAtLT: Time
+  lastActiveAtLTE: Time
 }
 """
 An object with an ID.
@@ -5156,6 +5210,16 @@ type Mutation {
   roles: [Role!]!
   "The concrete permissions the member holds now (empty unless ACTIVE)."
   effectivePermissions: [String!]!
+  "When the member last used a permission — allowed decisions about them and their own use of this API (V2), recorded in batches, so up to GATEHOUSE_USAGE_FLUSH_INTERVAL late; null when never. ` + "`" + `orderBy: {field: LAST_ACTIVE_AT}` + "`" + ` sorts never-active members first."
+  lastActiveAt: Time
+}
+
+# Member search by role (the where input of members).
+extend input MemberWhereInput {
+  "Members holding at least one role that matches every given predicate, e.g. ` + "`" + `[{key: \"full_access\"}]` + "`" + `."
+  hasRoleWith: [RoleWhereInput!]
+  "True: members holding at least one role; false: members holding none."
+  hasRole: Boolean
 }
 
 "A user to add to an account (M1, M2)."
@@ -5968,6 +6032,8 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_roles(ctx, field)
 	case "effectivePermissions":
 		return ec.fieldContext_Member_effectivePermissions(ctx, field)
+	case "lastActiveAt":
+		return ec.fieldContext_Member_lastActiveAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
 }

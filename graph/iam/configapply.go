@@ -293,7 +293,7 @@ func (ap *applier) member(st PlanStep) error {
 	}
 	switch {
 	case cur == nil:
-		if cur, err = tx.Member.Create().SetAccountID(ap.accountID).SetUserID(u.ID).SetStatus(w.Status).Save(ctx); err != nil {
+		if cur, err = newMember(tx, ap.accountID, u).SetStatus(w.Status).Save(ctx); err != nil {
 			return err
 		}
 	case cur.Status != w.Status || len(added) > 0 || len(held) != len(roles):
@@ -305,7 +305,7 @@ func (ap *applier) member(st PlanStep) error {
 		}
 	}
 	if w.Name != "" && u.Name != w.Name {
-		if err := u.Update().SetName(w.Name).Exec(ctx); err != nil {
+		if err := renameUser(ctx, tx, u, w.Name); err != nil {
 			return err
 		}
 	}

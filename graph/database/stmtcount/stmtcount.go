@@ -105,3 +105,12 @@ func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*
 		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	}).QueryContext(ctx, q, args...)
 }
+
+// ExecContext is what iam uses for its few raw writes outside transactions
+// (members' last activity); the wrapped driver must offer it.
+func (d *Driver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	count(ctx, &d.total)
+	return d.Driver.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}).ExecContext(ctx, q, args...)
+}
