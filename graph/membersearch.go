@@ -20,6 +20,9 @@ import (
 // memberHasRoleWith keeps the members holding a role matching every given
 // predicate.
 func memberHasRoleWith(w *ent.MemberWhereInput, roles []*ent.RoleWhereInput) error {
+	if roles == nil { // hasRoleWith: null filters nothing
+		return nil
+	}
 	var ps []predicate.Role
 	for _, r := range roles {
 		p, err := r.P()
