@@ -3936,8 +3936,7 @@ input AuditEventWhereInput {
   hashContainsFold: String
 }
 """
-Define a Relay Cursor type:
-https://relay.dev/graphql/connections.htm#sec-Cursor
+An opaque position in a list (Relay cursor connections): pass a page's ` + "`" + `pageInfo.endCursor` + "`" + ` as ` + "`" + `after` + "`" + ` (or ` + "`" + `startCursor` + "`" + ` as ` + "`" + `before` + "`" + `) to get the next (or previous) page. Its content is not part of the API: a cursor is valid for the same field, order and filter it came from.
 """
 scalar Cursor
 """
@@ -4929,9 +4928,9 @@ input SodRuleWhereInput {
   modeNotIn: [SodMode!]
 }
 """
-The builtin Time type
+A point in time: an RFC 3339 date-time string with a time zone offset, e.g. ` + "`" + `2026-11-30T12:00:00Z` + "`" + ` or ` + "`" + `2026-11-30T13:00:00.123456+01:00` + "`" + `.
 """
-scalar Time
+scalar Time @specifiedBy(url: "https://datatracker.ietf.org/doc/html/rfc3339")
 """
 A person, identified by the email of the company's identity provider.
 """
@@ -5064,8 +5063,12 @@ directive @hasPermission(permission: String!) on FIELD_DEFINITION
 "Only the platform operator (an operator key) may use this field (P1)."
 directive @operatorOnly on FIELD_DEFINITION
 
-"A JSON object."
-scalar Map
+"""
+A JSON object (RFC 8259, section 4), e.g. an audit event's before/after
+` + "`" + `changes` + "`" + ` or a configuration document; sent and received as JSON, not as a
+string.
+"""
+scalar Map @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc8259#section-4")
 
 extend type Query {
   "Who is calling: the principal, and for users their memberships, roles and effective permissions (M6)."
