@@ -51,10 +51,33 @@ var enumValues = map[string]string{
 	"SodMode.REPORT":           "Breaking the rule is allowed and listed in access reviews (V3).",
 }
 
+// scalars document the generated scalars, replacing entgql's one-line
+// descriptions, with the specification of their format where there is one.
+var scalars = map[string]struct{ description, specifiedBy string }{
+	"Time": {"A point in time: an RFC 3339 date-time string with a time zone offset, " +
+		"e.g. `2026-11-30T12:00:00Z` or `2026-11-30T13:00:00.123456+01:00`.",
+		"https://datatracker.ietf.org/doc/html/rfc3339"},
+	"Cursor": {"An opaque position in a list (Relay cursor connections): pass a page's `pageInfo.endCursor` " +
+		"as `after` (or `startCursor` as `before`) to get the next (or previous) page. Its content is not part of " +
+		"the API: a cursor is valid for the same field, order and filter it came from.", ""},
+}
+
 func describeTypes(_ *gen.Graph, s *ast.Schema) error {
 	for name, text := range descriptions {
 		if t, ok := s.Types[name]; ok && t.Description == "" {
 			t.Description = text
+		}
+	}
+	for name, sc := range scalars {
+		t, ok := s.Types[name]
+		if !ok {
+			continue
+		}
+		t.Description = sc.description
+		if sc.specifiedBy != "" && t.Directives.ForName("specifiedBy") == nil {
+			t.Directives = append(t.Directives, &ast.Directive{Name: "specifiedBy", Arguments: ast.ArgumentList{{
+				Name: "url", Value: &ast.Value{Kind: ast.StringValue, Raw: sc.specifiedBy},
+			}}})
 		}
 	}
 	for key, text := range enumValues {

@@ -1274,6 +1274,48 @@ var (
 			}
 		},
 	}
+	// MemberOrderFieldEmail orders Member by email.
+	MemberOrderFieldEmail = &MemberOrderField{
+		Value: func(_m *Member) (ent.Value, error) {
+			return _m.Email, nil
+		},
+		column: member.FieldEmail,
+		toTerm: member.ByEmail,
+		toCursor: func(_m *Member) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Email,
+			}
+		},
+	}
+	// MemberOrderFieldName orders Member by name.
+	MemberOrderFieldName = &MemberOrderField{
+		Value: func(_m *Member) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: member.FieldName,
+		toTerm: member.ByName,
+		toCursor: func(_m *Member) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// MemberOrderFieldLastActiveAt orders Member by last_active_at.
+	MemberOrderFieldLastActiveAt = &MemberOrderField{
+		Value: func(_m *Member) (ent.Value, error) {
+			return _m.LastActiveAt, nil
+		},
+		column: member.FieldLastActiveAt,
+		toTerm: member.ByLastActiveAt,
+		toCursor: func(_m *Member) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.LastActiveAt,
+			}
+		},
+	}
 )
 
 // String implement fmt.Stringer interface.
@@ -1282,6 +1324,12 @@ func (f MemberOrderField) String() string {
 	switch f.column {
 	case MemberOrderFieldCreatedAt.column:
 		str = "CREATED_AT"
+	case MemberOrderFieldEmail.column:
+		str = "EMAIL"
+	case MemberOrderFieldName.column:
+		str = "NAME"
+	case MemberOrderFieldLastActiveAt.column:
+		str = "LAST_ACTIVE_AT"
 	}
 	return str
 }
@@ -1300,6 +1348,12 @@ func (f *MemberOrderField) UnmarshalGQL(v interface{}) error {
 	switch str {
 	case "CREATED_AT":
 		*f = *MemberOrderFieldCreatedAt
+	case "EMAIL":
+		*f = *MemberOrderFieldEmail
+	case "NAME":
+		*f = *MemberOrderFieldName
+	case "LAST_ACTIVE_AT":
+		*f = *MemberOrderFieldLastActiveAt
 	default:
 		return fmt.Errorf("%s is not a valid MemberOrderField", str)
 	}

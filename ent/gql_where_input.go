@@ -1671,6 +1671,46 @@ type MemberWhereInput struct {
 	StatusNEQ   *member.Status  `json:"statusNEQ,omitempty"`
 	StatusIn    []member.Status `json:"statusIn,omitempty"`
 	StatusNotIn []member.Status `json:"statusNotIn,omitempty"`
+
+	// "email" field predicates.
+	Email             *string  `json:"email,omitempty"`
+	EmailNEQ          *string  `json:"emailNEQ,omitempty"`
+	EmailIn           []string `json:"emailIn,omitempty"`
+	EmailNotIn        []string `json:"emailNotIn,omitempty"`
+	EmailGT           *string  `json:"emailGT,omitempty"`
+	EmailGTE          *string  `json:"emailGTE,omitempty"`
+	EmailLT           *string  `json:"emailLT,omitempty"`
+	EmailLTE          *string  `json:"emailLTE,omitempty"`
+	EmailContains     *string  `json:"emailContains,omitempty"`
+	EmailHasPrefix    *string  `json:"emailHasPrefix,omitempty"`
+	EmailHasSuffix    *string  `json:"emailHasSuffix,omitempty"`
+	EmailEqualFold    *string  `json:"emailEqualFold,omitempty"`
+	EmailContainsFold *string  `json:"emailContainsFold,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "last_active_at" field predicates.
+	LastActiveAt      *time.Time  `json:"lastActiveAt,omitempty"`
+	LastActiveAtNEQ   *time.Time  `json:"lastActiveAtNEQ,omitempty"`
+	LastActiveAtIn    []time.Time `json:"lastActiveAtIn,omitempty"`
+	LastActiveAtNotIn []time.Time `json:"lastActiveAtNotIn,omitempty"`
+	LastActiveAtGT    *time.Time  `json:"lastActiveAtGT,omitempty"`
+	LastActiveAtGTE   *time.Time  `json:"lastActiveAtGTE,omitempty"`
+	LastActiveAtLT    *time.Time  `json:"lastActiveAtLT,omitempty"`
+	LastActiveAtLTE   *time.Time  `json:"lastActiveAtLTE,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1833,6 +1873,108 @@ func (i *MemberWhereInput) P() (predicate.Member, error) {
 	}
 	if len(i.StatusNotIn) > 0 {
 		predicates = append(predicates, member.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Email != nil {
+		predicates = append(predicates, member.EmailEQ(*i.Email))
+	}
+	if i.EmailNEQ != nil {
+		predicates = append(predicates, member.EmailNEQ(*i.EmailNEQ))
+	}
+	if len(i.EmailIn) > 0 {
+		predicates = append(predicates, member.EmailIn(i.EmailIn...))
+	}
+	if len(i.EmailNotIn) > 0 {
+		predicates = append(predicates, member.EmailNotIn(i.EmailNotIn...))
+	}
+	if i.EmailGT != nil {
+		predicates = append(predicates, member.EmailGT(*i.EmailGT))
+	}
+	if i.EmailGTE != nil {
+		predicates = append(predicates, member.EmailGTE(*i.EmailGTE))
+	}
+	if i.EmailLT != nil {
+		predicates = append(predicates, member.EmailLT(*i.EmailLT))
+	}
+	if i.EmailLTE != nil {
+		predicates = append(predicates, member.EmailLTE(*i.EmailLTE))
+	}
+	if i.EmailContains != nil {
+		predicates = append(predicates, member.EmailContains(*i.EmailContains))
+	}
+	if i.EmailHasPrefix != nil {
+		predicates = append(predicates, member.EmailHasPrefix(*i.EmailHasPrefix))
+	}
+	if i.EmailHasSuffix != nil {
+		predicates = append(predicates, member.EmailHasSuffix(*i.EmailHasSuffix))
+	}
+	if i.EmailEqualFold != nil {
+		predicates = append(predicates, member.EmailEqualFold(*i.EmailEqualFold))
+	}
+	if i.EmailContainsFold != nil {
+		predicates = append(predicates, member.EmailContainsFold(*i.EmailContainsFold))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, member.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, member.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, member.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, member.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, member.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, member.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, member.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, member.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, member.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, member.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, member.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, member.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, member.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.LastActiveAt != nil {
+		predicates = append(predicates, member.LastActiveAtEQ(*i.LastActiveAt))
+	}
+	if i.LastActiveAtNEQ != nil {
+		predicates = append(predicates, member.LastActiveAtNEQ(*i.LastActiveAtNEQ))
+	}
+	if len(i.LastActiveAtIn) > 0 {
+		predicates = append(predicates, member.LastActiveAtIn(i.LastActiveAtIn...))
+	}
+	if len(i.LastActiveAtNotIn) > 0 {
+		predicates = append(predicates, member.LastActiveAtNotIn(i.LastActiveAtNotIn...))
+	}
+	if i.LastActiveAtGT != nil {
+		predicates = append(predicates, member.LastActiveAtGT(*i.LastActiveAtGT))
+	}
+	if i.LastActiveAtGTE != nil {
+		predicates = append(predicates, member.LastActiveAtGTE(*i.LastActiveAtGTE))
+	}
+	if i.LastActiveAtLT != nil {
+		predicates = append(predicates, member.LastActiveAtLT(*i.LastActiveAtLT))
+	}
+	if i.LastActiveAtLTE != nil {
+		predicates = append(predicates, member.LastActiveAtLTE(*i.LastActiveAtLTE))
 	}
 
 	switch len(predicates) {

@@ -30,6 +30,12 @@ type Member struct {
 	UserID string `json:"user_id,omitempty"`
 	// Only ACTIVE members hold permissions (M1).
 	Status member.Status `json:"status,omitempty"`
+	// The user's email, lower-cased.
+	Email string `json:"email,omitempty"`
+	// The user's display name.
+	Name string `json:"name,omitempty"`
+	// When the member last used a permission; the Unix epoch (1970-01-01) when never.
+	LastActiveAt time.Time `json:"last_active_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MemberQuery when eager-loading is set.
 	Edges        MemberEdges `json:"edges"`
@@ -87,9 +93,9 @@ func (*Member) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case member.FieldID, member.FieldAccountID, member.FieldUserID, member.FieldStatus:
+		case member.FieldID, member.FieldAccountID, member.FieldUserID, member.FieldStatus, member.FieldEmail, member.FieldName:
 			values[i] = new(sql.NullString)
-		case member.FieldCreatedAt, member.FieldUpdatedAt:
+		case member.FieldCreatedAt, member.FieldUpdatedAt, member.FieldLastActiveAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -141,6 +147,24 @@ func (_m *Member) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field status", values[i])
 			} else if value.Valid {
 				_m.Status = member.Status(value.String)
+			}
+		case member.FieldEmail:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field email", values[i])
+			} else if value.Valid {
+				_m.Email = value.String
+			}
+		case member.FieldName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field name", values[i])
+			} else if value.Valid {
+				_m.Name = value.String
+			}
+		case member.FieldLastActiveAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_active_at", values[i])
+			} else if value.Valid {
+				_m.LastActiveAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -207,6 +231,15 @@ func (_m *Member) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	builder.WriteString("email=")
+	builder.WriteString(_m.Email)
+	builder.WriteString(", ")
+	builder.WriteString("name=")
+	builder.WriteString(_m.Name)
+	builder.WriteString(", ")
+	builder.WriteString("last_active_at=")
+	builder.WriteString(_m.LastActiveAt.Format(time.ANSIC))
 	builder.WriteByte(')')
 	return builder.String()
 }

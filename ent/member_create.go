@@ -80,6 +80,48 @@ func (_c *MemberCreate) SetNillableStatus(v *member.Status) *MemberCreate {
 	return _c
 }
 
+// SetEmail sets the "email" field.
+func (_c *MemberCreate) SetEmail(v string) *MemberCreate {
+	_c.mutation.SetEmail(v)
+	return _c
+}
+
+// SetNillableEmail sets the "email" field if the given value is not nil.
+func (_c *MemberCreate) SetNillableEmail(v *string) *MemberCreate {
+	if v != nil {
+		_c.SetEmail(*v)
+	}
+	return _c
+}
+
+// SetName sets the "name" field.
+func (_c *MemberCreate) SetName(v string) *MemberCreate {
+	_c.mutation.SetName(v)
+	return _c
+}
+
+// SetNillableName sets the "name" field if the given value is not nil.
+func (_c *MemberCreate) SetNillableName(v *string) *MemberCreate {
+	if v != nil {
+		_c.SetName(*v)
+	}
+	return _c
+}
+
+// SetLastActiveAt sets the "last_active_at" field.
+func (_c *MemberCreate) SetLastActiveAt(v time.Time) *MemberCreate {
+	_c.mutation.SetLastActiveAt(v)
+	return _c
+}
+
+// SetNillableLastActiveAt sets the "last_active_at" field if the given value is not nil.
+func (_c *MemberCreate) SetNillableLastActiveAt(v *time.Time) *MemberCreate {
+	if v != nil {
+		_c.SetLastActiveAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *MemberCreate) SetID(v string) *MemberCreate {
 	_c.mutation.SetID(v)
@@ -166,6 +208,18 @@ func (_c *MemberCreate) defaults() {
 		v := member.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.Email(); !ok {
+		v := member.DefaultEmail
+		_c.mutation.SetEmail(v)
+	}
+	if _, ok := _c.mutation.Name(); !ok {
+		v := member.DefaultName
+		_c.mutation.SetName(v)
+	}
+	if _, ok := _c.mutation.LastActiveAt(); !ok {
+		v := member.DefaultLastActiveAt()
+		_c.mutation.SetLastActiveAt(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := member.DefaultID()
 		_c.mutation.SetID(v)
@@ -203,6 +257,15 @@ func (_c *MemberCreate) check() error {
 		if err := member.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Member.status": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Email(); !ok {
+		return &ValidationError{Name: "email", err: errors.New(`ent: missing required field "Member.email"`)}
+	}
+	if _, ok := _c.mutation.Name(); !ok {
+		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "Member.name"`)}
+	}
+	if _, ok := _c.mutation.LastActiveAt(); !ok {
+		return &ValidationError{Name: "last_active_at", err: errors.New(`ent: missing required field "Member.last_active_at"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := member.IDValidator(v); err != nil {
@@ -262,6 +325,18 @@ func (_c *MemberCreate) createSpec() (*Member, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(member.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
+	}
+	if value, ok := _c.mutation.Email(); ok {
+		_spec.SetField(member.FieldEmail, field.TypeString, value)
+		_node.Email = value
+	}
+	if value, ok := _c.mutation.Name(); ok {
+		_spec.SetField(member.FieldName, field.TypeString, value)
+		_node.Name = value
+	}
+	if value, ok := _c.mutation.LastActiveAt(); ok {
+		_spec.SetField(member.FieldLastActiveAt, field.TypeTime, value)
+		_node.LastActiveAt = value
 	}
 	if nodes := _c.mutation.AccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -389,6 +464,30 @@ func (u *MemberUpsert) UpdateStatus() *MemberUpsert {
 	return u
 }
 
+// SetName sets the "name" field.
+func (u *MemberUpsert) SetName(v string) *MemberUpsert {
+	u.Set(member.FieldName, v)
+	return u
+}
+
+// UpdateName sets the "name" field to the value that was provided on create.
+func (u *MemberUpsert) UpdateName() *MemberUpsert {
+	u.SetExcluded(member.FieldName)
+	return u
+}
+
+// SetLastActiveAt sets the "last_active_at" field.
+func (u *MemberUpsert) SetLastActiveAt(v time.Time) *MemberUpsert {
+	u.Set(member.FieldLastActiveAt, v)
+	return u
+}
+
+// UpdateLastActiveAt sets the "last_active_at" field to the value that was provided on create.
+func (u *MemberUpsert) UpdateLastActiveAt() *MemberUpsert {
+	u.SetExcluded(member.FieldLastActiveAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -414,6 +513,9 @@ func (u *MemberUpsertOne) UpdateNewValues() *MemberUpsertOne {
 		}
 		if _, exists := u.create.mutation.UserID(); exists {
 			s.SetIgnore(member.FieldUserID)
+		}
+		if _, exists := u.create.mutation.Email(); exists {
+			s.SetIgnore(member.FieldEmail)
 		}
 	}))
 	return u
@@ -471,6 +573,34 @@ func (u *MemberUpsertOne) SetStatus(v member.Status) *MemberUpsertOne {
 func (u *MemberUpsertOne) UpdateStatus() *MemberUpsertOne {
 	return u.Update(func(s *MemberUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetName sets the "name" field.
+func (u *MemberUpsertOne) SetName(v string) *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.SetName(v)
+	})
+}
+
+// UpdateName sets the "name" field to the value that was provided on create.
+func (u *MemberUpsertOne) UpdateName() *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.UpdateName()
+	})
+}
+
+// SetLastActiveAt sets the "last_active_at" field.
+func (u *MemberUpsertOne) SetLastActiveAt(v time.Time) *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.SetLastActiveAt(v)
+	})
+}
+
+// UpdateLastActiveAt sets the "last_active_at" field to the value that was provided on create.
+func (u *MemberUpsertOne) UpdateLastActiveAt() *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.UpdateLastActiveAt()
 	})
 }
 
@@ -666,6 +796,9 @@ func (u *MemberUpsertBulk) UpdateNewValues() *MemberUpsertBulk {
 			if _, exists := b.mutation.UserID(); exists {
 				s.SetIgnore(member.FieldUserID)
 			}
+			if _, exists := b.mutation.Email(); exists {
+				s.SetIgnore(member.FieldEmail)
+			}
 		}
 	}))
 	return u
@@ -723,6 +856,34 @@ func (u *MemberUpsertBulk) SetStatus(v member.Status) *MemberUpsertBulk {
 func (u *MemberUpsertBulk) UpdateStatus() *MemberUpsertBulk {
 	return u.Update(func(s *MemberUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetName sets the "name" field.
+func (u *MemberUpsertBulk) SetName(v string) *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.SetName(v)
+	})
+}
+
+// UpdateName sets the "name" field to the value that was provided on create.
+func (u *MemberUpsertBulk) UpdateName() *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.UpdateName()
+	})
+}
+
+// SetLastActiveAt sets the "last_active_at" field.
+func (u *MemberUpsertBulk) SetLastActiveAt(v time.Time) *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.SetLastActiveAt(v)
+	})
+}
+
+// UpdateLastActiveAt sets the "last_active_at" field to the value that was provided on create.
+func (u *MemberUpsertBulk) UpdateLastActiveAt() *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.UpdateLastActiveAt()
 	})
 }
 

@@ -49,6 +49,34 @@ func (_u *MemberUpdate) SetNillableStatus(v *member.Status) *MemberUpdate {
 	return _u
 }
 
+// SetName sets the "name" field.
+func (_u *MemberUpdate) SetName(v string) *MemberUpdate {
+	_u.mutation.SetName(v)
+	return _u
+}
+
+// SetNillableName sets the "name" field if the given value is not nil.
+func (_u *MemberUpdate) SetNillableName(v *string) *MemberUpdate {
+	if v != nil {
+		_u.SetName(*v)
+	}
+	return _u
+}
+
+// SetLastActiveAt sets the "last_active_at" field.
+func (_u *MemberUpdate) SetLastActiveAt(v time.Time) *MemberUpdate {
+	_u.mutation.SetLastActiveAt(v)
+	return _u
+}
+
+// SetNillableLastActiveAt sets the "last_active_at" field if the given value is not nil.
+func (_u *MemberUpdate) SetNillableLastActiveAt(v *time.Time) *MemberUpdate {
+	if v != nil {
+		_u.SetLastActiveAt(*v)
+	}
+	return _u
+}
+
 // AddAssignmentIDs adds the "assignments" edge to the Assignment entity by IDs.
 func (_u *MemberUpdate) AddAssignmentIDs(ids ...string) *MemberUpdate {
 	_u.mutation.AddAssignmentIDs(ids...)
@@ -160,6 +188,12 @@ func (_u *MemberUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(member.FieldStatus, field.TypeEnum, value)
 	}
+	if value, ok := _u.mutation.Name(); ok {
+		_spec.SetField(member.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LastActiveAt(); ok {
+		_spec.SetField(member.FieldLastActiveAt, field.TypeTime, value)
+	}
 	if _u.mutation.AssignmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -241,6 +275,34 @@ func (_u *MemberUpdateOne) SetStatus(v member.Status) *MemberUpdateOne {
 func (_u *MemberUpdateOne) SetNillableStatus(v *member.Status) *MemberUpdateOne {
 	if v != nil {
 		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetName sets the "name" field.
+func (_u *MemberUpdateOne) SetName(v string) *MemberUpdateOne {
+	_u.mutation.SetName(v)
+	return _u
+}
+
+// SetNillableName sets the "name" field if the given value is not nil.
+func (_u *MemberUpdateOne) SetNillableName(v *string) *MemberUpdateOne {
+	if v != nil {
+		_u.SetName(*v)
+	}
+	return _u
+}
+
+// SetLastActiveAt sets the "last_active_at" field.
+func (_u *MemberUpdateOne) SetLastActiveAt(v time.Time) *MemberUpdateOne {
+	_u.mutation.SetLastActiveAt(v)
+	return _u
+}
+
+// SetNillableLastActiveAt sets the "last_active_at" field if the given value is not nil.
+func (_u *MemberUpdateOne) SetNillableLastActiveAt(v *time.Time) *MemberUpdateOne {
+	if v != nil {
+		_u.SetLastActiveAt(*v)
 	}
 	return _u
 }
@@ -385,6 +447,12 @@ func (_u *MemberUpdateOne) sqlSave(ctx context.Context) (_node *Member, err erro
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(member.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Name(); ok {
+		_spec.SetField(member.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LastActiveAt(); ok {
+		_spec.SetField(member.FieldLastActiveAt, field.TypeTime, value)
 	}
 	if _u.mutation.AssignmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -357,6 +357,18 @@ func init() {
 	memberDescUserID := memberFields[1].Descriptor()
 	// member.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
 	member.UserIDValidator = memberDescUserID.Validators[0].(func(string) error)
+	// memberDescEmail is the schema descriptor for email field.
+	memberDescEmail := memberFields[3].Descriptor()
+	// member.DefaultEmail holds the default value on creation for the email field.
+	member.DefaultEmail = memberDescEmail.Default.(string)
+	// memberDescName is the schema descriptor for name field.
+	memberDescName := memberFields[4].Descriptor()
+	// member.DefaultName holds the default value on creation for the name field.
+	member.DefaultName = memberDescName.Default.(string)
+	// memberDescLastActiveAt is the schema descriptor for last_active_at field.
+	memberDescLastActiveAt := memberFields[5].Descriptor()
+	// member.DefaultLastActiveAt holds the default value on creation for the last_active_at field.
+	member.DefaultLastActiveAt = memberDescLastActiveAt.Default.(func() time.Time)
 	// memberDescID is the schema descriptor for id field.
 	memberDescID := memberMixinFields0[0].Descriptor()
 	// member.DefaultID holds the default value on creation for the id field.

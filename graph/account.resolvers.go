@@ -53,6 +53,13 @@ func (r *accountResolver) Role(ctx context.Context, obj *ent.Account, key string
 
 // Members is the resolver for the members field.
 func (r *accountResolver) Members(ctx context.Context, obj *ent.Account, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) (*ent.MemberConnection, error) {
+	a, err := r.svc.Access(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEmailSearch(a, where, orderBy); err != nil {
+		return nil, err
+	}
 	conn, err := obj.QueryMembers().Paginate(ctx, after, r.page(first, last), before, last,
 		ent.WithMemberOrder(orderBy), ent.WithMemberFilter(where.Filter))
 	if err != nil {

@@ -24,13 +24,10 @@ func (r *accountResolver) ExportAccessConfig(ctx context.Context, obj *ent.Accou
 
 // ApplyAccessConfig is the resolver for the applyAccessConfig field.
 func (r *mutationResolver) ApplyAccessConfig(ctx context.Context, input iam.ApplyAccessConfigInput) (*model.ApplyAccessConfigPayload, error) {
-	steps, err := r.svc.ApplyAccessConfig(ctx, input)
+	res, err := r.svc.ApplyAccessConfig(ctx, input)
 	if err != nil {
 		return nil, err
 	}
-	plan := make([]*iam.PlanStep, len(steps))
-	for i := range steps {
-		plan[i] = &steps[i]
-	}
-	return &model.ApplyAccessConfigPayload{Plan: plan, Applied: input.DryRun == nil || !*input.DryRun}, nil
+	return &model.ApplyAccessConfigPayload{Plan: stepPointers(res.Plan), Kept: stepPointers(res.Kept),
+		Applied: input.DryRun == nil || !*input.DryRun}, nil
 }

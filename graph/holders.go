@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/assignment"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/ent/predicate"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/loaders"
 )
 
@@ -58,7 +59,11 @@ func pageByID(all []*ent.Member, after *entgql.Cursor[string], n int) *ent.Membe
 
 // holdingRoleWith is MemberWhereInput.hasRoleWith: members holding a role
 // that matches every predicate of every input, as entgql's has…With do.
+// hasRoleWith: null filters nothing.
 func holdingRoleWith(w *ent.MemberWhereInput, roles []*ent.RoleWhereInput) error {
+	if roles == nil {
+		return nil
+	}
 	preds := make([]predicate.Role, 0, len(roles))
 	for _, rw := range roles {
 		p, err := rw.P()
@@ -66,7 +71,7 @@ func holdingRoleWith(w *ent.MemberWhereInput, roles []*ent.RoleWhereInput) error
 			continue // {} matches every role
 		}
 		if err != nil {
-			return err
+			return apperr.New(apperr.BadUserInput, "hasRoleWith: %v", err).With("field", "hasRoleWith")
 		}
 		preds = append(preds, p)
 	}

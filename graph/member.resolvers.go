@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/graph/loaders"
@@ -50,7 +51,17 @@ func (r *memberResolver) EffectivePermissions(ctx context.Context, obj *ent.Memb
 	return r.memberPermissions(ctx, obj)
 }
 
+// LastActiveAt is the resolver for the lastActiveAt field.
+func (r *memberResolver) LastActiveAt(ctx context.Context, obj *ent.Member) (*time.Time, error) {
+	return lastActive(obj), nil
+}
+
 // HasRoleWith is the resolver for the hasRoleWith field.
 func (r *memberWhereInputResolver) HasRoleWith(ctx context.Context, obj *ent.MemberWhereInput, data []*ent.RoleWhereInput) error {
 	return holdingRoleWith(obj, data)
+}
+
+// HasRole is the resolver for the hasRole field.
+func (r *memberWhereInputResolver) HasRole(ctx context.Context, obj *ent.MemberWhereInput, data *bool) error {
+	return memberHasRole(obj, data)
 }

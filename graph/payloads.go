@@ -8,6 +8,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
+	"github.com/gatehouse-iam/gatehouse/graph/iam"
 	"github.com/gatehouse-iam/gatehouse/graph/loaders"
 	"github.com/gatehouse-iam/gatehouse/graph/model"
 )
@@ -95,4 +96,13 @@ func toMap(v any) (map[string]any, error) {
 	}
 	var m map[string]any
 	return m, json.Unmarshal(b, &m)
+}
+
+// stepPointers is a plan as gqlgen's list of pointers.
+func stepPointers(steps []iam.PlanStep) []*iam.PlanStep {
+	out := make([]*iam.PlanStep, len(steps))
+	for i := range steps {
+		out[i] = &steps[i]
+	}
+	return out
 }

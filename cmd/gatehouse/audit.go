@@ -117,7 +117,7 @@ every event's hash, check every link of the chain, and check every signed
 checkpoint's signature and the hashes it lists. A history rewritten with
 recomputed hashes no longer matches the checkpoints: the altered event is
 named and the command exits with status 1.`,
-		Args: cobra.ExactArgs(1),
+		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := audit.LoadKeys(pubs)
 			if err != nil {
@@ -157,6 +157,6 @@ named and the command exits with status 1.`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&pubs, "public-key", nil, "a PEM file of a key checkpoints may be signed with (repeatable)")
-	_ = cmd.MarkFlagRequired("public-key")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error { return requireFlags(cmd, "public-key") }
 	return cmd
 }

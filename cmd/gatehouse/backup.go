@@ -15,7 +15,7 @@ func backupCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "backup --to FILE",
 		Short: "Copy the SQLite database to a new FILE, consistently, while it serves (PostgreSQL: pg_dump)",
-		Args:  cobra.NoArgs,
+		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.DatabaseURL != "" {
 				return database.ErrBackupPostgres
@@ -39,6 +39,6 @@ func backupCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	}
 	configured(cmd, loader, databaseGroups...)
 	cmd.Flags().StringVar(&to, "to", "", "the new file to write (never overwritten)")
-	_ = cmd.MarkFlagRequired("to")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error { return requireFlags(cmd, "to") }
 	return cmd
 }

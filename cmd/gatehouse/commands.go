@@ -45,7 +45,7 @@ func serveCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the GraphQL API (the default command)",
-		Args:  cobra.NoArgs,
+		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			log := newLogger(cfg)
@@ -143,10 +143,15 @@ func portOf(addr string) string {
 
 func bootstrapCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	var name string
+	var o output
 	cmd := &cobra.Command{
 		Use:   "bootstrap",
 		Short: "Create an operator key and print its secret (shown once)",
+		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.check(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			log := newLogger(cfg)
 			db, err := openDB(ctx, cfg, log)
@@ -164,6 +169,9 @@ func bootstrapCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if o.json() {
+				return printJSON(out, map[string]any{"id": k.ID, "name": k.Name, "secret": secret})
+			}
 			fmt.Fprintf(out, "operator key %s created. Its secret is shown only this once:\n\n%s\n\n", k.ID, secret)
 			fmt.Fprintf(out, "Use it as: Authorization: Bearer %s\n", secret)
 			return nil
@@ -171,5 +179,6 @@ func bootstrapCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	}
 	configured(cmd, loader, databaseGroups...)
 	cmd.Flags().StringVar(&name, "name", "operator", "a name for the key")
+	outputFlag(cmd, &o)
 	return cmd
 }

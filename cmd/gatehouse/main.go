@@ -27,8 +27,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := rootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "gatehouse:", err)
-		os.Exit(1)
+		code, show := exitCode(err)
+		if show {
+			fmt.Fprintln(os.Stderr, "gatehouse:", err)
+		}
+		stop()
+		os.Exit(code)
 	}
 }
 
@@ -56,6 +60,16 @@ func rootCmd() *cobra.Command {
 		},
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
+	// Mistakes in the command line exit with status 2 (see exit.go).
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usagef("%v (see `%s --help`)", err, c.CommandPath())
+	})
+	root.Args = func(_ *cobra.Command, a []string) error {
+		if len(a) > 0 {
+			return usagef("unknown command %q (see `gatehouse --help`)", a[0])
+		}
+		return nil
+	}
 	// --sqlite was the flag's name before every variable had a flag.
 	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		if name == "sqlite" {
@@ -92,9 +106,25 @@ func markConfigured(cmds ...*cobra.Command) {
 }
 
 func versionCmd() *cobra.Command {
-	return &cobra.Command{
+	var o output
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit, build date and schema version (also --version)",
-		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), buildInfo()) },
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.check(); err != nil {
+				return err
+			}
+			b := buildInfo()
+			if o.json() {
+				return printJSON(cmd.OutOrStdout(), map[string]any{
+					"version": b.Version, "commit": b.Commit, "date": b.Date, "modified": b.Modified, "go": b.Go, "schema": b.Schema,
+				})
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), b)
+			return nil
+		},
 	}
+	outputFlag(cmd, &o)
+	return cmd
 }

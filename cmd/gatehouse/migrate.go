@@ -17,7 +17,7 @@ func migrateCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	up := &cobra.Command{
 		Use:   "up",
 		Short: "Apply the pending migrations (what `gatehouse serve` does on start)",
-		Args:  cobra.NoArgs,
+		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withMigrator(cfg, loader, false, func(db *database.DB, g *database.Migrator) error {
 				applied, st, err := g.Up(cmd.Context())
@@ -48,25 +48,33 @@ func migrateCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 			})
 		},
 	}
+	var o output
 	status := &cobra.Command{
 		Use:   "status",
 		Short: "Print the schema version, whether it is dirty, and the pending migrations",
-		Args:  cobra.NoArgs,
+		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.check(); err != nil {
+				return err
+			}
 			return withMigrator(cfg, loader, true, func(_ *database.DB, g *database.Migrator) error {
 				st, err := g.Status(cmd.Context())
 				if err != nil {
 					return err
+				}
+				if o.json() {
+					return printJSON(cmd.OutOrStdout(), statusJSON(st))
 				}
 				printStatus(cmd.OutOrStdout(), st)
 				return nil
 			})
 		},
 	}
+	outputFlag(status, &o)
 	down := &cobra.Command{
 		Use:   "down N",
 		Short: "Revert the N newest migrations (with the binary that applied them)",
-		Args:  cobra.ExactArgs(1),
+		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := strconv.Atoi(args[0])
 			if err != nil || n < 1 {
@@ -93,7 +101,7 @@ func migrateCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	force := &cobra.Command{
 		Use:   "force VERSION|none",
 		Short: "Record VERSION as applied and clean, running nothing (after repairing a failed migration)",
-		Args:  cobra.ExactArgs(1),
+		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v, err := strconv.Atoi(args[0])
 			if args[0] == "none" {
@@ -118,7 +126,7 @@ func migrateCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate [status | up | down N | force VERSION]",
 		Short: "Show or change the database schema version (alone: up)",
-		Args:  cobra.NoArgs,
+		Args:  args(cobra.NoArgs),
 		RunE:  up.RunE,
 	}
 	cmd.PersistentFlags().AddFlagSet(loader.Flags(databaseGroups...))
@@ -188,5 +196,25 @@ func printStatus(w io.Writer, st database.SchemaStatus) {
 	fmt.Fprintf(w, "pending:         %d\n", len(st.Pending))
 	for _, m := range st.Pending {
 		fmt.Fprintf(w, "  %s\n", m)
+	}
+}
+
+// statusJSON is what `migrate status -o json` prints: the same facts as the
+// text, by name.
+func statusJSON(st database.SchemaStatus) map[string]any {
+	names := func(ms []database.Migration) []string {
+		out := []string{}
+		for _, m := range ms {
+			out = append(out, m.String())
+		}
+		return out
+	}
+	serves, why := true, ""
+	if err := st.Serves(); err != nil {
+		serves, why = false, strings.TrimPrefix(err.Error(), "database: ")
+	}
+	return map[string]any{
+		"version": st.Version, "dirty": st.Dirty, "binary": st.Binary, "minBinary": st.MinBinary,
+		"serves": serves, "servesProblem": why, "pending": names(st.Pending),
 	}
 }

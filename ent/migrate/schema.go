@@ -188,6 +188,9 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"INVITED", "ACTIVE", "SUSPENDED", "REMOVED"}, Default: "ACTIVE"},
+		{Name: "email", Type: field.TypeString, Default: ""},
+		{Name: "name", Type: field.TypeString, Default: ""},
+		{Name: "last_active_at", Type: field.TypeTime},
 		{Name: "account_id", Type: field.TypeString, Size: 64},
 		{Name: "user_id", Type: field.TypeString, Size: 64},
 	}
@@ -199,13 +202,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "members_accounts_members",
-				Columns:    []*schema.Column{MembersColumns[4]},
+				Columns:    []*schema.Column{MembersColumns[7]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "members_users_memberships",
-				Columns:    []*schema.Column{MembersColumns[5]},
+				Columns:    []*schema.Column{MembersColumns[8]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -214,7 +217,32 @@ var (
 			{
 				Name:    "member_account_id_user_id",
 				Unique:  true,
-				Columns: []*schema.Column{MembersColumns[4], MembersColumns[5]},
+				Columns: []*schema.Column{MembersColumns[7], MembersColumns[8]},
+			},
+			{
+				Name:    "member_account_id_email",
+				Unique:  false,
+				Columns: []*schema.Column{MembersColumns[7], MembersColumns[4]},
+			},
+			{
+				Name:    "member_account_id_name",
+				Unique:  false,
+				Columns: []*schema.Column{MembersColumns[7], MembersColumns[5]},
+			},
+			{
+				Name:    "member_account_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{MembersColumns[7], MembersColumns[1]},
+			},
+			{
+				Name:    "member_account_id_last_active_at",
+				Unique:  false,
+				Columns: []*schema.Column{MembersColumns[7], MembersColumns[6]},
+			},
+			{
+				Name:    "member_account_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{MembersColumns[7], MembersColumns[3]},
 			},
 		},
 	}

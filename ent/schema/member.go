@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"time"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -23,8 +25,26 @@ func (Member) Fields() []ent.Field {
 		field.Enum("status").Values("INVITED", "ACTIVE", "SUSPENDED", "REMOVED").Default("ACTIVE").
 			Comment("Only ACTIVE members hold permissions (M1).").
 			Annotations(entgql.Type("MemberStatus")),
+		// The user's email and name, copied here so that a dashboard's
+		// member search and sort run on the members table's own indexes
+		// (the user's row stays the source: see iam.newMember, renameUser).
+		field.String("email").Default("").Immutable().
+			Comment("The user's email, lower-cased.").
+			Annotations(entgql.Skip(entgql.SkipType), entgql.OrderField("EMAIL")),
+		field.String("name").Default("").
+			Comment("The user's display name.").
+			Annotations(entgql.Skip(entgql.SkipType), entgql.OrderField("NAME")),
+		// When the member last used a permission (allowed decisions and
+		// Gatehouse's own checks, V2), written in batches; the Unix epoch
+		// until then, so that the column sorts and pages like any other.
+		field.Time("last_active_at").Default(neverActive).
+			Comment("When the member last used a permission; the Unix epoch (1970-01-01) when never.").
+			Annotations(entgql.Skip(entgql.SkipType), entgql.OrderField("LAST_ACTIVE_AT")),
 	}
 }
+
+// neverActive is last_active_at of a member who has used no permission.
+func neverActive() time.Time { return time.Unix(0, 0).UTC() }
 
 func (Member) Edges() []ent.Edge {
 	return []ent.Edge{
@@ -37,7 +57,16 @@ func (Member) Edges() []ent.Edge {
 }
 
 func (Member) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("account_id", "user_id").Unique()}
+	return []ent.Index{
+		index.Fields("account_id", "user_id").Unique(),
+		// The dashboard's member list: filtered by account, sorted by each
+		// of these (members(where:, orderBy:)).
+		index.Fields("account_id", "email"),
+		index.Fields("account_id", "name"),
+		index.Fields("account_id", "created_at"),
+		index.Fields("account_id", "last_active_at"),
+		index.Fields("account_id", "status"),
+	}
 }
 
 func (Member) Annotations() []schema.Annotation {

@@ -126,3 +126,18 @@ func TestSchemaIsDocumented(t *testing.T) {
 		t.Errorf("exemptions that cover nothing any more; remove them from exempt:\n  %s", strings.Join(stale, "\n  "))
 	}
 }
+
+// The scalars say what their values look like, and Time and Map name the
+// specification of their format (@specifiedBy), for code generators.
+func TestSchema_ScalarsAreDocumented(t *testing.T) {
+	e := newEnv(t, dialect.SQLite, server.Config{})
+	for name, spec := range map[string]string{
+		"Time": "https://datatracker.ietf.org/doc/html/rfc3339", "Map": "https://www.rfc-editor.org/rfc/rfc8259#section-4", "Cursor": "",
+	} {
+		r := e.ok("", `query($n: String!) { __type(name: $n) { kind description specifiedByURL } }`, map[string]any{"n": name})
+		if r.Get("data.__type.kind").String() != "SCALAR" || len(r.Get("data.__type.description").String()) < 40 ||
+			r.Get("data.__type.specifiedByURL").String() != spec {
+			t.Errorf("%s: %s", name, r.Get("data.__type").Raw)
+		}
+	}
+}

@@ -74,7 +74,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		}
 		p, err := a.authenticate(r.Context(), secret)
 		switch {
-		case errors.Is(err, ErrInvalid) || errors.Is(err, jwtauth.ErrInvalid) || errors.Is(err, token.ErrMalformed):
+		case IsInvalid(err):
 			Unauthorized(w, "invalid, revoked or expired credentials")
 			return
 		case err != nil:
@@ -120,7 +120,11 @@ func (a *Authenticator) authenticate(ctx context.Context, secret string) (*Princ
 		if err != nil {
 			return nil, err
 		}
-		return a.Store.User(ctx, claims)
+		p, err := a.Store.User(ctx, claims)
+		if p != nil {
+			p.Expires = claims.ExpiresAt
+		}
+		return p, err
 	}
 	// The format and checksum are checked before any lookup (S4).
 	prefix, id, err := token.Parse(secret)

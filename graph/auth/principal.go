@@ -2,7 +2,10 @@
 // request into a Principal stored in the request context (P1–P4).
 package auth
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Kind is the kind of principal making a request.
 type Kind int
@@ -27,6 +30,9 @@ type Principal struct {
 	Name   string
 	// AccountID is the account of an API key.
 	AccountID string
+	// Expires is when the credential stops working (zero: never, or
+	// unknown); long-lived connections end then (sessions).
+	Expires time.Time
 }
 
 // IsOperator reports whether p is the platform operator.

@@ -56,6 +56,38 @@ func (ec *executionContext) fieldContext_ApplyAccessConfigPayload_plan(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _ApplyAccessConfigPayload_kept(ctx context.Context, field graphql.CollectedField, obj *model.ApplyAccessConfigPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplyAccessConfigPayload_kept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kept, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*iam.PlanStep) graphql.Marshaler {
+			return ec.marshalNPlanStep2ᚕᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐPlanStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplyAccessConfigPayload_kept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplyAccessConfigPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlanStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ApplyAccessConfigPayload_applied(ctx context.Context, field graphql.CollectedField, obj *model.ApplyAccessConfigPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -189,8 +221,11 @@ func (ec *executionContext) unmarshalInputApplyAccessConfigInput(ctx context.Con
 	if _, present := asMap["dryRun"]; !present {
 		asMap["dryRun"] = false
 	}
+	if _, present := asMap["prune"]; !present {
+		asMap["prune"] = false
+	}
 
-	fieldsInOrder := [...]string{"accountId", "document", "dryRun", "reason"}
+	fieldsInOrder := [...]string{"accountId", "document", "dryRun", "reason", "prune"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -225,6 +260,13 @@ func (ec *executionContext) unmarshalInputApplyAccessConfigInput(ctx context.Con
 				return it, err
 			}
 			it.Reason = data
+		case "prune":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("prune"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Prune = data
 		}
 	}
 	return it, nil
@@ -263,6 +305,11 @@ func (ec *executionContext) _ApplyAccessConfigPayload(ctx context.Context, sel a
 			out.Values[i] = graphql.MarshalString("ApplyAccessConfigPayload")
 		case "plan":
 			out.Values[i] = ec._ApplyAccessConfigPayload_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kept":
+			out.Values[i] = ec._ApplyAccessConfigPayload_kept(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -31,6 +31,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Role() RoleResolver
+	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
 	MemberWhereInput() MemberWhereInputResolver
 }
@@ -136,6 +137,7 @@ type ComplexityRoot struct {
 
 	ApplyAccessConfigPayload struct {
 		Applied func(childComplexity int) int
+		Kept    func(childComplexity int) int
 		Plan    func(childComplexity int) int
 	}
 
@@ -242,6 +244,7 @@ type ComplexityRoot struct {
 		EffectivePermissions func(childComplexity int) int
 		Email                func(childComplexity int) int
 		ID                   func(childComplexity int) int
+		LastActiveAt         func(childComplexity int) int
 		Name                 func(childComplexity int) int
 		Roles                func(childComplexity int) int
 		Status               func(childComplexity int) int
@@ -449,6 +452,10 @@ type ComplexityRoot struct {
 		Members func(childComplexity int) int
 		Roles   func(childComplexity int) int
 		Rule    func(childComplexity int) int
+	}
+
+	Subscription struct {
+		AccountChanged func(childComplexity int, accountID string, after *int) int
 	}
 
 	Template struct {
@@ -943,6 +950,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApplyAccessConfigPayload.Applied(childComplexity), true
+	case "ApplyAccessConfigPayload.kept":
+		if e.ComplexityRoot.ApplyAccessConfigPayload.Kept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplyAccessConfigPayload.Kept(childComplexity), true
 	case "ApplyAccessConfigPayload.plan":
 		if e.ComplexityRoot.ApplyAccessConfigPayload.Plan == nil {
 			break
@@ -1307,6 +1320,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.ID(childComplexity), true
+	case "Member.lastActiveAt":
+		if e.ComplexityRoot.Member.LastActiveAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.LastActiveAt(childComplexity), true
 	case "Member.name":
 		if e.ComplexityRoot.Member.Name == nil {
 			break
@@ -2279,6 +2298,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SodViolation.Rule(childComplexity), true
 
+	case "Subscription.accountChanged":
+		if e.ComplexityRoot.Subscription.AccountChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_accountChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AccountChanged(childComplexity, args["accountId"].(string), args["after"].(*int)), true
+
 	case "Template.description":
 		if e.ComplexityRoot.Template.Description == nil {
 			break
@@ -2601,6 +2632,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -2711,9 +2759,9 @@ extend type Account {
     before: Cursor
     "At most this many items from the end; the same limit as ` + "`" + `first` + "`" + `."
     last: Int
-    "Sort order; null: in creation order (ascending ids)."
+    "Sort order: EMAIL, NAME, CREATED_AT or LAST_ACTIVE_AT (never-active members first); null: in creation order (ascending ids)."
     orderBy: MemberOrder
-    "Filter: only items matching every given predicate; null for all."
+    "Filter: only members matching every given predicate; null for all. Search by email and name with ` + "`" + `emailContainsFold` + "`" + `/` + "`" + `nameContainsFold` + "`" + ` (case-insensitive contains) or ` + "`" + `email` + "`" + `/` + "`" + `emailEqualFold` + "`" + `/` + "`" + `nameEqualFold` + "`" + ` (exact), by ` + "`" + `status` + "`" + `, by role with ` + "`" + `hasRoleWith` + "`" + `, by activity with ` + "`" + `lastActiveAtLT` + "`" + ` (inactive since). A caller holding the deny mask ` + "`" + `mask:member.email` + "`" + ` may neither filter nor sort by email (FORBIDDEN)."
     where: MemberWhereInput
   ): MemberConnection! @hasPermission(permission: "iam.members.read")
 
@@ -3098,7 +3146,7 @@ type PlanStep {
   kind: String!
   "The role or scope key, the member's email, or the rule's name."
   key: String!
-  "CREATE, UPDATE or DELETE."
+  "CREATE, UPDATE or DELETE; KEEP in ` + "`" + `kept` + "`" + `."
   action: String!
   "Before/after values."
   changes: Map
@@ -3108,18 +3156,22 @@ type PlanStep {
 input ApplyAccessConfigInput {
   "The account."
   accountId: ID!
-  "The desired access, in exportAccessConfig's format: settings, roles, scopes, members, sodRules. Unknown fields are refused."
+  "The desired access, in exportAccessConfig's format: settings, roles, scopes, members, sodRules. Unknown fields are refused. A section (or setting) the document leaves out is left alone: ` + "`" + `{}` + "`" + ` changes nothing."
   document: Map!
   "Plan and check everything, change nothing."
   dryRun: Boolean = false
   "Why the change is made, for the audit log (L1): stored in the change's audit event and its exports; at most 1,000 characters, no control characters."
   reason: String
+  "Delete the roles, scopes, members and rules that a section the document gives leaves out. Without it they stay, and are listed in ` + "`" + `kept` + "`" + `."
+  prune: Boolean = false
 }
 
 "What applyAccessConfig did or would do."
 type ApplyAccessConfigPayload {
   "The changes, in the order they apply; empty when the account already matches."
   plan: [PlanStep!]!
+  "What the document's sections leave out and stays, since ` + "`" + `prune` + "`" + ` was not given (action KEEP): ` + "`" + `prune: true` + "`" + ` would delete it."
+  kept: [PlanStep!]!
   "False for a dry run."
   applied: Boolean!
 }
@@ -3130,7 +3182,7 @@ extend type Account {
 }
 
 extend type Mutation {
-  "Make the account match a document (C1): plan, then apply in one transaction with one audit event, unless dryRun. Each change also needs the permission of the command that would make it (iam.roles.manage; iam.members.invite, .roles.assign, .suspend or .remove; iam.scopes.manage; iam.sod.manage)."
+  "Make the account match a document (C1): plan, then apply in one transaction with one audit event, unless dryRun (an empty plan writes nothing). Each change also needs the permission of the command that would make it (iam.roles.manage; iam.members.invite, .roles.assign, .suspend or .remove; iam.scopes.manage; iam.sod.manage)."
   applyAccessConfig(
     "The account, the document and whether this is a dry run."
     input: ApplyAccessConfigInput!
@@ -4030,8 +4082,7 @@ input AuditEventWhereInput {
   hashContainsFold: String
 }
 """
-Define a Relay Cursor type:
-https://relay.dev/graphql/connections.htm#sec-Cursor
+An opaque position in a list (Relay cursor connections): pass a page's ` + "`" + `pageInfo.endCursor` + "`" + ` as ` + "`" + `after` + "`" + ` (or ` + "`" + `startCursor` + "`" + ` as ` + "`" + `before` + "`" + `) to get the next (or previous) page. Its content is not part of the API: a cursor is valid for the same field, order and filter it came from.
 """
 scalar Cursor
 """
@@ -4103,6 +4154,9 @@ Properties by which Member connections can be ordered.
 """
 enum MemberOrderField {
   CREATED_AT
+  EMAIL
+  NAME
+  LAST_ACTIVE_AT
 }
 """
 MemberStatus is enum for the field status
@@ -4175,6 +4229,49 @@ input MemberWhereInput {
   statusNEQ: MemberStatus
   statusIn: [MemberStatus!]
   statusNotIn: [MemberStatus!]
+  """
+  email field predicates
+  """
+  email: String
+  emailNEQ: String
+  emailIn: [String!]
+  emailNotIn: [String!]
+  emailGT: String
+  emailGTE: String
+  emailLT: String
+  emailLTE: String
+  emailContains: String
+  emailHasPrefix: String
+  emailHasSuffix: String
+  emailEqualFold: String
+  emailContainsFold: String
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  last_active_at field predicates
+  """
+  lastActiveAt: Time
+  lastActiveAtNEQ: Time
+  lastActiveAtIn: [Time!]
+  lastActiveAtNotIn: [Time!]
+  lastActiveAtGT: Time
+  lastActiveAtGTE: Time
+  lastActiveAtLT: Time
+  lastActiveAtLTE: Time
 }
 """
 An object with an ID.
@@ -4977,9 +5074,9 @@ input SodRuleWhereInput {
   modeNotIn: [SodMode!]
 }
 """
-The builtin Time type
+A point in time: an RFC 3339 date-time string with a time zone offset, e.g. ` + "`" + `2026-11-30T12:00:00Z` + "`" + ` or ` + "`" + `2026-11-30T13:00:00.123456+01:00` + "`" + `.
 """
-scalar Time
+scalar Time @specifiedBy(url: "https://datatracker.ietf.org/doc/html/rfc3339")
 """
 A person, identified by the email of the company's identity provider.
 """
@@ -5112,8 +5209,12 @@ directive @hasPermission(permission: String!) on FIELD_DEFINITION
 "Only the platform operator (an operator key) may use this field (P1)."
 directive @operatorOnly on FIELD_DEFINITION
 
-"A JSON object."
-scalar Map
+"""
+A JSON object (RFC 8259, section 4), e.g. an audit event's before/after
+` + "`" + `changes` + "`" + ` or a configuration document; sent and received as JSON, not as a
+string.
+"""
+scalar Map @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc8259#section-4")
 
 extend type Query {
   "Who is calling: the principal, and for users their memberships, roles and effective permissions (M6)."
@@ -5284,6 +5385,16 @@ type RevokeOperatorKeyPayload {
   roles: [Role!]!
   "The concrete permissions the member holds now (empty unless ACTIVE)."
   effectivePermissions: [String!]!
+  "When the member last used a permission — allowed decisions about them and their own use of this API (V2), recorded in batches, so up to GATEHOUSE_USAGE_FLUSH_INTERVAL late; null when never. ` + "`" + `orderBy: {field: LAST_ACTIVE_AT}` + "`" + ` sorts never-active members first."
+  lastActiveAt: Time
+}
+
+# Member search by role (the where input of members).
+extend input MemberWhereInput {
+  "Members holding at least one role that matches every given predicate, e.g. ` + "`" + `[{key: \"agent\"}]` + "`" + ` or ` + "`" + `[{kindEQ: CUSTOM}]` + "`" + `."
+  hasRoleWith: [RoleWhereInput!]
+  "True: members holding at least one role; false: members holding none."
+  hasRole: Boolean
 }
 
 "A user to add to an account (M1, M2)."
@@ -5352,10 +5463,6 @@ type TransferOwnershipPayload {
   to: Member!
 }
 
-extend input MemberWhereInput {
-  "Members holding at least one role that matches every given predicate, e.g. ` + "`" + `{key: \"agent\"}` + "`" + ` or ` + "`" + `{kindEQ: CUSTOM}` + "`" + `."
-  hasRoleWith: [RoleWhereInput!]
-}
 `, BuiltIn: false},
 	{Name: "../../schema/review.graphql", Input: `"What a role grants that none of its active holders used since the review's date."
 type RoleUnusedPermissions {
@@ -5591,6 +5698,33 @@ extend type Mutation {
     "The rule to delete."
     input: DeleteSodRuleInput!
   ): DeleteSodRulePayload! @hasPermission(permission: "iam.sod.manage")
+}
+`, BuiltIn: false},
+	{Name: "../../schema/subscription.graphql", Input: `"""
+Live changes (L5), over a WebSocket at ` + "`" + `/graphql` + "`" + ` speaking the
+` + "`" + `graphql-transport-ws` + "`" + ` protocol (GraphiQL, graphql-ws, Apollo Client, urql).
+The credential goes in ` + "`" + `connection_init` + "`" + `'s payload, as
+` + "`" + `{"Authorization": "Bearer …"}` + "`" + ` (or ` + "`" + `{"X-API-Key": "…"}` + "`" + `); a connection
+without a valid one is closed with code 4401 or 4403.
+"""
+type Subscription {
+  """
+  Every committed change of the account, as its audit event (action, target,
+  actor, before/after), in order and exactly once — on whichever server the
+  change was made. Needs ` + "`" + `iam.audit.read` + "`" + `, like ` + "`" + `auditEvents` + "`" + `, and is checked
+  again at every change: the stream ends with UNAUTHENTICATED when the
+  connection's credential is revoked or expires (the connection then closes),
+  with FORBIDDEN or NOT_FOUND when the caller loses the permission or the
+  account. To resume after a reconnect without gaps, pass the ` + "`" + `seq` + "`" + ` of the
+  last event received as ` + "`" + `after` + "`" + `. At most GATEHOUSE_MAX_SUBSCRIPTIONS
+  subscriptions per principal on a server (RATE_LIMITED beyond).
+  """
+  accountChanged(
+    "The account to follow (` + "`" + `acc_…` + "`" + `)."
+    accountId: ID!
+    "Deliver the events after this ` + "`" + `seq` + "`" + ` first (0: the whole log), then the new ones; null: only changes committed from now on."
+    after: Int
+  ): AuditEvent! @hasPermission(permission: "iam.audit.read")
 }
 `, BuiltIn: false},
 	{Name: "../../schema/templates.graphql", Input: `"An account template shipped with Gatehouse (A5)."
@@ -5893,6 +6027,8 @@ func (ec *executionContext) childFields_ApplyAccessConfigPayload(ctx context.Con
 	switch field.Name {
 	case "plan":
 		return ec.fieldContext_ApplyAccessConfigPayload_plan(ctx, field)
+	case "kept":
+		return ec.fieldContext_ApplyAccessConfigPayload_kept(ctx, field)
 	case "applied":
 		return ec.fieldContext_ApplyAccessConfigPayload_applied(ctx, field)
 	}
@@ -6115,6 +6251,8 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_roles(ctx, field)
 	case "effectivePermissions":
 		return ec.fieldContext_Member_effectivePermissions(ctx, field)
+	case "lastActiveAt":
+		return ec.fieldContext_Member_lastActiveAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
 }

@@ -6,9 +6,14 @@
 // in its integrity attributes — graphiql@4.1.2 graphiql.min.js and
 // graphiql.min.css, react@18.2.0 and react-dom@18.2.0
 // umd/*.production.min.js — byte for byte, so the browser's subresource
-// integrity check holds. gqlgen's optional explorer plugin is off (as in
-// gqlgen's default page); nothing else is loaded. The files are MIT licensed
-// (assets/LICENSE.*).
+// integrity check holds. The Explorer plugin (@graphiql/plugin-explorer@4.0.6,
+// which gqlgen's page can load) is on: its UMD script is the file gqlgen pins;
+// its stylesheet is the package's own dist/style.css (gqlgen pins a CDN-minified
+// copy), with its own integrity value. Nothing else is loaded. GraphiQL's
+// fetcher speaks graphql-transport-ws to the same /graphql for subscriptions,
+// sending the Headers tab in connection_init, and the page keeps its query,
+// variables and headers in its URL, so a link can open an example operation.
+// The files are MIT licensed (assets/LICENSE.*).
 package graphiql
 
 import (
@@ -44,12 +49,14 @@ var (
 	graphiqlCSS = &asset{name: "graphiql-4.1.2.min.css", sri: "sha256-MEh+B2NdMSpj9kexQNN3QKc8UzMrCXW/Sx/phcpuyIU=", contentType: "text/css; charset=utf-8"}
 	react       = &asset{name: "react-18.2.0.production.min.js", sri: "sha256-S0lp+k7zWUMk2ixteM6HZvu8L9Eh//OVrt+ZfbCpmgY=", contentType: "text/javascript; charset=utf-8"}
 	reactDOM    = &asset{name: "react-dom-18.2.0.production.min.js", sri: "sha256-IXWO0ITNDjfnNXIu5POVfqlgYoop36bDzhodR6LW5Pc=", contentType: "text/javascript; charset=utf-8"}
+	explorerJS  = &asset{name: "plugin-explorer-4.0.6.umd.js", sri: "sha256-UM8sWOS0Xa9yLY85q6Clh0pF4qpxX+TOcJ41flECqBs=", contentType: "text/javascript; charset=utf-8"}
+	explorerCSS = &asset{name: "plugin-explorer-4.0.6.css", sri: "sha256-aJCaSuI7+t/EWRrLTis8jU9EFTua5/o7fnwxnroxDvE=", contentType: "text/css; charset=utf-8"}
 
 	assets = map[string]*asset{}
 )
 
 func init() {
-	for _, a := range []*asset{graphiqlJS, graphiqlCSS, react, reactDOM} {
+	for _, a := range []*asset{graphiqlJS, graphiqlCSS, react, reactDOM, explorerJS, explorerCSS} {
 		b, err := files.ReadFile("assets/" + a.name)
 		if err != nil {
 			panic("graphiql: " + err.Error())
@@ -75,7 +82,10 @@ func Handler(title, endpoint, assetsPrefix string) http.Handler {
 	page := playground.Handler(title, endpoint,
 		playground.WithGraphiqlVersion(p+graphiqlJS.name, p+graphiqlCSS.name, graphiqlJS.sri, graphiqlCSS.sri),
 		playground.WithGraphiqlReactVersion(p+react.name, p+reactDOM.name, react.sri, reactDOM.sri),
-		playground.WithGraphiqlEnablePluginExplorer(false),
+		playground.WithGraphiqlEnablePluginExplorer(true),
+		playground.WithGraphiqlPluginExplorerVersion(p+explorerJS.name, p+explorerCSS.name, explorerJS.sri, explorerCSS.sri),
+		playground.WithGraphiqlPersistStateInURL(true),
+		playground.WithStoragePrefix("gatehouse:"),
 	)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -128,8 +128,8 @@ func TestPage_LoadsOnlySameOriginAssetsThatMatchTheirIntegrity(t *testing.T) {
 	}
 
 	loaded := refs(t, page)
-	if len(loaded) != 4 {
-		t.Fatalf("want the 4 scripts and stylesheets of gqlgen's page (React, ReactDOM, GraphiQL JS and CSS), found %v", loaded)
+	if len(loaded) != 6 {
+		t.Fatalf("want the 6 scripts and stylesheets of gqlgen's page (React, ReactDOM, GraphiQL and its Explorer plugin, JS and CSS), found %v", loaded)
 	}
 	for _, r := range loaded {
 		if r.integrity == "" {
@@ -154,7 +154,7 @@ func TestPage_LoadsOnlySameOriginAssetsThatMatchTheirIntegrity(t *testing.T) {
 // default (CDN) page carries exactly the integrity values ours does.
 func TestAssets_AreTheFilesGqlgenPins(t *testing.T) {
 	rec := httptest.NewRecorder()
-	playground.Handler("x", "/graphql").ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	playground.Handler("x", "/graphql", playground.WithGraphiqlEnablePluginExplorer(true)).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	pinned := map[string]string{} // file name → integrity
 	for _, r := range refs(t, rec.Body.String()) {
 		pinned[r.url[strings.LastIndex(r.url, "/")+1:]] = r.integrity
@@ -164,7 +164,11 @@ func TestAssets_AreTheFilesGqlgenPins(t *testing.T) {
 		"graphiql.min.css":            graphiqlCSS.name,
 		"react.production.min.js":     react.name,
 		"react-dom.production.min.js": reactDOM.name,
+		"index.umd.js":                explorerJS.name,
 	}
+	// gqlgen pins a CDN-minified copy of the plugin's stylesheet, which npm
+	// does not ship: we embed the package's own, under its own hash.
+	delete(pinned, "style.min.css")
 	if len(pinned) != len(want) {
 		t.Fatalf("gqlgen's page loads %v; this package embeds %v", pinned, want)
 	}
@@ -186,6 +190,8 @@ func TestAssets_HaveContentTypesAndLongCaching(t *testing.T) {
 		graphiqlCSS.name: "text/css; charset=utf-8",
 		react.name:       "text/javascript; charset=utf-8",
 		reactDOM.name:    "text/javascript; charset=utf-8",
+		explorerJS.name:  "text/javascript; charset=utf-8",
+		explorerCSS.name: "text/css; charset=utf-8",
 	} {
 		res := get(t, srv.URL+"/graphiql/"+name)
 		if res.status != http.StatusOK {
@@ -217,7 +223,7 @@ func TestAssets_AnswerConditionalRequestsWith304(t *testing.T) {
 
 func TestAssets_AreGzippedForClientsThatAcceptIt(t *testing.T) {
 	srv := newServer(t)
-	for _, a := range []*asset{graphiqlJS, graphiqlCSS, react, reactDOM} {
+	for _, a := range []*asset{graphiqlJS, graphiqlCSS, react, reactDOM, explorerJS} {
 		res := get(t, srv.URL+"/graphiql/"+a.name, "Accept-Encoding", "br, gzip;q=0.8")
 		if res.header.Get("Content-Encoding") != "gzip" || res.header.Get("Vary") != "Accept-Encoding" {
 			t.Fatalf("%s: not gzipped: %v", a.name, res.header)
@@ -262,7 +268,7 @@ func TestHandler_AssetsPrefixWithoutTrailingSlashWorks(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	loaded := refs(t, string(get(t, srv.URL+"/").body))
-	if len(loaded) != 4 {
+	if len(loaded) != 6 {
 		t.Fatalf("refs: %v", loaded)
 	}
 	for _, r := range loaded {
@@ -279,5 +285,28 @@ func TestHandler_PageTargetsTheEndpointAndTitle(t *testing.T) {
 	page := string(get(t, newServer(t).URL+"/").body)
 	if !strings.Contains(page, "<title>Gatehouse</title>") || !strings.Contains(page, `location.host + "/graphql"`) {
 		t.Fatalf("page:\n%s", page)
+	}
+	// Subscriptions: GraphiQL's fetcher gets the WebSocket URL of the same
+	// endpoint; the Explorer plugin is on; a link's ?query= opens it.
+	for _, want := range []string{
+		`const subscriptionUrl = wsProto + '//' + location.host + "/graphql"`,
+		"GraphiQL.createFetcher({ url, subscriptionUrl",
+		"plugins.push(GraphiQLPluginExplorer.explorerPlugin())",
+		"query: parameters.query",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	// The UMD builds expose what the page calls.
+	for a, names := range map[*asset][]string{
+		graphiqlJS: {"createFetcher", "graphql-transport-ws"},
+		explorerJS: {"GraphiQLPluginExplorer", "explorerPlugin"},
+	} {
+		for _, n := range names {
+			if !bytes.Contains(a.body, []byte(n)) {
+				t.Errorf("%s does not contain %q", a.name, n)
+			}
+		}
 	}
 }

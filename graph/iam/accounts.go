@@ -141,7 +141,7 @@ func (s *Service) CreateAccount(ctx context.Context, in CreateAccountInput) (*en
 		if err != nil {
 			return err
 		}
-		if owner, err = tx.Member.Create().SetAccountID(acc.ID).SetUserID(u.ID).SetStatus(member.StatusACTIVE).Save(ctx); err != nil {
+		if owner, err = newMember(tx, acc.ID, u).SetStatus(member.StatusACTIVE).Save(ctx); err != nil {
 			return err
 		}
 		if err := assign(ctx, tx, acc.ID, owner.ID, full); err != nil {

@@ -236,5 +236,9 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, ulid, secret string) (
 		return nil, auth.ErrInvalid
 	}
 	s.KeyUsed(id)
-	return &auth.Principal{Kind: auth.APIKey, ID: id, Label: id, AccountID: ik.accountID}, nil
+	p := &auth.Principal{Kind: auth.APIKey, ID: id, Label: id, AccountID: ik.accountID}
+	if e.Key.ExpiresAt != nil {
+		p.Expires = *e.Key.ExpiresAt
+	}
+	return p, nil
 }

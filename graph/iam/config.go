@@ -27,7 +27,15 @@ type AccessConfig struct {
 	Scopes   []ConfigScope  `json:"scopes"`
 	Members  []ConfigMember `json:"members"`
 	SodRules []ConfigRule   `json:"sodRules"`
+
+	// present names the sections and settings a parsed document gives: what
+	// it leaves out, applying it leaves alone (nil: everything is given).
+	present map[string]bool
 }
+
+// given reports whether the document gives a section ("roles") or a setting
+// ("settings.roleAssignment").
+func (c *AccessConfig) given(name string) bool { return c.present == nil || c.present[name] }
 
 // ConfigSettings are the account's settings (A2, M2). A document without
 // newMemberRoles or minRolesPerMember (written before they existed) leaves
@@ -161,6 +169,15 @@ func ParseAccessConfig(doc map[string]any) (*AccessConfig, error) {
 	if err := dec.Decode(&cfg); err != nil {
 		return nil, apperr.New(apperr.BadUserInput, "invalid document: %v", err)
 	}
+	cfg.present = map[string]bool{}
+	for k, v := range doc {
+		cfg.present[k] = v != nil
+	}
+	if settings, ok := doc["settings"].(map[string]any); ok {
+		for k, v := range settings {
+			cfg.present["settings."+k] = v != nil
+		}
+	}
 	var bad []string
 	dup := func(kind string, keys []string) {
 		seen := map[string]bool{}
@@ -213,13 +230,8 @@ func ParseAccessConfig(doc map[string]any) (*AccessConfig, error) {
 		slices.Sort(perms)
 		cfg.SodRules[i].Permissions = perms
 	}
-	if cfg.Settings.RoleAssignment == "" {
-		cfg.Settings.RoleAssignment = account.RoleAssignmentMULTIPLE
-	} else if account.RoleAssignmentValidator(cfg.Settings.RoleAssignment) != nil {
+	if cfg.Settings.RoleAssignment != "" && account.RoleAssignmentValidator(cfg.Settings.RoleAssignment) != nil {
 		bad = append(bad, "settings.roleAssignment must be SINGLE or MULTIPLE")
-	}
-	if cfg.Settings.DefaultAccessExcludes == nil {
-		cfg.Settings.DefaultAccessExcludes = slices.Clone(defaultExcludes)
 	}
 	bad = append(bad, badPatterns("settings.defaultAccessExcludes", cfg.Settings.DefaultAccessExcludes)...)
 	if m := cfg.Settings.MinRolesPerMember; m != nil && (*m < 0 || *m > MaxMinRoles) {
@@ -238,32 +250,52 @@ func ParseAccessConfig(doc map[string]any) (*AccessConfig, error) {
 	return &cfg, nil
 }
 
-// plan compares the desired document with the current one.
-func plan(cur, want *AccessConfig) []PlanStep {
-	steps := []PlanStep{}
-	// Settings a document leaves out stay as they are.
+// plan compares the desired document with the current one. Sections the
+// document leaves out are left alone, and so are settings it leaves out (want
+// takes their current values). Objects a given section leaves out are deleted
+// only with prune; otherwise they are returned as kept.
+func plan(cur, want *AccessConfig, prune bool) (steps, kept []PlanStep) {
+	if !want.given("settings.roleAssignment") || want.Settings.RoleAssignment == "" {
+		want.Settings.RoleAssignment = cur.Settings.RoleAssignment
+	}
+	if !want.given("settings.defaultAccessExcludes") {
+		want.Settings.DefaultAccessExcludes = cur.Settings.DefaultAccessExcludes
+	}
 	if want.Settings.NewMemberRoles == nil {
 		want.Settings.NewMemberRoles = cur.Settings.NewMemberRoles
 	}
 	if want.Settings.MinRolesPerMember == nil {
 		want.Settings.MinRolesPerMember = cur.Settings.MinRolesPerMember
 	}
+	steps = []PlanStep{}
 	if !slices.Equal(cur.Settings.DefaultAccessExcludes, want.Settings.DefaultAccessExcludes) ||
 		cur.Settings.RoleAssignment != want.Settings.RoleAssignment ||
 		!slices.Equal(cur.Settings.NewMemberRoles, want.Settings.NewMemberRoles) ||
 		*cur.Settings.MinRolesPerMember != *want.Settings.MinRolesPerMember {
 		steps = append(steps, PlanStep{Kind: "SETTINGS", Key: "settings", Action: "UPDATE", Changes: diff(cur.Settings, want.Settings)})
 	}
-	steps = append(steps, planOf("ROLE", cur.Roles, want.Roles, func(r ConfigRole) string { return r.Key })...)
-	steps = append(steps, planOf("SCOPE", cur.Scopes, want.Scopes, func(s ConfigScope) string { return s.Key })...)
-	steps = append(steps, planOf("MEMBER", cur.Members, want.Members, func(m ConfigMember) string { return m.Email })...)
-	steps = append(steps, planOf("SOD_RULE", cur.SodRules, want.SodRules, func(r ConfigRule) string { return r.Name })...)
-	return steps
+	kept = []PlanStep{}
+	add := func(s, k []PlanStep) {
+		steps, kept = append(steps, s...), append(kept, k...)
+	}
+	if want.given("roles") {
+		add(planOf("ROLE", cur.Roles, want.Roles, func(r ConfigRole) string { return r.Key }, prune))
+	}
+	if want.given("scopes") {
+		add(planOf("SCOPE", cur.Scopes, want.Scopes, func(s ConfigScope) string { return s.Key }, prune))
+	}
+	if want.given("members") {
+		add(planOf("MEMBER", cur.Members, want.Members, func(m ConfigMember) string { return m.Email }, prune))
+	}
+	if want.given("sodRules") {
+		add(planOf("SOD_RULE", cur.SodRules, want.SodRules, func(r ConfigRule) string { return r.Name }, prune))
+	}
+	return steps, kept
 }
 
-// planOf diffs two lists of one kind by key: CREATE, UPDATE, DELETE.
-func planOf[T any](kind string, cur, want []T, key func(T) string) []PlanStep {
-	var steps []PlanStep
+// planOf diffs two lists of one kind by key: CREATE, UPDATE, and DELETE —
+// or, without prune, KEEP for what want leaves out.
+func planOf[T any](kind string, cur, want []T, key func(T) string, prune bool) (steps, kept []PlanStep) {
 	have := map[string]T{}
 	for _, c := range cur {
 		have[key(c)] = c
@@ -279,9 +311,15 @@ func planOf[T any](kind string, cur, want []T, key func(T) string) []PlanStep {
 		delete(have, key(w))
 	}
 	for _, k := range slices.Sorted(maps.Keys(have)) {
-		steps = append(steps, PlanStep{Kind: kind, Key: k, Action: "DELETE", Changes: map[string]any{"before": have[k]}})
+		st := PlanStep{Kind: kind, Key: k, Action: "DELETE", Changes: map[string]any{"before": have[k]}}
+		if prune {
+			steps = append(steps, st)
+		} else {
+			st.Action = "KEEP"
+			kept = append(kept, st)
+		}
 	}
-	return steps
+	return steps, kept
 }
 
 func sameJSON(a, b any) bool {

@@ -22,6 +22,18 @@ type ApplyAccessConfigInput struct {
 	AccountID string         `json:"accountId"`
 	Document  map[string]any `json:"document"`
 	DryRun    *bool          `json:"dryRun"`
+	// Prune deletes the objects a given section leaves out; without it they
+	// are kept (and reported as such).
+	Prune *bool `json:"prune"`
+}
+
+// Applied is what ApplyAccessConfig did or, for a dry run, would do.
+type Applied struct {
+	// Plan is the changes, in the order they apply.
+	Plan []PlanStep
+	// Kept is what the document's sections leave out and, without prune,
+	// stays (action KEEP).
+	Kept []PlanStep
 }
 
 // Target implements Targeted.
@@ -65,10 +77,13 @@ func stepPermissions(st PlanStep) []string {
 
 // ApplyAccessConfig makes an account match a document: it plans the
 // creations, updates and deletions and, unless dryRun, applies them in one
-// transaction with one audit event. A dry run executes the plan too and rolls
-// it back, so that it finds exactly the refusals a real apply would. Applying
-// the same document twice yields an empty plan.
-func (s *Service) ApplyAccessConfig(ctx context.Context, in ApplyAccessConfigInput) ([]PlanStep, error) {
+// transaction with one audit event. What the document leaves out is left
+// alone: absent sections and settings, and — unless prune — the objects a
+// given section does not list (reported as kept). A dry run executes the plan
+// too and rolls it back, so that it finds exactly the refusals a real apply
+// would. Applying the same document twice yields an empty plan, and an empty
+// plan writes nothing.
+func (s *Service) ApplyAccessConfig(ctx context.Context, in ApplyAccessConfigInput) (*Applied, error) {
 	want, err := ParseAccessConfig(in.Document)
 	if err != nil {
 		return nil, err
@@ -78,14 +93,17 @@ func (s *Service) ApplyAccessConfig(ctx context.Context, in ApplyAccessConfigInp
 	if dry {
 		run = s.preview
 	}
-	var steps []PlanStep
+	var steps, kept []PlanStep
 	err = run(ctx, Ref{AccountID: in.AccountID}, "iam.account.manage", func(c *Change) error {
 		tx, a := c.Tx, c.Access
 		cur, err := current(ctx, tx.Client(), in.AccountID)
 		if err != nil {
 			return err
 		}
-		steps = plan(cur, want)
+		steps, kept = plan(cur, want, in.Prune != nil && *in.Prune)
+		if len(steps) == 0 {
+			return nil // nothing to change, and no event to write
+		}
 		for _, st := range steps {
 			for _, p := range stepPermissions(st) {
 				if !a.Has(p) {
@@ -108,7 +126,7 @@ func (s *Service) ApplyAccessConfig(ctx context.Context, in ApplyAccessConfigInp
 	if err != nil {
 		return nil, err
 	}
-	return steps, nil
+	return &Applied{Plan: steps, Kept: kept}, nil
 }
 
 // applier carries out a plan in one transaction.
@@ -327,7 +345,7 @@ func (ap *applier) member(st PlanStep) error {
 	}
 	switch {
 	case cur == nil:
-		if cur, err = tx.Member.Create().SetAccountID(ap.accountID).SetUserID(u.ID).SetStatus(w.Status).Save(ctx); err != nil {
+		if cur, err = newMember(tx, ap.accountID, u).SetStatus(w.Status).Save(ctx); err != nil {
 			return err
 		}
 	case cur.Status != w.Status || len(added) > 0 || len(held) != len(roles):
@@ -339,7 +357,7 @@ func (ap *applier) member(st PlanStep) error {
 		}
 	}
 	if w.Name != "" && u.Name != w.Name {
-		if err := u.Update().SetName(w.Name).Exec(ctx); err != nil {
+		if err := renameUser(ctx, tx, u, w.Name); err != nil {
 			return err
 		}
 	}

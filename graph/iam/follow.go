@@ -62,6 +62,7 @@ func (s *Service) readFeed(ctx context.Context, feed ChangeFeed) error {
 		if s.cache.advanced(accountID, seq) && accountID == "" {
 			s.opKeys.clear() // an operator key may have been revoked
 		}
+		s.changed(accountID)
 	}
 	s.cache.confirm(began)
 	return nil

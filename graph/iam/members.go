@@ -33,9 +33,26 @@ func upsertUser(ctx context.Context, tx *ent.Tx, email, name string) (*ent.User,
 		return tx.User.Create().SetEmail(email).SetName(name).Save(ctx)
 	}
 	if err == nil && u.Name == "" && name != "" {
-		return u.Update().SetName(name).Save(ctx)
+		if err := renameUser(ctx, tx, u, name); err != nil {
+			return nil, err
+		}
 	}
 	return u, err
+}
+
+// newMember starts creating u's membership of an account, with the copies
+// of the user's email and name that member search sorts and filters on.
+func newMember(tx *ent.Tx, accountID string, u *ent.User) *ent.MemberCreate {
+	return tx.Member.Create().SetAccountID(accountID).SetUserID(u.ID).SetEmail(u.Email).SetName(u.Name)
+}
+
+// renameUser changes a user's name, and the copies its memberships keep.
+func renameUser(ctx context.Context, tx *ent.Tx, u *ent.User, name string) error {
+	if err := u.Update().SetName(name).Exec(ctx); err != nil {
+		return err
+	}
+	u.Name = name
+	return tx.Member.Update().Where(member.UserID(u.ID)).SetName(name).Exec(ctx)
 }
 
 func assign(ctx context.Context, tx *ent.Tx, accountID, memberID string, roles ...*ent.Role) error {
@@ -132,7 +149,7 @@ func (s *Service) AddMember(ctx context.Context, in AddMemberInput) (*ent.Member
 		m, err = tx.Member.Query().Where(member.AccountID(in.AccountID), member.UserID(u.ID)).Only(ctx)
 		switch {
 		case ent.IsNotFound(err):
-			m, err = tx.Member.Create().SetAccountID(in.AccountID).SetUserID(u.ID).SetStatus(status).Save(ctx)
+			m, err = newMember(tx, in.AccountID, u).SetStatus(status).Save(ctx)
 		case err == nil && m.Status == member.StatusREMOVED:
 			m, err = m.Update().SetStatus(status).Save(ctx) // a removed member comes back
 		case err == nil:

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
+	"github.com/gatehouse-iam/gatehouse/graph/live"
 )
 
 // Service runs Gatehouse's commands against one database.
@@ -35,6 +36,7 @@ type Service struct {
 	lockWait time.Duration
 	catalog  atomic.Pointer[sharedCatalog]
 	seal     atomic.Pointer[auditSeal] // audit checkpoint keys (L4; auditcheckpoint.go)
+	live     *live.Broker              // subscribers of accounts' changes (L5; watch.go)
 }
 
 // InvalidationChannel is the PostgreSQL channel on which every commit names
@@ -155,6 +157,7 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 		s.Invalidate(accountID)
 	}
 	forget(ctx, accountID)
+	s.changed(accountID)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -9,6 +10,8 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/apikey"
+	"github.com/gatehouse-iam/gatehouse/ent/member"
+	"github.com/gatehouse-iam/gatehouse/ent/schema/ids"
 	"github.com/gatehouse-iam/gatehouse/ent/usage"
 )
 
@@ -51,6 +54,9 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	if err := s.flushPermissions(ctx, perms); err != nil {
 		s.usage.keep(seen, perms)
 		return err
+	}
+	if err := s.flushMemberActivity(ctx, perms); err != nil {
+		return err // permission uses are written; a member's time is rewritten by its next use
 	}
 	for id, at := range seen {
 		err := s.client.APIKey.Update().
@@ -129,4 +135,25 @@ func (s *Service) RunUsageFlusher(ctx context.Context, every time.Duration) {
 			return
 		}
 	}
+}
+
+// flushMemberActivity moves members' lastActiveAt to their latest recorded
+// permission use. It writes the column alone (not updated_at: using a
+// permission changes nothing about the member), and never backwards.
+func (s *Service) flushMemberActivity(ctx context.Context, perms map[permUse]time.Time) error {
+	latest := map[string]time.Time{}
+	for u, at := range perms {
+		if strings.HasPrefix(u.subject, ids.Member+"_") && at.After(latest[u.subject]) {
+			latest[u.subject] = at
+		}
+	}
+	for id, at := range latest {
+		at = at.UTC() // one zone, so that SQLite's text timestamps sort
+		q, args := sql.Dialect(s.dialect).Update(member.Table).Set(member.FieldLastActiveAt, at).
+			Where(sql.And(sql.EQ(member.FieldID, id), sql.LT(member.FieldLastActiveAt, at))).Query()
+		if _, err := s.client.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -30,6 +30,9 @@
 //   - input values: every argument's strings, lists, nesting and numbers,
 //     variables included: see inputs.go.
 //
+// Every measured operation's response says what it cost, in
+// extensions.cost { requested limit } (cost.go).
+//
 // A refused operation gets one error with extensions.code "BAD_USER_INPUT",
 // extensions.limit ("fields", "depth", "aliases", "complexity" or
 // "pageSize"; for input values see inputs.go), extensions.max and
@@ -124,6 +127,7 @@ func (e *limiter) MutateOperationContext(_ context.Context, rc *graphql.Operatio
 	}
 	m, err := e.measure(rc)
 	c := e.cfg
+	rc.Stats.SetExtension(costKey, Cost{Requested: m.cost, Limit: c.MaxComplexity})
 	switch {
 	case err != nil:
 		return err

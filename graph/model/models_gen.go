@@ -54,6 +54,8 @@ type APIKeyPayload struct {
 type ApplyAccessConfigPayload struct {
 	// The changes, in the order they apply; empty when the account already matches.
 	Plan []*iam.PlanStep `json:"plan"`
+	// What the document's sections leave out and stays, since `prune` was not given (action KEEP): `prune: true` would delete it.
+	Kept []*iam.PlanStep `json:"kept"`
 	// False for a dry run.
 	Applied bool `json:"applied"`
 }
@@ -200,6 +202,14 @@ type ScopePayload struct {
 type SodRulePayload struct {
 	// The new rule.
 	SodRule *ent.SodRule `json:"sodRule"`
+}
+
+// Live changes (L5), over a WebSocket at `/graphql` speaking the
+// `graphql-transport-ws` protocol (GraphiQL, graphql-ws, Apollo Client, urql).
+// The credential goes in `connection_init`'s payload, as
+// `{"Authorization": "Bearer …"}` (or `{"X-API-Key": "…"}`); a connection
+// without a valid one is closed with code 4401 or 4403.
+type Subscription struct {
 }
 
 // Both members after the transfer.

@@ -40,6 +40,8 @@ type Config struct {
 	RateBurst       int           `env:"GATEHOUSE_RATE_BURST" envDefault:"200" group:"Limits" help:"burst per principal" check:"positive"`
 	ShutdownTimeout time.Duration `env:"GATEHOUSE_SHUTDOWN_TIMEOUT" envDefault:"15s" group:"Server" help:"graceful shutdown on SIGINT/SIGTERM" check:"positive"`
 	UsageFlush      time.Duration `env:"GATEHOUSE_USAGE_FLUSH_INTERVAL" envDefault:"30s" group:"Server" help:"how often API keys' lastUsedAt and permission usage are written" check:"positive"`
+	// MaxSubscriptions bounds a principal's live subscriptions on a server (L5).
+	MaxSubscriptions int `env:"GATEHOUSE_MAX_SUBSCRIPTIONS" envDefault:"10" group:"Limits" help:"live subscriptions per principal on a server" check:"positive"`
 	// Every request's deadline, and readiness on shutdown (P5).
 	RequestTimeout time.Duration `env:"GATEHOUSE_REQUEST_TIMEOUT" envDefault:"10s" group:"Server" help:"every request's deadline; storage waits end with it" check:"positive"`
 	DrainDelay     time.Duration `env:"GATEHOUSE_DRAIN_DELAY" envDefault:"5s" group:"Server" help:"on shutdown, how long /readyz answers 503 before the listener closes" check:"nonnegative"`
@@ -89,6 +91,9 @@ func (c Config) withDefaults() Config {
 	dur(&c.ChangePollInterval, 50*time.Millisecond)
 	dur(&c.MaxStaleness, time.Second)
 	dur(&c.UsageFlush, 30*time.Second)
+	if c.MaxSubscriptions <= 0 {
+		c.MaxSubscriptions = 10
+	}
 	return c
 }
 

@@ -43,6 +43,10 @@ func (m *metrics) handler() http.Handler {
 // server serves, so their number stays bounded.
 func (m *metrics) measure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isUpgrade(r) { // a WebSocket lasts as long as its connection: see registerLive
+			next.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(rec, r)
@@ -65,3 +69,7 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.code = code
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController (and WebSocket upgrades) reach the
+// connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

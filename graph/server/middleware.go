@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 )
@@ -68,6 +69,21 @@ func bodyLimit(max int64, next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// browsers sends a browser that opens /graphql itself (GET, no query) to
+// GraphiQL, next to it, instead of an error about the missing query.
+func browsers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && !r.URL.Query().Has("query") && !isUpgrade(r) &&
+			strings.Contains(r.Header.Get("Accept"), "text/html") {
+			// Relative, so that it holds behind a proxy that adds a path prefix.
+			w.Header().Set("Location", "./")
+			w.WriteHeader(http.StatusSeeOther)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }

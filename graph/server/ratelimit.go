@@ -37,13 +37,16 @@ func (l *rateLimiter) Middleware(next http.Handler) http.Handler {
 		if p := auth.FromContext(r.Context()); p != nil {
 			key = "principal:" + p.ID
 		}
-		res := l.bucket(key).Reserve()
+		b := l.bucket(key)
+		res := b.Reserve()
 		if d := res.Delay(); d > 0 {
 			res.Cancel()
+			l.headers(w, b)
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
 			auth.WriteError(w, http.StatusTooManyRequests, "RATE_LIMITED", "too many requests; retry after "+d.Round(time.Second).String())
 			return
 		}
+		l.headers(w, b)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -57,4 +60,19 @@ func (l *rateLimiter) bucket(key string) *rate.Limiter {
 		l.byKey.Add(key, b)
 	}
 	return b
+}
+
+// headers tell the caller its rate-limit state, in the fields of the IETF
+// draft "RateLimit header fields for HTTP" (draft-ietf-httpapi-ratelimit-headers,
+// the -Limit/-Remaining/-Reset form most clients read): RateLimit-Limit is the
+// burst, RateLimit-Remaining the requests that may be sent at once now,
+// RateLimit-Reset the seconds until the bucket is full again, and
+// RateLimit-Policy the bucket ("200;w=2": 200 requests per 2 s window).
+func (l *rateLimiter) headers(w http.ResponseWriter, b *rate.Limiter) {
+	tokens := max(b.Tokens(), 0)
+	h := w.Header()
+	h.Set("RateLimit-Limit", strconv.Itoa(l.burst))
+	h.Set("RateLimit-Remaining", strconv.Itoa(int(math.Floor(tokens))))
+	h.Set("RateLimit-Reset", strconv.Itoa(int(math.Ceil((float64(l.burst)-tokens)/float64(l.limit)))))
+	h.Set("RateLimit-Policy", strconv.Itoa(l.burst)+";w="+strconv.Itoa(max(1, int(math.Ceil(float64(l.burst)/float64(l.limit))))))
 }

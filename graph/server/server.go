@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/graphiql"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
 	"github.com/gatehouse-iam/gatehouse/graph/limits"
+	"github.com/gatehouse-iam/gatehouse/graph/live"
 	"github.com/gatehouse-iam/gatehouse/graph/loaders"
 )
 
@@ -33,13 +34,15 @@ type Server struct {
 	stop    context.CancelFunc
 	done    chan struct{}
 	feed    *database.Feed
+	live    *live.Broker
 	// draining is set once shutdown begins: /readyz answers 503 from then on.
 	draining atomic.Bool
 }
 
-// Close stops the background work (writing key usage, signing audit
-// checkpoints) after a last round of each.
+// Close ends the subscriptions and stops the background work (writing key
+// usage, signing audit checkpoints) after a last round of each.
 func (s *Server) Close() {
+	s.live.Close()
 	s.stop()
 	<-s.done
 	s.feed.Close()
@@ -60,10 +63,13 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 		MaxChecks: cfg.MaxChecks, CacheBytes: int64(cfg.ModelCacheMB * (1 << 20)), LockWait: cfg.DBLockTimeout,
 	})
 	svc.SetAuditKeys(signer, auditPub)
+	broker := live.New(cfg.MaxSubscriptions)
+	svc.SetBroker(broker)
 	if err := svc.EnsureBuiltins(ctx); err != nil {
 		return nil, err
 	}
 	met := newMetrics()
+	met.registerLive(broker)
 	authn := &auth.Authenticator{Store: newStore(db.Client, svc), Log: log,
 		Outage: func(context.Context) { met.unavailable.WithLabelValues("authentication").Inc() }}
 	if cfg.JWTSecret != "" || cfg.JWKSURL != "" {
@@ -79,6 +85,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 
 	gql := handler.New(graph.NewSchema(svc, cfg.MaxPageSize))
 	gql.AddTransport(transport.Options{})
+	gql.AddTransport(websocketTransport(cfg, authn, log)) // before GET: an upgrade is a GET
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -105,9 +112,11 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	api = authn.Middleware(api)
 	api = bodyLimit(cfg.MaxBodyBytes, getOnlyQueries(cfg.ParserTokens, api))
 	api = deadline(cfg.RequestTimeout, outages(met, api))
+	// Subscriptions: the same chain but for the body limit and the deadline.
+	ws := authn.Middleware(limiter.Middleware(perRequest(db, gql)))
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", api)
+	mux.Handle("/graphql", browsers(upgrades(ws, api)))
 	mux.Handle("POST /v1/authorize", deadline(cfg.RequestTimeout, outages(met, bodyLimit(cfg.MaxBodyBytes,
 		authn.Middleware(limiter.Middleware(requestCache(decisionAPI(svc, log, met))))))))
 	// Exports stream for as long as the log is long: no request deadline.
@@ -120,14 +129,14 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	srv := &Server{Service: svc, done: make(chan struct{})}
+	srv := &Server{Service: svc, done: make(chan struct{}), live: broker}
 	mux.HandleFunc("GET /readyz", srv.ready(db))
 
 	opts := cors.Options{
 		AllowedOrigins: cfg.CORSOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders: []string{"Authorization", "Content-Type", "X-API-Key", "X-Request-Id"},
-		ExposedHeaders: []string{"X-Request-Id", "Retry-After"},
+		ExposedHeaders: []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy"},
 		MaxAge:         600,
 	}
 	if len(cfg.CORSOrigins) == 0 {

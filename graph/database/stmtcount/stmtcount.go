@@ -106,8 +106,9 @@ func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*
 	}).QueryContext(ctx, q, args...)
 }
 
-// ExecContext is what iam uses for its few raw statements outside a
-// transaction (the built-ins' master lists at start-up).
+// ExecContext is what iam uses for its few raw statements outside
+// transactions (the built-ins' master lists at start-up, members' last
+// activity); the wrapped driver must offer it.
 func (d *Driver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	count(ctx, &d.total)
 	return d.Driver.(interface {

@@ -1,0 +1,63 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/graph/auth/jwtauth"
+	"github.com/gatehouse-iam/gatehouse/graph/auth/token"
+)
+
+// A session is a long-lived connection authenticated once, when it opens (a
+// GraphQL subscription's WebSocket, authenticated by its connection_init
+// payload). What it streams is checked again on every change, so a session
+// holds the credential it opened with and checks it again with the very
+// checks an HTTP request meets.
+
+// Session is what a long-lived connection keeps of its credential.
+type Session struct {
+	// Recheck authenticates the credential again: nil while it is still
+	// valid for the same principal, ErrInvalid once it is revoked or expired,
+	// another error when it cannot be checked now.
+	Recheck func(ctx context.Context) error
+	// End closes the connection (after a credential is found invalid).
+	End func()
+}
+
+type sessionKey struct{}
+
+// WithSession returns ctx carrying s.
+func WithSession(ctx context.Context, s *Session) context.Context {
+	return context.WithValue(ctx, sessionKey{}, s)
+}
+
+// SessionFrom returns the connection's session, or nil for a plain request
+// (which is authenticated anew each time).
+func SessionFrom(ctx context.Context) *Session {
+	s, _ := ctx.Value(sessionKey{}).(*Session)
+	return s
+}
+
+// Authenticate checks one credential — the value of an Authorization header
+// ("Bearer …") or of an X-API-Key header — with the checks of Middleware.
+// An empty value is ErrInvalid.
+func (a *Authenticator) Authenticate(ctx context.Context, value string) (*Principal, error) {
+	secret := strings.TrimSpace(value)
+	if scheme, rest, ok := strings.Cut(secret, " "); ok {
+		if !strings.EqualFold(scheme, "Bearer") {
+			return nil, ErrInvalid
+		}
+		secret = strings.TrimSpace(rest)
+	}
+	if secret == "" {
+		return nil, ErrInvalid
+	}
+	return a.authenticate(ctx, secret)
+}
+
+// IsInvalid reports whether err means the credential is wrong, revoked or
+// expired (rather than not checkable right now).
+func IsInvalid(err error) bool {
+	return errors.Is(err, ErrInvalid) || errors.Is(err, jwtauth.ErrInvalid) || errors.Is(err, token.ErrMalformed)
+}

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
+	"github.com/gatehouse-iam/gatehouse/graph/live"
+)
+
+// Subscriptions (L5) arrive as WebSocket upgrades of /graphql speaking
+// graphql-transport-ws (or the older graphql-ws). A connection is
+// authenticated once, by its connection_init payload (browsers cannot set
+// headers on a WebSocket) or by the upgrade's own Authorization header, and
+// keeps its credential to check it again at every change it streams
+// (auth.Session): a revoked or expired credential ends its subscriptions and
+// closes it.
+
+// Close codes of graphql-transport-ws.
+const (
+	closeUnauthorized = 4401 // no credential in connection_init
+	closeForbidden    = 4403 // a credential that is wrong, revoked or expired
+	closeUnavailable  = 4503 // a credential that cannot be checked now (P5)
+)
+
+// websocketTransport is the /graphql WebSocket transport.
+func websocketTransport(cfg Config, authn *auth.Authenticator, log *slog.Logger) transport.Websocket {
+	return transport.Websocket{
+		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
+			OriginPatterns: originHosts(cfg.CORSOrigins),
+		}},
+		InitFunc:              sessionInit(authn, log),
+		InitTimeout:           10 * time.Second,
+		KeepAlivePingInterval: 15 * time.Second, // graphql-ws
+		PingPongInterval:      30 * time.Second, // graphql-transport-ws
+	}
+}
+
+// originHosts are the hosts of the CORS origins: pages there may open
+// WebSockets too (same-origin pages and clients that send no Origin always
+// may).
+func originHosts(origins []string) []string {
+	var hosts []string
+	for _, o := range origins {
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			hosts = append(hosts, u.Host)
+		}
+	}
+	return hosts
+}
+
+type upgradeCredentialKey struct{}
+
+// isUpgrade reports a WebSocket upgrade request.
+func isUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// upgrades passes WebSocket upgrades to ws — with no request deadline, as
+// they last as long as the connection — and everything else to next. The
+// credential of the upgrade's headers, if any, is kept for sessionInit.
+func upgrades(ws, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		cred := r.Header.Get("Authorization")
+		if cred == "" {
+			cred = r.Header.Get("X-API-Key")
+		}
+		ws.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), upgradeCredentialKey{}, cred)))
+	})
+}
+
+// sessionInit authenticates a connection from its connection_init payload
+// ("Authorization": "Bearer …", or "X-API-Key": "…", in any letter case),
+// or else from the upgrade's headers.
+func sessionInit(authn *auth.Authenticator, log *slog.Logger) transport.WebsocketInitFunc {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		cred := ""
+		for k := range payload {
+			if strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "X-API-Key") {
+				cred = payload.GetString(k)
+			}
+		}
+		if cred == "" {
+			cred, _ = ctx.Value(upgradeCredentialKey{}).(string)
+		}
+		refuse := func(code int, msg string) (context.Context, *transport.InitPayload, error) {
+			ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), msg)
+			return ctx, nil, &initError{msg}
+		}
+		if strings.TrimSpace(cred) == "" {
+			return refuse(closeUnauthorized, `send a credential in connection_init's payload: {"Authorization": "Bearer …"}`)
+		}
+		p, err := authn.Authenticate(ctx, cred)
+		switch {
+		case auth.IsInvalid(err):
+			return refuse(closeForbidden, "invalid, revoked or expired credentials")
+		case err != nil:
+			log.WarnContext(ctx, "credentials could not be checked", "err", err)
+			return refuse(closeUnavailable, "credentials cannot be checked right now; retry shortly")
+		}
+		ctx, end := context.WithCancel(ctx)
+		ctx = auth.WithPrincipal(ctx, p)
+		ctx = auth.WithSession(ctx, &auth.Session{
+			Recheck: func(ctx context.Context) error {
+				again, err := authn.Authenticate(ctx, cred)
+				if err == nil && again.ID != p.ID {
+					return auth.ErrInvalid
+				}
+				return err
+			},
+			End: end,
+		})
+		return ctx, nil, nil
+	}
+}
+
+type initError struct{ msg string }
+
+func (e *initError) Error() string { return e.msg }
+
+// registerLive adds the subscriptions' metrics.
+func (m *metrics) registerLive(b *live.Broker) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gatehouse_subscriptions",
+			Help: "Live subscriptions (accountChanged) open on this server.",
+		}, func() float64 { return float64(b.Active()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gatehouse_subscription_events_total",
+			Help: "Audit events delivered to subscribers.",
+		}, func() float64 { return float64(b.Delivered()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gatehouse_subscriptions_refused_total",
+			Help: "Subscriptions refused because their principal had GATEHOUSE_MAX_SUBSCRIPTIONS open.",
+		}, func() float64 { return float64(b.Refused()) }),
+	)
+}
+
+// Subscriptions is the number of live subscriptions on this server.
+func (s *Server) Subscriptions() int64 { return s.live.Active() }
