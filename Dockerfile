@@ -24,10 +24,13 @@ COPY --from=build /out/gatehouse /usr/local/bin/gatehouse
 # The SQLite file lives in /data, owned by the image's non-root user (65532).
 COPY --from=build --chown=65532:65532 /out/data /data
 WORKDIR /data
+# The admin listener (/metrics) listens on the container's network, for
+# Prometheus inside the cluster; publish 8080 only.
 ENV GATEHOUSE_ADDR=:8080 \
+    GATEHOUSE_ADMIN_ADDR=:9090 \
     GATEHOUSE_SQLITE_PATH=/data/gatehouse.db
 USER 65532:65532
 VOLUME /data
-EXPOSE 8080
+EXPOSE 8080 9090
 ENTRYPOINT ["/usr/local/bin/gatehouse"]
 CMD ["serve"]

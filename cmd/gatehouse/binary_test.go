@@ -112,6 +112,10 @@ func TestConfig_MistakesStopTheBinary(t *testing.T) {
 			`gatehouse: GATEHOUSE_ADDR="` + busy + `" is not accepted: the address is already in use; use a free host:port, e.g. :8080 or 127.0.0.1:8080`},
 		{nil, []string{"--addr", busy},
 			`gatehouse: --addr "` + busy + `" is not accepted: the address is already in use; use a free host:port, e.g. :8080 or 127.0.0.1:8080`},
+		{[]string{"GATEHOUSE_ADMIN_ADDR=" + busy}, []string{"serve", "--addr", "127.0.0.1:0"},
+			`gatehouse: GATEHOUSE_ADMIN_ADDR="` + busy + `" is not accepted: the address is already in use; use a free host:port, e.g. 127.0.0.1:9090, or an empty value to turn the admin listener off`},
+		{[]string{"GATEHOUSE_TLS_CERT_FILE=tls.crt"}, []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", ""},
+			`gatehouse: set both GATEHOUSE_TLS_CERT_FILE and GATEHOUSE_TLS_KEY_FILE, or neither`},
 		{nil, []string{"migrate", "status", "--sqlite-path", "missing.db"},
 			`gatehouse: --sqlite-path "missing.db" is not accepted: there is no such file; use the path of an existing database`},
 	} {
@@ -142,7 +146,7 @@ func listen(t *testing.T) string {
 // must exit cleanly.
 func serveUntilListening(t *testing.T, dir string, env []string) []string {
 	t.Helper()
-	cmd := exec.Command(gatehouseBinary(t), "serve", "--addr", "127.0.0.1:0")
+	cmd := exec.Command(gatehouseBinary(t), "serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0")
 	cmd.Dir, cmd.Env = dir, env
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

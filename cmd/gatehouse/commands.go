@@ -14,12 +14,14 @@ import (
 
 	"entgo.io/ent/dialect"
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gatehouse-iam/gatehouse/ent/operatorkey"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
 	"github.com/gatehouse-iam/gatehouse/graph/server"
+	"github.com/gatehouse-iam/gatehouse/graph/telemetry"
 )
 
 func newLogger(cfg *server.Config) *slog.Logger {
@@ -35,9 +37,12 @@ func newLogger(cfg *server.Config) *slog.Logger {
 // openDB opens the configured database as a server starts, with its schema
 // current: migrated through the owner's URL when one is configured (L4),
 // otherwise migrated when behind; a newer schema that still serves this
-// binary is left alone (a rolling upgrade, or a rollback).
-func openDB(ctx context.Context, cfg *server.Config, log *slog.Logger) (*database.DB, error) {
-	return database.Prepare(cfg.DatabaseTarget(), cfg.MigrationDatabaseURL, cfg.ServingRole, cfg.DatabaseOptions())
+// binary is left alone (a rolling upgrade, or a rollback). tp, when not
+// nil, traces the pool's statements.
+func openDB(ctx context.Context, cfg *server.Config, log *slog.Logger, tp trace.TracerProvider) (*database.DB, error) {
+	opts := cfg.DatabaseOptions()
+	opts.TracerProvider = tp
+	return database.Prepare(cfg.DatabaseTarget(), cfg.MigrationDatabaseURL, cfg.ServingRole, opts)
 }
 
 func serveCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
@@ -56,7 +61,21 @@ func serveCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 				return loader.Refuse("GATEHOUSE_ADDR", listenProblem(err), "use a free host:port, e.g. :8080 or 127.0.0.1:8080")
 			}
 			defer ln.Close()
-			db, err := openDB(ctx, cfg, log)
+			adminLn, err := listenAdmin(cfg, loader)
+			if err != nil {
+				return err
+			}
+			tlsConf, err := cfg.TLS(log)
+			if err != nil {
+				return err
+			}
+			bi := buildInfo()
+			tp, stopTracing, err := telemetry.FromEnv(ctx, bi.Version)
+			if err != nil {
+				return err
+			}
+			defer flushTraces(stopTracing, log)
+			db, err := openDB(ctx, cfg, log, tp)
 			if err != nil {
 				return err
 			}
@@ -67,12 +86,17 @@ func serveCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 						"serve as a separate role: see \"Production database roles\" in the README")
 				}
 			}
-			srv, err := server.New(ctx, *cfg, db, log)
+			srv, err := server.New(ctx, *cfg, db, log, server.WithTracerProvider(tp), server.WithBuild(bi.Version, bi.Commit))
 			if err != nil {
 				return err
 			}
 			defer srv.Close()
-			graphiql := "http://localhost" + portOf(ln.Addr().String()) + "/"
+			admin := startAdmin(adminLn, cfg, srv, log)
+			scheme := "http"
+			if tlsConf != nil {
+				scheme = "https"
+			}
+			graphiql := scheme + "://localhost" + portOf(ln.Addr().String()) + "/"
 			if demo {
 				if err := seedDemo(ctx, srv.Service, cmd.OutOrStdout(), graphiql); err != nil {
 					return err
@@ -81,10 +105,14 @@ func serveCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 			if err := hintFirstOperatorKey(ctx, db, log); err != nil {
 				return err
 			}
-			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+			hs := &http.Server{Handler: srv, TLSConfig: tlsConf, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 			errc := make(chan error, 1)
-			go func() { errc <- hs.Serve(ln) }()
-			log.Info("gatehouse listening", "addr", ln.Addr().String(), "database", db.Dialect, "graphiql", graphiql)
+			if tlsConf != nil {
+				go func() { errc <- hs.ServeTLS(ln, "", "") }()
+			} else {
+				go func() { errc <- hs.Serve(ln) }()
+			}
+			log.Info("gatehouse listening", "addr", ln.Addr().String(), "database", db.Dialect, "graphiql", graphiql, "tracing", tp != nil)
 			select {
 			case err := <-errc:
 				return err
@@ -99,6 +127,9 @@ func serveCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 			defer cancel()
 			if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
+			}
+			if admin != nil {
+				_ = admin.Shutdown(sctx)
 			}
 			return nil
 		},
@@ -154,7 +185,7 @@ func bootstrapCmd(cfg *server.Config, loader *server.Loader) *cobra.Command {
 			}
 			ctx := cmd.Context()
 			log := newLogger(cfg)
-			db, err := openDB(ctx, cfg, log)
+			db, err := openDB(ctx, cfg, log, nil)
 			if err != nil {
 				return err
 			}

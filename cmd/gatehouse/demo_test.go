@@ -56,7 +56,7 @@ func startDemo(t *testing.T, sqlite string) *demoRun {
 	out := &syncBuffer{}
 	cmd.SetOut(out)
 	cmd.SetErr(io.Discard)
-	cmd.SetArgs([]string{"serve", "--demo", "--addr", addr, "--sqlite", sqlite, "--log-level", "error"})
+	cmd.SetArgs([]string{"serve", "--demo", "--addr", addr, "--admin-addr", "127.0.0.1:0", "--sqlite", sqlite, "--log-level", "error"})
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
 	base := "http://" + addr

@@ -164,15 +164,24 @@ func newEnvOn(t testing.TB, dia string, cfg server.Config, target string) *env {
 // serveEnv runs Gatehouse over db, a migrated database, until t ends.
 func serveEnv(t testing.TB, db *database.DB, cfg server.Config) *env {
 	t.Helper()
-	counter := stmtcount.Wrap(db.Driver)
-	db.Client = ent.NewClient(ent.Driver(counter))
-	t.Cleanup(func() { db.Close() })
 	logs := &logSink{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))
 	if testing.Verbose() && os.Getenv("GATEHOUSE_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(io.MultiWriter(logs, os.Stderr), nil))
 	}
-	srv, err := server.New(context.Background(), defaults(cfg), db, log)
+	e := serveEnvWith(t, db, cfg, log)
+	e.logs = logs
+	return e
+}
+
+// serveEnvWith is serveEnv logging to log, built with the server options
+// given (tracing); its env keeps no ERROR lines.
+func serveEnvWith(t testing.TB, db *database.DB, cfg server.Config, log *slog.Logger, opts ...server.Option) *env {
+	t.Helper()
+	counter := stmtcount.Wrap(db.Driver)
+	db.Client = ent.NewClient(ent.Driver(counter))
+	t.Cleanup(func() { db.Close() })
+	srv, err := server.New(context.Background(), defaults(cfg), db, log, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +201,7 @@ func serveEnv(t testing.TB, db *database.DB, cfg server.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, URL: hs.URL, Dialect: db.Dialect, Operator: secret, Server: srv, DB: db, counted: counted, counter: counter, logs: logs}
+	return &env{t: t, URL: hs.URL, Dialect: db.Dialect, Operator: secret, Server: srv, DB: db, counted: counted, counter: counter, logs: &logSink{}}
 }
 
 var (

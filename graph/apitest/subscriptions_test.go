@@ -206,7 +206,8 @@ func TestL5_LosingThePermissionEndsTheSubscription(t *testing.T) {
 }
 
 // L5: a principal has at most GATEHOUSE_MAX_SUBSCRIPTIONS subscriptions on a
-// server (RATE_LIMITED beyond); ending one makes room; /metrics counts them.
+// server (RATE_LIMITED beyond); ending one makes room; /metrics (on the admin listener) counts
+// them.
 func TestL5_SubscriptionsPerPrincipalAreLimited(t *testing.T) {
 	forEachDBWith(t, server.Config{MaxSubscriptions: 2}, func(t *testing.T, e *env) {
 		a := e.newAccount("l5l", nil)
@@ -222,7 +223,7 @@ func TestL5_SubscriptionsPerPrincipalAreLimited(t *testing.T) {
 		if m := c.next(); m.Get("type").String() != "complete" || m.Get("id").String() != "3" {
 			t.Fatalf("after the refusal: %s", m.Raw)
 		}
-		metrics := string(e.get("/metrics").Body)
+		metrics := adminOf(t, e).text()
 		if !strings.Contains(metrics, "gatehouse_subscriptions 2") || !strings.Contains(metrics, "gatehouse_subscriptions_refused_total 1") {
 			t.Fatalf("metrics:\n%s", grepLines(metrics, "gatehouse_subscription"))
 		}

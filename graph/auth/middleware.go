@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/graph/auth/jwtauth"
 	"github.com/gatehouse-iam/gatehouse/graph/auth/token"
@@ -35,6 +38,15 @@ type Store interface {
 // ErrInvalid is the one answer to a bad credential.
 var ErrInvalid = errors.New("invalid credentials")
 
+// Invalid is ErrInvalid with the reason, for the log only: the client gets
+// one answer whatever the reason (S4).
+func Invalid(reason string) error { return &invalidError{reason: reason} }
+
+type invalidError struct{ reason string }
+
+func (e *invalidError) Error() string        { return "invalid credentials: " + e.reason }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
 // Authenticator is the HTTP middleware of P1–P4.
 type Authenticator struct {
 	Store Store
@@ -43,6 +55,20 @@ type Authenticator struct {
 	Log *slog.Logger
 	// Outage, when set, is told of each request refused as UNAVAILABLE.
 	Outage func(ctx context.Context)
+	// Failures, when set, limits failed authentications per client
+	// address: once its budget is spent, requests with credentials are
+	// refused with 429 before any is checked (brute force).
+	Failures FailureLimiter
+}
+
+// FailureLimiter keeps a budget of failed authentications per client.
+type FailureLimiter interface {
+	// Blocked reports whether the request's client has spent its budget,
+	// and when to retry.
+	Blocked(ctx context.Context) (retryAfter time.Duration, blocked bool)
+	// Failed spends one failure of the request's client; reason is why
+	// the credential was refused (a fixed text, for metrics).
+	Failed(ctx context.Context, reason string)
 }
 
 // credentialParams are query parameters that would carry a secret in a URL.
@@ -56,26 +82,37 @@ var credentialParams = []string{"api_key", "apikey", "access_token", "token", "k
 // retry instead of logging users out or rotating keys (P5).
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
 		q := r.URL.Query()
 		for _, p := range credentialParams {
 			if q.Has(p) {
-				Unauthorized(w, "credentials in URLs are refused; send them in the Authorization or X-API-Key header")
+				a.refuse(w, r, "credentials in the URL", errInvalidRequest,
+					"credentials in URLs are refused; send them in the Authorization or X-API-Key header")
 				return
 			}
 		}
 		secret, ok := credential(r)
 		if !ok {
-			Unauthorized(w, "send one credential: Authorization: Bearer <secret> or X-API-Key: <secret>")
+			a.refuse(w, r, "malformed or conflicting credential headers", errInvalidRequest,
+				"send one credential: Authorization: Bearer <secret> or X-API-Key: <secret>")
 			return
 		}
 		if secret == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := a.authenticate(r.Context(), secret)
+		if a.Failures != nil {
+			if wait, blocked := a.Failures.Blocked(ctx); blocked {
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+				WriteError(w, http.StatusTooManyRequests, "RATE_LIMITED",
+					"too many failed authentications from this address; retry after "+wait.Round(time.Second).String())
+				return
+			}
+		}
+		p, err := a.authenticate(ctx, secret)
 		switch {
 		case IsInvalid(err):
-			Unauthorized(w, "invalid, revoked or expired credentials")
+			a.refuse(w, r, reasonOf(err), errInvalidToken, "invalid, revoked or expired credentials")
 			return
 		case err != nil:
 			a.Log.WarnContext(r.Context(), "credentials could not be checked", "err", err)
@@ -111,10 +148,46 @@ func credential(r *http.Request) (string, bool) {
 	return key, true
 }
 
+// RFC 6750 §3.1 error codes of a WWW-Authenticate challenge.
+const (
+	errInvalidRequest = "invalid_request"
+	errInvalidToken   = "invalid_token"
+)
+
+// refuse answers 401 and logs why at info level, with the request's id (the
+// client sees one answer for every reason). Each refusal spends one of the
+// client address's failures.
+func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, why, code, msg string) {
+	ctx := r.Context()
+	if a.Log != nil {
+		a.Log.InfoContext(ctx, "authentication failed", "reason", why, "client_addr", MetaFrom(ctx).ClientAddr)
+	}
+	if a.Failures != nil {
+		a.Failures.Failed(ctx, why)
+	}
+	challenge(w, code, msg)
+}
+
+// reasonOf says why a credential was refused: a fixed text (never the
+// credential or a library's message, which may quote it).
+func reasonOf(err error) string {
+	var ie *invalidError
+	switch {
+	case errors.As(err, &ie):
+		return ie.reason
+	case errors.Is(err, jwtauth.ErrInvalid):
+		// jwtauth's messages are its fixed reasons ("invalid token: expired").
+		return "jwt: " + strings.TrimPrefix(err.Error(), jwtauth.ErrInvalid.Error()+": ")
+	case errors.Is(err, token.ErrMalformed):
+		return "malformed key or bad checksum"
+	}
+	return "invalid credentials"
+}
+
 func (a *Authenticator) authenticate(ctx context.Context, secret string) (*Principal, error) {
 	if jwtauth.LooksLikeJWT(secret) {
 		if a.JWT == nil {
-			return nil, ErrInvalid
+			return nil, Invalid("jwt: no JWT verification configured")
 		}
 		claims, err := a.JWT.Verify(ctx, secret)
 		if err != nil {
@@ -137,17 +210,50 @@ func (a *Authenticator) authenticate(ctx context.Context, secret string) (*Princ
 	case APIKeyPrefix:
 		return a.Store.APIKey(ctx, id, secret)
 	}
-	return nil, ErrInvalid
+	return nil, Invalid("unknown key prefix")
 }
 
-// Unauthorized writes a GraphQL-shaped UNAUTHENTICATED error with HTTP 401.
-func Unauthorized(w http.ResponseWriter, msg string) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+// Unauthorized writes a GraphQL-shaped UNAUTHENTICATED error with HTTP 401
+// and a bare Bearer challenge (RFC 6750 §3: no error code for a request
+// that carried no credential).
+func Unauthorized(w http.ResponseWriter, msg string) { challenge(w, "", msg) }
+
+// challenge writes 401 with RFC 6750's WWW-Authenticate: Bearer, and the
+// error code when there is one (invalid_token for a refused credential).
+// The description is the message: fixed texts, the same for every reason a
+// credential fails.
+func challenge(w http.ResponseWriter, code, msg string) {
+	v := `Bearer realm="gatehouse"`
+	if code != "" {
+		v += `, error="` + code + `", error_description="` + strings.ReplaceAll(msg, `"`, `'`) + `"`
+	}
+	w.Header().Set("WWW-Authenticate", v)
 	WriteError(w, http.StatusUnauthorized, "UNAUTHENTICATED", msg)
+}
+
+// ErrorNoter is implemented by a ResponseWriter (or one it wraps) that
+// wants to know the error codes written to it: the access log's.
+type ErrorNoter interface{ NoteErrorCode(code string) }
+
+// NoteError tells the first ErrorNoter in w's chain of an error code
+// written to w (WriteError does; so must other error writers).
+func NoteError(w http.ResponseWriter, code string) {
+	for w != nil {
+		if n, ok := w.(ErrorNoter); ok {
+			n.NoteErrorCode(code)
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
 }
 
 // WriteError writes a GraphQL-over-HTTP error response.
 func WriteError(w http.ResponseWriter, status int, code, msg string) {
+	NoteError(w, code)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{

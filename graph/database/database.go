@@ -15,7 +15,8 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/lib/pq"  // registers "postgres"
+	_ "github.com/lib/pq" // registers "postgres"
+	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite" // registers "sqlite"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
@@ -56,6 +57,9 @@ type Options struct {
 	// IdleInTransactionTimeout ends sessions left idle inside a transaction
 	// (PostgreSQL's idle_in_transaction_session_timeout, default 30s).
 	IdleInTransactionTimeout time.Duration
+	// TracerProvider, when set, traces the serving pool's statements
+	// (OpenTelemetry); nil leaves them untraced, at no cost.
+	TracerProvider trace.TracerProvider
 }
 
 func (o Options) withDefaults(dia string) Options {
@@ -93,7 +97,7 @@ func OpenWith(rawURL string, o Options) (*DB, error) {
 	}
 	o = o.withDefaults(dia)
 	served := withTimeouts(dia, dsn, o)
-	db, err := sql.Open(driverName, served)
+	db, err := openPool(dia, driverName, served, o)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,9 @@
 // Package graphiql serves GraphiQL with its assets embedded, so that it works
 // with no internet (many customer networks cannot reach a CDN).
 //
-// The page is gqlgen's (playground.Handler) pointed at same-origin URLs. The
+// The page is gqlgen's (playground.Handler; see page.go) pointed at
+// same-origin URLs, keeping credentials out of the URL, and out of the
+// browser's storage unless the user opts in. The
 // embedded files are the npm releases whose hashes gqlgen v0.17.98's page pins
 // in its integrity attributes — graphiql@4.1.2 graphiql.min.js and
 // graphiql.min.css, react@18.2.0 and react-dom@18.2.0
@@ -12,7 +14,8 @@
 // copy), with its own integrity value. Nothing else is loaded. GraphiQL's
 // fetcher speaks graphql-transport-ws to the same /graphql for subscriptions,
 // sending the Headers tab in connection_init, and the page keeps its query,
-// variables and headers in its URL, so a link can open an example operation.
+// variables and operation name (not its headers) in its URL, so a link can
+// open an example operation.
 // The files are MIT licensed (assets/LICENSE.*).
 package graphiql
 
@@ -20,12 +23,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
+	"html/template"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/99designs/gqlgen/graphql/playground"
 )
 
 //go:embed assets/*.js assets/*.css
@@ -79,14 +81,20 @@ func normalize(prefix string) string {
 // assetsPrefix (e.g. "/graphiql/"), where Assets must be mounted.
 func Handler(title, endpoint, assetsPrefix string) http.Handler {
 	p := normalize(assetsPrefix)
-	page := playground.Handler(title, endpoint,
-		playground.WithGraphiqlVersion(p+graphiqlJS.name, p+graphiqlCSS.name, graphiqlJS.sri, graphiqlCSS.sri),
-		playground.WithGraphiqlReactVersion(p+react.name, p+reactDOM.name, react.sri, reactDOM.sri),
-		playground.WithGraphiqlEnablePluginExplorer(true),
-		playground.WithGraphiqlPluginExplorerVersion(p+explorerJS.name, p+explorerCSS.name, explorerJS.sri, explorerCSS.sri),
-		playground.WithGraphiqlPersistStateInURL(true),
-		playground.WithStoragePrefix("gatehouse:"),
-	)
+	var buf bytes.Buffer
+	err := page.Execute(&buf, pageData{
+		Title: title, Endpoint: endpoint,
+		JSURL: template.URL(p + graphiqlJS.name), JSSRI: graphiqlJS.sri,
+		CSSURL: template.URL(p + graphiqlCSS.name), CSSSRI: graphiqlCSS.sri,
+		ReactURL: template.URL(p + react.name), ReactSRI: react.sri,
+		ReactDOMURL: template.URL(p + reactDOM.name), ReactDOMSRI: reactDOM.sri,
+		ExplorerJSURL: template.URL(p + explorerJS.name), ExplorerJSSRI: explorerJS.sri,
+		ExplorerCSSURL: template.URL(p + explorerCSS.name), ExplorerCSSSRI: explorerCSS.sri,
+	})
+	if err != nil {
+		panic("graphiql: " + err.Error()) // the template and its data are constants
+	}
+	body := buf.Bytes()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -97,7 +105,8 @@ func Handler(title, endpoint, assetsPrefix string) http.Handler {
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
-		page.ServeHTTP(w, r)
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(body)
 	})
 }
 

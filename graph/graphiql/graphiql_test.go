@@ -310,3 +310,62 @@ func TestHandler_PageTargetsTheEndpointAndTitle(t *testing.T) {
 		}
 	}
 }
+
+// Credentials typed into GraphiQL's header editor stay out of the
+// browser's storage unless the user opts in: the page never tells GraphiQL
+// to persist headers by itself (gqlgen's page says shouldPersistHeaders:
+// true), reads the choice from GraphiQL's own stored switch, shows the
+// switch in the settings, and gives GraphiQL a storage that drops headers
+// from what it writes unless the switch is on. (The browser test proves the
+// behaviour where Chromium is installed; this pins the settings.)
+func TestPage_KeepsHeadersOutOfStorageUnlessTheUserOptsIn(t *testing.T) {
+	page := string(get(t, newServer(t).URL+"/").body)
+	for _, want := range []string{
+		`const persistKey = 'graphiql:shouldPersistHeaders';`,
+		`return localStorage.getItem(persistKey) === 'true';`,
+		`setItem: (k, v) => localStorage.setItem(k, persistHeaders() ? v : withoutHeaders(k, v)),`,
+		`storage: storage,`,
+		`shouldPersistHeaders: persistHeaders(),`,
+		`showPersistHeadersSettings: true,`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, "shouldPersistHeaders:"); n != 1 {
+		t.Errorf("shouldPersistHeaders is set %d times", n)
+	}
+	// The switch's key is GraphiQL's: its storage namespace and the key it
+	// keeps the choice under, as the embedded release spells them.
+	js := string(graphiqlJS.body)
+	for _, want := range []string{`="shouldPersistHeaders"`, `const Os="graphiql"`, `showPersistHeadersSettings`} {
+		if !strings.Contains(js, want) {
+			t.Errorf("graphiql %s does not contain %s: the page's storage key may be wrong", graphiqlJS.name, want)
+		}
+	}
+}
+
+// Links open example operations, so the page keeps its query, variables and
+// operation name in the URL — but not its headers, where credentials go: a
+// URL lands in history, proxy logs and Referer headers. (gqlgen's page,
+// with WithGraphiqlPersistStateInURL, puts the headers there too.) The
+// browser test proves the behaviour where Chromium is installed.
+func TestPage_KeepsHeadersOutOfTheURL(t *testing.T) {
+	page := string(get(t, newServer(t).URL+"/").body)
+	for _, want := range []string{
+		`for (const key of ['query', 'variables', 'operationName'])`,
+		`history.replaceState(`,
+		`onEditQuery: onEditQuery,`,
+		`onEditVariables: onEditVariables,`,
+		`onEditOperationName: onEditOperationName,`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	for _, banned := range []string{"parameters.headers", "onEditHeaders", "headers: parameters"} {
+		if strings.Contains(page, banned) {
+			t.Errorf("the page contains %q", banned)
+		}
+	}
+}

@@ -103,6 +103,7 @@ func (s *Service) Model(ctx context.Context, accountID string) (*Model, error) {
 	}
 	for {
 		m, st := s.cache.get(accountID)
+		s.obs.CacheLookup(m != nil)
 		if m != nil {
 			return m, nil
 		}
@@ -144,6 +145,7 @@ func (s *Service) Access(ctx context.Context, accountID string) (*Access, error)
 			return a, nil
 		}
 	}
+	s.obs.AccountUsed(ctx, accountID)
 	a, err := s.loadAccess(ctx, p, accountID)
 	if err != nil {
 		return nil, err

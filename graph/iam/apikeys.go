@@ -212,7 +212,7 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, ulid, secret string) (
 			Select(apikey.FieldAccountID, apikey.FieldSecretHash).Only(ctx)
 		if ent.IsNotFound(err) {
 			token.Verify(secret, make([]byte, 32)) // the same work as a wrong secret
-			return nil, auth.ErrInvalid
+			return nil, auth.Invalid("unknown key")
 		}
 		if err != nil {
 			return nil, err
@@ -222,7 +222,7 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, ulid, secret string) (
 	}
 	ik := v.(indexedKey)
 	if !token.Verify(secret, ik.hash) {
-		return nil, auth.ErrInvalid
+		return nil, auth.Invalid("wrong secret")
 	}
 	m, err := s.Model(ctx, ik.accountID)
 	if err != nil {
@@ -232,8 +232,8 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, ulid, secret string) (
 	if err != nil {
 		return nil, err
 	}
-	if e.Reason(time.Now()) != authz.Granted {
-		return nil, auth.ErrInvalid
+	if r := e.Reason(time.Now()); r != authz.Granted {
+		return nil, auth.Invalid(strings.ToLower(r.String()))
 	}
 	s.KeyUsed(id)
 	p := &auth.Principal{Kind: auth.APIKey, ID: id, Label: id, AccountID: ik.accountID}

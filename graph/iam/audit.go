@@ -69,6 +69,7 @@ func record(ctx context.Context, tx *ent.Tx, ev event) error {
 		SetReason(e.Reason).SetSeq(e.Seq).SetPrevHash(e.PrevHash).SetHash(e.Hash).Exec(ctx)
 	if err == nil {
 		head.seq, head.hash = e.Seq, e.Hash
+		countCommitted(tx)
 		if ev.AccountID == "" {
 			platformChanged.Store(tx, true)
 		}

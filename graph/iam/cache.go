@@ -49,6 +49,7 @@ type cache struct {
 	// zero means no feed runs and this server is the only writer.
 	confirmed atomic.Int64
 	maxStale  time.Duration
+	obs       Observer
 }
 
 // stamp is the state a load starts from: a load finishing after a local
@@ -66,7 +67,7 @@ func newCache(budget int64) *cache {
 	if budget <= 0 {
 		budget = DefaultCacheBytes
 	}
-	c := &cache{gens: map[string]uint64{}, known: map[string]int64{}, budget: budget}
+	c := &cache{gens: map[string]uint64{}, known: map[string]int64{}, budget: budget, obs: nopObserver{}}
 	// The count is no bound (every account fits); the budget is (add).
 	c.models, _ = lru.NewWithEvict[string, *Model](math.MaxInt32, func(_ string, m *Model) { c.bytes -= m.size() })
 	return c
@@ -79,6 +80,7 @@ func (c *cache) add(accountID string, m *Model) {
 	c.bytes += m.size()
 	for c.bytes > c.budget && c.models.Len() > 1 {
 		c.models.RemoveOldest()
+		c.obs.ModelsEvicted(1)
 	}
 }
 
@@ -140,28 +142,37 @@ func (c *cache) globalGen() uint64 {
 // replace installs the model a local commit left its account with, as an
 // invalidation would drop the old one — unless every model was invalidated
 // since global was read (a catalog change), or the feed reported a newer
-// change meanwhile.
-func (c *cache) replace(accountID string, m *Model, global uint64) {
+// change meanwhile. It returns how many models it dropped (0 or 1).
+func (c *cache) replace(accountID string, m *Model, global uint64) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gens[accountID]++
-	c.models.Remove(accountID)
+	n := 0
+	if c.models.Remove(accountID) {
+		n = 1
+	}
 	if c.global == global && m.seq >= c.known[accountID] && m.platformSeq >= c.knownPlatform {
 		c.add(accountID, m)
 	}
+	return n
 }
 
-// invalidate forgets one account, or every account when accountID is "".
-func (c *cache) invalidate(accountID string) {
+// invalidate forgets one account, or every account when accountID is "",
+// and returns how many models it dropped.
+func (c *cache) invalidate(accountID string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if accountID == "" {
 		c.global++
+		n := c.models.Len()
 		c.models.Purge()
-		return
+		return n
 	}
 	c.gens[accountID]++
-	c.models.Remove(accountID)
+	if c.models.Remove(accountID) {
+		return 1
+	}
+	return 0
 }
 
 // advanced handles the feed's report that a chain's newest event is seq:
@@ -170,8 +181,9 @@ func (c *cache) invalidate(accountID string) {
 // model already at seq, such as one read after this server's own commit,
 // stays.
 //
-// It reports whether seq is news (the feed may report a change again).
-func (c *cache) advanced(accountID string, seq int64) (news bool) {
+// It reports whether seq is news (the feed may report a change again), and
+// how many models it dropped.
+func (c *cache) advanced(accountID string, seq int64) (news bool, dropped int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if accountID == "" {
@@ -180,14 +192,16 @@ func (c *cache) advanced(accountID string, seq int64) (news bool) {
 		for _, k := range c.models.Keys() {
 			if m, ok := c.models.Peek(k); ok && m.platformSeq < seq {
 				c.models.Remove(k)
+				dropped++
 			}
 		}
-		return news
+		return news, dropped
 	}
 	news = seq > c.known[accountID]
 	c.known[accountID] = max(c.known[accountID], seq)
 	if m, ok := c.models.Peek(accountID); ok && m.seq < seq {
 		c.models.Remove(accountID)
+		dropped++
 	}
-	return news
+	return news, dropped
 }

@@ -42,16 +42,20 @@ func (s subject) id() string {
 }
 
 // Authorize answers one question (D1–D4).
-func (s *Service) Authorize(ctx context.Context, in AuthorizeInput) (*Decision, error) {
+func (s *Service) Authorize(ctx context.Context, in AuthorizeInput) (d *Decision, err error) {
+	ctx, span := decisionSpan(ctx, in)
+	var sub subject
+	defer func() { endDecision(span, d, sub, err) }()
 	a, err := s.Access(ctx, in.AccountID)
 	if err != nil {
 		return nil, err
 	}
-	sub, err := s.subjectOf(ctx, a, in.Subject)
+	sub, err = s.subjectOf(ctx, a, in.Subject)
 	if err != nil {
 		return nil, err
 	}
-	d := a.decide(sub, in.Permission, resourceOf(in.Resource))
+	d = a.decide(sub, in.Permission, resourceOf(in.Resource))
+	s.obs.Decided(ctx, d.Allowed, d.Reason.String())
 	if d.Allowed {
 		s.PermissionUsed(in.AccountID, sub.id(), in.Permission)
 	}
@@ -186,7 +190,9 @@ func (a *Access) Decide(ctx context.Context, permission string, res authz.Resour
 	if err != nil {
 		return nil, err
 	}
-	return a.decide(sub, permission, res), nil
+	d := a.decide(sub, permission, res)
+	a.svc.obs.Decided(ctx, d.Allowed, d.Reason.String())
+	return d, nil
 }
 
 // Holder is a member or an API key allowed something (D5).

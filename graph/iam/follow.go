@@ -20,7 +20,7 @@ type ChangeFeed interface {
 // maxStale old (P5). The first read happens before Follow returns; the rest
 // run until ctx ends.
 func (s *Service) Follow(ctx context.Context, feed ChangeFeed, interval, maxStale time.Duration, wake <-chan struct{}) error {
-	if err := s.readFeed(ctx, feed); err != nil {
+	if err := s.readFeed(ctx, feed, Polled); err != nil {
 		return err
 	}
 	s.cache.maxStale = maxStale
@@ -29,13 +29,15 @@ func (s *Service) Follow(ctx context.Context, feed ChangeFeed, interval, maxStal
 		defer t.Stop()
 		failing := false
 		for {
+			source := Polled
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			case <-wake:
+				source = Notified
 			}
-			err := s.readFeed(ctx, feed)
+			err := s.readFeed(ctx, feed, source)
 			switch {
 			case err != nil && !failing && ctx.Err() == nil:
 				s.log.Warn("change feed unreadable: cached models expire", "err", err, "max_staleness", maxStale)
@@ -50,7 +52,8 @@ func (s *Service) Follow(ctx context.Context, feed ChangeFeed, interval, maxStal
 
 // readFeed reads the feed once and drops every model older than what it
 // reports; on success, everything committed before the read began is known.
-func (s *Service) readFeed(ctx context.Context, feed ChangeFeed) error {
+// source says what prompted the read, for the metrics.
+func (s *Service) readFeed(ctx context.Context, feed ChangeFeed, source Invalidation) error {
 	began := time.Now()
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -58,12 +61,16 @@ func (s *Service) readFeed(ctx context.Context, feed ChangeFeed) error {
 	if err != nil {
 		return err
 	}
+	dropped := 0
 	for accountID, seq := range grown {
-		if s.cache.advanced(accountID, seq) && accountID == "" {
+		news, n := s.cache.advanced(accountID, seq)
+		dropped += n
+		if news && accountID == "" {
 			s.opKeys.clear() // an operator key may have been revoked
 		}
 		s.changed(accountID)
 	}
+	s.obs.ModelsInvalidated(source, dropped)
 	s.cache.confirm(began)
 	return nil
 }

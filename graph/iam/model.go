@@ -312,7 +312,8 @@ func (s *Service) loadModel(ctx context.Context, reader *ent.Client, accountID s
 }
 
 // loadModelAt is loadModel once the heads are read.
-func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID string, h chainHeads) (*Model, error) {
+func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID string, h chainHeads) (_ *Model, err error) {
+	defer func(began time.Time) { s.obs.ModelLoaded(time.Since(began), err) }(time.Now())
 	acc, err := reader.Account.Get(ctx, accountID)
 	if err != nil {
 		return nil, notFoundOr(err, "account", accountID)

@@ -99,7 +99,8 @@ func (o *operatorKeys) clear() {
 
 // AuthenticateOperatorKey returns the principal of an operator key secret
 // whose format and checksum were already checked. Unknown keys, wrong
-// secrets and revoked keys all get ErrInvalid (P1, S4).
+// secrets and revoked keys all get ErrInvalid, with the reason for the log
+// only (P1, S4).
 func (s *Service) AuthenticateOperatorKey(ctx context.Context, ulid, secret string) (*auth.Principal, error) {
 	id := ids.OperatorKey + "_" + ulid
 	k, ok := s.opKeys.get(id)
@@ -109,15 +110,18 @@ func (s *Service) AuthenticateOperatorKey(ctx context.Context, ulid, secret stri
 		k, err = s.client.OperatorKey.Get(ctx, id)
 		if ent.IsNotFound(err) {
 			token.Verify(secret, make([]byte, 32)) // the same work as a wrong secret
-			return nil, auth.ErrInvalid
+			return nil, auth.Invalid("unknown operator key")
 		}
 		if err != nil {
 			return nil, err
 		}
 		s.opKeys.put(k, gen, s.cache)
 	}
-	if !token.Verify(secret, k.SecretHash) || k.RevokedAt != nil {
-		return nil, auth.ErrInvalid
+	if !token.Verify(secret, k.SecretHash) {
+		return nil, auth.Invalid("wrong secret")
+	}
+	if k.RevokedAt != nil {
+		return nil, auth.Invalid("operator key revoked")
 	}
 	return &auth.Principal{Kind: auth.Operator, ID: k.ID, Label: k.ID}, nil
 }

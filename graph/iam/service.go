@@ -37,6 +37,7 @@ type Service struct {
 	catalog  atomic.Pointer[sharedCatalog]
 	seal     atomic.Pointer[auditSeal] // audit checkpoint keys (L4; auditcheckpoint.go)
 	live     *live.Broker              // subscribers of accounts' changes (L5; watch.go)
+	obs      Observer
 }
 
 // InvalidationChannel is the PostgreSQL channel on which every commit names
@@ -54,6 +55,9 @@ type Options struct {
 	// LockWait bounds how long a change waits for its account, behind other
 	// changes of the same account, before it is refused as ACCOUNT_BUSY.
 	LockWait time.Duration
+	// Observer is told of cache events, decisions and committed audit
+	// events (metrics, access logs); nil observes nothing.
+	Observer Observer
 }
 
 // New returns a Service. dialect is ent's dialect name of the database
@@ -72,10 +76,15 @@ func New(client *ent.Client, dbDialect string, log *slog.Logger, opts ...Options
 	if o.LockWait <= 0 {
 		o.LockWait = 2 * time.Second
 	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
+	c := newCache(o.CacheBytes)
+	c.obs = o.Observer
 	return &Service{
-		client: client, dialect: dbDialect, log: log, cache: newCache(o.CacheBytes),
+		client: client, dialect: dbDialect, log: log, cache: c,
 		usage:     usageLog{seen: map[string]time.Time{}},
-		maxChecks: o.MaxChecks, lockWait: o.LockWait,
+		maxChecks: o.MaxChecks, lockWait: o.LockWait, obs: o.Observer,
 	}
 }
 
@@ -138,7 +147,8 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 	}
 	if s.dialect == dialect.Postgres {
 		// Delivered to every listening server when, and only if, this commits.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", InvalidationChannel, accountID); err != nil {
+		payload := notificationPayload(accountID, time.Now())
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", InvalidationChannel, payload); err != nil {
 			_ = tx.Rollback()
 			return classify(err)
 		}
@@ -152,7 +162,7 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 	case platform:
 		s.Invalidate("")
 	case next != nil:
-		s.cache.replace(accountID, next, global)
+		s.obs.ModelsInvalidated(Local, s.cache.replace(accountID, next, global))
 	case accountID != "":
 		s.Invalidate(accountID)
 	}
@@ -165,6 +175,8 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 // write lock as they begin, in short attempts (database.SQLiteLockAttempt):
 // they are repeated until lockCtx ends.
 func (s *Service) begin(ctx, lockCtx context.Context) (*ent.Tx, error) {
+	// The observer rides in the transaction's context to its commit hooks.
+	ctx = context.WithValue(ctx, observerKey{}, s.obs)
 	for {
 		tx, err := s.client.Tx(ctx)
 		if err == nil {
@@ -227,7 +239,7 @@ func busy(ctx context.Context, err error) error {
 // Invalidate drops what this server caches about an account ("" for all);
 // another server's notification calls it too.
 func (s *Service) Invalidate(accountID string) {
-	s.cache.invalidate(accountID)
+	s.obs.ModelsInvalidated(Local, s.cache.invalidate(accountID))
 	if accountID == "" {
 		s.opKeys.clear()
 	}

@@ -65,7 +65,7 @@ func auditJSONL(svc *iam.Service, log *slog.Logger) http.Handler {
 		case err != nil && out == nil:
 			exportError(w, err)
 		case err != nil:
-			log.Error("audit export cut short", "account", accountID, "err", err)
+			log.ErrorContext(ctx, "audit export cut short", "account", accountID, "err", err)
 		default:
 			_ = out.End()
 		}

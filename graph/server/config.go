@@ -76,6 +76,26 @@ type Config struct {
 	AuditPublicKeys []string `env:"GATEHOUSE_AUDIT_PUBLIC_KEYS" envSeparator:"," group:"Audit" help:"comma-separated PEM files of other keys checkpoints may be signed with (rotated keys)"`
 	// AuditCheckpointInterval is how often a server signs the chains' heads.
 	AuditCheckpointInterval time.Duration `env:"GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL" envDefault:"1m" group:"Audit" help:"how often the chains' heads are signed" check:"positive"`
+
+	// Observability and network edges (README: "Running in production").
+	// AdminAddr is the admin listener: /metrics, and /debug/pprof/ when
+	// Pprof is set. Keep it off the public network; empty turns it off.
+	AdminAddr string `env:"GATEHOUSE_ADMIN_ADDR" envDefault:"127.0.0.1:9090" group:"Observability" help:"admin listener, host:port, serving /metrics (and /debug/pprof/); keep it off the public network; empty turns it off"`
+	// Pprof serves Go's profiler on the admin listener.
+	Pprof bool `env:"GATEHOUSE_PPROF" group:"Observability" help:"serve Go's profiler at /debug/pprof/ on the admin listener"`
+	// TLSCertFile and TLSKeyFile, both set, serve HTTPS with this PEM pair,
+	// read again when either file changes (certificate rotation).
+	TLSCertFile string `env:"GATEHOUSE_TLS_CERT_FILE" group:"Server" help:"PEM certificate (chain) to serve HTTPS with; read again when it changes"`
+	TLSKeyFile  string `env:"GATEHOUSE_TLS_KEY_FILE" group:"Server" help:"PEM private key of GATEHOUSE_TLS_CERT_FILE"`
+	// TrustedProxies are the CIDRs (or addresses) of the proxies in front
+	// of Gatehouse: only from them is X-Forwarded-For believed, for the
+	// audit log's client address and the per-address limits.
+	TrustedProxies []string `env:"GATEHOUSE_TRUSTED_PROXIES" envSeparator:"," group:"Server" help:"comma-separated CIDRs or addresses of your proxies; only from them is X-Forwarded-For believed"`
+	// AuthFailureRate is how many failed authentications per second one
+	// client address regains, AuthFailureBurst how many it may have at
+	// once; past them its credentials are refused with 429 (0 turns it off).
+	AuthFailureRate  float64 `env:"GATEHOUSE_AUTH_FAILURE_RATE" envDefault:"0.5" group:"Limits" help:"failed authentications per second a client address regains; 0 turns the limit off" check:"nonnegative"`
+	AuthFailureBurst int     `env:"GATEHOUSE_AUTH_FAILURE_BURST" envDefault:"30" group:"Limits" help:"failed authentications a client address may have at once; then its credentials get 429" check:"positive"`
 }
 
 // withDefaults gives zero durations and sizes their defaults (tests build

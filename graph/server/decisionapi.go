@@ -130,6 +130,7 @@ func writeDecisionError(w http.ResponseWriter, ae *apperr.Error) {
 	if ae.Code == apperr.Unavailable {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	}
+	auth.NoteError(w, string(ae.Code))
 	ext := map[string]any{"code": string(ae.Code)}
 	for k, v := range ae.Extensions {
 		ext[k] = v

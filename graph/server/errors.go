@@ -18,7 +18,6 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
-	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
 )
 
@@ -27,7 +26,8 @@ import (
 // keep theirs; anything from storage becomes UNAVAILABLE (an outage: the
 // response becomes HTTP 503, P5), CONFLICT with reason ACCOUNT_BUSY (a lock
 // not granted in time) or INTERNAL, logged with its cause and request id but
-// never shown.
+// never shown (the log line carries the request's id). Every code goes to
+// the request's access-log line.
 //
 // Whatever the error, its message and extensions are then cut to a bounded
 // size (errcut.go): no error echoes unbounded input.
@@ -51,6 +51,7 @@ func presentCode(log *slog.Logger, met *metrics) graphql.ErrorPresenterFunc {
 			for k, v := range ae.Extensions {
 				gqlErr.Extensions[k] = v
 			}
+			entryFrom(ctx).NoteErrorCode(string(ae.Code))
 			return gqlErr
 		}
 		if isVariableError(gqlErr) {
@@ -70,6 +71,8 @@ func presentCode(log *slog.Logger, met *metrics) graphql.ErrorPresenterFunc {
 			}
 			gqlErr.Extensions["code"] = string(apperr.BadUserInput)
 		}
+		code, _ := gqlErr.Extensions["code"].(string)
+		entryFrom(ctx).NoteErrorCode(code)
 		return gqlErr
 	}
 }
@@ -98,10 +101,10 @@ func public(ctx context.Context, log *slog.Logger, met *metrics, where string, e
 	case ae.Code == apperr.Internal && database.Classify(ae.Cause) == database.Unavailable:
 		ae = apperr.Outage(ae.Cause)
 	case ae.Code == apperr.Internal:
-		log.ErrorContext(ctx, "internal error", "err", ae.Cause, "request_id", auth.MetaFrom(ctx).RequestID)
+		log.ErrorContext(ctx, "internal error", "err", ae.Cause)
 	}
 	if ae.Code == apperr.Unavailable {
-		log.WarnContext(ctx, "storage unavailable", "err", ae.Cause, "request_id", auth.MetaFrom(ctx).RequestID)
+		log.WarnContext(ctx, "storage unavailable", "err", ae.Cause)
 		markUnavailable(ctx, met, where)
 	}
 	return ae
@@ -138,7 +141,7 @@ func isStorage(err error) bool {
 // recoverFunc turns a panic into INTERNAL; the stack goes to the log only.
 func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, v any) error {
-		log.ErrorContext(ctx, "panic in resolver", "panic", v, "request_id", auth.MetaFrom(ctx).RequestID)
+		log.ErrorContext(ctx, "panic in resolver", "panic", v)
 		return &apperr.Error{Code: apperr.Internal, Message: "internal error", Cause: fmt.Errorf("panic: %v", v)}
 	}
 }

@@ -1,75 +1,228 @@
 package server
 
 import (
+	"context"
+	"database/sql"
 	"net/http"
-	"strconv"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gatehouse-iam/gatehouse/graph/iam"
 )
 
-// metrics are the server's Prometheus metrics, served at /metrics.
+// metrics are the server's Prometheus metrics, served on the admin listener
+// (Server.Admin). It is also the iam service's Observer.
 type metrics struct {
-	registry    *prometheus.Registry
-	requests    *prometheus.HistogramVec
+	registry *prometheus.Registry
+
+	http        *prometheus.HistogramVec
+	inFlight    prometheus.Gauge
+	operations  *prometheus.CounterVec
+	opDuration  *prometheus.HistogramVec
+	decisions   *prometheus.CounterVec
+	lookups     *prometheus.CounterVec
+	loads       *prometheus.HistogramVec
+	evictions   prometheus.Counter
+	invalidated *prometheus.CounterVec
+	notifyLag   prometheus.Histogram
+	audit       prometheus.Counter
+	limited     *prometheus.CounterVec
+	authFailed  *prometheus.CounterVec
 	unavailable *prometheus.CounterVec
+
+	// ops bounds the operation names used as label values: clients name
+	// operations, so only the first maxOperationNames are kept apart.
+	opsMu sync.Mutex
+	ops   map[string]bool
 }
 
-func newMetrics() *metrics {
+// maxOperationNames is how many distinct operation names get a label value
+// of their own; later ones are counted as "other".
+const maxOperationNames = 200
+
+var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
+
+func newMetrics(db *sql.DB, version, commit string) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
-		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		http: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gatehouse_http_request_duration_seconds",
-			Help:    "HTTP requests by path and status code.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
-		}, []string{"path", "code"}),
+			Help:    "HTTP requests by handler, method and status code.",
+			Buckets: latencyBuckets,
+		}, []string{"handler", "method", "code"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gatehouse_http_requests_in_flight",
+			Help: "HTTP requests being served.",
+		}),
+		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_graphql_operations_total",
+			Help: "GraphQL operations by name (the first root field for unnamed ones), type and result code (OK, or the first error's extensions.code).",
+		}, []string{"operation", "type", "code"}),
+		opDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gatehouse_graphql_operation_duration_seconds",
+			Help:    "GraphQL operations' execution time by type.",
+			Buckets: latencyBuckets,
+		}, []string{"type"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_decisions_total",
+			Help: "Authorization decisions (D1) by result (allowed or denied) and reason (D2).",
+		}, []string{"result", "reason"}),
+		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_model_cache_lookups_total",
+			Help: "Lookups of the account model cache by result (hit or miss).",
+		}, []string{"result"}),
+		loads: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gatehouse_model_load_duration_seconds",
+			Help:    "Account models read from the database, by result (ok or error).",
+			Buckets: latencyBuckets,
+		}, []string{"result"}),
+		evictions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_model_cache_evictions_total",
+			Help: "Models pushed out of the bounded model cache.",
+		}),
+		invalidated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_model_cache_invalidations_total",
+			Help: "Cached models dropped because their account changed, by how the change was learned: local (this server's commit), notified (a PostgreSQL notification woke the change feed) or polled (the feed's periodic read).",
+		}, []string{"source"}),
+		notifyLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gatehouse_change_notification_lag_seconds",
+			Help:    "From a commit on any server to this server hearing its PostgreSQL notification (includes clock skew between servers).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		}),
+		audit: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_audit_events_written_total",
+			Help: "Audit events committed (L1).",
+		}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_rate_limited_total",
+			Help: "Requests refused with 429, by limit: requests (per principal or client address) or auth_failures (failed authentications per client address).",
+		}, []string{"limit"}),
+		authFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_auth_failures_total",
+			Help: "Credentials refused with 401, by reason (what the log says; clients see one answer).",
+		}, []string{"reason"}),
 		unavailable: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_unavailable_total",
 			Help: "Requests answered UNAVAILABLE (HTTP 503) because storage could not serve them in time, by where it was met.",
 		}, []string{"where"}),
+		ops: map[string]bool{},
 	}
-	m.registry.MustRegister(m.requests, m.unavailable, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "gatehouse_build_info",
+		Help:        "Always 1; the labels say which build is running.",
+		ConstLabels: buildLabels(version, commit),
+	})
+	build.Set(1)
+	m.registry.MustRegister(m.http, m.inFlight, m.operations, m.opDuration, m.decisions, m.lookups, m.loads,
+		m.evictions, m.invalidated, m.notifyLag, m.audit, m.limited, m.authFailed, m.unavailable, build,
+		collectors.NewBuildInfoCollector(),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db, "gatehouse"),
+	)
 	return m
+}
+
+// buildLabels names the version, the commit and the Go version.
+func buildLabels(version, commit string) prometheus.Labels {
+	or := func(s, dflt string) string {
+		if s == "" {
+			return dflt
+		}
+		return s
+	}
+	return prometheus.Labels{"version": or(version, "dev"), "revision": or(commit, "unknown"), "goversion": runtime.Version()}
 }
 
 // handler serves the metrics.
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return promhttp.InstrumentMetricHandler(m.registry, promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry}))
 }
 
-// measure records each request's duration and status; paths are the few the
-// server serves, so their number stays bounded.
-func (m *metrics) measure(next http.Handler) http.Handler {
+// instrument measures one route's requests with promhttp's middleware. A
+// WebSocket upgrade lasts as long as its connection, so it is left out (see
+// registerLive).
+func (m *metrics) instrument(name string, next http.Handler) http.Handler {
+	obs := m.http.MustCurryWith(prometheus.Labels{"handler": name})
+	measured := promhttp.InstrumentHandlerInFlight(m.inFlight, promhttp.InstrumentHandlerDuration(obs, next))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isUpgrade(r) { // a WebSocket lasts as long as its connection: see registerLive
+		if isUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		path := r.URL.Path
-		switch path {
-		case "/graphql", "/", "/healthz", "/readyz", "/metrics":
-		default:
-			path = "other"
-		}
-		m.requests.WithLabelValues(path, strconv.Itoa(rec.code)).Observe(time.Since(start).Seconds())
+		measured.ServeHTTP(w, r)
 	})
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
+// operation returns the label value of an operation name.
+func (m *metrics) operation(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	m.opsMu.Lock()
+	defer m.opsMu.Unlock()
+	if m.ops[name] {
+		return name
+	}
+	if len(m.ops) >= maxOperationNames || len(name) > 64 {
+		return "other"
+	}
+	m.ops[name] = true
+	return name
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
-	s.code = code
-	s.ResponseWriter.WriteHeader(code)
+// operationDone counts one GraphQL operation.
+func (m *metrics) operationDone(name, typ, code string, d time.Duration) {
+	m.operations.WithLabelValues(m.operation(name), typ, code).Inc()
+	m.opDuration.WithLabelValues(typ).Observe(d.Seconds())
 }
 
-// Unwrap lets http.ResponseController (and WebSocket upgrades) reach the
-// connection.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+// notified observes the lag of a change notification's payload.
+func (m *metrics) notified(payload string) {
+	if at, ok := iam.NotificationSent(payload); ok {
+		m.notifyLag.Observe(max(0, time.Since(at).Seconds()))
+	}
+}
+
+// The iam.Observer methods.
+
+func (m *metrics) CacheLookup(hit bool) {
+	if hit {
+		m.lookups.WithLabelValues("hit").Inc()
+	} else {
+		m.lookups.WithLabelValues("miss").Inc()
+	}
+}
+
+func (m *metrics) ModelLoaded(d time.Duration, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.loads.WithLabelValues(result).Observe(d.Seconds())
+}
+
+func (m *metrics) ModelsEvicted(n int) { m.evictions.Add(float64(n)) }
+
+func (m *metrics) ModelsInvalidated(source iam.Invalidation, n int) {
+	m.invalidated.WithLabelValues(string(source)).Add(float64(n))
+}
+
+func (m *metrics) Decided(_ context.Context, allowed bool, reason string) {
+	result := "denied"
+	if allowed {
+		result = "allowed"
+	}
+	m.decisions.WithLabelValues(result, reason).Inc()
+}
+
+func (m *metrics) AuditCommitted(n int) { m.audit.Add(float64(n)) }
+
+func (m *metrics) AccountUsed(ctx context.Context, accountID string) {
+	entryFrom(ctx).setAccount(accountID)
+}

@@ -6,11 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 )
@@ -18,9 +22,12 @@ import (
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // requestMeta gives each request an id (the client's X-Request-Id when it is
-// well-formed) and records the client address for the audit log.
-func requestMeta(next http.Handler) http.Handler {
+// well-formed) and its client's address (see clientAddr), for the audit log,
+// the per-address limits and every log line of the request; and writes the
+// request's access-log line when it ends.
+func requestMeta(ps proxies, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
 		id := r.Header.Get("X-Request-Id")
 		if !requestIDRE.MatchString(id) {
 			b := make([]byte, 12)
@@ -28,12 +35,23 @@ func requestMeta(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b)
 		}
 		w.Header().Set("X-Request-Id", id)
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			span.SetAttributes(attribute.String("gatehouse.request_id", id))
 		}
-		ctx := auth.WithMeta(r.Context(), auth.Meta{RequestID: id, ClientAddr: host})
-		next.ServeHTTP(w, r.WithContext(ctx))
+		ctx := auth.WithMeta(r.Context(), auth.Meta{RequestID: id, ClientAddr: ps.clientAddr(r)})
+		ctx, e := withEntry(ctx)
+		rec := &recorder{ResponseWriter: w, entry: e}
+		r = r.WithContext(ctx)
+		defer logAccess(log, r, rec, began)
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// notePrincipal records the authenticated principal for the access log.
+func notePrincipal(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entryFrom(r.Context()).setPrincipal(auth.FromContext(r.Context()))
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
@@ -13,19 +14,40 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 )
 
-// rateLimiter keeps one token bucket per principal (per client address for
-// anonymous requests) and answers RATE_LIMITED with HTTP 429 and Retry-After.
-// Buckets live in a bounded LRU so that many principals cannot grow memory.
-type rateLimiter struct {
+// buckets keeps one token bucket per key in a bounded LRU, so that many
+// principals or addresses cannot grow memory.
+type buckets struct {
 	limit rate.Limit
 	burst int
 	mu    sync.Mutex
 	byKey *lru.Cache[string, *rate.Limiter]
 }
 
-func newRateLimiter(perSecond float64, burst int) *rateLimiter {
+func newBuckets(perSecond float64, burst int) *buckets {
 	c, _ := lru.New[string, *rate.Limiter](100_000)
-	return &rateLimiter{limit: rate.Limit(perSecond), burst: burst, byKey: c}
+	return &buckets{limit: rate.Limit(perSecond), burst: burst, byKey: c}
+}
+
+func (b *buckets) bucket(key string) *rate.Limiter {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l, ok := b.byKey.Get(key)
+	if !ok {
+		l = rate.NewLimiter(b.limit, b.burst)
+		b.byKey.Add(key, l)
+	}
+	return l
+}
+
+// rateLimiter keeps one bucket per principal (per client address for
+// anonymous requests) and answers RATE_LIMITED with HTTP 429 and Retry-After.
+type rateLimiter struct {
+	*buckets
+	met *metrics
+}
+
+func newRateLimiter(perSecond float64, burst int, met *metrics) *rateLimiter {
+	return &rateLimiter{buckets: newBuckets(perSecond, burst), met: met}
 }
 
 func (l *rateLimiter) Middleware(next http.Handler) http.Handler {
@@ -41,6 +63,7 @@ func (l *rateLimiter) Middleware(next http.Handler) http.Handler {
 		res := b.Reserve()
 		if d := res.Delay(); d > 0 {
 			res.Cancel()
+			l.met.limited.WithLabelValues("requests").Inc()
 			l.headers(w, b)
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
 			auth.WriteError(w, http.StatusTooManyRequests, "RATE_LIMITED", "too many requests; retry after "+d.Round(time.Second).String())
@@ -51,15 +74,48 @@ func (l *rateLimiter) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-func (l *rateLimiter) bucket(key string) *rate.Limiter {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.byKey.Get(key)
-	if !ok {
-		b = rate.NewLimiter(l.limit, l.burst)
-		l.byKey.Add(key, b)
+// failureLimiter is the budget of failed authentications per client
+// address (auth.FailureLimiter): a failure spends a token, and an address
+// without one has its credentials refused until it regains one. Successful
+// authentications cost nothing, so only guessing is slowed.
+type failureLimiter struct {
+	*buckets
+	met *metrics
+}
+
+// newFailureLimiter returns nil (no limit) when perSecond is 0.
+func newFailureLimiter(perSecond float64, burst int, met *metrics) auth.FailureLimiter {
+	if perSecond <= 0 || burst <= 0 {
+		return countFailures{met}
 	}
-	return b
+	return &failureLimiter{buckets: newBuckets(perSecond, burst), met: met}
+}
+
+func (f *failureLimiter) Blocked(ctx context.Context) (time.Duration, bool) {
+	b := f.bucket(auth.MetaFrom(ctx).ClientAddr)
+	now := time.Now()
+	if b.TokensAt(now) >= 1 {
+		return 0, false
+	}
+	f.met.limited.WithLabelValues("auth_failures").Inc()
+	// A reservation says when one token will be back; it is not kept.
+	res := b.ReserveN(now, 1)
+	defer res.CancelAt(now)
+	return res.DelayFrom(now), true
+}
+
+func (f *failureLimiter) Failed(ctx context.Context, reason string) {
+	f.met.authFailed.WithLabelValues(reason).Inc()
+	f.bucket(auth.MetaFrom(ctx).ClientAddr).Allow()
+}
+
+// countFailures only counts failures (the limit is off).
+type countFailures struct{ met *metrics }
+
+func (countFailures) Blocked(context.Context) (time.Duration, bool) { return 0, false }
+
+func (c countFailures) Failed(_ context.Context, reason string) {
+	c.met.authFailed.WithLabelValues(reason).Inc()
 }
 
 // headers tell the caller its rate-limit state, in the fields of the IETF

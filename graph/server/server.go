@@ -30,6 +30,9 @@ import (
 // Server is Gatehouse's HTTP handler with what it was built from.
 type Server struct {
 	http.Handler
+	// Admin is the admin listener's handler (GATEHOUSE_ADMIN_ADDR):
+	// /metrics, and /debug/pprof/ when enabled.
+	Admin   http.Handler
 	Service *iam.Service
 	stop    context.CancelFunc
 	done    chan struct{}
@@ -53,14 +56,24 @@ func (s *Server) Close() {
 func (s *Server) Drain() { s.draining.Store(true) }
 
 // New builds the HTTP handler over an open, migrated database.
-func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, with ...Option) (*Server, error) {
 	cfg = cfg.withDefaults()
+	var o options
+	for _, opt := range with {
+		opt(&o)
+	}
+	log = withRequestIDs(log)
 	signer, auditPub, err := auditKeys(cfg)
 	if err != nil {
 		return nil, err
 	}
+	trusted, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	met := newMetrics(db.SQL, o.version, o.commit)
 	svc := iam.New(db.Client, db.Dialect, log, iam.Options{
-		MaxChecks: cfg.MaxChecks, CacheBytes: int64(cfg.ModelCacheMB * (1 << 20)), LockWait: cfg.DBLockTimeout,
+		MaxChecks: cfg.MaxChecks, CacheBytes: int64(cfg.ModelCacheMB * (1 << 20)), LockWait: cfg.DBLockTimeout, Observer: met,
 	})
 	svc.SetAuditKeys(signer, auditPub)
 	broker := live.New(cfg.MaxSubscriptions)
@@ -68,10 +81,10 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	if err := svc.EnsureBuiltins(ctx); err != nil {
 		return nil, err
 	}
-	met := newMetrics()
 	met.registerLive(broker)
 	authn := &auth.Authenticator{Store: newStore(db.Client, svc), Log: log,
-		Outage: func(context.Context) { met.unavailable.WithLabelValues("authentication").Inc() }}
+		Outage:   func(context.Context) { met.unavailable.WithLabelValues("authentication").Inc() },
+		Failures: newFailureLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst, met)}
 	if cfg.JWTSecret != "" || cfg.JWKSURL != "" {
 		v, err := jwtauth.New(ctx, jwtauth.Config{
 			HS256Secret: cfg.JWTSecret, JWKSURL: cfg.JWKSURL,
@@ -90,6 +103,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	gql.SetParserTokenLimit(cfg.ParserTokens)
+	gql.Use(observe{met: met, tracer: o.tracer()})
 	gql.Use(extension.Introspection{})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	gql.Use(limits.New(limits.Config{
@@ -105,32 +119,29 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 
 	// Outermost first: request metadata, body limits, authentication, rate
 	// limit, then the per-request loaders and cache.
-	var api http.Handler = gql
-	api = perRequest(db, api)
-	limiter := newRateLimiter(cfg.RateLimit, cfg.RateBurst)
-	api = limiter.Middleware(api)
-	api = authn.Middleware(api)
-	api = bodyLimit(cfg.MaxBodyBytes, getOnlyQueries(cfg.ParserTokens, api))
-	api = deadline(cfg.RequestTimeout, outages(met, api))
+	limiter := newRateLimiter(cfg.RateLimit, cfg.RateBurst, met)
+	authenticated := func(next http.Handler) http.Handler {
+		return authn.Middleware(notePrincipal(limiter.Middleware(perRequest(db, next))))
+	}
+	api := deadline(cfg.RequestTimeout, outages(met, bodyLimit(cfg.MaxBodyBytes, getOnlyQueries(cfg.ParserTokens, authenticated(gql)))))
 	// Subscriptions: the same chain but for the body limit and the deadline.
-	ws := authn.Middleware(limiter.Middleware(perRequest(db, gql)))
+	ws := authenticated(gql)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", browsers(upgrades(ws, api)))
-	mux.Handle("POST /v1/authorize", deadline(cfg.RequestTimeout, outages(met, bodyLimit(cfg.MaxBodyBytes,
-		authn.Middleware(limiter.Middleware(requestCache(decisionAPI(svc, log, met))))))))
+	mux.Handle("/graphql", met.instrument("graphql", browsers(upgrades(ws, api))))
+	mux.Handle("POST /v1/authorize", met.instrument("authorize_api", deadline(cfg.RequestTimeout, outages(met, bodyLimit(cfg.MaxBodyBytes,
+		authn.Middleware(notePrincipal(limiter.Middleware(requestCache(decisionAPI(svc, log, met))))))))))
 	// Exports stream for as long as the log is long: no request deadline.
-	mux.Handle("GET /accounts/{id}/audit.csv", authn.Middleware(limiter.Middleware(perRequest(db, auditCSV(svc)))))
-	mux.Handle("GET /accounts/{id}/audit.jsonl", authn.Middleware(limiter.Middleware(perRequest(db, auditJSONL(svc, log)))))
-	mux.Handle("GET /platform/audit.jsonl", authn.Middleware(limiter.Middleware(perRequest(db, auditJSONL(svc, log)))))
-	mux.Handle("GET /metrics", met.handler())
-	mux.Handle("GET /{$}", graphiql.Handler("Gatehouse", "/graphql", "/graphiql/"))
-	mux.Handle("GET /graphiql/", graphiql.Assets("/graphiql/"))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /accounts/{id}/audit.csv", met.instrument("audit_export", authenticated(auditCSV(svc))))
+	mux.Handle("GET /accounts/{id}/audit.jsonl", met.instrument("audit_export", authenticated(auditJSONL(svc, log))))
+	mux.Handle("GET /platform/audit.jsonl", met.instrument("audit_export", authenticated(auditJSONL(svc, log))))
+	mux.Handle("GET /{$}", met.instrument("graphiql", graphiql.Handler("Gatehouse", "/graphql", "/graphiql/")))
+	mux.Handle("GET /graphiql/", met.instrument("graphiql_assets", graphiql.Assets("/graphiql/")))
+	mux.Handle("GET /healthz", met.instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
-	})
-	srv := &Server{Service: svc, done: make(chan struct{}), live: broker}
-	mux.HandleFunc("GET /readyz", srv.ready(db))
+	})))
+	srv := &Server{Service: svc, done: make(chan struct{}), live: broker, Admin: adminHandler(met, cfg.Pprof)}
+	mux.Handle("GET /readyz", met.instrument("readyz", srv.ready(db)))
 
 	opts := cors.Options{
 		AllowedOrigins: cfg.CORSOrigins,
@@ -145,10 +156,10 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 		opts.AllowOriginFunc = func(string) bool { return false }
 	}
 	c := cors.New(opts)
-	srv.Handler = met.measure(requestMeta(c.Handler(mux)))
+	srv.Handler = o.traceHTTP(requestMeta(trusted, log, c.Handler(mux)))
 	var bg context.Context
 	bg, srv.stop = context.WithCancel(context.WithoutCancel(ctx))
-	if err := srv.follow(bg, cfg, db, log); err != nil {
+	if err := srv.follow(bg, cfg, db, log, met); err != nil {
 		srv.stop()
 		return nil, err
 	}
@@ -165,7 +176,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*S
 // follow keeps the server's models current with every server's commits
 // (D6): the change feed polls; on PostgreSQL, LISTEN wakes it at once, and a
 // listener that reconnects makes it catch up.
-func (s *Server) follow(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) error {
+func (s *Server) follow(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, met *metrics) error {
 	feed, err := db.Feed()
 	if err != nil {
 		return err
@@ -179,7 +190,11 @@ func (s *Server) follow(ctx context.Context, cfg Config, db *database.DB, log *s
 		}
 	}
 	if db.Dialect == dialect.Postgres && !cfg.NoListen {
-		err := database.Listen(ctx, db.URL, iam.InvalidationChannel, func(string) { poke() }, poke, log)
+		notified := func(payload string) {
+			met.notified(payload)
+			poke()
+		}
+		err := database.Listen(ctx, db.URL, iam.InvalidationChannel, notified, poke, log)
 		if err != nil {
 			return err
 		}
