@@ -60,3 +60,20 @@ func TestP1_OperatorKeysAreCachedAndRevocable(t *testing.T) {
 		}
 	})
 }
+
+// P1, D6: a server's own platform change (here the catalog change of a new
+// account) already emptied its operator-key cache at commit; the change
+// feed reporting that same change later must not empty it again, or every
+// operator request after each platform change would read its key twice.
+func TestP1_TheFeedDoesNotReplayThisServersPlatformChanges(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.newAccount("p1feed", nil) // platform events: the catalog grows
+		e.ok(e.Operator, whoAmI, nil)
+		// Let the feed read the platform chain: it polls every 50 ms, and on
+		// PostgreSQL the commit's notification wakes it at once.
+		time.Sleep(200 * time.Millisecond)
+		if _, n := e.statementsOf(e.Operator, whoAmI, nil); n != 0 {
+			t.Errorf("a warm operator key sent %d statements after the feed reported this server's own change", n)
+		}
+	})
+}

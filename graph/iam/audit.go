@@ -71,16 +71,16 @@ func record(ctx context.Context, tx *ent.Tx, ev event) error {
 		head.seq, head.hash = e.Seq, e.Hash
 		countCommitted(tx)
 		if ev.AccountID == "" {
-			platformChanged.Store(tx, true)
+			platformChanged.Store(tx, e.Seq)
 		}
 	}
 	return err
 }
 
 // platformChanged marks the transactions that recorded platform events
-// (catalog, operator keys): every model depends on those, and their commit
-// drops every cached model.
-var platformChanged sync.Map // *ent.Tx → true
+// (catalog, operator keys), with the last one's seq: every model depends on
+// those, and their commit drops every cached model.
+var platformChanged sync.Map // *ent.Tx → int64
 
 // canonical gives changes the form they have after a round trip through
 // either database's JSON column, so that hashes computed now and when

@@ -175,6 +175,16 @@ func (c *cache) invalidate(accountID string) int {
 	return 0
 }
 
+// heardPlatform records that the platform's chain up to seq is known
+// without the feed: this server committed it and already dropped every
+// model. (An account's commit needs no such record: it leaves a model at
+// its own seq, which the feed's report of it keeps.)
+func (c *cache) heardPlatform(seq int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.knownPlatform = max(c.knownPlatform, seq)
+}
+
 // advanced handles the feed's report that a chain's newest event is seq:
 // models read before it are dropped, and loads that started before it will
 // not be kept ("" is the platform's chain, which every model depends on). A

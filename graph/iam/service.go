@@ -157,10 +157,13 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 	if err := tx.Commit(); err != nil {
 		return classify(fmt.Errorf("commit: %w", err))
 	}
-	_, platform := platformChanged.Load(tx)
+	platformSeq, platform := platformChanged.Load(tx)
 	switch {
 	case platform:
 		s.Invalidate("")
+		// Everything is dropped already: the feed's report of this commit
+		// is not news (else it would empty the operator keys again).
+		s.cache.heardPlatform(platformSeq.(int64))
 	case next != nil:
 		s.obs.ModelsInvalidated(Local, s.cache.replace(accountID, next, global))
 	case accountID != "":
