@@ -23,9 +23,11 @@ func TestProcAndMetricsParsing(t *testing.T) {
 	if n, err := parseVmRSS(strings.NewReader(status)); err != nil || n != 50<<20 {
 		t.Errorf("parseVmRSS = %d, %v; want %d", n, err, 50<<20)
 	}
-	text := "# HELP gatehouse_model_loads_total Models loaded.\n# TYPE gatehouse_model_loads_total counter\n" +
-		"gatehouse_model_loads_total{reason=\"miss\"} 7\ngatehouse_model_loads_total{reason=\"stale\"} 3\n" +
-		"gatehouse_model_loads_total_created 1.7e9\ngo_memstats_heap_inuse_bytes 1.5e+07\n"
+	text := "# HELP gatehouse_model_load_duration_seconds Models read.\n# TYPE gatehouse_model_load_duration_seconds histogram\n" +
+		"gatehouse_model_load_duration_seconds_bucket{result=\"ok\",le=\"0.001\"} 5\n" +
+		"gatehouse_model_load_duration_seconds_sum{result=\"ok\"} 0.02\n" +
+		"gatehouse_model_load_duration_seconds_count{result=\"ok\"} 7\ngatehouse_model_load_duration_seconds_count{result=\"error\"} 3\n" +
+		"go_memstats_heap_inuse_bytes 1.5e+07\n"
 	got, err := sumMetrics(strings.NewReader(text), []string{modelLoadsMetric, heapMetric, "absent_total"})
 	if err != nil || got[modelLoadsMetric] != 10 || got[heapMetric] != 1.5e7 {
 		t.Errorf("sumMetrics = %v, %v; want 10 loads and 1.5e7 bytes", got, err)

@@ -13,8 +13,8 @@ import (
 // ones are reported as n/a.
 const (
 	// modelLoadsMetric counts account models loaded (or reloaded) from the
-	// database.
-	modelLoadsMetric = "gatehouse_model_loads_total"
+	// database: the count of the load-duration histogram, over its results.
+	modelLoadsMetric = "gatehouse_model_load_duration_seconds_count"
 	heapMetric       = "go_memstats_heap_inuse_bytes"
 )
 
