@@ -3,6 +3,10 @@ package apitest
 import (
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/role"
 )
 
 // The write path: a change sends only its own statements, and leaves its
@@ -68,6 +72,52 @@ func TestWarm_EveryPrincipalAuthenticatesWithoutSQL(t *testing.T) {
 		e.ok(key, authorize, decide)
 		if _, n := e.statementsOf(key, authorize, decide); n != 0 {
 			t.Errorf("API key: a warm decision sent %d statements", n)
+		}
+	})
+}
+
+// The write path puts the rows createRole and updateRole wrote into the
+// account's model instead of reading every role again: the model it carries
+// forward holds exactly what the database holds, field by field, and the
+// next decision is made on it without a reload (R3, R4).
+func TestWritePath_TheCarriedModelHoldsTheStoredRoles(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("carried", nil)
+		key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+		decide := map[string]any{"in": map[string]any{"accountId": a.ID, "permission": "AgentChat"}}
+		e.ok(key, authorize, decide)
+		const createRole = `mutation($in: CreateRoleInput!) { createRole(input: $in) { role { id } } }`
+		var ids []string
+		for i := range 3 {
+			r := e.ok(a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": fmt.Sprintf("Carried %d", i),
+				"grants": []string{"AgentChat"}, "description": "d"}})
+			ids = append(ids, r.Get("data.createRole.role.id").String())
+		}
+		e.ok(a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": ids[1], "expectedVersion": 1,
+			"addGrants": []string{"checks.background"}, "name": "Carried one"}})
+		if _, n := e.statementsOf(key, authorize, decide); n != 0 {
+			t.Fatalf("the decision after the changes sent %d statements: the model was read again", n)
+		}
+		m, err := e.Server.Service.Model(t.Context(), a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := e.DB.Client.Role.Query().Where(role.AccountID(a.ID)).
+			Order(ent.Asc(role.FieldPosition), ent.Asc(role.FieldID)).All(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		view := func(r *ent.Role) string {
+			return fmt.Sprintf("%s %s %q %q %s v%d p%d %v %v %s %s", r.ID, r.Key, r.Name, r.Description, r.Kind, r.Version, r.Position,
+				r.Grants, r.Constraints, r.CreatedAt.UTC().Format(time.RFC3339Nano), r.UpdatedAt.UTC().Format(time.RFC3339Nano))
+		}
+		if len(m.Roles) != len(stored) {
+			t.Fatalf("the model has %d roles, the database %d", len(m.Roles), len(stored))
+		}
+		for i := range stored {
+			if got, want := view(m.Roles[i]), view(stored[i]); got != want {
+				t.Errorf("role %d:\nmodel    %s\ndatabase %s", i, got, want)
+			}
 		}
 	})
 }

@@ -24,6 +24,15 @@ type Change struct {
 	AccountID string
 	alters    touch
 	declared  bool
+	roles     []*ent.Role // rows of roles the change created or updated (WroteRole)
+}
+
+// WroteRole names the row of a role the change created or updated, as it
+// now is, so that the commit puts it into the model instead of reading
+// every role of the account again. A change that alters roles otherwise
+// (a deletion) names none, and the roles are read again.
+func (c *Change) WroteRole(r *ent.Role) {
+	c.roles = append(c.roles, r)
 }
 
 // Alters declares what of the account's model the change alters, so that
@@ -87,7 +96,7 @@ func (s *Service) gate(ctx context.Context, ref Ref, n need, commit bool, fn fun
 			return nil, err
 		}
 		head, _ := headOf(tx, accountID)
-		return a.Model.evolve(ctx, tx, c.alters, head.seq)
+		return a.Model.evolve(ctx, tx, c.alters, head.seq, c.roles)
 	})
 }
 

@@ -1,9 +1,11 @@
 package iam
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -358,13 +360,37 @@ func readMembers(ctx context.Context, reader *ent.Client, accountID string) ([]*
 	return mems, nil
 }
 
+// withRoles is the model's roles with the rows a change wrote in place of
+// theirs, or added, in the order readRoles gives. The model keeps copies:
+// the change's caller goes on using its rows.
+func (m *Model) withRoles(written []*ent.Role) []*ent.Role {
+	out := slices.Clone(m.Roles)
+	for _, r := range written {
+		c := *r
+		c.Edges = ent.RoleEdges{}
+		if i, ok := m.roleIdx[r.ID]; ok {
+			out[i] = &c
+		} else {
+			out = append(out, &c)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *ent.Role) int {
+		return cmp.Or(cmp.Compare(a.Position, b.Position), strings.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
 // setRoles gives the model its roles.
 func (m *Model) setRoles(roles []*ent.Role) {
 	m.Roles, m.roleIdx = roles, make(map[string]int, len(roles))
 	for i, r := range roles {
 		m.roleIdx[r.ID] = i
-		r.AccountID = m.Account.ID // shared, not copied per role
-		if len(r.Constraints) == 0 {
+		// Rows kept from an earlier model are shared with it, and read
+		// there meanwhile: written only when new.
+		if r.AccountID != m.Account.ID {
+			r.AccountID = m.Account.ID // shared, not copied per role
+		}
+		if r.Constraints != nil && len(r.Constraints) == 0 {
 			r.Constraints = nil
 		}
 	}
@@ -377,11 +403,12 @@ func (m *Model) setMembers(mems []*ent.Member) {
 	m.rows, m.byUser = make(map[string]memberRow, len(mems)), make(map[string]string, len(mems))
 	for _, mem := range mems {
 		row := memberRow{mem: mem}
-		for i, r := range m.Roles {
-			if holds(mem, r) {
+		for _, a := range mem.Edges.Assignments {
+			if i, ok := m.roleIdx[a.RoleID]; ok && !slices.Contains(row.held, uint16(i)) {
 				row.held = append(row.held, uint16(i))
 			}
 		}
+		slices.Sort(row.held) // in the roles' order
 		// held says in a few bytes what the assignments said; the
 		// account's id and the status are shared, not copied per member.
 		mem.Edges.Assignments, mem.AccountID, mem.Status = nil, m.Account.ID, interned(mem.Status)
@@ -413,11 +440,19 @@ const (
 // rest — the account, the master list, the catalog, and what was compiled
 // of unchanged parts — is shared with m. Reading a table or two is much
 // cheaper than reading the whole model on the next request.
-func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64) (*Model, error) {
+//
+// Roles the change wrote (written) are put in place of their rows, or added,
+// rather than read again with every other role; roles whose version did not
+// change keep their compilation.
+func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, written []*ent.Role) (*Model, error) {
 	var roles []*ent.Role
 	var mems []*ent.Member
 	var err error
-	if t&touchRoles != 0 {
+	switch {
+	case t&touchRoles == 0:
+	case len(written) > 0:
+		roles = m.withRoles(written)
+	default:
 		if roles, err = readRoles(ctx, tx.Client(), m.Account.ID); err != nil {
 			return nil, err
 		}
@@ -434,6 +469,15 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64) (*Mo
 	defer m.mu.Unlock()
 	if roles != nil {
 		n.setRoles(roles)
+		n.exps = make([]*authz.Expansion, len(roles))
+		for i, r := range roles {
+			if j, ok := m.roleIdx[r.ID]; ok && m.Roles[j].Version == r.Version {
+				n.exps[i] = exps[j]
+			} else {
+				n.exps[i] = n.Policy.Compile(n.Role(r))
+			}
+		}
+		n.expOnce.Do(func() {})
 	} else {
 		n.Roles, n.roleIdx, n.subjects = m.Roles, m.roleIdx, maps.Clone(m.subjects)
 		n.exps = exps

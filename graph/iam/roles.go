@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
@@ -165,13 +166,17 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 			return apperr.New(apperr.Conflict, "a role with key %q exists in this account", key)
 		}
 		pos := len(a.Roles)
+		// The time both databases keep: the row goes into the model as
+		// written (WroteRole), and reads the same as when read back.
+		now := time.Now().UTC().Truncate(time.Microsecond)
 		var err error
-		r, err = tx.Role.Create().SetAccountID(in.AccountID).SetKey(key).SetName(in.Name).
+		r, err = tx.Role.Create().SetAccountID(in.AccountID).SetKey(key).SetName(in.Name).SetCreatedAt(now).SetUpdatedAt(now).
 			SetDescription(deref(in.Description)).SetKind(role.KindCUSTOM).
 			SetGrants(grants).SetConstraints(constraints).SetPosition(pos).Save(ctx)
 		if err != nil {
 			return err
 		}
+		c.WroteRole(r)
 		return record(ctx, tx, event{AccountID: in.AccountID, Action: "role.created", TargetType: "Role", TargetID: r.ID,
 			Changes: map[string]any{"after": roleView(r)}})
 	})
@@ -191,7 +196,9 @@ func (s *Service) UpdateRole(ctx context.Context, in UpdateRoleInput) (*ent.Role
 	var r *ent.Role
 	err = s.change(ctx, Ref{RoleID: in.RoleID}, "iam.roles.manage", func(c *Change) (err error) {
 		c.Alters(touchRoles)
-		r, err = applyRoleUpdate(ctx, c, in, constraints)
+		if r, err = applyRoleUpdate(ctx, c, in, constraints); err == nil {
+			c.WroteRole(r)
+		}
 		return err
 	})
 	if err != nil {
