@@ -232,13 +232,7 @@ func TestObs_ProfilerOnTheAdminListenerWhenEnabled(t *testing.T) {
 // D6's paths are measured: a server hears another's commit by
 // notification (with its lag), and without LISTEN by its polls.
 func TestObs_NotifiedAndPolledInvalidationsAreCounted(t *testing.T) {
-	if postgresURL() == "" {
-		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
-	}
-	t.Parallel()
-	a1 := newEnv(t, dialect.Postgres, server.Config{})
-	notified := a1.secondServer(t, server.Config{})
-	polling := a1.secondServer(t, server.Config{NoListen: true})
+	a1, notified, polling := listeningAndPolling(t)
 	a := a1.newAccount("obsd6", nil)
 	in := map[string]any{"accountId": a.ID, "subject": map[string]any{"memberId": a.OwnerID}, "permission": "AgentChat"}
 	notified.decide(notified.Operator, in) // both cache the model

@@ -50,13 +50,7 @@ func converges(t *testing.T, other *env, in map[string]any, want bool, within ti
 // decisions of another — woken by NOTIFY, and without it by the change
 // feed's polls.
 func TestD6_ChangesReachOtherServers(t *testing.T) {
-	if postgresURL() == "" {
-		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
-	}
-	t.Parallel()
-	a1 := newEnv(t, dialect.Postgres, server.Config{})
-	notified := a1.secondServer(t, server.Config{})
-	polling := a1.secondServer(t, server.Config{NoListen: true})
+	a1, notified, polling := listeningAndPolling(t)
 	a := a1.newAccount("d6x", nil)
 	role := a1.createRole(a.Owner, a.ID, "Toggle", nil)
 	m := a1.addMember(a.Owner, a.ID, "t@d6x.test", role)
@@ -156,4 +150,17 @@ func TestD6_RevocationReachesOtherServers(t *testing.T) {
 			t.Errorf("listener %s: p99 %s over %s", state, q, bound)
 		}
 	}
+}
+
+// listeningAndPolling starts a server on a fresh PostgreSQL database and two
+// more on the same database: one woken by NOTIFY, one that only polls the
+// change feed. It skips the test without PostgreSQL.
+func listeningAndPolling(t *testing.T) (first, notified, polling *env) {
+	t.Helper()
+	if postgresURL() == "" {
+		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	t.Parallel()
+	first = newEnv(t, dialect.Postgres, server.Config{})
+	return first, first.secondServer(t, server.Config{}), first.secondServer(t, server.Config{NoListen: true})
 }
