@@ -205,11 +205,22 @@ func (m *Model) Members(ctx context.Context, fn func(*MemberEntry)) error {
 // assignments) holds, in position order.
 func (m *Model) HeldRoles(mem *ent.Member) []*ent.Role {
 	held := []*ent.Role{}
-	for _, r := range m.Roles {
-		if holds(mem, r) {
-			held = append(held, r)
+	for _, i := range m.heldIndexes(mem) {
+		held = append(held, m.Roles[i])
+	}
+	return held
+}
+
+// heldIndexes returns the indexes into Roles of the roles a member (loaded
+// with its assignments) holds, in position order.
+func (m *Model) heldIndexes(mem *ent.Member) []uint16 {
+	var held []uint16
+	for _, a := range mem.Edges.Assignments {
+		if i, ok := m.roleIdx[a.RoleID]; ok && !slices.Contains(held, uint16(i)) {
+			held = append(held, uint16(i))
 		}
 	}
+	slices.Sort(held)
 	return held
 }
 
@@ -402,13 +413,7 @@ func (m *Model) setRoles(roles []*ent.Role) {
 func (m *Model) setMembers(mems []*ent.Member) {
 	m.rows, m.byUser = make(map[string]memberRow, len(mems)), make(map[string]string, len(mems))
 	for _, mem := range mems {
-		row := memberRow{mem: mem}
-		for _, a := range mem.Edges.Assignments {
-			if i, ok := m.roleIdx[a.RoleID]; ok && !slices.Contains(row.held, uint16(i)) {
-				row.held = append(row.held, uint16(i))
-			}
-		}
-		slices.Sort(row.held) // in the roles' order
+		row := memberRow{mem: mem, held: m.heldIndexes(mem)}
 		// held says in a few bytes what the assignments said; the
 		// account's id and the status are shared, not copied per member.
 		mem.Edges.Assignments, mem.AccountID, mem.Status = nil, m.Account.ID, interned(mem.Status)
@@ -471,18 +476,13 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 		n.setRoles(roles)
 		n.exps = make([]*authz.Expansion, len(roles))
 		for i, r := range roles {
-			if j, ok := m.roleIdx[r.ID]; ok && m.Roles[j].Version == r.Version {
-				n.exps[i] = exps[j]
-			} else {
-				n.exps[i] = n.Policy.Compile(n.Role(r))
-			}
+			n.exps[i] = m.Expansion(r) // m's compilation while r's version is unchanged
 		}
-		n.expOnce.Do(func() {})
 	} else {
 		n.Roles, n.roleIdx, n.subjects = m.Roles, m.roleIdx, maps.Clone(m.subjects)
 		n.exps = exps
-		n.expOnce.Do(func() {})
 	}
+	n.expOnce.Do(func() {})
 	switch {
 	case mems != nil:
 		n.setMembers(mems)
