@@ -103,9 +103,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		}
 		if a.Failures != nil {
 			if wait, blocked := a.Failures.Blocked(ctx); blocked {
-				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
-				WriteError(w, http.StatusTooManyRequests, "RATE_LIMITED",
-					"too many failed authentications from this address; retry after "+wait.Round(time.Second).String())
+				RateLimited(w, wait, "too many failed authentications from this address")
 				return
 			}
 		}
@@ -119,7 +117,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			if a.Outage != nil {
 				a.Outage(r.Context())
 			}
-			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Retry-After", strconv.Itoa(UnavailableRetryAfter))
 			WriteError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "credentials cannot be checked right now; retry shortly")
 			return
 		}
@@ -253,10 +251,30 @@ func NoteError(w http.ResponseWriter, code string) {
 
 // WriteError writes a GraphQL-over-HTTP error response.
 func WriteError(w http.ResponseWriter, status int, code, msg string) {
+	WriteErrorWith(w, status, code, msg, nil)
+}
+
+// WriteErrorWith is WriteError with more extensions beside the code.
+func WriteErrorWith(w http.ResponseWriter, status int, code, msg string, extensions map[string]any) {
 	NoteError(w, code)
+	ext := map[string]any{"code": code}
+	for k, v := range extensions {
+		ext[k] = v
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
+		"errors": []map[string]any{{"message": msg, "extensions": ext}},
 	})
+}
+
+// UnavailableRetryAfter is the Retry-After, in seconds, of every
+// UNAVAILABLE answer (HTTP 503): storage is expected back soon (P5).
+const UnavailableRetryAfter = 1
+
+// RateLimited writes RATE_LIMITED with HTTP 429 and a Retry-After of wait
+// in whole seconds (at least 1); the message is what was exceeded.
+func RateLimited(w http.ResponseWriter, wait time.Duration, exceeded string) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	WriteError(w, http.StatusTooManyRequests, "RATE_LIMITED", exceeded+"; retry after "+wait.Round(time.Second).String())
 }

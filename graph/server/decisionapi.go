@@ -128,14 +128,7 @@ func writeDecisionError(w http.ResponseWriter, ae *apperr.Error) {
 		status = http.StatusBadRequest
 	}
 	if ae.Code == apperr.Unavailable {
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+		w.Header().Set("Retry-After", strconv.Itoa(auth.UnavailableRetryAfter))
 	}
-	auth.NoteError(w, string(ae.Code))
-	ext := map[string]any{"code": string(ae.Code)}
-	for k, v := range ae.Extensions {
-		ext[k] = v
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": ae.Message, "extensions": ext}}})
+	auth.WriteErrorWith(w, status, string(ae.Code), ae.Message, ae.Extensions)
 }

@@ -6,14 +6,13 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/gatehouse-iam/gatehouse/graph/auth"
 )
 
 // An outage is not a wrong password (P5): a request that storage could not
 // serve in time answers HTTP 503 with Retry-After and `extensions.code`
 // UNAVAILABLE, so that clients retry instead of logging users out.
-
-// retryAfter is what 503 answers advise, in seconds.
-const retryAfter = 1
 
 type outageKey struct{}
 
@@ -45,7 +44,7 @@ func (w *outageWriter) WriteHeader(code int) {
 	if !w.wrote {
 		w.wrote = true
 		if code == http.StatusOK && w.flag.Load() {
-			w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+			w.Header().Set("Retry-After", strconv.Itoa(auth.UnavailableRetryAfter))
 			code = http.StatusServiceUnavailable
 		}
 	}

@@ -65,8 +65,7 @@ func (l *rateLimiter) Middleware(next http.Handler) http.Handler {
 			res.Cancel()
 			l.met.limited.WithLabelValues("requests").Inc()
 			l.headers(w, b)
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
-			auth.WriteError(w, http.StatusTooManyRequests, "RATE_LIMITED", "too many requests; retry after "+d.Round(time.Second).String())
+			auth.RateLimited(w, d, "too many requests")
 			return
 		}
 		l.headers(w, b)
