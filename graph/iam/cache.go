@@ -110,14 +110,18 @@ func (c *cache) get(accountID string) (*Model, stamp) {
 func (c *cache) current(accountID string, m *Model) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.newest(accountID, m)
+}
+
+// newest is current for a caller holding c.mu.
+func (c *cache) newest(accountID string, m *Model) bool {
 	return m.seq >= c.known[accountID] && m.platformSeq >= c.knownPlatform
 }
 
 func (c *cache) put(accountID string, m *Model, st stamp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gens[accountID] == st.gen && c.global == st.global &&
-		m.seq >= c.known[accountID] && m.platformSeq >= c.knownPlatform {
+	if c.gens[accountID] == st.gen && c.global == st.global && c.newest(accountID, m) {
 		c.add(accountID, m)
 	}
 }
@@ -151,7 +155,7 @@ func (c *cache) replace(accountID string, m *Model, global uint64) int {
 	if c.models.Remove(accountID) {
 		n = 1
 	}
-	if c.global == global && m.seq >= c.known[accountID] && m.platformSeq >= c.knownPlatform {
+	if c.global == global && c.newest(accountID, m) {
 		c.add(accountID, m)
 	}
 	return n
