@@ -7,9 +7,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 var addrAttr = regexp.MustCompile(`\baddr=(\S+)`)
@@ -27,18 +25,8 @@ func TestServe_AdminListenerServesMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		go io.Copy(io.Discard, stderr)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(time.Minute): // a hang guard, not a measurement
-			cmd.Process.Kill()
-			t.Error("serve did not stop on SIGINT")
+		if err := stopServe(cmd, stderr); err != nil {
+			t.Errorf("serve: %v", err)
 		}
 	}()
 	var admin, public string

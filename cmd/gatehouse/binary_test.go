@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -62,16 +61,7 @@ type result struct {
 // runBinary runs gatehouse in dir with exactly env as its environment.
 func runBinary(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(gatehouseBinary(t), args...)
-	cmd.Dir, cmd.Env = dir, env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatal(err)
-	}
-	return result{stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()}
+	return runBinaryWith(t, dir, env, "", args...)
 }
 
 // Configuration mistakes stop the binary before it opens the database or
@@ -163,25 +153,32 @@ func serveUntilListening(t *testing.T, dir string, env []string) []string {
 			break
 		}
 	}
+	if err := stopServe(cmd, stderr); err != nil {
+		t.Fatalf("serve: %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	if len(lines) == 0 || !strings.Contains(lines[len(lines)-1], "gatehouse listening") {
+		t.Fatalf("serve never listened:\n%s", strings.Join(lines, "\n"))
+	}
+	return lines
+}
+
+// stopServe sends SIGINT to a running `gatehouse serve`, drains its stderr
+// and waits for it to exit: its error, or one when it has not stopped
+// within a minute (a hang guard, not a measurement).
+func stopServe(cmd *exec.Cmd, stderr io.Reader) error {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	go io.Copy(io.Discard, stderr)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve: %v\n%s", err, strings.Join(lines, "\n"))
-		}
-	case <-time.After(time.Minute): // a hang guard, not a measurement
+		return err
+	case <-time.After(time.Minute):
 		cmd.Process.Kill()
-		t.Fatalf("serve did not stop on SIGINT\n%s", strings.Join(lines, "\n"))
+		return errors.New("it did not stop on SIGINT")
 	}
-	if len(lines) == 0 || !strings.Contains(lines[len(lines)-1], "gatehouse listening") {
-		t.Fatalf("serve never listened:\n%s", strings.Join(lines, "\n"))
-	}
-	return lines
 }
 
 // An empty database logs how to create the first operator key; once one
