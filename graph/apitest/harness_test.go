@@ -28,6 +28,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
+	"github.com/gatehouse-iam/gatehouse/graph/database/pgtest"
 	"github.com/gatehouse-iam/gatehouse/graph/database/stmtcount"
 	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
@@ -225,7 +226,7 @@ func clonePostgres(t testing.TB) string {
 		if _, templateErr = admin.Exec("CREATE DATABASE " + templateName); templateErr != nil {
 			return
 		}
-		db, err := database.Open(withDB(base, templateName))
+		db, err := database.Open(pgtest.WithDatabase(base, templateName))
 		if err != nil {
 			templateErr = err
 			return
@@ -250,35 +251,16 @@ func clonePostgres(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		a, err := sql.Open("postgres", base)
-		if err != nil {
-			return
-		}
-		defer a.Close()
-		_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-	})
-	return withDB(base, name)
+	t.Cleanup(func() { pgtest.Drop(base, name) })
+	return pgtest.WithDatabase(base, name)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if templateName != "" {
-		if a, err := sql.Open("postgres", postgresURL()); err == nil {
-			_, _ = a.Exec("DROP DATABASE IF EXISTS " + templateName + " WITH (FORCE)")
-			a.Close()
-		}
+		pgtest.Drop(postgresURL(), templateName)
 	}
 	os.Exit(code)
-}
-
-func withDB(url, name string) string {
-	i := strings.LastIndex(url, "/")
-	q := ""
-	if j := strings.Index(url[i:], "?"); j >= 0 {
-		q = url[i+j:]
-	}
-	return url[:i+1] + name + q
 }
 
 func randHex(n int) string {

@@ -2,9 +2,6 @@ package database_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +18,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/migrate/migrations"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
+	"github.com/gatehouse-iam/gatehouse/graph/database/pgtest"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
 	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
@@ -38,7 +36,7 @@ func forEachDB(t *testing.T, fn func(t *testing.T, db *database.DB)) {
 			t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
 		}
 		t.Parallel()
-		fn(t, open(t, freshPostgres(t, base)))
+		fn(t, open(t, pgtest.Scratch(t, base, "gatehouse_db_")))
 	})
 }
 
@@ -50,34 +48,6 @@ func open(t *testing.T, target string) *database.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
-}
-
-// freshPostgres creates an empty database, dropped after the test.
-func freshPostgres(t *testing.T, base string) string {
-	t.Helper()
-	admin, err := sql.Open("postgres", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "gatehouse_db_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if a, err := sql.Open("postgres", base); err == nil {
-			_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			a.Close()
-		}
-	})
-	i := strings.LastIndex(base, "/")
-	q := ""
-	if j := strings.Index(base[i:], "?"); j >= 0 {
-		q = base[i+j:]
-	}
-	return base[:i+1] + name + q
 }
 
 // serveAcme builds the server over db, as `gatehouse serve` does, and creates

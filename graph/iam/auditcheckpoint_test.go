@@ -3,17 +3,15 @@ package iam
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/ent/auditcheckpoint"
 	"github.com/gatehouse-iam/gatehouse/graph/audit"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
+	"github.com/gatehouse-iam/gatehouse/graph/database/pgtest"
 )
 
 // Two servers that read the same head sign the same checkpoint; the second
@@ -21,7 +19,7 @@ import (
 func TestL4_SigningTheSameHeadTwice(t *testing.T) {
 	targets := map[string]string{"sqlite": filepath.Join(t.TempDir(), "g.db")}
 	if base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL"); base != "" {
-		targets["postgres"] = scratchPostgres(t, base)
+		targets["postgres"] = pgtest.Scratch(t, base, "gatehouse_iam_")
 	}
 	for name, target := range targets {
 		t.Run(name, func(t *testing.T) {
@@ -52,29 +50,4 @@ func TestL4_SigningTheSameHeadTwice(t *testing.T) {
 			}
 		})
 	}
-}
-
-// scratchPostgres returns the URL of a new database dropped when t ends.
-func scratchPostgres(t *testing.T, base string) string {
-	admin, err := sql.Open("postgres", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := "gatehouse_iam_" + strings.ToLower(rand.Text()[:12])
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if a, err := sql.Open("postgres", base); err == nil {
-			_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			a.Close()
-		}
-	})
-	i := strings.LastIndex(base, "/")
-	q := ""
-	if j := strings.Index(base[i:], "?"); j >= 0 {
-		q = base[i+j:]
-	}
-	return base[:i+1] + name + q
 }
