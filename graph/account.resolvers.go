@@ -65,7 +65,7 @@ func (r *accountResolver) Members(ctx context.Context, obj *ent.Account, after *
 	if err != nil {
 		return nil, err
 	}
-	return conn, prefetchMembers(ctx, conn)
+	return conn, r.prefetchMembers(ctx, conn)
 }
 
 // AuditEvents is the resolver for the auditEvents field.

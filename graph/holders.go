@@ -31,7 +31,7 @@ func (r *Resolver) holders(ctx context.Context, obj *ent.Role, after *entgql.Cur
 	}
 	// Prefetch for every holder loaded with this role's list, not only this
 	// page: the first role of the list loads for all, the others find it.
-	if err := prefetchMembers(ctx, pageByID(hl.Loaded(), nil, len(hl.Loaded()))); err != nil {
+	if err := r.prefetchMembers(ctx, pageByID(hl.Loaded(), nil, len(hl.Loaded()))); err != nil {
 		return nil, err
 	}
 	return pageByID(all, after, *r.page(first, nil)), nil

@@ -43,7 +43,7 @@ func (r *memberResolver) Name(ctx context.Context, obj *ent.Member) (string, err
 
 // Roles is the resolver for the roles field.
 func (r *memberResolver) Roles(ctx context.Context, obj *ent.Member) ([]*ent.Role, error) {
-	return loaders.For(ctx).RolesByMember.Load(ctx, obj.ID)
+	return r.memberRoles(ctx, obj)
 }
 
 // EffectivePermissions is the resolver for the effectivePermissions field.

@@ -47,11 +47,32 @@ func (r *Resolver) memberPermissions(ctx context.Context, m *ent.Member) ([]stri
 	if md.Account.Status != account.StatusACTIVE {
 		return []string{}, nil
 	}
-	roles, err := loaders.For(ctx).RolesByMember.Load(ctx, m.ID)
+	roles, err := heldRoles(ctx, md, m)
 	if err != nil {
 		return nil, err
 	}
 	return md.Subject(roles).Permissions(), nil
+}
+
+// memberRoles is Member.roles: the roles a member holds, in position order.
+func (r *Resolver) memberRoles(ctx context.Context, m *ent.Member) ([]*ent.Role, error) {
+	md, err := r.svc.Model(ctx, m.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	return heldRoles(ctx, md, m)
+}
+
+// heldRoles answers which roles a member holds from the account's model:
+// the view decisions are made on, current with this server's commits and
+// within GATEHOUSE_MAX_STALENESS of other servers' (D6), with no SQL and
+// with roles compiled once. A member the model has not met yet is read
+// through the loader (prefetchMembers batches those).
+func heldRoles(ctx context.Context, md *iam.Model, m *ent.Member) ([]*ent.Role, error) {
+	if roles, ok := md.RolesOf(m.ID); ok {
+		return roles, nil
+	}
+	return loaders.For(ctx).RolesByMember.Load(ctx, m.ID)
 }
 
 func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {

@@ -37,15 +37,16 @@ func collected(ctx context.Context, path ...string) []graphql.CollectedField {
 
 // prefetchMembers loads, in one batch each, what a page of members' fields
 // will ask the loaders for. Batching by time alone can split under load;
-// this keeps the statements of a request independent of its rows.
-func prefetchMembers(ctx context.Context, conn *ent.MemberConnection) error {
+// this keeps the statements of a request independent of its rows. The roles
+// members hold come from their account's model (heldRoles): only members
+// the model has not met yet are read.
+func (r *Resolver) prefetchMembers(ctx context.Context, conn *ent.MemberConnection) error {
 	if conn == nil || len(conn.Edges) == 0 {
 		return nil
 	}
 	l := loaders.For(ctx)
-	var memberIDs, userIDs []string
+	var userIDs []string
 	for _, e := range conn.Edges {
-		memberIDs = append(memberIDs, e.Node.ID)
 		userIDs = append(userIDs, e.Node.UserID)
 	}
 	if requested(ctx, "edges", "node", "email") || requested(ctx, "edges", "node", "name") || requested(ctx, "edges", "node", "user") {
@@ -56,9 +57,28 @@ func prefetchMembers(ctx context.Context, conn *ent.MemberConnection) error {
 	if !requested(ctx, "edges", "node", "roles") && !requested(ctx, "edges", "node", "effectivePermissions") {
 		return nil
 	}
-	held, err := l.RolesByMember.LoadAll(ctx, memberIDs)
-	if err != nil || !requested(ctx, "edges", "node", "roles", "holderCount") {
-		return err
+	var held [][]*ent.Role
+	var unknown []string
+	for _, e := range conn.Edges {
+		md, err := r.svc.Model(ctx, e.Node.AccountID)
+		if err != nil {
+			return err
+		}
+		if roles, ok := md.RolesOf(e.Node.ID); ok {
+			held = append(held, roles)
+		} else {
+			unknown = append(unknown, e.Node.ID)
+		}
+	}
+	if len(unknown) > 0 {
+		loaded, err := l.RolesByMember.LoadAll(ctx, unknown)
+		if err != nil {
+			return err
+		}
+		held = append(held, loaded...)
+	}
+	if !requested(ctx, "edges", "node", "roles", "holderCount") {
+		return nil
 	}
 	seen := map[string]bool{}
 	var roleIDs []string
@@ -70,6 +90,6 @@ func prefetchMembers(ctx context.Context, conn *ent.MemberConnection) error {
 			}
 		}
 	}
-	_, err = l.HolderCount.LoadAll(ctx, roleIDs)
+	_, err := l.HolderCount.LoadAll(ctx, roleIDs)
 	return err
 }

@@ -101,6 +101,9 @@ func workloads() []workload {
 		{id: "v1-16", label: "POST /v1/authorize, account key", groups: []string{"v1"}, clients: 16,
 			next: rotate(func(b *bench) []request { return b.calls.v1 }), check: decisions, counted: true,
 			available: (*bench).v1Available},
+		{id: "v1-many-16", label: fmt.Sprintf("POST /v1/authorize, %d checks", manyChecks), groups: []string{"v1", "many"}, clients: 16,
+			perRequest: manyChecks, next: rotate(func(b *bench) []request { return b.calls.v1many }), check: decisions, counted: true,
+			available: (*bench).v1Available},
 		createRole(1), locked(1), createRole(16), locked(16),
 	}
 }
@@ -139,6 +142,7 @@ func comparisons() []comparison {
 		{"authorize over all accounts vs first 100, c=16", "authorize-16", "authorize-100acc-16", "≥ 80%"},
 		{"authorize, operator key vs account key", "operator-16", "authorize-16", "≈ 100%"},
 		{"POST /v1/authorize vs bare handler, c=16", "v1-16", "bare-16", ""},
+		{"POST /v1/authorize, 20 checks vs authorizeMany (decisions/s)", "v1-many-16", "many-16", ""},
 		{"createRole vs bare locked insert, 1 account", "createRole-1", "locked-1", "≥ 50%"},
 		{"createRole vs bare locked insert, 16 accounts", "createRole-16", "locked-16", "≥ 50%"},
 	}
@@ -147,7 +151,7 @@ func comparisons() []comparison {
 // calls are the prepared requests the workloads rotate over, in a fixed
 // random order.
 type calls struct {
-	authorize, first100, operator, many, members, viewer, v1 []request
+	authorize, first100, operator, many, members, viewer, v1, v1many []request
 }
 
 // prepareCalls builds every workload's requests from the manifest. Each
@@ -177,25 +181,27 @@ func prepareCalls(m *Manifest, jwts []string) calls {
 			}
 		}
 		for range max(1, per/8) {
-			c.many = append(c.many, request{path: "/graphql", body: manyBody(m, a, rng, manyChecks), auth: a.Decider})
+			c.many = append(c.many, request{path: "/graphql", body: gqlBody(manyQuery, map[string]any{"in": manyChecksOf(m, a, rng, manyChecks)}), auth: a.Decider})
+			v1, _ := json.Marshal(map[string]any{"checks": manyChecksOf(m, a, rng, manyChecks)})
+			c.v1many = append(c.v1many, request{path: "/v1/authorize", body: v1, auth: a.Decider})
 		}
 		c.members = append(c.members, request{path: "/graphql", body: gqlBody(membersQuery, map[string]any{"a": a.ID}), auth: jwts[i]})
 		c.viewer = append(c.viewer, request{path: "/graphql", body: gqlBody(viewerQuery, nil), auth: jwts[i]})
 	}
-	for _, rs := range [][]request{c.authorize, c.first100, c.operator, c.many, c.members, c.viewer, c.v1} {
+	for _, rs := range [][]request{c.authorize, c.first100, c.operator, c.many, c.members, c.viewer, c.v1, c.v1many} {
 		rng.Shuffle(len(rs), func(i, j int) { rs[i], rs[j] = rs[j], rs[i] })
 	}
 	return c
 }
 
-// manyBody is an authorizeMany request of n random checks in account a.
-func manyBody(m *Manifest, a Account, rng *rand.Rand, n int) []byte {
+// manyChecksOf is n random checks in account a.
+func manyChecksOf(m *Manifest, a Account, rng *rand.Rand, n int) []map[string]any {
 	in := make([]map[string]any, n)
 	for i := range in {
 		in[i] = map[string]any{"accountId": a.ID, "subject": map[string]any{"memberId": a.Members[rng.IntN(len(a.Members))]},
 			"permission": m.Permissions[rng.IntN(len(m.Permissions))]}
 	}
-	return gqlBody(manyQuery, map[string]any{"in": in})
+	return in
 }
 
 // warmBodies are one authorizeMany per account asking about every member

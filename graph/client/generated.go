@@ -75,7 +75,7 @@ type AddMemberAddMemberMemberPayloadMember struct {
 	Id string `json:"id"`
 	// Only ACTIVE members hold permissions (M1).
 	Status MemberStatus `json:"status"`
-	// The roles the member holds.
+	// The roles the member holds, in position order: as decisions see them (the account's compiled model, current with this server's commits and at most GATEHOUSE_MAX_STALENESS behind other servers').
 	Roles []AddMemberAddMemberMemberPayloadMemberRolesRole `json:"roles"`
 }
 
@@ -1099,7 +1099,7 @@ type MembersAndRolesAccountMembersMemberConnectionEdgesMemberEdgeNodeMember stru
 	Status MemberStatus `json:"status"`
 	// When the member last used a permission — allowed decisions about them and their own use of this API (V2), recorded in batches, so up to GATEHOUSE_USAGE_FLUSH_INTERVAL late; null when never. `orderBy: {field: LAST_ACTIVE_AT}` sorts never-active members first.
 	LastActiveAt *time.Time `json:"lastActiveAt"`
-	// The roles the member holds.
+	// The roles the member holds, in position order: as decisions see them (the account's compiled model, current with this server's commits and at most GATEHOUSE_MAX_STALENESS behind other servers').
 	Roles []MembersAndRolesAccountMembersMemberConnectionEdgesMemberEdgeNodeMemberRolesRole `json:"roles"`
 }
 

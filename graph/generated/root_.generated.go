@@ -5381,9 +5381,9 @@ type RevokeOperatorKeyPayload {
   email: String
   "The user's display name."
   name: String!
-  "The roles the member holds."
+  "The roles the member holds, in position order: as decisions see them (the account's compiled model, current with this server's commits and at most GATEHOUSE_MAX_STALENESS behind other servers')."
   roles: [Role!]!
-  "The concrete permissions the member holds now (empty unless ACTIVE)."
+  "The concrete permissions the member holds now (empty unless ACTIVE), as decisions see them (see ` + "`" + `roles` + "`" + `)."
   effectivePermissions: [String!]!
   "When the member last used a permission — allowed decisions about them and their own use of this API (V2), recorded in batches, so up to GATEHOUSE_USAGE_FLUSH_INTERVAL late; null when never. ` + "`" + `orderBy: {field: LAST_ACTIVE_AT}` + "`" + ` sorts never-active members first."
   lastActiveAt: Time

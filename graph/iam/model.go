@@ -173,11 +173,27 @@ func (m *Model) MemberByID(ctx context.Context, id string) (*MemberEntry, error)
 	if !ok {
 		return nil, apperr.NotFoundf("member", id)
 	}
-	roles := make([]*ent.Role, len(row.held))
-	for i, j := range row.held {
+	return m.remember(row.mem, m.rolesAt(row.held)), nil
+}
+
+// RolesOf returns the roles a member holds, in position order, and whether
+// the model knows the member (one added through another server since the
+// model was read it does not).
+func (m *Model) RolesOf(memberID string) ([]*ent.Role, bool) {
+	row, ok := m.rows[memberID]
+	if !ok {
+		return nil, false
+	}
+	return m.rolesAt(row.held), true
+}
+
+// rolesAt returns the roles at indexes into Roles (never nil).
+func (m *Model) rolesAt(held []uint16) []*ent.Role {
+	roles := make([]*ent.Role, len(held))
+	for i, j := range held {
 		roles[i] = m.Roles[j]
 	}
-	return m.remember(row.mem, roles), nil
+	return roles
 }
 
 // MemberByUser returns the user's membership, or nil when there is none.
@@ -204,11 +220,7 @@ func (m *Model) Members(ctx context.Context, fn func(*MemberEntry)) error {
 // HeldRoles returns the account's roles a member (loaded with its
 // assignments) holds, in position order.
 func (m *Model) HeldRoles(mem *ent.Member) []*ent.Role {
-	held := []*ent.Role{}
-	for _, i := range m.heldIndexes(mem) {
-		held = append(held, m.Roles[i])
-	}
-	return held
+	return m.rolesAt(m.heldIndexes(mem))
 }
 
 // heldIndexes returns the indexes into Roles of the roles a member (loaded
