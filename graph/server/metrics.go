@@ -26,6 +26,8 @@ type metrics struct {
 	opDuration  *prometheus.HistogramVec
 	decisions   *prometheus.CounterVec
 	lookups     *prometheus.CounterVec
+	hits, miss  prometheus.Counter // lookups' two children, resolved once: counted on every field
+	decided     [2]sync.Map        // decisions' children by reason, denied [0] and allowed [1]
 	loads       *prometheus.HistogramVec
 	evictions   prometheus.Counter
 	invalidated *prometheus.CounterVec
@@ -118,6 +120,7 @@ func newMetrics(db *sql.DB, version, commit string) *metrics {
 		ConstLabels: buildLabels(version, commit),
 	})
 	build.Set(1)
+	m.hits, m.miss = m.lookups.WithLabelValues("hit"), m.lookups.WithLabelValues("miss")
 	m.registry.MustRegister(m.http, m.inFlight, m.operations, m.opDuration, m.decisions, m.lookups, m.loads,
 		m.evictions, m.invalidated, m.notifyLag, m.audit, m.limited, m.authFailed, m.unavailable, build,
 		collectors.NewBuildInfoCollector(),
@@ -193,9 +196,9 @@ func (m *metrics) notified(payload string) {
 
 func (m *metrics) CacheLookup(hit bool) {
 	if hit {
-		m.lookups.WithLabelValues("hit").Inc()
+		m.hits.Inc()
 	} else {
-		m.lookups.WithLabelValues("miss").Inc()
+		m.miss.Inc()
 	}
 }
 
@@ -214,11 +217,15 @@ func (m *metrics) ModelsInvalidated(source iam.Invalidation, n int) {
 }
 
 func (m *metrics) Decided(_ context.Context, allowed bool, reason string) {
-	result := "denied"
+	i, result := 0, "denied"
 	if allowed {
-		result = "allowed"
+		i, result = 1, "allowed"
 	}
-	m.decisions.WithLabelValues(result, reason).Inc()
+	c, ok := m.decided[i].Load(reason)
+	if !ok {
+		c, _ = m.decided[i].LoadOrStore(reason, m.decisions.WithLabelValues(result, reason))
+	}
+	c.(prometheus.Counter).Inc()
 }
 
 func (m *metrics) AuditCommitted(n int) { m.audit.Add(float64(n)) }
