@@ -28,17 +28,24 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-const headsQuery = `SELECT e.account_id, e.seq, e.hash FROM audit_events e
-WHERE e.account_id IN (?, '') AND e.seq = (SELECT max(m.seq) FROM audit_events m WHERE m.account_id = e.account_id)`
+// headsQuery reads the newest event of the account's chain and of the
+// platform's: each the last entry of the (account_id, seq) index, so its cost
+// does not grow with the chains (a correlated max(seq) per event did).
+const headsQuery = `SELECT * FROM (SELECT account_id, seq, hash FROM audit_events WHERE account_id = ? ORDER BY seq DESC LIMIT 1) a
+UNION ALL SELECT * FROM (SELECT account_id, seq, hash FROM audit_events WHERE account_id = '' ORDER BY seq DESC LIMIT 1) p`
+
+// headsQuery in the service's dialect.
+func (s *Service) headsQuery() string {
+	if s.dialect == dialect.Postgres {
+		return strings.Replace(headsQuery, "?", "$1", 1)
+	}
+	return headsQuery
+}
 
 // readHeads reads both heads in one statement.
 func (s *Service) readHeads(ctx context.Context, q querier, accountID string) (chainHeads, error) {
-	query := headsQuery
-	if s.dialect == dialect.Postgres {
-		query = strings.Replace(query, "?", "$1", 1)
-	}
 	var h chainHeads
-	rows, err := q.QueryContext(ctx, query, accountID)
+	rows, err := q.QueryContext(ctx, s.headsQuery(), accountID)
 	if err != nil {
 		return h, err
 	}

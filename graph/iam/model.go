@@ -397,27 +397,52 @@ func (m *Model) withRoles(written []*ent.Role) []*ent.Role {
 			out = append(out, &c)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b *ent.Role) int {
-		return cmp.Or(cmp.Compare(a.Position, b.Position), strings.Compare(a.ID, b.ID))
-	})
+	slices.SortStableFunc(out, roleOrder)
 	return out
+}
+
+// roleOrder is the order of Roles (readRoles'): by position, then id.
+func roleOrder(a, b *ent.Role) int {
+	return cmp.Or(cmp.Compare(a.Position, b.Position), strings.Compare(a.ID, b.ID))
+}
+
+// appendedRoles is withRoles when every written role is new and sorts
+// after the model's roles (a role created at the next position, the usual
+// case): the roles there keep their indexes, and with them their
+// compilations, the compiled subjects and the members' rows.
+func (m *Model) appendedRoles(written []*ent.Role) ([]*ent.Role, bool) {
+	out := slices.Clip(m.Roles) // appending copies: m's slice is shared
+	for _, r := range written {
+		if _, ok := m.roleIdx[r.ID]; ok || len(out) > 0 && roleOrder(out[len(out)-1], r) >= 0 {
+			return nil, false
+		}
+		c := *r
+		c.Edges = ent.RoleEdges{}
+		out = append(out, &c)
+	}
+	return out, true
 }
 
 // setRoles gives the model its roles.
 func (m *Model) setRoles(roles []*ent.Role) {
 	m.Roles, m.roleIdx = roles, make(map[string]int, len(roles))
 	for i, r := range roles {
-		m.roleIdx[r.ID] = i
-		// Rows kept from an earlier model are shared with it, and read
-		// there meanwhile: written only when new.
-		if r.AccountID != m.Account.ID {
-			r.AccountID = m.Account.ID // shared, not copied per role
-		}
-		if r.Constraints != nil && len(r.Constraints) == 0 {
-			r.Constraints = nil
-		}
+		m.adopt(r, i)
 	}
 	m.subjects = map[string]*authz.Subject{}
+}
+
+// adopt makes r the model's role at index i.
+func (m *Model) adopt(r *ent.Role, i int) {
+	m.roleIdx[r.ID] = i
+	// Rows kept from an earlier model are shared with it, and read there
+	// meanwhile: written only when new.
+	if r.AccountID != m.Account.ID {
+		r.AccountID = m.Account.ID // shared, not copied per role
+	}
+	if r.Constraints != nil && len(r.Constraints) == 0 {
+		r.Constraints = nil
+	}
 }
 
 // setMembers gives the model its members (loaded with their assignments),
@@ -465,10 +490,13 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 	var roles []*ent.Role
 	var mems []*ent.Member
 	var err error
+	appended := false
 	switch {
 	case t&touchRoles == 0:
 	case len(written) > 0:
-		roles = m.withRoles(written)
+		if roles, appended = m.appendedRoles(written); !appended {
+			roles = m.withRoles(written)
+		}
 	default:
 		if roles, err = readRoles(ctx, tx.Client(), m.Account.ID); err != nil {
 			return nil, err
@@ -484,13 +512,22 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 	exps := m.expansions()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if roles != nil {
+	switch {
+	case appended:
+		// The roles there keep their indexes: so do their compilations
+		// and the subjects compiled from them.
+		n.Roles, n.roleIdx, n.subjects, n.exps = roles, maps.Clone(m.roleIdx), maps.Clone(m.subjects), slices.Clip(exps)
+		for i := len(m.Roles); i < len(roles); i++ {
+			n.adopt(roles[i], i)
+			n.exps = append(n.exps, n.Policy.Compile(n.Role(roles[i])))
+		}
+	case roles != nil:
 		n.setRoles(roles)
 		n.exps = make([]*authz.Expansion, len(roles))
 		for i, r := range roles {
 			n.exps[i] = m.Expansion(r) // m's compilation while r's version is unchanged
 		}
-	} else {
+	default:
 		n.Roles, n.roleIdx, n.subjects = m.Roles, m.roleIdx, maps.Clone(m.subjects)
 		n.exps = exps
 	}
@@ -498,7 +535,7 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 	switch {
 	case mems != nil:
 		n.setMembers(mems)
-	case roles != nil:
+	case roles != nil && !appended:
 		// The same holders of new roles: assignments by role id.
 		mems = make([]*ent.Member, 0, len(m.rows))
 		for _, row := range m.rows {
