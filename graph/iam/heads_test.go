@@ -47,7 +47,7 @@ func TestHeads_DoNotGrowWithTheChain(t *testing.T) {
 						SetActorID("test").SetAction("test.event").SetSeq(int64(i + 1)).SetHash(fmt.Sprintf("h%d", i+1))
 				}
 				for from := 0; from < n; from += 500 {
-					db.Client.AuditEvent.CreateBulk(events[from:from+500]...).ExecX(ctx)
+					db.Client.AuditEvent.CreateBulk(events[from : from+500]...).ExecX(ctx)
 				}
 			}
 			s := New(db.Client, db.Dialect, nil)
