@@ -24,6 +24,34 @@ func TestK1_OnlyOperatorsChangeTheCatalog(t *testing.T) {
 	})
 }
 
+// K1: defining permissions exactly as they are is not a change. A script or
+// a deployment that syncs its catalog on every start writes nothing: no
+// audit event, and no server drops its cached models or operator keys
+// (a platform change would drop every model of every server).
+func TestK1_DefiningTheCatalogAsItIsChangesNothing(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("k1same", nil)
+		decide := map[string]any{"in": map[string]any{"accountId": a.ID, "subject": map[string]any{"memberId": a.OwnerID}, "permission": "AgentChat"}}
+		e.ok(e.Operator, authorize, decide)
+		platform := func() int {
+			return e.DB.Client.AuditEvent.Query().Where(auditevent.AccountID("")).CountX(t.Context())
+		}
+		before := platform()
+		e.defineCatalog()
+		if n := platform(); n != before {
+			t.Errorf("defining the catalog as it is wrote %d platform events", n-before)
+		}
+		if _, n := e.statementsOf(e.Operator, authorize, decide); n != 0 {
+			t.Errorf("the decision after a catalog sync sent %d statements: the model was dropped", n)
+		}
+		// A real change still is one, with its event.
+		e.ok(e.Operator, defineCatalog, map[string]any{"p": []map[string]any{{"key": "AgentChat", "description": "Chat with customers, anew"}}})
+		if n := platform(); n != before+1 {
+			t.Errorf("a changed description wrote %d platform events, want 1", n-before)
+		}
+	})
+}
+
 func TestK2_KeyGrammar(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		good := []map[string]any{{"key": "identity.flows.create"}, {"key": "attestations:mint"}, {"key": "AgentChat"}, {"key": "view_duplicates"}}

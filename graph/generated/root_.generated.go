@@ -5265,7 +5265,7 @@ Changes: each mutation takes one ` + "`" + `input` + "`" + ` and returns a paylo
 Every input value, of queries too, is checked before anything runs: names and other text at most 200 characters, descriptions 2,000 (permission descriptions 1,000), emails 254, keys, patterns and ids 128, every list 1,000 items (GATEHOUSE_MAX_INPUT_ITEMS); no NUL, control characters (descriptions allow newlines and tabs) or invalid UTF-8. Over a limit is BAD_USER_INPUT with ` + "`" + `extensions.field` + "`" + ` (e.g. ` + "`" + `input.grants[3]` + "`" + `) and ` + "`" + `extensions.limit` + "`" + `.
 """
 type Mutation {
-  "Create or update catalog permissions by key (K1, operators). Built-in permissions cannot be changed and a permission's kind cannot change."
+  "Create or update catalog permissions by key (K1, operators). Built-in permissions cannot be changed and a permission's kind cannot change. Defining permissions exactly as they are is not a change: it writes nothing, records no audit event and drops no server's cached models, so a script may sync its catalog on every run."
   definePermissions(
     "The permissions to create or update, all or none."
     input: DefinePermissionsInput!

@@ -200,6 +200,10 @@ func (s *Service) DefinePermissions(ctx context.Context, in DefinePermissionsInp
 			if in.Kind != nil && *in.Kind != cur.Kind {
 				return apperr.New(apperr.Conflict, "the kind of permission %q cannot change (it is %s)", cur.Key, cur.Kind)
 			}
+			if unchanged(cur, in) {
+				out = append(out, cur)
+				continue
+			}
 			u := cur.Update()
 			if in.Description != nil {
 				u.SetDescription(*in.Description)
@@ -216,6 +220,9 @@ func (s *Service) DefinePermissions(ctx context.Context, in DefinePermissionsInp
 			}
 			out = append(out, p)
 			changes = append(changes, map[string]any{"key": p.Key, "before": permissionView(cur), "after": permissionView(p)})
+		}
+		if len(changes) == 0 {
+			return nil // defined as they are: not a change, so no event (and no platform-wide invalidation)
 		}
 		// The target is the permissions defined, by id, in input order:
 		// filtering the log by a permission's id finds its definitions.
@@ -234,6 +241,13 @@ func (s *Service) DefinePermissions(ctx context.Context, in DefinePermissionsInp
 		out[i] = p.Unwrap()
 	}
 	return out, nil
+}
+
+// unchanged reports whether defining in leaves cur as it is.
+func unchanged(cur *ent.Permission, in *PermissionInput) bool {
+	return (in.Description == nil || *in.Description == cur.Description) &&
+		(in.Group == nil || *in.Group == cur.Group) &&
+		(in.Implies == nil || slices.Equal(in.Implies, cur.Implies))
 }
 
 func permissionView(p *ent.Permission) map[string]any {
