@@ -43,7 +43,10 @@ type cache struct {
 	// them is stale, whenever it finishes loading.
 	known         map[string]int64
 	knownPlatform int64
-	flight        singleflight.Group
+	// committing counts, per account, this server's changes between their
+	// commit and the install of the model they leave (see committing).
+	committing map[string]int
+	flight     singleflight.Group
 	// confirmed is when the feed last read the change sequence (unix nanos):
 	// every change committed before it is known. maxStale bounds its age;
 	// zero means no feed runs and this server is the only writer.
@@ -67,7 +70,7 @@ func newCache(budget int64) *cache {
 	if budget <= 0 {
 		budget = DefaultCacheBytes
 	}
-	c := &cache{gens: map[string]uint64{}, known: map[string]int64{}, budget: budget, obs: nopObserver{}}
+	c := &cache{gens: map[string]uint64{}, known: map[string]int64{}, committing: map[string]int{}, budget: budget, obs: nopObserver{}}
 	// The count is no bound (every account fits); the budget is (add).
 	c.models, _ = lru.NewWithEvict[string, *Model](math.MaxInt32, func(_ string, m *Model) { c.bytes -= m.size() })
 	return c
@@ -189,6 +192,30 @@ func (c *cache) heardPlatform(seq int64) {
 	c.knownPlatform = max(c.knownPlatform, seq)
 }
 
+// commit marks a change of this server's to an account as committing, from
+// just before its commit until settle, which the committer calls once it
+// has replaced (or invalidated) the account's model. Meanwhile the feed —
+// woken at once by the commit's own notification — does not drop the
+// account's model: the old one, as the account was until the commit, serves
+// the requests in between instead of each reading the model again. settle
+// then drops the model if the feed reported a change newer than it and
+// nothing replaced it (a failed commit, a later commit of another server).
+func (c *cache) commit(accountID string) (settle func()) {
+	c.mu.Lock()
+	c.committing[accountID]++
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.committing[accountID]--; c.committing[accountID] == 0 {
+			delete(c.committing, accountID)
+		}
+		if m, ok := c.models.Peek(accountID); ok && m.seq < c.known[accountID] {
+			c.models.Remove(accountID)
+		}
+	}
+}
+
 // advanced handles the feed's report that a chain's newest event is seq:
 // models read before it are dropped, and loads that started before it will
 // not be kept ("" is the platform's chain, which every model depends on). A
@@ -213,6 +240,9 @@ func (c *cache) advanced(accountID string, seq int64) (news bool, dropped int) {
 	}
 	news = seq > c.known[accountID]
 	c.known[accountID] = max(c.known[accountID], seq)
+	if c.committing[accountID] > 0 {
+		return news, 0 // the committer replaces the model, or settles (see commit)
+	}
 	if m, ok := c.models.Peek(accountID); ok && m.seq < seq {
 		c.models.Remove(accountID)
 		dropped++

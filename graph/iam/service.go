@@ -154,6 +154,9 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 		}
 	}
 	global := s.cache.globalGen()
+	if accountID != "" {
+		defer s.cache.commit(accountID)() // after the model's replacement below
+	}
 	if err := tx.Commit(); err != nil {
 		return classify(fmt.Errorf("commit: %w", err))
 	}
