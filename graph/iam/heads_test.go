@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,7 +12,6 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
-	"github.com/gatehouse-iam/gatehouse/graph/database/pgtest"
 )
 
 // Every write reads its account's chain heads under the account's lock, and
@@ -24,52 +21,38 @@ import (
 // events cost n index probes, and one busy account's writes slowed down
 // with every event it wrote.
 func TestHeads_DoNotGrowWithTheChain(t *testing.T) {
-	targets := map[string]string{"sqlite": filepath.Join(t.TempDir(), "g.db")}
-	if base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL"); base != "" {
-		targets["postgres"] = pgtest.Scratch(t, base, "gatehouse_heads_")
-	}
-	for name, target := range targets {
-		t.Run(name, func(t *testing.T) {
-			db, err := database.Open(target)
-			if err != nil {
+	forEachDatabase(t, "gatehouse_heads_", func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		const n = 3000
+		for _, acc := range []string{"acc_long", "", "acc_other"} {
+			events := make([]*ent.AuditEventCreate, n)
+			for i := range events {
+				events[i] = db.Client.AuditEvent.Create().SetAccountID(acc).SetActorType(auditevent.ActorTypeSYSTEM).
+					SetActorID("test").SetAction("test.event").SetSeq(int64(i + 1)).SetHash(fmt.Sprintf("h%d", i+1))
+			}
+			for from := 0; from < n; from += 500 {
+				db.Client.AuditEvent.CreateBulk(events[from : from+500]...).ExecX(ctx)
+			}
+		}
+		s := New(db.Client, db.Dialect, nil)
+		h, err := s.readHeads(ctx, db.Client, "acc_long")
+		if err != nil || h.account.seq != n || h.platform.seq != n || h.account.hash != fmt.Sprint("h", n) {
+			t.Fatalf("heads: %+v %v", h, err)
+		}
+		if db.Dialect == dialect.Postgres {
+			if _, err := db.SQL.Exec(`ANALYZE audit_events`); err != nil {
 				t.Fatal(err)
 			}
-			defer db.Close()
-			if err := db.Migrate(); err != nil {
-				t.Fatal(err)
+			if read := pgRowsRead(t, db, s.headsQuery(), "acc_long"); read > 10 {
+				t.Errorf("reading the heads read %.0f audit_events rows of a %d-event chain", read, n)
 			}
-			ctx := context.Background()
-			const n = 3000
-			for _, acc := range []string{"acc_long", "", "acc_other"} {
-				events := make([]*ent.AuditEventCreate, n)
-				for i := range events {
-					events[i] = db.Client.AuditEvent.Create().SetAccountID(acc).SetActorType(auditevent.ActorTypeSYSTEM).
-						SetActorID("test").SetAction("test.event").SetSeq(int64(i + 1)).SetHash(fmt.Sprintf("h%d", i+1))
-				}
-				for from := 0; from < n; from += 500 {
-					db.Client.AuditEvent.CreateBulk(events[from : from+500]...).ExecX(ctx)
-				}
-			}
-			s := New(db.Client, db.Dialect, nil)
-			h, err := s.readHeads(ctx, db.Client, "acc_long")
-			if err != nil || h.account.seq != n || h.platform.seq != n || h.account.hash != fmt.Sprint("h", n) {
-				t.Fatalf("heads: %+v %v", h, err)
-			}
-			if db.Dialect == dialect.Postgres {
-				if _, err := db.SQL.Exec(`ANALYZE audit_events`); err != nil {
-					t.Fatal(err)
-				}
-				if read := pgRowsRead(t, db, s.headsQuery(), "acc_long"); read > 10 {
-					t.Errorf("reading the heads read %.0f audit_events rows of a %d-event chain", read, n)
-				}
-				return
-			}
-			plan := sqlitePlan(t, db, headsQuery, "acc_long")
-			if strings.Contains(plan, "CORRELATED") || strings.Count(plan, "USING INDEX auditevent_account_id_seq") != 2 {
-				t.Errorf("reading the heads is not two lookups of the (account_id, seq) index:\n%s", plan)
-			}
-		})
-	}
+			return
+		}
+		plan := sqlitePlan(t, db, headsQuery, "acc_long")
+		if strings.Contains(plan, "CORRELATED") || strings.Count(plan, "USING INDEX auditevent_account_id_seq") != 2 {
+			t.Errorf("reading the heads is not two lookups of the (account_id, seq) index:\n%s", plan)
+		}
+	})
 }
 
 // pgRowsRead runs EXPLAIN ANALYZE and sums the rows each scan of
