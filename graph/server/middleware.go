@@ -17,14 +17,15 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
+	"github.com/gatehouse-iam/gatehouse/graph/iam"
 )
 
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // requestMeta gives each request an id (the client's X-Request-Id when it is
 // well-formed) and its client's address (see clientAddr), for the audit log,
-// the per-address limits and every log line of the request; and writes the
-// request's access-log line when it ends.
+// the per-address limits and every log line of the request; gives it its
+// iam request cache; and writes the request's access-log line when it ends.
 func requestMeta(ps proxies, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		began := time.Now()
@@ -39,6 +40,7 @@ func requestMeta(ps proxies, log *slog.Logger, next http.Handler) http.Handler {
 			span.SetAttributes(attribute.String("gatehouse.request_id", id))
 		}
 		ctx := auth.WithMeta(r.Context(), auth.Meta{RequestID: id, ClientAddr: ps.clientAddr(r)})
+		ctx = iam.WithRequestCache(ctx) // what the request learns of its accounts' access
 		ctx, e := withEntry(ctx)
 		rec := &recorder{ResponseWriter: w, entry: e}
 		r = r.WithContext(ctx)
@@ -71,7 +73,7 @@ func bodyLimit(max int64, next http.Handler) http.Handler {
 				"POST bodies must be JSON (Content-Type: application/json)")
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+		body, err := readBody(http.MaxBytesReader(w, r.Body, max), r.ContentLength, max)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -86,9 +88,39 @@ func bodyLimit(max int64, next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
+		if mt != "application/json" {
+			r.Header.Set("Content-Type", "application/json") // what gqlgen's POST transport takes
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readBody reads a body whose length the client declared (up to max) into
+// one buffer of that size, and any other body as io.ReadAll does.
+func readBody(body io.Reader, declared, max int64) ([]byte, error) {
+	if declared <= 0 || declared > max {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, declared)
+	n, err := io.ReadFull(body, buf)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return buf[:n], nil // shorter than declared
+	case err != nil:
+		return nil, err
+	}
+	// net/http ends a body at its declared length, so this is the end; but
+	// read on, through the limit, rather than assume it.
+	var probe [1]byte
+	k, err := body.Read(probe[:])
+	switch {
+	case k == 0 && errors.Is(err, io.EOF):
+		return buf, nil
+	case k == 0 && err != nil:
+		return nil, err
+	}
+	rest, err := io.ReadAll(body)
+	return append(append(buf, probe[:k]...), rest...), err
 }
 
 // browsers sends a browser that opens /graphql itself (GET, no query) to

@@ -23,13 +23,18 @@ func markUnavailable(ctx context.Context, met *metrics, where string) {
 	}
 }
 
-// outages turns a GraphQL response that carries UNAVAILABLE into HTTP 503
-// with Retry-After. gqlgen writes such responses with 200, after the error
-// presenter has run: the status is decided when the header is written.
-func outages(met *metrics, next http.Handler) http.Handler {
+// bounded gives every request a deadline (P5: storage waits, lock waits and
+// pool waits all end with it), and turns a GraphQL response that carries
+// UNAVAILABLE into HTTP 503 with Retry-After. gqlgen writes such responses
+// with 200, after the error presenter has run: the status is decided when
+// the header is written. (One derived request for both: each copy of a
+// request is garbage on the decision path.)
+func bounded(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
 		flag := new(atomic.Bool)
-		ctx := context.WithValue(r.Context(), outageKey{}, flag)
+		ctx = context.WithValue(ctx, outageKey{}, flag)
 		next.ServeHTTP(&outageWriter{ResponseWriter: w, flag: flag}, r.WithContext(ctx))
 	})
 }
@@ -71,12 +76,3 @@ func (w *outageWriter) Flush() {
 	}
 }
 
-// deadline gives every request a deadline (P5): storage waits, lock waits
-// and pool waits all end with it.
-func deadline(d time.Duration, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}

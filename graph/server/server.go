@@ -123,14 +123,14 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	authenticated := func(next http.Handler) http.Handler {
 		return authn.Middleware(notePrincipal(limiter.Middleware(perRequest(db, next))))
 	}
-	api := deadline(cfg.RequestTimeout, outages(met, bodyLimit(cfg.MaxBodyBytes, getOnlyQueries(cfg.ParserTokens, authenticated(gql)))))
+	api := bounded(cfg.RequestTimeout, bodyLimit(cfg.MaxBodyBytes, getOnlyQueries(cfg.ParserTokens, authenticated(gql))))
 	// Subscriptions: the same chain but for the body limit and the deadline.
 	ws := authenticated(gql)
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", met.instrument("graphql", browsers(upgrades(ws, api))))
-	mux.Handle("POST /v1/authorize", met.instrument("authorize_api", deadline(cfg.RequestTimeout, outages(met, bodyLimit(cfg.MaxBodyBytes,
-		authn.Middleware(notePrincipal(limiter.Middleware(requestCache(decisionAPI(svc, log, met))))))))))
+	mux.Handle("POST /v1/authorize", met.instrument("authorize_api", bounded(cfg.RequestTimeout, bodyLimit(cfg.MaxBodyBytes,
+		authn.Middleware(notePrincipal(limiter.Middleware(decisionAPI(svc, log, met))))))))
 	// Exports stream for as long as the log is long: no request deadline.
 	mux.Handle("GET /accounts/{id}/audit.csv", met.instrument("audit_export", authenticated(auditCSV(svc))))
 	mux.Handle("GET /accounts/{id}/audit.jsonl", met.instrument("audit_export", authenticated(auditJSONL(svc, log))))
@@ -220,14 +220,8 @@ func (s *Server) ready(db *database.DB) http.HandlerFunc {
 	}
 }
 
-// perRequest gives each request its loaders and its iam cache.
+// perRequest gives each request its loaders (requestMeta gave it its iam
+// cache).
 func perRequest(db *database.DB, next http.Handler) http.Handler {
-	return loaders.Middleware(db.Client, requestCache(next))
-}
-
-// requestCache gives each request its iam cache.
-func requestCache(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(iam.WithRequestCache(r.Context())))
-	})
+	return loaders.Middleware(db.Client, next)
 }
