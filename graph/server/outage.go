@@ -75,4 +75,3 @@ func (w *outageWriter) Flush() {
 		f.Flush()
 	}
 }
-
