@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/authz"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
+	"github.com/gatehouse-iam/gatehouse/graph/loaders"
 	"github.com/gatehouse-iam/gatehouse/graph/model"
 )
 
@@ -89,10 +90,20 @@ func (r *Resolver) whoCan(ctx context.Context, acc *ent.Account, permission stri
 		conn.PageInfo.HasPreviousPage = start > 0
 	}
 	end := min(start+n, len(holders))
+	var memberIDs []string
 	for _, h := range holders[start:end] {
-		var node ent.Noder = h.Member
-		if h.Key != nil {
-			node = h.Key
+		if h.Key == nil {
+			memberIDs = append(memberIDs, h.MemberID)
+		}
+	}
+	members, err := loaders.For(ctx).Member.LoadAll(ctx, memberIDs) // the page's member rows, in one batch
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range holders[start:end] {
+		var node ent.Noder = h.Key
+		if h.Key == nil {
+			node, members = members[0], members[1:]
 		}
 		conn.Edges = append(conn.Edges, &model.HolderEdge{Node: node, Cursor: entgql.Cursor[string]{ID: h.ID()}})
 	}

@@ -30,7 +30,7 @@ type Access struct {
 	Operator bool
 	// Member is the caller's membership (users), or the member behind the
 	// caller's API key, if any.
-	Member *ent.Member
+	Member *MemberRef
 	// Key is the caller's API key (API keys only).
 	Key *ent.APIKey
 	// Subject is the caller's compiled permissions; empty when the member,
@@ -167,7 +167,7 @@ func (s *Service) loadAccess(ctx context.Context, p *auth.Principal, accountID s
 		// An invitation made after the user signed in on this server
 		// becomes ACTIVE when the user first reaches its account (M1).
 		if e, _ := m.MemberByUser(ctx, p.UserID); e != nil && e.Member.Status == member.StatusINVITED {
-			if err := s.activate(ctx, e.Member); err != nil {
+			if err := s.activate(ctx, accountID, e.Member.ID); err != nil {
 				return nil, err
 			}
 			if m, err = s.Model(ctx, accountID); err != nil {
@@ -193,7 +193,7 @@ func accessOn(ctx context.Context, p *auth.Principal, m *Model, keys *ent.Client
 		if e == nil || e.Member.Status != member.StatusACTIVE {
 			return nil, apperr.NotFoundf("account", accountID)
 		}
-		return &Access{Model: m, Member: e.Member, Subject: e.Subject}, nil
+		return &Access{Model: m, Member: &e.Member, Subject: e.Subject}, nil
 	case auth.APIKey:
 		if p.AccountID != accountID {
 			return nil, apperr.NotFoundf("account", accountID)

@@ -195,10 +195,11 @@ func (a *Access) Decide(ctx context.Context, permission string, res authz.Resour
 	return d, nil
 }
 
-// Holder is a member or an API key allowed something (D5).
+// Holder is a member (by id: the model keeps no member rows) or an API key
+// allowed something (D5).
 type Holder struct {
-	Member *ent.Member
-	Key    *ent.APIKey
+	MemberID string
+	Key      *ent.APIKey
 }
 
 // ID returns the holder's id.
@@ -206,7 +207,7 @@ func (h Holder) ID() string {
 	if h.Key != nil {
 		return h.Key.ID
 	}
-	return h.Member.ID
+	return h.MemberID
 }
 
 // WhoCan lists, by id, the ACTIVE members and working keys of the account
@@ -219,7 +220,7 @@ func (s *Service) WhoCan(ctx context.Context, accountID, permission string, res 
 	var out []Holder
 	err = a.Members(ctx, func(e *MemberEntry) {
 		if e.Member.Status == member.StatusACTIVE && a.decide(subject{member: e}, permission, res).Allowed {
-			out = append(out, Holder{Member: e.Member})
+			out = append(out, Holder{MemberID: e.Member.ID})
 		}
 	})
 	if err != nil {

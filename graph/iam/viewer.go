@@ -66,7 +66,7 @@ func (s *Service) ActivateInvited(ctx context.Context, userID string) error {
 		return classify(err)
 	}
 	for _, m := range invited {
-		if err := s.activate(ctx, m); err != nil {
+		if err := s.activate(ctx, m.AccountID, m.ID); err != nil {
 			return err
 		}
 	}
@@ -74,15 +74,15 @@ func (s *Service) ActivateInvited(ctx context.Context, userID string) error {
 }
 
 // activate makes one INVITED membership ACTIVE, the user being authenticated.
-func (s *Service) activate(ctx context.Context, m *ent.Member) error {
-	return s.inTx(ctx, m.AccountID, func(tx *ent.Tx) error {
+func (s *Service) activate(ctx context.Context, accountID, memberID string) error {
+	return s.inTx(ctx, accountID, func(tx *ent.Tx) error {
 		n, err := tx.Member.Update().
-			Where(member.ID(m.ID), member.StatusEQ(member.StatusINVITED)).
+			Where(member.ID(memberID), member.StatusEQ(member.StatusINVITED)).
 			SetStatus(member.StatusACTIVE).Save(ctx)
 		if err != nil || n == 0 {
 			return err // another request activated it first
 		}
-		return record(ctx, tx, event{AccountID: m.AccountID, Action: "member.activated", TargetType: "Member", TargetID: m.ID,
+		return record(ctx, tx, event{AccountID: accountID, Action: "member.activated", TargetType: "Member", TargetID: memberID,
 			Changes: diff(member.StatusINVITED, member.StatusACTIVE)})
 	})
 }
