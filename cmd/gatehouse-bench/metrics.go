@@ -16,6 +16,10 @@ const (
 	// database: the count of the load-duration histogram, over its results.
 	modelLoadsMetric = "gatehouse_model_load_duration_seconds_count"
 	heapMetric       = "go_memstats_heap_inuse_bytes"
+	// liveMetric is the heap live after the last GC, and gcMetric counts GC
+	// cycles (Go runtime metrics the server exports).
+	liveMetric = "go_gc_heap_live_bytes"
+	gcMetric   = "go_gc_cycles_total_gc_cycles_total"
 )
 
 var metricsClient = &http.Client{Timeout: 5 * time.Second}

@@ -77,7 +77,7 @@ func (b *bench) report(out io.Writer) {
 	}
 
 	p("\n%-52s %17s %9s\n", "start and memory", "range", "goal")
-	var cold, base, warm, per, heap []float64
+	var cold, base, warm, per, heap, live []float64
 	for _, d := range b.cold {
 		cold = append(cold, float64(d))
 	}
@@ -88,12 +88,16 @@ func (b *bench) report(out io.Writer) {
 		if x.haveHeap {
 			heap = append(heap, (x.heapWarm-x.heapBase)/float64(max(1, x.accounts)))
 		}
+		if x.haveLive {
+			live = append(live, (x.liveWarm-x.liveBase)/float64(max(1, x.accounts)))
+		}
 	}
 	p("%-52s %17s %9s\n", "cold start: process start to first decision", span(cold, fmtDurF), "≤ 1s")
 	p("%-52s %17s\n", "RSS after the first decision", span(base, fmtBytesF))
 	p("%-52s %17s\n", fmt.Sprintf("RSS with all %d accounts warm", m.Shape.Accounts), span(warm, fmtBytesF))
 	p("%-52s %17s %9s\n", "RSS per warm account (difference / accounts)", span(per, fmtBytesF), "≤ 50 KB")
 	p("%-52s %17s\n", "Go heap in use per warm account", or(span(heap, fmtBytesF), "n/a ("+heapMetric+" not exposed)"))
+	p("%-52s %17s %9s\n", "Go heap live after GC per warm account", or(span(live, fmtBytesF), "n/a ("+liveMetric+" not exposed)"), "≤ 50 KB")
 	p("warm: one authorizeMany per account asking about each member, so every model and member is loaded;\n")
 	p("the server's models take at most GATEHOUSE_MODEL_CACHE_MB (default 512 MiB): beyond it, 'warm' is what the cache holds\n")
 

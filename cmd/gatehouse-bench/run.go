@@ -64,6 +64,8 @@ type memory struct {
 	base, warm         int64 // RSS
 	heapBase, heapWarm float64
 	haveHeap           bool
+	liveBase, liveWarm float64 // the heap live after a GC that ended after warming
+	haveLive           bool
 	accounts           int
 	took               time.Duration // warming every account
 }
@@ -333,6 +335,7 @@ func (b *bench) warmAll(ctx context.Context, g *gatehouseServer) (memory, error)
 		return m, err
 	}
 	heap0, ok0 := g.metrics.value(heapMetric)
+	live0, okLive0 := b.liveAfterGC(ctx, g)
 	reqs := warmBodies(b.m)
 	start := time.Now()
 	var (
@@ -381,8 +384,38 @@ func (b *bench) warmAll(ctx context.Context, g *gatehouseServer) (memory, error)
 	}
 	heap1, ok1 := g.metrics.value(heapMetric)
 	m.heapBase, m.heapWarm, m.haveHeap = heap0, heap1, ok0 && ok1
+	live1, okLive1 := b.liveAfterGC(ctx, g)
+	m.liveBase, m.liveWarm, m.haveLive = live0, live1, okLive0 && okLive1
 	m.accounts = len(b.m.Accounts)
 	return m, nil
+}
+
+// liveAfterGC is the server's heap live after a GC that begins from now on:
+// it sends `{ __typename }` with the operator key (which allocates, loads no
+// model and keeps nothing) until the server has completed two more GC
+// cycles, for at most 30 s. Heap in use also holds the garbage of warming;
+// this is what stays.
+func (b *bench) liveAfterGC(ctx context.Context, g *gatehouseServer) (float64, bool) {
+	before, ok := g.metrics.value(gcMetric)
+	if !ok {
+		return 0, false
+	}
+	client, closeIdle := loadClient(1)
+	defer closeIdle()
+	body := gqlBody(typenameQuery, nil)
+	var buf bytes.Buffer
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && ctx.Err() == nil; {
+		for range 200 {
+			buf.Reset()
+			if _, err := post(ctx, client, g.url+"/graphql", b.m.Operator, body, &buf); err != nil {
+				return 0, false
+			}
+		}
+		if n, _ := g.metrics.value(gcMetric); n > before+1 { // a whole cycle began and ended since
+			return g.metrics.value(liveMetric)
+		}
+	}
+	return 0, false
 }
 
 // once sends one request to the current server.

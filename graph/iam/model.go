@@ -24,8 +24,9 @@ import (
 // Model is the compiled permission model of one account: the account, the
 // decision engine's policy (the shared catalog and the master list), the
 // account's roles and members, and, compiled once as they are asked for,
-// its roles' expansions and its members' and keys' permissions. A Model is
-// immutable but for those memos; a commit to the account replaces it.
+// its roles' expansions, the permissions of each set of roles its members
+// hold, and its keys'. A Model is immutable but for those memos; a commit to
+// the account replaces it.
 //
 // A warm model is small (tens of kilobytes for 20 roles and 50 members):
 // the catalog is shared by every model, a role is compiled once into a
@@ -52,8 +53,7 @@ type Model struct {
 	exps     []*authz.Expansion // Roles compiled, by index
 	granting sync.Map           // permission → roles granting it (see rolesGranting)
 	mu       sync.Mutex
-	subjects map[string]*authz.Subject // by the ids of the roles held
-	members  map[string]*MemberEntry   // compiled, by member id
+	subjects map[string]*authz.Subject // by the indexes of the roles held
 	keys     map[string]*KeyEntry      // by key id
 	keyLoads singleflight.Group
 }
@@ -141,23 +141,36 @@ func (m *Model) own(r *ent.Role) bool {
 // Subject compiles a set of roles of this account. Sets of the model's own
 // roles are compiled once and shared.
 func (m *Model) Subject(roles []*ent.Role) *authz.Subject {
-	exps := make([]*authz.Expansion, len(roles))
-	key := make([]byte, 0, 2*len(roles)) // the roles' indexes, two bytes each
-	shared := true
-	for i, r := range roles {
-		exps[i] = m.Expansion(r)
-		shared = shared && m.own(r)
-		j := m.roleIdx[r.ID]
-		key = append(key, byte(j>>8), byte(j))
+	held := make([]uint16, 0, len(roles))
+	for _, r := range roles {
+		if !m.own(r) {
+			exps := make([]*authz.Expansion, len(roles))
+			for i, r := range roles {
+				exps[i] = m.Expansion(r)
+			}
+			return m.Policy.SubjectOf(exps)
+		}
+		held = append(held, uint16(m.roleIdx[r.ID]))
 	}
-	if !shared {
-		return m.Policy.SubjectOf(exps)
+	return m.subjectAt(held)
+}
+
+// subjectAt is the subject holding the model's roles at these indexes,
+// compiled once per set and shared by every member holding it.
+func (m *Model) subjectAt(held []uint16) *authz.Subject {
+	key := make([]byte, 0, 2*len(held)) // the roles' indexes, two bytes each
+	for _, j := range held {
+		key = append(key, byte(j>>8), byte(j))
 	}
 	m.mu.Lock()
 	sub, ok := m.subjects[string(key)]
 	m.mu.Unlock()
 	if ok {
 		return sub
+	}
+	exps, all := make([]*authz.Expansion, len(held)), m.expansions()
+	for i, j := range held {
+		exps[i] = all[j]
 	}
 	sub = m.Policy.SubjectOf(exps)
 	m.mu.Lock()
@@ -169,19 +182,19 @@ func (m *Model) Subject(roles []*ent.Role) *authz.Subject {
 // Active reports whether the account is not suspended (A6).
 func (m *Model) Active() bool { return m.Account.Status == account.StatusACTIVE }
 
-// MemberByID returns a member of the account (NOT_FOUND otherwise).
+// MemberByID returns a member of the account (NOT_FOUND otherwise), with
+// the subject its roles share with every member holding the same ones:
+// nothing per member is kept beyond its row.
 func (m *Model) MemberByID(ctx context.Context, id string) (*MemberEntry, error) {
-	m.mu.Lock()
-	e, ok := m.members[id]
-	m.mu.Unlock()
-	if ok {
-		return e, nil
-	}
 	row, ok := m.rows[id]
 	if !ok {
 		return nil, apperr.NotFoundf("member", id)
 	}
-	return m.remember(row.MemberRef, m.rolesAt(row.held)), nil
+	held := row.held
+	if row.Status != member.StatusACTIVE || !m.Active() {
+		held = nil // only ACTIVE members of active accounts hold permissions (M1, A6)
+	}
+	return &MemberEntry{Member: row.MemberRef, Subject: m.subjectAt(held)}, nil
 }
 
 // RolesOf returns the roles a member holds, in position order, and whether
@@ -247,19 +260,6 @@ func (m *Model) heldIndexes(mem *ent.Member) []uint16 {
 // holds reports whether a member (loaded with its assignments) holds r.
 func holds(mem *ent.Member, r *ent.Role) bool {
 	return slices.ContainsFunc(mem.Edges.Assignments, func(a *ent.Assignment) bool { return a.RoleID == r.ID })
-}
-
-func (m *Model) remember(mem MemberRef, roles []*ent.Role) *MemberEntry {
-	e := &MemberEntry{Member: mem}
-	held := roles
-	if mem.Status != member.StatusACTIVE || !m.Active() {
-		held = nil // only ACTIVE members of active accounts hold permissions (M1, A6)
-	}
-	e.Subject = m.Subject(held)
-	m.mu.Lock()
-	m.members[mem.ID] = e
-	m.mu.Unlock()
-	return e
 }
 
 // KeyByID returns an API key of the account (NOT_FOUND otherwise).
@@ -369,7 +369,7 @@ func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID
 		return nil, err
 	}
 	m := &Model{Account: acc, Policy: catalog.Policy(master), svc: s, seq: h.account.seq, platformSeq: h.platform.seq,
-		members: map[string]*MemberEntry{}, keys: map[string]*KeyEntry{}}
+		keys: map[string]*KeyEntry{}}
 	m.setRoles(roles)
 	m.setMembers(mems)
 	return m, nil
@@ -536,7 +536,7 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 		}
 	}
 	n := &Model{Account: m.Account, Policy: m.Policy, svc: m.svc, seq: seq, platformSeq: m.platformSeq,
-		members: map[string]*MemberEntry{}, keys: map[string]*KeyEntry{}}
+		keys: map[string]*KeyEntry{}}
 	exps := m.expansions()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -566,7 +566,7 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 	case roles != nil && !appended:
 		n.reindexRows(m) // the same holders of new roles, by role id
 	default:
-		n.rows, n.byUser, n.members = m.rows, m.byUser, maps.Clone(m.members)
+		n.rows, n.byUser = m.rows, m.byUser
 	}
 	// A key's snapshot depends on the master list only, and its state on
 	// its member's status: entries stay unless a key changed, or its member

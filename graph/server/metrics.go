@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
+	"regexp"
 	"runtime"
 	"sync"
 	"time"
@@ -124,7 +125,10 @@ func newMetrics(db *sql.DB, version, commit string) *metrics {
 	m.registry.MustRegister(m.http, m.inFlight, m.operations, m.opDuration, m.decisions, m.lookups, m.loads,
 		m.evictions, m.invalidated, m.notifyLag, m.audit, m.limited, m.authFailed, m.unavailable, build,
 		collectors.NewBuildInfoCollector(),
-		collectors.NewGoCollector(),
+		// Beyond the defaults: the heap live after the last GC (what the
+		// cached models really take) and the count of GC cycles.
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/(heap/live|cycles/total):`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db, "gatehouse"),
 	)
