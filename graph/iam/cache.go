@@ -44,7 +44,7 @@ type cache struct {
 	known         map[string]int64
 	knownPlatform int64
 	// committing counts, per account, this server's changes between their
-	// commit and the install of the model they leave (see committing).
+	// commit and the install of the model they leave (see commit).
 	committing map[string]int
 	flight     singleflight.Group
 	// confirmed is when the feed last read the change sequence (unix nanos):
