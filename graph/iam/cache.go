@@ -216,6 +216,24 @@ func (c *cache) commit(accountID string) (settle func()) {
 	}
 }
 
+// reported is advanced for the change feed's report: a model this server
+// is replacing after its own commit stays until the committer replaces it,
+// or settles (see commit). Whoever must read a model as new as seq (a
+// subscription about to deliver the event) calls advanced.
+func (c *cache) reported(accountID string, seq int64) (news bool, dropped int) {
+	c.mu.Lock()
+	committing := accountID != "" && c.committing[accountID] > 0
+	if committing {
+		news = seq > c.known[accountID]
+		c.known[accountID] = max(c.known[accountID], seq)
+	}
+	c.mu.Unlock()
+	if committing {
+		return news, 0
+	}
+	return c.advanced(accountID, seq)
+}
+
 // advanced handles the feed's report that a chain's newest event is seq:
 // models read before it are dropped, and loads that started before it will
 // not be kept ("" is the platform's chain, which every model depends on). A
@@ -240,9 +258,6 @@ func (c *cache) advanced(accountID string, seq int64) (news bool, dropped int) {
 	}
 	news = seq > c.known[accountID]
 	c.known[accountID] = max(c.known[accountID], seq)
-	if c.committing[accountID] > 0 {
-		return news, 0 // the committer replaces the model, or settles (see commit)
-	}
 	if m, ok := c.models.Peek(accountID); ok && m.seq < seq {
 		c.models.Remove(accountID)
 		dropped++

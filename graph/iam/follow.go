@@ -63,7 +63,7 @@ func (s *Service) readFeed(ctx context.Context, feed ChangeFeed, source Invalida
 	}
 	dropped := 0
 	for accountID, seq := range grown {
-		news, n := s.cache.advanced(accountID, seq)
+		news, n := s.cache.reported(accountID, seq)
 		dropped += n
 		if news && accountID == "" {
 			s.opKeys.clear() // an operator key may have been revoked
