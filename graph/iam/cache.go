@@ -216,26 +216,16 @@ func (c *cache) commit(accountID string) (settle func()) {
 	}
 }
 
-// reported is advanced for the change feed's report: a model this server
-// is replacing after its own commit stays until the committer replaces it,
-// or settles (see commit). Whoever must read a model as new as seq (a
-// subscription about to deliver the event) calls advanced.
+// reported is advanced for the change feed's report, but a model this
+// server is replacing after its own commit stays until the committer
+// replaces it, or settles (see commit). Whoever must read a model as new as
+// seq (a subscription about to deliver the event) calls advanced.
 func (c *cache) reported(accountID string, seq int64) (news bool, dropped int) {
-	c.mu.Lock()
-	committing := accountID != "" && c.committing[accountID] > 0
-	if committing {
-		news = seq > c.known[accountID]
-		c.known[accountID] = max(c.known[accountID], seq)
-	}
-	c.mu.Unlock()
-	if committing {
-		return news, 0
-	}
-	return c.advanced(accountID, seq)
+	return c.learn(accountID, seq, true)
 }
 
-// advanced handles the feed's report that a chain's newest event is seq:
-// models read before it are dropped, and loads that started before it will
+// advanced handles news that a chain's newest event is seq (the feed's, or
+// a subscription's that read the event): models read before it are dropped, and loads that started before it will
 // not be kept ("" is the platform's chain, which every model depends on). A
 // model already at seq, such as one read after this server's own commit,
 // stays.
@@ -243,6 +233,12 @@ func (c *cache) reported(accountID string, seq int64) (news bool, dropped int) {
 // It reports whether seq is news (the feed may report a change again), and
 // how many models it dropped.
 func (c *cache) advanced(accountID string, seq int64) (news bool, dropped int) {
+	return c.learn(accountID, seq, false)
+}
+
+// learn records that a chain's newest event is seq and drops the models
+// older than it, but for a committing account's when spareCommitting.
+func (c *cache) learn(accountID string, seq int64, spareCommitting bool) (news bool, dropped int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if accountID == "" {
@@ -258,6 +254,9 @@ func (c *cache) advanced(accountID string, seq int64) (news bool, dropped int) {
 	}
 	news = seq > c.known[accountID]
 	c.known[accountID] = max(c.known[accountID], seq)
+	if spareCommitting && c.committing[accountID] > 0 {
+		return news, 0
+	}
 	if m, ok := c.models.Peek(accountID); ok && m.seq < seq {
 		c.models.Remove(accountID)
 		dropped++

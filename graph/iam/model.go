@@ -400,12 +400,10 @@ func readMembers(ctx context.Context, reader *ent.Client, accountID string) ([]*
 func (m *Model) withRoles(written []*ent.Role) []*ent.Role {
 	out := slices.Clone(m.Roles)
 	for _, r := range written {
-		c := *r
-		c.Edges = ent.RoleEdges{}
 		if i, ok := m.roleIdx[r.ID]; ok {
-			out[i] = &c
+			out[i] = detached(r)
 		} else {
-			out = append(out, &c)
+			out = append(out, detached(r))
 		}
 	}
 	slices.SortStableFunc(out, roleOrder)
@@ -427,11 +425,17 @@ func (m *Model) appendedRoles(written []*ent.Role) ([]*ent.Role, bool) {
 		if _, ok := m.roleIdx[r.ID]; ok || len(out) > 0 && roleOrder(out[len(out)-1], r) >= 0 {
 			return nil, false
 		}
-		c := *r
-		c.Edges = ent.RoleEdges{}
-		out = append(out, &c)
+		out = append(out, detached(r))
 	}
 	return out, true
+}
+
+// detached is a copy of a role row a change wrote, without its edges, for
+// the model to keep.
+func detached(r *ent.Role) *ent.Role {
+	c := *r
+	c.Edges = ent.RoleEdges{}
+	return &c
 }
 
 // setRoles gives the model its roles.
