@@ -277,7 +277,7 @@ func TestP2_KeysActInTheirOwnAccountOnly(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newAccount("p2a", nil)
 		b := e.newAccount("p2b", nil)
-		secret := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+		secret := e.ownerKey(a)
 		req, _ := http.NewRequest(http.MethodPost, e.URL+"/graphql", strings.NewReader(`{"query":"query($id: ID!) { account(id: $id) { members { totalCount } } }","variables":{"id":"`+a.ID+`"}}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-API-Key", secret)

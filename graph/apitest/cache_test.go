@@ -39,7 +39,7 @@ func coldDecisions(t *testing.T, e *env, n int, key string, in map[string]any) i
 func TestP5_ConcurrentMissesShareOneLoad(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newAccount("flight", nil)
-		key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+		key := e.ownerKey(a)
 		in := map[string]any{"accountId": a.ID, "permission": "AgentChat"}
 		e.ok(key, authorize, map[string]any{"in": in})
 		one := int64(0)
@@ -66,7 +66,7 @@ func TestP5_ModelCacheIsBounded(t *testing.T) {
 		ins := make([]map[string]any, 3)
 		for i := range keys {
 			a := e.newAccount(fmt.Sprintf("lru%d", i), nil)
-			keys[i] = e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+			keys[i] = e.ownerKey(a)
 			ins[i] = map[string]any{"accountId": a.ID, "permission": "AgentChat"}
 		}
 		cost := func(i int) int64 {

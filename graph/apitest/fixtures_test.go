@@ -173,6 +173,13 @@ func sameStrings(t testing.TB, what string, got, want []string) {
 	t.Errorf("%s: missing %v, extra %v (got %d, want %d)\n got  %v\n want %v", what, missing, extra, len(g), len(w), g, w)
 }
 
+// ownerKey creates an API key named k with the owner's permissions and
+// returns its secret.
+func (e *env) ownerKey(a account) string {
+	e.t.Helper()
+	return e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+}
+
 // createRole creates a custom role as cred and returns its id.
 func (e *env) createRole(cred, accountID, name string, grants []string) string {
 	e.t.Helper()

@@ -276,7 +276,7 @@ func TestL5_ConnectionsNeedACredential(t *testing.T) {
 		}
 		// X-API-Key works as in HTTP headers.
 		a := e.newAccount("l5c", nil)
-		secret := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+		secret := e.ownerKey(a)
 		c := e.dialWS(t, map[string]any{"x-api-key": secret})
 		if m := c.next(); m.Get("type").String() != "connection_ack" {
 			t.Fatalf("X-API-Key: %s", m.Raw)

@@ -16,7 +16,7 @@ import (
 func TestWritePath_ChangesKeepTheModelCurrent(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newAccount("writes", nil)
-		key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+		key := e.ownerKey(a)
 		decide := map[string]any{"in": map[string]any{"accountId": a.ID, "permission": "AgentChat"}}
 		e.ok(key, authorize, decide)
 		e.ok(a.Owner, whoAmI, nil)
@@ -56,7 +56,7 @@ func TestWritePath_ChangesKeepTheModelCurrent(t *testing.T) {
 func TestWarm_EveryPrincipalAuthenticatesWithoutSQL(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newAccount("warm", nil)
-		key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+		key := e.ownerKey(a)
 		decide := map[string]any{"in": map[string]any{"accountId": a.ID, "subject": map[string]any{"memberId": a.OwnerID}, "permission": "AgentChat"}}
 		for name, cred := range map[string]string{"operator key": e.Operator, "API key": key, "JWT": a.Owner} {
 			e.ok(cred, whoAmI, nil)
@@ -84,7 +84,7 @@ func TestWarm_EveryPrincipalAuthenticatesWithoutSQL(t *testing.T) {
 func TestWritePath_TheCarriedModelHoldsTheStoredRoles(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newAccount("carried", nil)
-		key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+		key := e.ownerKey(a)
 		decide := map[string]any{"in": map[string]any{"accountId": a.ID, "permission": "AgentChat"}}
 		e.ok(key, authorize, decide)
 		const createRole = `mutation($in: CreateRoleInput!) { createRole(input: $in) { role { id } } }`
@@ -137,7 +137,7 @@ func TestWritePath_TheFeedDoesNotDropAModelItsCommitIsInstalling(t *testing.T) {
 		accs := make([]acc, accounts)
 		for i := range accs {
 			a := e.newAccount(fmt.Sprintf("feedrace%d", i), nil)
-			key := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k"}).Get("data.createApiKey.secret").String()
+			key := e.ownerKey(a)
 			accs[i] = acc{a.ID, a.Owner, key}
 		}
 		for _, a := range accs {
@@ -152,8 +152,7 @@ func TestWritePath_TheFeedDoesNotDropAModelItsCommitIsInstalling(t *testing.T) {
 				writing.Go(func() {
 					<-start
 					for i := range writes {
-						e.ok(a.owner, `mutation($in: CreateRoleInput!) { createRole(input: $in) { role { id } } }`,
-							map[string]any{"in": map[string]any{"accountId": a.id, "name": fmt.Sprintf("Race %d %d", w, i), "grants": []string{"AgentChat"}}})
+						e.createRole(a.owner, a.id, fmt.Sprintf("Race %d %d", w, i), []string{"AgentChat"})
 					}
 				})
 			}
