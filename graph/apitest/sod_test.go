@@ -3,6 +3,8 @@ package apitest
 import (
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
 
 const createSod = `mutation($in: CreateSodRuleInput!) { createSodRule(input: $in) { sodRule { id name permissions level mode } } }`
@@ -76,5 +78,36 @@ func TestV1_EnforceRuleRefusedWhenAlreadyBroken(t *testing.T) {
 		e.fails("BAD_USER_INPUT", a.Owner, createSod, sodRule(a.ID, "ROLE", "REPORT", "attestations:mint", "nope.nope"))
 		_, tok := e.keyAdmin(a, "r@v1b.test", "iam.roles.read")
 		e.fails("FORBIDDEN", tok, createSod, sodRule(a.ID, "ROLE", "REPORT", "attestations:mint", "AgentChat"))
+	})
+}
+
+// V1 and the write path: a change checks the account's ENFORCE rules without
+// reading them once a change has (the model keeps them), and the kept list
+// follows every change of the rules — a rule made here or on another server,
+// and its deletion.
+func TestV1_EnforcedRulesFollowEveryChangeOfThem(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("v1k", nil)
+		other := e.secondServer(t, server.Config{})
+		minter := e.createRole(a.Owner, a.ID, "Minter", []string{"attestations:mint"})
+		create := func(name string, grants ...string) map[string]any {
+			return map[string]any{"in": map[string]any{"accountId": a.ID, "name": name, "grants": grants}}
+		}
+		_, without := e.statementsOf(a.Owner, createRole, create("Plain", "AgentChat"))
+		// A rule made on another server binds this server's next change.
+		rule := other.ok(a.Owner, createSod, sodRule(a.ID, "ROLE", "ENFORCE", "attestations:mint", "governance:approve")).
+			Get("data.createSodRule.sodRule.id").String()
+		e.fails("CONFLICT", a.Owner, createRole, create("Both", "attestations:mint", "governance:approve"))
+		// Once read, the rules are not read again: the change after the
+		// next costs what it cost without rules.
+		e.ok(a.Owner, createRole, create("Plain 2", "AgentChat"))
+		if _, with := e.statementsOf(a.Owner, createRole, create("Plain 3", "AgentChat")); with != without {
+			t.Errorf("createRole sent %d statements with a rule kept, %d without one", with, without)
+		}
+		e.fails("CONFLICT", a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": minter, "expectedVersion": 1, "addGrants": []string{"governance:approve"}}})
+		// Deleted here, the rule binds nothing any more.
+		e.ok(a.Owner, `mutation($in: DeleteSodRuleInput!) { deleteSodRule(input: $in) { deletedSodRuleId } }`,
+			map[string]any{"in": map[string]any{"sodRuleId": rule}})
+		e.createRole(a.Owner, a.ID, "Both", []string{"attestations:mint", "governance:approve"})
 	})
 }

@@ -116,7 +116,7 @@ func (s *Service) ApplyAccessConfig(ctx context.Context, in ApplyAccessConfigInp
 			return err
 		}
 		if dry { // a real apply meets these at commit (inTx)
-			if err := s.enforceSoD(ctx, tx, in.AccountID); err != nil {
+			if err := s.enforceSoD(ctx, tx, in.AccountID, nil); err != nil {
 				return err
 			}
 		}

@@ -56,7 +56,16 @@ type Model struct {
 	subjects map[string]*authz.Subject // by the indexes of the roles held
 	keys     map[string]*KeyEntry      // by key id
 	keyLoads singleflight.Group
+	// enforced are the account's ENFORCE separation-of-duty rules, once a
+	// change has read them under the account's lock (nil until then): the
+	// next change checks them without reading them again (enforceSoD).
+	// Set only before the model is installed, carried forward by evolve
+	// unless the change alters rules.
+	enforced *enforcedRules
 }
+
+// enforcedRules are a model's ENFORCE rules (none is an empty list).
+type enforcedRules struct{ rules []*ent.SodRule }
 
 // MemberRef is what a model keeps of a member: enough to decide for it and
 // to name it (about 50 bytes, not the 300 of an ent.Member). Whoever shows a
@@ -507,6 +516,7 @@ const (
 	touchRoles touch = 1 << iota
 	touchMembers
 	touchKeys
+	touchSodRules // rules are not compiled, but their ENFORCE list is kept (enforceSoD)
 )
 
 // evolve returns the model as a committed change leaves it, at head seq:
@@ -575,6 +585,9 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 	// A key's snapshot depends on the master list only, and its state on
 	// its member's status: entries stay unless a key changed, or its member
 	// did.
+	if t&touchSodRules == 0 {
+		n.enforced = m.enforced
+	}
 	if t&touchKeys == 0 {
 		for id, e := range m.keys {
 			if row, ok := n.rows[e.Key.MemberID]; e.Key.MemberID == "" || ok && row.Status == e.MemberStatus {

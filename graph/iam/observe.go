@@ -77,14 +77,15 @@ func countCommitted(tx *ent.Tx) {
 }
 
 // notificationPayload is what a commit sends on InvalidationChannel: the
-// account, and when the change was made, so that listeners can measure how
-// late they hear of it.
+// account, and when the change took its account's lock (the NOTIFY is made
+// then, and delivered at commit), so that listeners can measure how late
+// they hear of it.
 func notificationPayload(accountID string, at time.Time) string {
 	return accountID + " " + strconv.FormatInt(at.UnixNano(), 10)
 }
 
-// NotificationSent returns when the commit behind a notification's payload
-// was made (false for a payload without the time, e.g. an older server's).
+// NotificationSent returns when the change behind a notification's payload
+// took its lock (false for a payload without the time, e.g. an older server's).
 func NotificationSent(payload string) (time.Time, bool) {
 	_, at, ok := strings.Cut(payload, " ")
 	if !ok {

@@ -52,7 +52,7 @@ func (s *Service) PreviewRoleUpdate(ctx context.Context, in UpdateRoleInput) (*R
 		if err != nil {
 			return err
 		}
-		broken, err := s.violations(ctx, tx.Client(), accountID, rules)
+		broken, err := s.violations(ctx, tx.Client(), accountID, rules, nil)
 		if err != nil {
 			return err
 		}
@@ -69,7 +69,7 @@ func (s *Service) PreviewRoleUpdate(ctx context.Context, in UpdateRoleInput) (*R
 				p.Changes = append(p.Changes, c)
 			}
 		}
-		now, err := s.violations(ctx, tx.Client(), accountID, rules)
+		now, err := s.violations(ctx, tx.Client(), accountID, rules, nil)
 		p.Violations = newlyBroken(broken, now)
 		return err
 	})

@@ -110,7 +110,7 @@ func (s *Service) AccessReview(ctx context.Context, accountID string, since time
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.AccessReview: rules")
 	}
-	if rv.Violations, err = s.violations(ctx, s.client, accountID, rules); err != nil {
+	if rv.Violations, err = s.violations(ctx, s.client, accountID, rules, nil); err != nil {
 		return nil, apperr.Wrap(err, "iam.AccessReview: violations")
 	}
 	if rv.Violations == nil {

@@ -140,15 +140,7 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 		return classify(err)
 	}
 	if accountID != "" {
-		if err := s.enforceSoD(ctx, tx, accountID); err != nil {
-			_ = tx.Rollback()
-			return classify(err)
-		}
-	}
-	if s.dialect == dialect.Postgres {
-		// Delivered to every listening server when, and only if, this commits.
-		payload := notificationPayload(accountID, time.Now())
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", InvalidationChannel, payload); err != nil {
+		if err := s.enforceSoD(ctx, tx, accountID, next); err != nil {
 			_ = tx.Rollback()
 			return classify(err)
 		}
@@ -205,20 +197,27 @@ const platformLock = 7243
 // lock takes a transaction's locks: the account's row, or the platform's.
 // Waiting too long is ACCOUNT_BUSY.
 func (s *Service) lock(ctx context.Context, tx *ent.Tx, accountID string) error {
-	var err error
-	var found bool
-	switch {
-	case s.dialect != dialect.Postgres:
+	if s.dialect != dialect.Postgres {
 		// The IMMEDIATE transaction holds the database's write lock; a
 		// missing account shows when its model is read.
 		return nil
+	}
+	// The change's notification rides in the lock's statement: PostgreSQL
+	// delivers it to every listening server when, and only if, the
+	// transaction commits, wherever in it the NOTIFY was made — one round
+	// trip fewer under the account's lock.
+	payload := notificationPayload(accountID, time.Now())
+	var err error
+	var found bool
+	switch {
 	case accountID == "":
-		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", platformLock)
+		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1), pg_notify($2, $3)", platformLock, InvalidationChannel, payload)
 		found = true
 	default:
 		// Both locks in one statement: the platform's shared, the row's.
 		var rows *sql.Rows
-		rows, err = tx.QueryContext(ctx, "SELECT pg_advisory_xact_lock_shared($1) FROM accounts WHERE id = $2 FOR UPDATE", platformLock, accountID)
+		rows, err = tx.QueryContext(ctx, "SELECT pg_advisory_xact_lock_shared($1), pg_notify($3, $4) FROM accounts WHERE id = $2 FOR UPDATE",
+			platformLock, accountID, InvalidationChannel, payload)
 		if err == nil {
 			found = rows.Next()
 			err = errors.Join(rows.Err(), rows.Close())

@@ -39,25 +39,34 @@ func holdsAll(keys []string, perms []string) bool {
 
 // violations evaluates rules against an account as client sees it. Invited
 // members count as if active, so that accepting an invitation never breaks a
-// rule.
-func (s *Service) violations(ctx context.Context, client *ent.Client, accountID string, rules []*ent.SodRule) ([]Violation, error) {
+// rule. m is the account's model as client sees it, when known (nil: it is
+// read).
+func (s *Service) violations(ctx context.Context, client *ent.Client, accountID string, rules []*ent.SodRule, m *Model) ([]Violation, error) {
 	if len(rules) == 0 {
 		return nil, nil
 	}
-	m, err := s.loadModel(ctx, client, accountID)
-	if err != nil {
-		return nil, err
+	if m == nil {
+		var err error
+		if m, err = s.loadModel(ctx, client, accountID); err != nil {
+			return nil, err
+		}
 	}
-	members, err := client.Member.Query().
-		Where(member.AccountID(accountID), member.StatusIn(member.StatusACTIVE, member.StatusINVITED)).
-		WithAssignments().All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := client.APIKey.Query().Where(apikey.AccountID(accountID), apikey.RevokedAtIsNil(),
-		apikey.Or(apikey.ExpiresAtIsNil(), apikey.ExpiresAtGT(time.Now()))).All(ctx)
-	if err != nil {
-		return nil, err
+	var members []*ent.Member
+	var keys []*ent.APIKey
+	// Members and keys are judged by MEMBER-level rules only.
+	if slices.ContainsFunc(rules, func(r *ent.SodRule) bool { return r.Level != sodrule.LevelROLE }) {
+		var err error
+		members, err = client.Member.Query().
+			Where(member.AccountID(accountID), member.StatusIn(member.StatusACTIVE, member.StatusINVITED)).
+			WithAssignments().All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		keys, err = client.APIKey.Query().Where(apikey.AccountID(accountID), apikey.RevokedAtIsNil(),
+			apikey.Or(apikey.ExpiresAtIsNil(), apikey.ExpiresAtGT(time.Now()))).All(ctx)
+		if err != nil {
+			return nil, err
+		}
 	}
 	owners := map[string]bool{}
 	memberKeys := make([][]string, len(members))
@@ -100,13 +109,26 @@ func (s *Service) violations(ctx context.Context, client *ent.Client, accountID 
 
 // enforceSoD refuses a change that leaves the account breaking an ENFORCE
 // rule. ENFORCE rules cannot be created while broken, so any violation found
-// here comes from the change itself.
-func (s *Service) enforceSoD(ctx context.Context, tx *ent.Tx, accountID string) error {
-	rules, err := tx.SodRule.Query().Where(sodrule.AccountID(accountID), sodrule.ModeEQ(sodrule.ModeENFORCE)).All(ctx)
-	if err != nil || len(rules) == 0 {
-		return err
+// here comes from the change itself. next is the model the change leaves
+// (nil when unknown): the rules it carries are used instead of read, and
+// rules read are left with it for the account's next change.
+func (s *Service) enforceSoD(ctx context.Context, tx *ent.Tx, accountID string, next *Model) error {
+	var rules []*ent.SodRule
+	if next != nil && next.enforced != nil {
+		rules = next.enforced.rules
+	} else {
+		var err error
+		if rules, err = tx.SodRule.Query().Where(sodrule.AccountID(accountID), sodrule.ModeEQ(sodrule.ModeENFORCE)).All(ctx); err != nil {
+			return err
+		}
+		if next != nil {
+			next.enforced = &enforcedRules{rules: rules}
+		}
 	}
-	vs, err := s.violations(ctx, tx.Client(), accountID, rules)
+	if len(rules) == 0 {
+		return nil
+	}
+	vs, err := s.violations(ctx, tx.Client(), accountID, rules, next)
 	if err != nil || len(vs) == 0 {
 		return err
 	}
@@ -154,7 +176,7 @@ func (s *Service) CreateSodRule(ctx context.Context, in CreateSodRuleInput) (*en
 	var rule *ent.SodRule
 	err := s.change(ctx, Ref{AccountID: in.AccountID}, "iam.sod.manage", func(c *Change) (err error) {
 		tx := c.Tx
-		c.Alters() // rules are not part of the model
+		c.Alters(touchSodRules)
 		for _, p := range perms {
 			if _, ok := c.Policy.Lookup(p); !ok {
 				bad = append(bad, p+" is not a catalog permission")
@@ -181,7 +203,7 @@ func (s *Service) CreateSodRule(ctx context.Context, in CreateSodRuleInput) (*en
 func (s *Service) DeleteSodRule(ctx context.Context, in DeleteSodRuleInput) error {
 	return s.change(ctx, Ref{SodRuleID: in.SodRuleID}, "iam.sod.manage", func(c *Change) error {
 		tx := c.Tx
-		c.Alters()
+		c.Alters(touchSodRules)
 		rule, err := tx.SodRule.Get(ctx, in.SodRuleID)
 		if err != nil {
 			return notFoundOr(err, "separation-of-duty rule", in.SodRuleID)
