@@ -62,15 +62,56 @@ func (a *Access) Masked(mask string) bool {
 // requestCache memoizes accesses for one request; commits clear the entries
 // of the changed account so a request reads its own writes.
 type requestCache struct {
-	mu     sync.Mutex
-	access map[string]*Access
+	mu sync.Mutex
+	// Most requests act in one account: its access is kept without a map
+	// (one allocation fewer on the decision path); others go in access.
+	firstID string
+	first   *Access
+	access  map[string]*Access
+}
+
+func (c *requestCache) get(accountID string) (*Access, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.first != nil && c.firstID == accountID {
+		return c.first, true
+	}
+	a, ok := c.access[accountID]
+	return a, ok
+}
+
+func (c *requestCache) put(accountID string, a *Access) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.first == nil || c.firstID == accountID:
+		c.firstID, c.first = accountID, a
+	case c.access == nil:
+		c.access = map[string]*Access{accountID: a}
+	default:
+		c.access[accountID] = a
+	}
+}
+
+// drop forgets an account ("" for all).
+func (c *requestCache) drop(accountID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if accountID == "" || c.firstID == accountID {
+		c.firstID, c.first = "", nil
+	}
+	if accountID == "" {
+		clear(c.access)
+		return
+	}
+	delete(c.access, accountID)
 }
 
 type cacheKey struct{}
 
 // WithRequestCache returns ctx with a fresh per-request cache.
 func WithRequestCache(ctx context.Context) context.Context {
-	return context.WithValue(ctx, cacheKey{}, &requestCache{access: map[string]*Access{}})
+	return context.WithValue(ctx, cacheKey{}, &requestCache{})
 }
 
 func cacheFrom(ctx context.Context) *requestCache {
@@ -80,17 +121,9 @@ func cacheFrom(ctx context.Context) *requestCache {
 
 // forget drops what the request cached about an account ("" for all).
 func forget(ctx context.Context, accountID string) {
-	c := cacheFrom(ctx)
-	if c == nil {
-		return
+	if c := cacheFrom(ctx); c != nil {
+		c.drop(accountID)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if accountID == "" {
-		clear(c.access)
-		return
-	}
-	delete(c.access, accountID)
 }
 
 // Model returns the compiled model of an account (NOT_FOUND when absent).
@@ -138,10 +171,7 @@ func (s *Service) Access(ctx context.Context, accountID string) (*Access, error)
 	}
 	c := cacheFrom(ctx)
 	if c != nil {
-		c.mu.Lock()
-		a, ok := c.access[accountID]
-		c.mu.Unlock()
-		if ok {
+		if a, ok := c.get(accountID); ok {
 			return a, nil
 		}
 	}
@@ -151,9 +181,7 @@ func (s *Service) Access(ctx context.Context, accountID string) (*Access, error)
 		return nil, err
 	}
 	if c != nil {
-		c.mu.Lock()
-		c.access[accountID] = a
-		c.mu.Unlock()
+		c.put(accountID, a)
 	}
 	return a, nil
 }

@@ -67,7 +67,10 @@ func bodyLimit(max int64, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		mt := r.Header.Get("Content-Type")
+		if mt != "application/json" { // the usual value needs no parsing (nor its allocations)
+			mt, _, _ = mime.ParseMediaType(mt)
+		}
 		if mt != "application/json" && mt != "application/graphql-response+json" {
 			auth.WriteError(w, http.StatusUnsupportedMediaType, "BAD_USER_INPUT",
 				"POST bodies must be JSON (Content-Type: application/json)")
