@@ -192,10 +192,16 @@ func (a *Authenticator) authenticate(ctx context.Context, secret string) (*Princ
 			return nil, err
 		}
 		p, err := a.Store.User(ctx, claims)
-		if p != nil {
-			p.Expires = claims.ExpiresAt
+		if err != nil || p == nil {
+			return p, err
 		}
-		return p, err
+		// The store's principal is the user's, shared by every request
+		// of theirs: this request's token expiry goes on a copy, or a
+		// concurrent request's token would set when this one's session
+		// ends (sessions end when their own token expires).
+		own := *p
+		own.Expires = claims.ExpiresAt
+		return &own, nil
 	}
 	// The format and checksum are checked before any lookup (S4).
 	prefix, id, err := token.Parse(secret)

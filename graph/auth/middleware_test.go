@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+
 	"github.com/gatehouse-iam/gatehouse/graph/auth/jwtauth"
 	"github.com/gatehouse-iam/gatehouse/graph/auth/token"
 )
@@ -136,5 +139,56 @@ func TestMiddleware_Challenges(t *testing.T) {
 	a.Middleware(http.NotFoundHandler()).ServeHTTP(w, r)
 	if got := w.Header().Get("WWW-Authenticate"); w.Code != http.StatusUnauthorized || !strings.HasPrefix(got, `Bearer realm="gatehouse", error="invalid_request"`) {
 		t.Errorf("Basic credentials: %d %q", w.Code, got)
+	}
+}
+
+// sharedUserStore returns one principal for every token of a user, as the
+// server's store does from its cache.
+type sharedUserStore struct {
+	refusingStore
+	p *Principal
+}
+
+func (s *sharedUserStore) User(context.Context, jwtauth.Claims) (*Principal, error) { return s.p, nil }
+
+// P3 and sessions: each request's principal carries its own token's expiry.
+// Two tokens of one user, one expiring in a minute and one in a day: the
+// first request's principal keeps its minute after the second request is
+// authenticated (the store's shared principal was written in place, so a
+// session opened with the short token would have lived as long as the
+// other token — and the two requests raced on the write).
+func TestP3_EachRequestKeepsItsOwnTokensExpiry(t *testing.T) {
+	const secret = "an-hs256-secret-of-at-least-32-bytes!"
+	v, err := jwtauth.New(context.Background(), jwtauth.Config{HS256Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := func(exp time.Time) string {
+		tok, err := jwt.NewBuilder().Claim("email", "ana@example.test").Subject("u1").IssuedAt(time.Now()).Expiration(exp).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := jwt.Sign(tok, jwt.WithKey(jwa.HS256(), []byte(secret)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(raw)
+	}
+	minute, day := time.Now().Add(time.Minute).Truncate(time.Second), time.Now().Add(24*time.Hour).Truncate(time.Second)
+	shared := &Principal{Kind: User, ID: "usr_1", UserID: "usr_1", Email: "ana@example.test"}
+	a := &Authenticator{Store: &sharedUserStore{p: shared}, JWT: v, Log: slog.New(slog.DiscardHandler)}
+	short, err := a.authenticate(context.Background(), token(minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, err := a.authenticate(context.Background(), token(day))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !short.Expires.Equal(minute) || !long.Expires.Equal(day) {
+		t.Fatalf("expiries: short token's principal %v (want %v), long token's %v (want %v)", short.Expires, minute, long.Expires, day)
+	}
+	if !shared.Expires.IsZero() {
+		t.Fatalf("the store's shared principal was written: %v", shared.Expires)
 	}
 }

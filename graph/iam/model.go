@@ -47,7 +47,7 @@ type Model struct {
 	// no decision queries for its subject once warm.
 	rows    map[string]memberRow
 	byUser  map[string]string
-	roleIdx map[string]int // role id → index into Roles
+	roleIdx *roleIndex // role id → index into Roles
 
 	expOnce  sync.Once
 	exps     []*authz.Expansion // Roles compiled, by index
@@ -135,16 +135,17 @@ func (m *Model) expansions() []*authz.Expansion {
 // compilation for its roles, as read now or elsewhere at the same version
 // (every change of a role's grants or constraints bumps its version).
 func (m *Model) Expansion(r *ent.Role) *authz.Expansion {
-	if m.own(r) {
-		return m.expansions()[m.roleIdx[r.ID]]
+	if i, ok := m.own(r); ok {
+		return m.expansions()[i]
 	}
 	return m.Policy.Compile(m.Role(r))
 }
 
-// own reports whether r is one of the model's roles, as the model has it.
-func (m *Model) own(r *ent.Role) bool {
-	i, ok := m.roleIdx[r.ID]
-	return ok && (m.Roles[i] == r || m.Roles[i].Version == r.Version)
+// own reports whether r is one of the model's roles, as the model has it,
+// and its index.
+func (m *Model) own(r *ent.Role) (int, bool) {
+	i, ok := m.indexOf(r.ID)
+	return i, ok && (m.Roles[i] == r || m.Roles[i].Version == r.Version)
 }
 
 // Subject compiles a set of roles of this account. Sets of the model's own
@@ -152,14 +153,15 @@ func (m *Model) own(r *ent.Role) bool {
 func (m *Model) Subject(roles []*ent.Role) *authz.Subject {
 	held := make([]uint16, 0, len(roles))
 	for _, r := range roles {
-		if !m.own(r) {
+		i, ok := m.own(r)
+		if !ok {
 			exps := make([]*authz.Expansion, len(roles))
 			for i, r := range roles {
 				exps[i] = m.Expansion(r)
 			}
 			return m.Policy.SubjectOf(exps)
 		}
-		held = append(held, uint16(m.roleIdx[r.ID]))
+		held = append(held, uint16(i))
 	}
 	return m.subjectAt(held)
 }
@@ -258,7 +260,7 @@ func (m *Model) HeldRoles(mem *ent.Member) []*ent.Role {
 func (m *Model) heldIndexes(mem *ent.Member) []uint16 {
 	var held []uint16
 	for _, a := range mem.Edges.Assignments {
-		if i, ok := m.roleIdx[a.RoleID]; ok && !slices.Contains(held, uint16(i)) {
+		if i, ok := m.indexOf(a.RoleID); ok && !slices.Contains(held, uint16(i)) {
 			held = append(held, uint16(i))
 		}
 	}
@@ -409,7 +411,7 @@ func readMembers(ctx context.Context, reader *ent.Client, accountID string) ([]*
 func (m *Model) withRoles(written []*ent.Role) []*ent.Role {
 	out := slices.Clone(m.Roles)
 	for _, r := range written {
-		if i, ok := m.roleIdx[r.ID]; ok {
+		if i, ok := m.indexOf(r.ID); ok {
 			out[i] = detached(r)
 		} else {
 			out = append(out, detached(r))
@@ -429,14 +431,36 @@ func roleOrder(a, b *ent.Role) int {
 // case): the roles there keep their indexes, and with them their
 // compilations, the compiled subjects and the members' rows.
 func (m *Model) appendedRoles(written []*ent.Role) ([]*ent.Role, bool) {
-	out := slices.Clip(m.Roles) // appending copies: m's slice is shared
+	// Appended in place, past m's length when the array has room: m never
+	// reads there, and a model has one successor only (the next change of
+	// its account, under the account's lock), so an append costs O(1), not
+	// a copy of every role — an account of thousands of roles stays cheap
+	// to add to.
+	out := m.Roles
 	for _, r := range written {
-		if _, ok := m.roleIdx[r.ID]; ok || len(out) > 0 && roleOrder(out[len(out)-1], r) >= 0 {
+		if _, ok := m.indexOf(r.ID); ok || len(out) > 0 && roleOrder(out[len(out)-1], r) >= 0 {
 			return nil, false
 		}
 		out = append(out, detached(r))
 	}
 	return out, true
+}
+
+// roleIndex finds a role's index in Roles by its id. Models evolved by
+// appending roles share one (see appendedRoles): an entry is written once,
+// when its role is appended, and is read concurrently by the models before
+// it, which ignore it — an index is a model's only if it is below the
+// model's length and names the role there (indexOf).
+type roleIndex struct{ ids sync.Map } // role id → int
+
+// indexOf returns the index of the role with this id in the model's Roles.
+func (m *Model) indexOf(id string) (int, bool) {
+	v, ok := m.roleIdx.ids.Load(id)
+	if !ok {
+		return 0, false
+	}
+	i := v.(int)
+	return i, i < len(m.Roles) && m.Roles[i].ID == id
 }
 
 // detached is a copy of a role row a change wrote, without its edges, for
@@ -449,7 +473,7 @@ func detached(r *ent.Role) *ent.Role {
 
 // setRoles gives the model its roles.
 func (m *Model) setRoles(roles []*ent.Role) {
-	m.Roles, m.roleIdx = roles, make(map[string]int, len(roles))
+	m.Roles, m.roleIdx = roles, &roleIndex{}
 	for i, r := range roles {
 		m.adopt(r, i)
 	}
@@ -458,7 +482,7 @@ func (m *Model) setRoles(roles []*ent.Role) {
 
 // adopt makes r the model's role at index i.
 func (m *Model) adopt(r *ent.Role, i int) {
-	m.roleIdx[r.ID] = i
+	m.roleIdx.ids.Store(r.ID, i)
 	// Rows kept from an earlier model are shared with it, and read there
 	// meanwhile: written only when new.
 	if r.AccountID != m.Account.ID {
@@ -490,7 +514,7 @@ func (m *Model) reindexRows(old *Model) {
 	for _, row := range old.rows {
 		var held []uint16
 		for _, j := range row.held {
-			if i, ok := m.roleIdx[old.Roles[j].ID]; ok {
+			if i, ok := m.indexOf(old.Roles[j].ID); ok {
 				held = append(held, uint16(i))
 			}
 		}
@@ -558,7 +582,9 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 	case appended:
 		// The roles there keep their indexes: so do their compilations
 		// and the subjects compiled from them.
-		n.Roles, n.roleIdx, n.subjects, n.exps = roles, maps.Clone(m.roleIdx), maps.Clone(m.subjects), slices.Clip(exps)
+		// The index and the compilations are shared and appended to, as
+		// the roles are (appendedRoles).
+		n.Roles, n.roleIdx, n.subjects, n.exps = roles, m.roleIdx, maps.Clone(m.subjects), exps
 		for i := len(m.Roles); i < len(roles); i++ {
 			n.adopt(roles[i], i)
 			n.exps = append(n.exps, n.Policy.Compile(n.Role(roles[i])))
