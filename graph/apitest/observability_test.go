@@ -425,3 +425,39 @@ func openDB(t *testing.T, dia string, opts database.Options) *database.DB {
 	}
 	return db
 }
+
+// D6 and the write path: a server's own commits do not wake its change feed
+// (it applied them as it committed; each read of the feed is a query), and
+// another server's commit still does — counted by the feed-read metric on a
+// listening server that polls once a minute.
+func TestObs_OwnCommitsDoNotWakeTheFeed(t *testing.T) {
+	other, notified, _ := listeningAndPolling(t)
+	a := other.newAccount("obsown", nil)
+	m := adminOf(t, notified)
+	reads := func() float64 { return m.scrape().get("gatehouse_change_feed_reads_total", "source", "notified") }
+	// The setup's commits (another server's) wake the feed; once it is
+	// quiet, the baseline.
+	waitUntil(t, "the setup's notifications wake the feed", func() bool { return reads() >= 1 })
+	before := reads()
+	for quiet := time.Now(); time.Since(quiet) < 300*time.Millisecond; time.Sleep(20 * time.Millisecond) {
+		if n := reads(); n != before {
+			before, quiet = n, time.Now()
+		}
+	}
+	// The notified server's own commits: heard (the lag metric counts
+	// them), and no feed read.
+	lag := m.scrape().get("gatehouse_change_notification_lag_seconds")
+	for i := range 5 {
+		notified.createRole(a.Owner, a.ID, fmt.Sprintf("Own %d", i), nil)
+	}
+	waitUntil(t, "the server hears its own notifications", func() bool {
+		return m.scrape().get("gatehouse_change_notification_lag_seconds") >= lag+5
+	})
+	time.Sleep(50 * time.Millisecond) // a read they would wake has begun
+	if n := reads(); n != before {
+		t.Errorf("the server's own 5 commits woke its change feed %v times", n-before)
+	}
+	// Another server's commit wakes it.
+	other.createRole(a.Owner, a.ID, "Theirs", nil)
+	waitUntil(t, "another server's commit wakes the feed", func() bool { return reads() > before })
+}

@@ -57,6 +57,7 @@ func (s *Service) readFeed(ctx context.Context, feed ChangeFeed, source Invalida
 	began := time.Now()
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	s.obs.FeedRead(source)
 	grown, err := feed.Poll(rctx)
 	if err != nil {
 		return err

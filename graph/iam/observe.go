@@ -27,6 +27,8 @@ type Observer interface {
 	// ModelsInvalidated reports models dropped because their account
 	// changed, by how the change was learned.
 	ModelsInvalidated(source Invalidation, n int)
+	// FeedRead reports a read of the change feed, by what prompted it.
+	FeedRead(source Invalidation)
 	// Decided reports a decision (D1) with its reason (D2).
 	Decided(ctx context.Context, allowed bool, reason string)
 	// AuditCommitted reports audit events that were committed (L1).
@@ -57,6 +59,7 @@ func (nopObserver) ModelsEvicted(int)                     {}
 func (nopObserver) ModelsInvalidated(Invalidation, int)   {}
 func (nopObserver) Decided(context.Context, bool, string) {}
 func (nopObserver) AuditCommitted(int)                    {}
+func (nopObserver) FeedRead(Invalidation)                 {}
 func (nopObserver) AccountUsed(context.Context, string)   {}
 
 // observerKey carries the service's observer in a transaction's context,
@@ -77,11 +80,22 @@ func countCommitted(tx *ent.Tx) {
 }
 
 // notificationPayload is what a commit sends on InvalidationChannel: the
-// account, and when the change took its account's lock (the NOTIFY is made
+// account, when the change took its account's lock (the NOTIFY is made
 // then, and delivered at commit), so that listeners can measure how late
-// they hear of it.
-func notificationPayload(accountID string, at time.Time) string {
-	return accountID + " " + strconv.FormatInt(at.UnixNano(), 10)
+// they hear of it, and the sending server's instance, so that it can ignore
+// its own (OwnNotification).
+func (s *Service) notificationPayload(accountID string, at time.Time) string {
+	return accountID + " " + strconv.FormatInt(at.UnixNano(), 10) + " " + s.instance
+}
+
+// OwnNotification reports whether a notification's payload is of this
+// server's own commit, which the commit applied here already: it need not
+// wake the change feed (which polls anyway), a read of the feed — a query —
+// per commit otherwise.
+func (s *Service) OwnNotification(payload string) bool {
+	_, rest, _ := strings.Cut(payload, " ")
+	_, instance, ok := strings.Cut(rest, " ")
+	return ok && instance == s.instance
 }
 
 // NotificationSent returns when the change behind a notification's payload
@@ -91,6 +105,7 @@ func NotificationSent(payload string) (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
+	at, _, _ = strings.Cut(at, " ") // the sender's instance follows
 	ns, err := strconv.ParseInt(at, 10, 64)
 	if err != nil {
 		return time.Time{}, false

@@ -5,6 +5,7 @@ package iam
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -38,6 +39,9 @@ type Service struct {
 	seal     atomic.Pointer[auditSeal] // audit checkpoint keys (L4; auditcheckpoint.go)
 	live     *live.Broker              // subscribers of accounts' changes (L5; watch.go)
 	obs      Observer
+	// instance names this server in its change notifications (a random
+	// id per process).
+	instance string
 }
 
 // InvalidationChannel is the PostgreSQL channel on which every commit names
@@ -84,7 +88,7 @@ func New(client *ent.Client, dbDialect string, log *slog.Logger, opts ...Options
 	return &Service{
 		client: client, dialect: dbDialect, log: log, cache: c,
 		usage:     usageLog{seen: map[string]time.Time{}},
-		maxChecks: o.MaxChecks, lockWait: o.LockWait, obs: o.Observer,
+		maxChecks: o.MaxChecks, lockWait: o.LockWait, obs: o.Observer, instance: rand.Text()[:16],
 	}
 }
 
@@ -206,7 +210,7 @@ func (s *Service) lock(ctx context.Context, tx *ent.Tx, accountID string) error 
 	// delivers it to every listening server when, and only if, the
 	// transaction commits, wherever in it the NOTIFY was made — one round
 	// trip fewer under the account's lock.
-	payload := notificationPayload(accountID, time.Now())
+	payload := s.notificationPayload(accountID, time.Now())
 	var err error
 	var found bool
 	switch {

@@ -35,6 +35,7 @@ type metrics struct {
 	evictions   prometheus.Counter
 	invalidated *prometheus.CounterVec
 	notifyLag   prometheus.Histogram
+	feedReads   *prometheus.CounterVec
 	audit       prometheus.Counter
 	limited     *prometheus.CounterVec
 	authFailed  *prometheus.CounterVec
@@ -94,6 +95,10 @@ func newMetrics(db *sql.DB, version, commit string) *metrics {
 			Name: "gatehouse_model_cache_invalidations_total",
 			Help: "Cached models dropped because their account changed, by how the change was learned: local (this server's commit), notified (a PostgreSQL notification woke the change feed) or polled (the feed's periodic read).",
 		}, []string{"source"}),
+		feedReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_change_feed_reads_total",
+			Help: "Reads of the change feed, by what prompted them: notified (another server's commit, by PostgreSQL notification; this server's own commits wake nothing) or polled (the periodic read).",
+		}, []string{"source"}),
 		notifyLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "gatehouse_change_notification_lag_seconds",
 			Help:    "From a change taking its account's lock on any server to this server hearing its PostgreSQL notification, sent at the change's commit (includes the change's transaction and clock skew between servers).",
@@ -125,7 +130,7 @@ func newMetrics(db *sql.DB, version, commit string) *metrics {
 	build.Set(1)
 	m.hits, m.miss = m.lookups.WithLabelValues("hit"), m.lookups.WithLabelValues("miss")
 	m.registry.MustRegister(m.http, m.inFlight, m.operations, m.opDuration, m.decisions, m.lookups, m.loads,
-		m.evictions, m.invalidated, m.notifyLag, m.audit, m.limited, m.authFailed, m.unavailable, build,
+		m.evictions, m.invalidated, m.feedReads, m.notifyLag, m.audit, m.limited, m.authFailed, m.unavailable, build,
 		collectors.NewBuildInfoCollector(),
 		// Beyond the defaults: the heap live after the last GC (what the
 		// cached models really take) and the count of GC cycles.
@@ -267,6 +272,10 @@ func (m *metrics) ModelLoaded(d time.Duration, err error) {
 }
 
 func (m *metrics) ModelsEvicted(n int) { m.evictions.Add(float64(n)) }
+
+func (m *metrics) FeedRead(source iam.Invalidation) {
+	m.feedReads.WithLabelValues(string(source)).Inc()
+}
 
 func (m *metrics) ModelsInvalidated(source iam.Invalidation, n int) {
 	m.invalidated.WithLabelValues(string(source)).Add(float64(n))

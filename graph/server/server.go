@@ -192,7 +192,9 @@ func (s *Server) follow(ctx context.Context, cfg Config, db *database.DB, log *s
 	if db.Dialect == dialect.Postgres && !cfg.NoListen {
 		notified := func(payload string) {
 			met.notified(payload)
-			poke()
+			if !s.Service.OwnNotification(payload) {
+				poke()
+			}
 		}
 		err := database.Listen(ctx, db.URL, iam.InvalidationChannel, notified, poke, log)
 		if err != nil {
