@@ -80,10 +80,9 @@ func countCommitted(tx *ent.Tx) {
 }
 
 // notificationPayload is what a commit sends on InvalidationChannel: the
-// account, when the change took its account's lock (the NOTIFY is made
-// then, and delivered at commit), so that listeners can measure how late
-// they hear of it, and the sending server's instance, so that it can ignore
-// its own (OwnNotification).
+// account, when the change committed, so that listeners can measure how
+// late they hear of it, and the sending server's instance, so that it can
+// ignore its own (OwnNotification).
 func (s *Service) notificationPayload(accountID string, at time.Time) string {
 	return accountID + " " + strconv.FormatInt(at.UnixNano(), 10) + " " + s.instance
 }
@@ -99,7 +98,7 @@ func (s *Service) OwnNotification(payload string) bool {
 }
 
 // NotificationSent returns when the change behind a notification's payload
-// took its lock (false for a payload without the time, e.g. an older server's).
+// committed (false for a payload without the time, e.g. an older server's).
 func NotificationSent(payload string) (time.Time, bool) {
 	_, at, ok := strings.Cut(payload, " ")
 	if !ok {

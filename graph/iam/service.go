@@ -40,8 +40,9 @@ type Service struct {
 	live     *live.Broker              // subscribers of accounts' changes (L5; watch.go)
 	obs      Observer
 	// instance names this server in its change notifications (a random
-	// id per process).
+	// id per process); notes sends them (notify.go).
 	instance string
+	notes    notifier
 }
 
 // InvalidationChannel is the PostgreSQL channel on which every commit names
@@ -89,6 +90,7 @@ func New(client *ent.Client, dbDialect string, log *slog.Logger, opts ...Options
 		client: client, dialect: dbDialect, log: log, cache: c,
 		usage:     usageLog{seen: map[string]time.Time{}},
 		maxChecks: o.MaxChecks, lockWait: o.LockWait, obs: o.Observer, instance: rand.Text()[:16],
+		notes: notifier{wake: make(chan struct{}, 1)},
 	}
 }
 
@@ -156,6 +158,7 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 	if err := tx.Commit(); err != nil {
 		return classify(fmt.Errorf("commit: %w", err))
 	}
+	s.notes.post(s.notificationPayload(accountID, time.Now()))
 	platformSeq, platform := platformChanged.Load(tx)
 	switch {
 	case platform:
@@ -206,22 +209,16 @@ func (s *Service) lock(ctx context.Context, tx *ent.Tx, accountID string) error 
 		// missing account shows when its model is read.
 		return nil
 	}
-	// The change's notification rides in the lock's statement: PostgreSQL
-	// delivers it to every listening server when, and only if, the
-	// transaction commits, wherever in it the NOTIFY was made — one round
-	// trip fewer under the account's lock.
-	payload := s.notificationPayload(accountID, time.Now())
 	var err error
 	var found bool
 	switch {
 	case accountID == "":
-		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1), pg_notify($2, $3)", platformLock, InvalidationChannel, payload)
+		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", platformLock)
 		found = true
 	default:
 		// Both locks in one statement: the platform's shared, the row's.
 		var rows *sql.Rows
-		rows, err = tx.QueryContext(ctx, "SELECT pg_advisory_xact_lock_shared($1), pg_notify($3, $4) FROM accounts WHERE id = $2 FOR UPDATE",
-			platformLock, accountID, InvalidationChannel, payload)
+		rows, err = tx.QueryContext(ctx, "SELECT pg_advisory_xact_lock_shared($1) FROM accounts WHERE id = $2 FOR UPDATE", platformLock, accountID)
 		if err == nil {
 			found = rows.Next()
 			err = errors.Join(rows.Err(), rows.Close())

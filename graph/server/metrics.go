@@ -101,7 +101,7 @@ func newMetrics(db *sql.DB, version, commit string) *metrics {
 		}, []string{"source"}),
 		notifyLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "gatehouse_change_notification_lag_seconds",
-			Help:    "From a change taking its account's lock on any server to this server hearing its PostgreSQL notification, sent at the change's commit (includes the change's transaction and clock skew between servers).",
+			Help:    "From a commit on any server to this server hearing its PostgreSQL notification, sent once the change has committed (includes clock skew between servers).",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
 		}),
 		audit: prometheus.NewCounter(prometheus.CounterOpts{

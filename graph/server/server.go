@@ -167,6 +167,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 		defer close(srv.done)
 		var wg sync.WaitGroup
 		wg.Go(func() { svc.RunAuditCheckpointer(bg, checkpointInterval(cfg)) })
+		wg.Go(func() { svc.SendNotifications(bg) })
 		svc.RunUsageFlusher(bg, cfg.UsageFlush)
 		wg.Wait()
 	}()

@@ -79,8 +79,7 @@ func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 	return t.Tx.Query(ctx, q, args, v)
 }
 
-// ExecContext is what iam's transactions use for pg_notify and advisory
-// locks; the wrapped transaction must offer it.
+// ExecContext is what iam's transactions use for advisory locks; the wrapped transaction must offer it.
 func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	count(ctx, t.total)
 	return t.Tx.(interface {
@@ -108,7 +107,7 @@ func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*
 
 // ExecContext is what iam uses for its few raw statements outside
 // transactions (the built-ins' master lists at start-up, members' last
-// activity); the wrapped driver must offer it.
+// activity, change notifications); the wrapped driver must offer it.
 func (d *Driver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	count(ctx, &d.total)
 	return d.Driver.(interface {
