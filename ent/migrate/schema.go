@@ -220,6 +220,11 @@ var (
 				Columns: []*schema.Column{MembersColumns[7], MembersColumns[8]},
 			},
 			{
+				Name:    "member_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{MembersColumns[8]},
+			},
+			{
 				Name:    "member_account_id_email",
 				Unique:  false,
 				Columns: []*schema.Column{MembersColumns[7], MembersColumns[4]},

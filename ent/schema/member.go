@@ -59,6 +59,10 @@ func (Member) Edges() []ent.Edge {
 func (Member) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("account_id", "user_id").Unique(),
+		// A user's memberships across accounts (viewer.memberships, the
+		// first query of a dashboard, and invitations activated at sign-in):
+		// without it, every member of every account was read.
+		index.Fields("user_id"),
 		// The dashboard's member list: filtered by account, sorted by each
 		// of these (members(where:, orderBy:)).
 		index.Fields("account_id", "email"),
