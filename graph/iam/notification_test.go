@@ -6,7 +6,7 @@ import (
 )
 
 // A change notification names its account (the platform's is ""), when the
-// change took its lock, and its server: the sender knows its own, another
+// change committed, and its server: the sender knows its own, another
 // server does not, and both read the time (the lag metric).
 func TestNotificationPayload_OwnAndSent(t *testing.T) {
 	s, other := New(nil, "postgres", nil), New(nil, "postgres", nil)

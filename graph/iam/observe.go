@@ -92,24 +92,28 @@ func (s *Service) notificationPayload(accountID string, at time.Time) string {
 // wake the change feed (which polls anyway), a read of the feed — a query —
 // per commit otherwise.
 func (s *Service) OwnNotification(payload string) bool {
-	_, rest, _ := strings.Cut(payload, " ")
-	_, instance, ok := strings.Cut(rest, " ")
+	_, instance, ok := notificationFields(payload)
 	return ok && instance == s.instance
 }
 
 // NotificationSent returns when the change behind a notification's payload
 // committed (false for a payload without the time, e.g. an older server's).
 func NotificationSent(payload string) (time.Time, bool) {
-	_, at, ok := strings.Cut(payload, " ")
-	if !ok {
-		return time.Time{}, false
-	}
-	at, _, _ = strings.Cut(at, " ") // the sender's instance follows
+	at, _, _ := notificationFields(payload)
 	ns, err := strconv.ParseInt(at, 10, 64)
 	if err != nil {
 		return time.Time{}, false
 	}
 	return time.Unix(0, ns), true
+}
+
+// notificationFields reads a payload notificationPayload wrote: its time
+// and its sender's instance (hasInstance false for an older server's
+// payload, which has only the account and the time).
+func notificationFields(payload string) (at, instance string, hasInstance bool) {
+	_, rest, _ := strings.Cut(payload, " ")
+	at, instance, hasInstance = strings.Cut(rest, " ")
+	return at, instance, hasInstance
 }
 
 // decisionSpan starts the span of one decision when the request is traced.

@@ -158,7 +158,9 @@ func (s *Service) runTx(ctx context.Context, accountID string, commit bool, fn f
 	if err := tx.Commit(); err != nil {
 		return classify(fmt.Errorf("commit: %w", err))
 	}
-	s.notes.post(s.notificationPayload(accountID, time.Now()))
+	if s.dialect == dialect.Postgres {
+		s.notes.post(s.notificationPayload(accountID, time.Now())) // sent by SendNotifications
+	}
 	platformSeq, platform := platformChanged.Load(tx)
 	switch {
 	case platform:

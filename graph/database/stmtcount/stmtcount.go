@@ -79,7 +79,8 @@ func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 	return t.Tx.Query(ctx, q, args, v)
 }
 
-// ExecContext is what iam's transactions use for advisory locks; the wrapped transaction must offer it.
+// ExecContext is what iam's transactions use for advisory locks; the
+// wrapped transaction must offer it.
 func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	count(ctx, t.total)
 	return t.Tx.(interface {
