@@ -49,6 +49,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 100000 executions)
 	go test -run '^$$' -fuzz '^FuzzP3_HS256Verify$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./graph/auth/jwtauth/
 	go test -run '^$$' -fuzz '^FuzzC1_ParseAccessConfig$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./graph/iam/
 	go test -run '^$$' -fuzz '^FuzzLimits$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./graph/limits/
+	go test -run '^$$' -fuzz '^FuzzD1_DecodeLikeEncodingJSON$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./graph/server/
 
 # The fault and race tests with the issue's figures, on a quiet machine: one
 # account held for 25 s, revocations across servers with the listener

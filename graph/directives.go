@@ -10,7 +10,6 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
-	"github.com/gatehouse-iam/gatehouse/graph/loaders"
 )
 
 // hasPermission lets the field run only when the caller holds permission in
@@ -91,16 +90,6 @@ func operatorOnly(ctx context.Context, _ any, next graphql.Resolver) (any, error
 		return nil, apperr.New(apperr.Forbidden, "only the platform operator may use this field").With("reason", "OPERATOR_ONLY")
 	}
 	return next(ctx)
-}
-
-// FreshAfterMutation is a field middleware: after each mutation field it
-// resets the request's loaders so the payload reads what was just written.
-func FreshAfterMutation(ctx context.Context, next graphql.Resolver) (any, error) {
-	res, err := next(ctx)
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" {
-		loaders.For(ctx).Reset()
-	}
-	return res, err
 }
 
 // RequireAuthentication is a root-field middleware: without credentials only

@@ -6,19 +6,26 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/gatehouse-iam/gatehouse/graph/iam"
+	"github.com/gatehouse-iam/gatehouse/graph/loaders"
 )
 
-// RecordReason is a field middleware: a mutation's `input.reason` goes into
-// the context, where the audit record of its change finds it. Every mutation
-// input has one (iam.Why), so no command passes it along by hand.
-func RecordReason(ctx context.Context, next graphql.Resolver) (any, error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" {
-		if in, ok := fc.Args["input"].(iam.Reasoned); ok {
-			var err error
-			if ctx, err = iam.WithReason(ctx, in.AuditReason()); err != nil {
-				return nil, err
-			}
+// AroundMutation runs a mutation field fc (next) with what every mutation
+// needs and none passes along by hand:
+//   - its `input.reason` goes into the context, where the audit record of
+//     its change finds it (every mutation input has one, iam.Why);
+//   - afterwards, the request's loaders are reset, so the payload reads what
+//     was just written.
+//
+// The server calls it from its one field middleware, for mutation fields
+// only (see server.fieldMiddleware).
+func AroundMutation(ctx context.Context, fc *graphql.FieldContext, next graphql.Resolver) (any, error) {
+	if in, ok := fc.Args["input"].(iam.Reasoned); ok {
+		var err error
+		if ctx, err = iam.WithReason(ctx, in.AuditReason()); err != nil {
+			return nil, err
 		}
 	}
-	return next(ctx)
+	res, err := next(ctx)
+	loaders.For(ctx).Reset()
+	return res, err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -92,6 +93,16 @@ func TestD1_DecisionAPIAnswersLikeGraphQL(t *testing.T) {
 		}
 		if r := e.postDecision(a.Owner, map[string]any{"accountId": a.ID, "permission": "x", "extra": 1}); r.Status != http.StatusBadRequest || r.Code() != "BAD_USER_INPUT" {
 			t.Errorf("unknown field: %s", r)
+		}
+		// One JSON object, whole: nothing after it, nothing cut short.
+		one, _ := json.Marshal(checks[0])
+		for _, body := range []string{string(one) + ` {}`, string(one) + `x`, string(one[:len(one)-1]), `[` + string(one) + `]`, `null`} {
+			req, _ := http.NewRequest(http.MethodPost, e.URL+"/v1/authorize", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+a.Owner)
+			if r := e.send(req); r.Status != http.StatusBadRequest || r.Code() != "BAD_USER_INPUT" {
+				t.Errorf("body %s: %s", body, r)
+			}
 		}
 		if r := e.get("/v1/authorize"); r.Status != http.StatusMethodNotAllowed {
 			t.Errorf("GET: %s", r)

@@ -83,12 +83,14 @@ var credentialParams = []string{"api_key", "apikey", "access_token", "token", "k
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		q := r.URL.Query()
-		for _, p := range credentialParams {
-			if q.Has(p) {
-				a.refuse(w, r, "credentials in the URL", errInvalidRequest,
-					"credentials in URLs are refused; send them in the Authorization or X-API-Key header")
-				return
+		if r.URL.RawQuery != "" { // parsed only when there is one
+			q := r.URL.Query()
+			for _, p := range credentialParams {
+				if q.Has(p) {
+					a.refuse(w, r, "credentials in the URL", errInvalidRequest,
+						"credentials in URLs are refused; send them in the Authorization or X-API-Key header")
+					return
+				}
 			}
 		}
 		secret, ok := credential(r)

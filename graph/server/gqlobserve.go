@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/gatehouse-iam/gatehouse/graph"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 )
 
@@ -24,7 +25,6 @@ type observe struct {
 var (
 	_ graphql.HandlerExtension    = observe{}
 	_ graphql.ResponseInterceptor = observe{}
-	_ graphql.FieldInterceptor    = observe{}
 )
 
 func (observe) ExtensionName() string                   { return "Observe" }
@@ -93,9 +93,20 @@ func (o observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	return resp
 }
 
-// InterceptField gives each resolver its span, when the request is traced.
-func (o observe) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+// fieldMiddleware is the server's one field middleware. gqlgen runs every
+// field of every object through each middleware registered, with a closure
+// per middleware and field (a members page has thousands of fields), so the
+// concerns share one: a mutation field gets graph.AroundMutation, and a
+// traced request's resolvers get their spans.
+func (o observe) fieldMiddleware(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return next(ctx)
+	}
+	if fc.Object == "Mutation" {
+		resolve := next
+		next = func(ctx context.Context) (any, error) { return graph.AroundMutation(ctx, fc, resolve) }
+	}
 	if !o.traced(ctx, fc) {
 		return next(ctx)
 	}

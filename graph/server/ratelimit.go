@@ -44,10 +44,19 @@ func (b *buckets) bucket(key string) *rate.Limiter {
 type rateLimiter struct {
 	*buckets
 	met *metrics
+	// limitHeader and policyHeader are the RateLimit-Limit and -Policy
+	// values: the same for every response.
+	limitHeader, policyHeader []string
 }
 
 func newRateLimiter(perSecond float64, burst int, met *metrics) *rateLimiter {
-	return &rateLimiter{buckets: newBuckets(perSecond, burst), met: met}
+	l := &rateLimiter{buckets: newBuckets(perSecond, burst), met: met}
+	if perSecond > 0 {
+		window := max(1, int(math.Ceil(float64(burst)/perSecond)))
+		l.limitHeader = []string{strconv.Itoa(burst)}
+		l.policyHeader = []string{strconv.Itoa(burst) + ";w=" + strconv.Itoa(window)}
+	}
+	return l
 }
 
 func (l *rateLimiter) Middleware(next http.Handler) http.Handler {
@@ -125,9 +134,11 @@ func (c countFailures) Failed(_ context.Context, reason string) {
 // RateLimit-Policy the bucket ("200;w=2": 200 requests per 2 s window).
 func (l *rateLimiter) headers(w http.ResponseWriter, b *rate.Limiter) {
 	tokens := max(b.Tokens(), 0)
+	// Keys in canonical form, set directly: Header.Set would canonicalize
+	// (and allocate) each of them on every response.
 	h := w.Header()
-	h.Set("RateLimit-Limit", strconv.Itoa(l.burst))
-	h.Set("RateLimit-Remaining", strconv.Itoa(int(math.Floor(tokens))))
-	h.Set("RateLimit-Reset", strconv.Itoa(int(math.Ceil((float64(l.burst)-tokens)/float64(l.limit)))))
-	h.Set("RateLimit-Policy", strconv.Itoa(l.burst)+";w="+strconv.Itoa(max(1, int(math.Ceil(float64(l.burst)/float64(l.limit))))))
+	h["Ratelimit-Limit"] = l.limitHeader
+	h["Ratelimit-Remaining"] = []string{strconv.Itoa(int(math.Floor(tokens)))}
+	h["Ratelimit-Reset"] = []string{strconv.Itoa(int(math.Ceil((float64(l.burst) - tokens) / float64(l.limit))))}
+	h["Ratelimit-Policy"] = l.policyHeader
 }

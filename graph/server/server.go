@@ -103,7 +103,8 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	gql.SetParserTokenLimit(cfg.ParserTokens)
-	gql.Use(observe{met: met, tracer: o.tracer()})
+	obs := observe{met: met, tracer: o.tracer()}
+	gql.Use(obs)
 	gql.Use(extension.Introspection{})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	gql.Use(limits.New(limits.Config{
@@ -114,8 +115,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	gql.SetErrorPresenter(presenter(log, met))
 	gql.SetRecoverFunc(recoverFunc(log))
 	gql.AroundRootFields(graph.RequireAuthentication)
-	gql.AroundFields(graph.FreshAfterMutation)
-	gql.AroundFields(graph.RecordReason)
+	gql.AroundFields(obs.fieldMiddleware)
 
 	// Outermost first: request metadata, body limits, authentication, rate
 	// limit, then the per-request loaders and cache.
