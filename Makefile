@@ -88,7 +88,7 @@ bench-build:
 	go build -o $(BENCH_DIR)/gatehouse-bench ./cmd/gatehouse-bench
 
 bench: bench-build ## measure Gatehouse against a bare handler, on SQLite and (when it answers) PostgreSQL
-	go test -run '^$$' -bench . -benchmem ./graph/authz/
+	go test -run '^$$' -bench . -benchmem ./graph/authz/ ./graph/apitest/
 	$(BENCH_RUN) --db sqlite --accounts 100
 	for n in $(BENCH_SCALE); do $(BENCH_RUN) --db sqlite --accounts $$n --workloads scale || exit 1; done
 	@$(PG_FIND); if [ -n "$$url" ]; then \
