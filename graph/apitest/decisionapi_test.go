@@ -94,9 +94,11 @@ func TestD1_DecisionAPIAnswersLikeGraphQL(t *testing.T) {
 		if r := e.postDecision(a.Owner, map[string]any{"accountId": a.ID, "permission": "x", "extra": 1}); r.Status != http.StatusBadRequest || r.Code() != "BAD_USER_INPUT" {
 			t.Errorf("unknown field: %s", r)
 		}
-		// One JSON object, whole: nothing after it, nothing cut short.
+		// One JSON object, whole: nothing after it (encoding/json's
+		// Decoder.More let a stray } or ] through), nothing cut short.
 		one, _ := json.Marshal(checks[0])
-		for _, body := range []string{string(one) + ` {}`, string(one) + `x`, string(one[:len(one)-1]), `[` + string(one) + `]`, `null`} {
+		for _, body := range []string{string(one) + ` {}`, string(one) + `x`, string(one) + ` }`, string(one) + `]`,
+			string(one[:len(one)-1]), `[` + string(one) + `]`, `null`} {
 			req, _ := http.NewRequest(http.MethodPost, e.URL+"/v1/authorize", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer "+a.Owner)
