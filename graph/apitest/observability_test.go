@@ -149,9 +149,9 @@ func TestObs_MetricsCountEachKindOfRequest(t *testing.T) {
 		s3 := met.scrape()
 		delta(t, s2, s3, 1, "gatehouse_graphql_operations_total", "operation", "MakeRole", "type", "mutation", "code", "OK")
 		delta(t, s2, s3, 1, "gatehouse_audit_events_written_total")
-		// The commit drops the model it made stale: this server's commit
-		// does, unless (on PostgreSQL) the change feed, woken by the commit's
-		// notification, got there first.
+		// The commit replaces the model it made stale, which counts as one
+		// invalidation (the server's own notification does not wake its
+		// feed, so nothing else counts it again).
 		delta(t, s2, s3, 1, "gatehouse_model_cache_invalidations_total")
 
 		// A refused mutation writes no audit event.
