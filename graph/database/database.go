@@ -57,6 +57,9 @@ type Options struct {
 	// IdleInTransactionTimeout ends sessions left idle inside a transaction
 	// (PostgreSQL's idle_in_transaction_session_timeout, default 30s).
 	IdleInTransactionTimeout time.Duration
+	// NoStatementCache sends every PostgreSQL statement unprepared (see
+	// stmtcache.go).
+	NoStatementCache bool
 	// TracerProvider, when set, traces the serving pool's statements
 	// (OpenTelemetry); nil leaves them untraced, at no cost.
 	TracerProvider trace.TracerProvider

@@ -7,24 +7,37 @@ import (
 
 	"entgo.io/ent/dialect"
 	"github.com/XSAM/otelsql"
+	"github.com/lib/pq"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 )
 
-// openPool opens the serving pool, traced when o.TracerProvider is set:
+// openPool opens the serving pool: on PostgreSQL through the statement
+// cache unless o.NoStatementCache, and traced when o.TracerProvider is set:
 // each statement becomes a span under the request's span. Statements with
 // no span to join (background work: the change feed, usage flushes) make
 // none, and neither does iterating rows. Spans carry the statement's text
 // with its placeholders, never its arguments.
 func openPool(dia, driverName, dsn string, o Options) (*sql.DB, error) {
+	var connector driver.Connector
+	if dia == dialect.Postgres && !o.NoStatementCache {
+		pc, err := pq.NewConnector(dsn)
+		if err != nil {
+			return nil, err
+		}
+		connector = cachingConnector{pc}
+	}
 	if o.TracerProvider == nil {
+		if connector != nil {
+			return sql.OpenDB(connector), nil
+		}
 		return sql.Open(driverName, dsn)
 	}
 	system := "sqlite"
 	if dia == dialect.Postgres {
 		system = "postgresql"
 	}
-	return otelsql.Open(driverName, dsn,
+	opts := []otelsql.Option{
 		otelsql.WithTracerProvider(o.TracerProvider),
 		otelsql.WithAttributes(attribute.String("db.system.name", system)),
 		otelsql.WithSpanOptions(otelsql.SpanOptions{
@@ -36,5 +49,10 @@ func openPool(dia, driverName, dsn string, o Options) (*sql.DB, error) {
 			SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
 				return trace.SpanFromContext(ctx).SpanContext().IsValid()
 			},
-		}))
+		}),
+	}
+	if connector != nil {
+		return otelsql.OpenDB(connector, opts...), nil
+	}
+	return otelsql.Open(driverName, dsn, opts...)
 }

@@ -1,0 +1,143 @@
+package database
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"github.com/lib/pq"
+)
+
+// A PostgreSQL statement with arguments costs lib/pq two round trips: Parse
+// and Describe, then Bind and Execute. Inside a change's transaction each
+// round trip is time the account's lock is held (a createRole sends four
+// such statements under it). The statement cache keeps each connection's
+// statements prepared, under names of their own, so that a statement the
+// connection has sent before costs one round trip: Bind and Execute.
+// Statements without arguments already take one (the simple protocol) and
+// pass through.
+//
+// Named statements live as long as the server's session: a pooler that
+// hands one session's statements to another (PgBouncer in transaction mode
+// before 1.21) needs the cache off (GATEHOUSE_DB_NO_STATEMENT_CACHE=true).
+
+// stmtCacheSize bounds the statements a connection keeps; beyond it the
+// least recently used is closed. Gatehouse sends about a hundred distinct
+// statements.
+const stmtCacheSize = 256
+
+// cachingConnector hands out lib/pq connections that keep their statements.
+type cachingConnector struct{ driver.Connector }
+
+func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pc, ok := conn.(pqConn)
+	if !ok {
+		_ = conn.Close()
+		return nil, errors.New("database: the statement cache needs lib/pq's connection")
+	}
+	c2 := &cachingConn{pqConn: pc}
+	c2.stmts, _ = simplelru.NewLRU(stmtCacheSize, c2.evicted)
+	return c2, nil
+}
+
+// pqConn is what database/sql uses of a lib/pq connection; cachingConn
+// passes all of it through but for queries and executions with arguments.
+type pqConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.NamedValueChecker
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
+}
+
+// cachingConn is used by one goroutine at a time, as database/sql uses any
+// connection: its cache needs no lock.
+type cachingConn struct {
+	pqConn
+	stmts *simplelru.LRU[string, driver.Stmt] // query → its prepared statement
+	// lost: the server no longer has this session's statements (a pooler
+	// switched sessions, or someone ran DEALLOCATE); the connection is
+	// given up, and the statement retried on another when database/sql can.
+	lost bool
+}
+
+// evicted closes a statement pushed out of the cache.
+func (c *cachingConn) evicted(_ string, st driver.Stmt) {
+	if !c.lost {
+		_ = st.Close()
+	}
+}
+
+func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if len(args) == 0 {
+		return c.pqConn.QueryContext(ctx, query, args)
+	}
+	st, err := c.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
+	return rows, c.check(err)
+}
+
+func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if len(args) == 0 {
+		return c.pqConn.ExecContext(ctx, query, args)
+	}
+	st, err := c.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.(driver.StmtExecContext).ExecContext(ctx, args)
+	return res, c.check(err)
+}
+
+// prepared returns query's statement on this connection, preparing it the
+// first time.
+func (c *cachingConn) prepared(ctx context.Context, query string) (driver.Stmt, error) {
+	if c.lost {
+		return nil, driver.ErrBadConn
+	}
+	if st, ok := c.stmts.Get(query); ok {
+		return st, nil
+	}
+	st, err := c.pqConn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts.Add(query, st)
+	return st, nil
+}
+
+// check turns the server's "no such prepared statement" into a bad
+// connection: the statement did not run, and database/sql retries it on
+// another connection outside a transaction (inside one, the transaction
+// fails, as it would on any broken connection).
+func (c *cachingConn) check(err error) error {
+	var pe *pq.Error
+	if errors.As(err, &pe) && pe.Code == "26000" { // invalid_sql_statement_name
+		c.lost = true
+		return driver.ErrBadConn
+	}
+	return err
+}
+
+// IsValid and ResetSession keep a connection that lost its statements out
+// of the pool.
+func (c *cachingConn) IsValid() bool { return !c.lost && c.pqConn.IsValid() }
+
+func (c *cachingConn) ResetSession(ctx context.Context) error {
+	if c.lost {
+		return driver.ErrBadConn
+	}
+	return c.pqConn.ResetSession(ctx)
+}

@@ -1,0 +1,130 @@
+package database_test
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/graph/database"
+	"github.com/gatehouse-iam/gatehouse/graph/database/pgtest"
+)
+
+// On PostgreSQL a statement with arguments is prepared once per connection
+// and then sent as Bind and Execute alone: one round trip instead of the
+// two of Parse-and-Describe then Bind-and-Execute (issue 13: the account's
+// lock is held for each round trip of a change). The server's own view,
+// pg_prepared_statements, shows what a connection keeps.
+func TestStatementCache_OnePreparationPerConnection(t *testing.T) {
+	base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	ctx := context.Background()
+	const q = `SELECT $1::int + 41`
+	prepared := func(t *testing.T, o database.Options) (int, int) {
+		db, err := database.OpenWith(pgtest.Scratch(t, base, "gatehouse_stmt_"), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		conn, err := db.SQL.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for i := range 3 {
+			var got int
+			if err := conn.QueryRowContext(ctx, q, 1).Scan(&got); err != nil || got != 42 {
+				t.Fatalf("use %d: %d, %v", i, got, err)
+			}
+		}
+		var same, all int
+		// No arguments: the simple protocol, never prepared.
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE statement = '`+q+`'), count(*) FROM pg_prepared_statements`).Scan(&same, &all); err != nil {
+			t.Fatal(err)
+		}
+		return same, all
+	}
+	if same, _ := prepared(t, database.Options{}); same != 1 {
+		t.Errorf("3 uses of one statement on one connection left %d prepared statements of it, want 1", same)
+	}
+	if _, all := prepared(t, database.Options{NoStatementCache: true}); all != 0 {
+		t.Errorf("with the cache off, the connection keeps %d prepared statements, want 0", all)
+	}
+}
+
+// The cache is bounded: the least recently used statement is closed on the
+// server when a connection has sent more distinct ones than it keeps.
+func TestStatementCache_Bounded(t *testing.T) {
+	base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	ctx := context.Background()
+	db, err := database.Open(pgtest.Scratch(t, base, "gatehouse_stmt_"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const n = 300 // more than the 256 a connection keeps
+	for i := range n {
+		var got int
+		if err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT $1::int + %d`, i), 1).Scan(&got); err != nil || got != i+1 {
+			t.Fatalf("statement %d: %d, %v", i, got, err)
+		}
+	}
+	var kept int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM pg_prepared_statements`).Scan(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if kept != 256 {
+		t.Errorf("after %d distinct statements the connection keeps %d prepared, want 256", n, kept)
+	}
+}
+
+// A connection whose statements the server has dropped (DEALLOCATE, or a
+// pooler that switched sessions) is given up as a bad connection — not
+// answered with PostgreSQL's "prepared statement does not exist" — and the
+// pool's next use of the statement runs on a sound connection.
+func TestStatementCache_LostStatementsGiveUpTheConnection(t *testing.T) {
+	base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	ctx := context.Background()
+	db, err := database.OpenWith(pgtest.Scratch(t, base, "gatehouse_stmt_"), database.Options{MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const q = `SELECT $1::int * 2`
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got int
+	if err := conn.QueryRowContext(ctx, q, 21).Scan(&got); err != nil || got != 42 {
+		t.Fatalf("first use: %d, %v", got, err)
+	}
+	if _, err := conn.ExecContext(ctx, `DEALLOCATE ALL`); err != nil {
+		t.Fatal(err)
+	}
+	err = conn.QueryRowContext(ctx, q, 21).Scan(&got)
+	if !errors.Is(err, driver.ErrBadConn) {
+		t.Errorf("the statement the server dropped: %v, want driver.ErrBadConn", err)
+	}
+	conn.Close()
+	for i := range 3 { // through the pool: never the given-up connection
+		if err := db.SQL.QueryRowContext(ctx, q, 21).Scan(&got); err != nil || got != 42 {
+			t.Fatalf("use %d through the pool: %d, %v", i, got, err)
+		}
+	}
+}
