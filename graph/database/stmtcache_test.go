@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -12,29 +13,37 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/database/pgtest"
 )
 
+// pgConn opens a scratch PostgreSQL database with o and takes one of its
+// pool's connections; both close when t ends.
+func pgConn(t *testing.T, o database.Options) (*database.DB, *sql.Conn) {
+	t.Helper()
+	base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	db, err := database.OpenWith(pgtest.Scratch(t, base, "gatehouse_stmt_"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.SQL.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return db, conn
+}
+
 // On PostgreSQL a statement with arguments is prepared once per connection
 // and then sent as Bind and Execute alone: one round trip instead of the
 // two of Parse-and-Describe then Bind-and-Execute (issue 13: the account's
 // lock is held for each round trip of a change). The server's own view,
 // pg_prepared_statements, shows what a connection keeps.
 func TestStatementCache_OnePreparationPerConnection(t *testing.T) {
-	base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
-	}
 	ctx := context.Background()
 	const q = `SELECT $1::int + 41`
 	prepared := func(t *testing.T, o database.Options) (int, int) {
-		db, err := database.OpenWith(pgtest.Scratch(t, base, "gatehouse_stmt_"), o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		conn, err := db.SQL.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		_, conn := pgConn(t, o)
 		for i := range 3 {
 			var got int
 			if err := conn.QueryRowContext(ctx, q, 1).Scan(&got); err != nil || got != 42 {
@@ -59,21 +68,8 @@ func TestStatementCache_OnePreparationPerConnection(t *testing.T) {
 // The cache is bounded: the least recently used statement is closed on the
 // server when a connection has sent more distinct ones than it keeps.
 func TestStatementCache_Bounded(t *testing.T) {
-	base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
-	}
 	ctx := context.Background()
-	db, err := database.Open(pgtest.Scratch(t, base, "gatehouse_stmt_"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.SQL.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	_, conn := pgConn(t, database.Options{})
 	const n = 300 // more than the 256 a connection keeps
 	for i := range n {
 		var got int
@@ -95,21 +91,9 @@ func TestStatementCache_Bounded(t *testing.T) {
 // answered with PostgreSQL's "prepared statement does not exist" — and the
 // pool's next use of the statement runs on a sound connection.
 func TestStatementCache_LostStatementsGiveUpTheConnection(t *testing.T) {
-	base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
-	}
 	ctx := context.Background()
-	db, err := database.OpenWith(pgtest.Scratch(t, base, "gatehouse_stmt_"), database.Options{MaxConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, conn := pgConn(t, database.Options{MaxConns: 2})
 	const q = `SELECT $1::int * 2`
-	conn, err := db.SQL.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got int
 	if err := conn.QueryRowContext(ctx, q, 21).Scan(&got); err != nil || got != 42 {
 		t.Fatalf("first use: %d, %v", got, err)
@@ -117,7 +101,7 @@ func TestStatementCache_LostStatementsGiveUpTheConnection(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, `DEALLOCATE ALL`); err != nil {
 		t.Fatal(err)
 	}
-	err = conn.QueryRowContext(ctx, q, 21).Scan(&got)
+	err := conn.QueryRowContext(ctx, q, 21).Scan(&got)
 	if !errors.Is(err, driver.ErrBadConn) {
 		t.Errorf("the statement the server dropped: %v, want driver.ErrBadConn", err)
 	}
