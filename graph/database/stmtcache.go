@@ -22,9 +22,13 @@ import (
 // hands one session's statements to another (PgBouncer in transaction mode
 // before 1.21) needs the cache off (GATEHOUSE_DB_NO_STATEMENT_CACHE=true).
 
-// stmtCacheSize bounds the statements a connection keeps; beyond it the
-// least recently used is closed. Gatehouse sends about a hundred distinct
-// statements.
+// stmtCacheSize bounds the statements a connection keeps. Beyond it the
+// least recently used leaves the cache without being closed (closing costs
+// a round trip of its own); a connection that has let go of as many retires
+// when it is next returned to the pool, which frees them all on the server.
+// So a connection holds at most twice this many, and a workload of more
+// distinct statements (ent's IN lists vary with their length) costs a
+// reconnection every few hundred of them, not a round trip each.
 const stmtCacheSize = 256
 
 // cachingConnector hands out lib/pq connections that keep their statements.
@@ -64,18 +68,19 @@ type pqConn interface {
 type cachingConn struct {
 	pqConn
 	stmts *simplelru.LRU[string, driver.Stmt] // query → its prepared statement
+	// dropped counts the statements let go of but still prepared on the
+	// server (see stmtCacheSize).
+	dropped int
 	// lost: the server no longer has this session's statements (a pooler
 	// switched sessions, or someone ran DEALLOCATE); the connection is
 	// given up, and the statement retried on another when database/sql can.
 	lost bool
 }
 
-// evicted closes a statement pushed out of the cache.
-func (c *cachingConn) evicted(_ string, st driver.Stmt) {
-	if !c.lost {
-		_ = st.Close()
-	}
-}
+func (c *cachingConn) evicted(string, driver.Stmt) { c.dropped++ }
+
+// retired: the pool should close this connection rather than reuse it.
+func (c *cachingConn) retired() bool { return c.lost || c.dropped >= stmtCacheSize }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	if len(args) == 0 {
@@ -131,12 +136,11 @@ func (c *cachingConn) check(err error) error {
 	return err
 }
 
-// IsValid and ResetSession keep a connection that lost its statements out
-// of the pool.
-func (c *cachingConn) IsValid() bool { return !c.lost && c.pqConn.IsValid() }
+// IsValid and ResetSession keep a retired connection out of the pool.
+func (c *cachingConn) IsValid() bool { return !c.retired() && c.pqConn.IsValid() }
 
 func (c *cachingConn) ResetSession(ctx context.Context) error {
-	if c.lost {
+	if c.retired() {
 		return driver.ErrBadConn
 	}
 	return c.pqConn.ResetSession(ctx)
