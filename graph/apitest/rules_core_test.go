@@ -95,6 +95,15 @@ func TestR1_RoleFields(t *testing.T) {
 		e.fails("CONFLICT", a.Owner, createRole, map[string]any{"in": dup})
 		e.fails("CONFLICT", a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "key": "full_access", "name": "Mine"}})
 		e.coreUnchanged(t, a.ID, "a duplicate key", before, audits)
+		// The server finds keys in its model's index of them, kept across
+		// changes that append roles and rebuilt by others: a key appended
+		// two changes ago is taken, and a deleted role's key is free again.
+		first := e.createRole(a.Owner, a.ID, "Appended One", nil)
+		e.createRole(a.Owner, a.ID, "Appended Two", nil)
+		e.fails("CONFLICT", a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "key": "appended_one", "name": "Again"}})
+		e.ok(a.Owner, deleteRole, map[string]any{"in": map[string]any{"roleId": first}})
+		e.fails("CONFLICT", a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "key": "appended_two", "name": "Again"}})
+		e.ok(a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "key": "appended_one", "name": "Again"}})
 		// …and free in another account.
 		dup["accountId"] = b.ID
 		other := e.ok(b.Owner, createRole, map[string]any{"in": dup}).Get("data.createRole.role")

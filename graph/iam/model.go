@@ -3,7 +3,6 @@ package iam
 import (
 	"cmp"
 	"context"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -47,14 +46,13 @@ type Model struct {
 	// no decision queries for its subject once warm.
 	rows    map[string]memberRow
 	byUser  map[string]string
-	roleIdx *roleIndex // role id → index into Roles
+	roleIdx *roleIndex // role id or key → index into Roles, and subjects
 
 	expOnce  sync.Once
 	exps     []*authz.Expansion // Roles compiled, by index
 	granting sync.Map           // permission → roles granting it (see rolesGranting)
 	mu       sync.Mutex
-	subjects map[string]*authz.Subject // by the indexes of the roles held
-	keys     map[string]*KeyEntry      // by key id
+	keys     map[string]*KeyEntry // by key id
 	keyLoads singleflight.Group
 	// enforced are the account's ENFORCE separation-of-duty rules, once a
 	// change has read them under the account's lock (nil until then): the
@@ -173,9 +171,10 @@ func (m *Model) subjectAt(held []uint16) *authz.Subject {
 	for _, j := range held {
 		key = append(key, byte(j>>8), byte(j))
 	}
-	m.mu.Lock()
-	sub, ok := m.subjects[string(key)]
-	m.mu.Unlock()
+	idx := m.roleIdx
+	idx.mu.Lock()
+	sub, ok := idx.subjects[string(key)]
+	idx.mu.Unlock()
 	if ok {
 		return sub
 	}
@@ -184,9 +183,9 @@ func (m *Model) subjectAt(held []uint16) *authz.Subject {
 		exps[i] = all[j]
 	}
 	sub = m.Policy.SubjectOf(exps)
-	m.mu.Lock()
-	m.subjects[string(key)] = sub
-	m.mu.Unlock()
+	idx.mu.Lock()
+	idx.subjects[string(key)] = sub
+	idx.mu.Unlock()
 	return sub
 }
 
@@ -446,12 +445,23 @@ func (m *Model) appendedRoles(written []*ent.Role) ([]*ent.Role, bool) {
 	return out, true
 }
 
-// roleIndex finds a role's index in Roles by its id. Models evolved by
-// appending roles share one (see appendedRoles): an entry is written once,
-// when its role is appended, and is read concurrently by the models before
-// it, which ignore it — an index is a model's only if it is below the
-// model's length and names the role there (indexOf).
-type roleIndex struct{ ids sync.Map } // role id → int
+// roleIndex finds a role's index in Roles by its id or its key, and keeps
+// the subjects compiled from sets of those indexes. Models evolved by
+// appending roles, or without changing them, share one (see appendedRoles):
+// an entry is written once, when its role is appended, and is read
+// concurrently by the models before it, which ignore it — an index is a
+// model's only if it is below the model's length and names the role there
+// (indexOf, roleByKey). The roles below an index never change while it is
+// shared, so neither do their compilations, nor the subjects of their sets.
+type roleIndex struct {
+	ids, keys sync.Map // role id, role key → int
+	mu        sync.Mutex
+	subjects  map[string]*authz.Subject // by the indexes of the roles held
+}
+
+func newRoleIndex() *roleIndex {
+	return &roleIndex{subjects: map[string]*authz.Subject{}}
+}
 
 // indexOf returns the index of the role with this id in the model's Roles.
 func (m *Model) indexOf(id string) (int, bool) {
@@ -461,6 +471,21 @@ func (m *Model) indexOf(id string) (int, bool) {
 	}
 	i := v.(int)
 	return i, i < len(m.Roles) && m.Roles[i].ID == id
+}
+
+// roleByKey returns the model's role with this key: one lookup, where a
+// scan of the roles would hold the account's lock for time growing with
+// them (CreateRole checks a new key under it).
+func (m *Model) roleByKey(key string) (*ent.Role, bool) {
+	v, ok := m.roleIdx.keys.Load(key)
+	if !ok {
+		return nil, false
+	}
+	i := v.(int)
+	if i < len(m.Roles) && m.Roles[i].Key == key {
+		return m.Roles[i], true
+	}
+	return nil, false
 }
 
 // detached is a copy of a role row a change wrote, without its edges, for
@@ -473,16 +498,16 @@ func detached(r *ent.Role) *ent.Role {
 
 // setRoles gives the model its roles.
 func (m *Model) setRoles(roles []*ent.Role) {
-	m.Roles, m.roleIdx = roles, &roleIndex{}
+	m.Roles, m.roleIdx = roles, newRoleIndex()
 	for i, r := range roles {
 		m.adopt(r, i)
 	}
-	m.subjects = map[string]*authz.Subject{}
 }
 
 // adopt makes r the model's role at index i.
 func (m *Model) adopt(r *ent.Role, i int) {
 	m.roleIdx.ids.Store(r.ID, i)
+	m.roleIdx.keys.Store(r.Key, i)
 	// Rows kept from an earlier model are shared with it, and read there
 	// meanwhile: written only when new.
 	if r.AccountID != m.Account.ID {
@@ -582,9 +607,9 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 	case appended:
 		// The roles there keep their indexes: so do their compilations
 		// and the subjects compiled from them.
-		// The index and the compilations are shared and appended to, as
-		// the roles are (appendedRoles).
-		n.Roles, n.roleIdx, n.subjects, n.exps = roles, m.roleIdx, maps.Clone(m.subjects), exps
+		// The index, with those subjects, and the compilations are shared
+		// and appended to, as the roles are (appendedRoles).
+		n.Roles, n.roleIdx, n.exps = roles, m.roleIdx, exps
 		for i := len(m.Roles); i < len(roles); i++ {
 			n.adopt(roles[i], i)
 			n.exps = append(n.exps, n.Policy.Compile(n.Role(roles[i])))
@@ -596,7 +621,7 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 			n.exps[i] = m.Expansion(r) // m's compilation while r's version is unchanged
 		}
 	default:
-		n.Roles, n.roleIdx, n.subjects = m.Roles, m.roleIdx, maps.Clone(m.subjects)
+		n.Roles, n.roleIdx = m.Roles, m.roleIdx
 		n.exps = exps
 	}
 	n.expOnce.Do(func() {})

@@ -162,7 +162,7 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 		if err := a.checkGrants("granting these permissions", grants); err != nil {
 			return err
 		}
-		if slices.ContainsFunc(a.Roles, func(r *ent.Role) bool { return r.Key == key }) {
+		if _, ok := a.roleByKey(key); ok {
 			return apperr.New(apperr.Conflict, "a role with key %q exists in this account", key)
 		}
 		pos := len(a.Roles)
