@@ -57,8 +57,8 @@ type Options struct {
 	// IdleInTransactionTimeout ends sessions left idle inside a transaction
 	// (PostgreSQL's idle_in_transaction_session_timeout, default 30s).
 	IdleInTransactionTimeout time.Duration
-	// NoStatementCache sends every PostgreSQL statement unprepared (see
-	// stmtcache.go).
+	// NoStatementCache sends every statement unprepared (see stmtcache.go
+	// and stmtcache_sqlite.go).
 	NoStatementCache bool
 	// TracerProvider, when set, traces the serving pool's statements
 	// (OpenTelemetry); nil leaves them untraced, at no cost.
@@ -105,8 +105,11 @@ func OpenWith(rawURL string, o Options) (*DB, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(o.MaxConns)
+	// Idle connections stay (database/sql keeps two by default): reopening
+	// one costs a connection, or on SQLite a file opened and its schema
+	// read, and its prepared statements.
+	db.SetMaxIdleConns(o.MaxConns)
 	if dia == dialect.Postgres {
-		db.SetMaxIdleConns(o.MaxConns)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -12,20 +12,28 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// openPool opens the serving pool: on PostgreSQL through the statement
-// cache unless o.NoStatementCache, and traced when o.TracerProvider is set:
+// openPool opens the serving pool: through the statement cache of its
+// database unless o.NoStatementCache, and traced when o.TracerProvider is set:
 // each statement becomes a span under the request's span. Statements with
 // no span to join (background work: the change feed, usage flushes) make
 // none, and neither does iterating rows. Spans carry the statement's text
 // with its placeholders, never its arguments.
 func openPool(dia, driverName, dsn string, o Options) (*sql.DB, error) {
 	var connector driver.Connector
-	if dia == dialect.Postgres && !o.NoStatementCache {
+	switch {
+	case o.NoStatementCache:
+	case dia == dialect.Postgres:
 		pc, err := pq.NewConnector(dsn)
 		if err != nil {
 			return nil, err
 		}
 		connector = cachingConnector{pc}
+	default:
+		sc, err := newSQLiteCachingConnector(dsn)
+		if err != nil {
+			return nil, err
+		}
+		connector = sc
 	}
 	if o.TracerProvider == nil {
 		if connector != nil {

@@ -52,7 +52,7 @@ type Config struct {
 	DBLockTimeout      time.Duration `env:"GATEHOUSE_DB_LOCK_TIMEOUT" envDefault:"2s" group:"Database" help:"longest a change waits for its account (queue and lock); then CONFLICT ACCOUNT_BUSY" check:"positive"`
 	DBIdleInTxTimeout  time.Duration `env:"GATEHOUSE_DB_IDLE_IN_TRANSACTION_TIMEOUT" envDefault:"30s" group:"Database" help:"PostgreSQL idle_in_transaction_session_timeout" check:"positive"`
 	// Statements stay prepared per connection (database.stmtcache.go).
-	DBNoStatementCache bool `env:"GATEHOUSE_DB_NO_STATEMENT_CACHE" group:"Database" help:"PostgreSQL: do not keep statements prepared on each connection (one round trip a statement instead of two); needed behind PgBouncer in transaction mode before 1.21"`
+	DBNoStatementCache bool `env:"GATEHOUSE_DB_NO_STATEMENT_CACHE" group:"Database" help:"do not keep statements prepared on each connection (on PostgreSQL one round trip a statement instead of two, on SQLite no parsing of a statement run again); needed behind PgBouncer in transaction mode before 1.21"`
 	// Consistency across servers (D6).
 	ModelCacheMB       float64       `env:"GATEHOUSE_MODEL_CACHE_MB" envDefault:"512" group:"Consistency" help:"memory the compiled account models may take, in MiB (least recently used go first; a warm account of 20 roles and 50 members takes about 50 KB)" check:"positive"`
 	ChangePollInterval time.Duration `env:"GATEHOUSE_CHANGE_POLL_INTERVAL" envDefault:"50ms" group:"Consistency" help:"how often the change feed reads other servers' commits (NOTIFY wakes it sooner)" check:"positive"`
