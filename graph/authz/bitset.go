@@ -30,6 +30,16 @@ func (b bitset) count() int {
 	return n
 }
 
+// rank is the number of members below i.
+func (b bitset) rank(i int32) int {
+	w := int(i / 64)
+	n := bits.OnesCount64(b[w] & (1<<(uint(i)%64) - 1))
+	for _, x := range b[:w] {
+		n += bits.OnesCount64(x)
+	}
+	return n
+}
+
 // each calls fn for every member, in increasing order.
 func (b bitset) each(fn func(i int32)) {
 	for wi, w := range b {

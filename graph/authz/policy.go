@@ -251,10 +251,10 @@ func (ex *Expansion) path(bit int32) (grant string, depth int) {
 		}
 	}
 	t := ex.trail()
-	for k := t.parent[bit]; k >= 0; k = t.parent[k] {
+	for k := t.parentOf(ex, bit); k >= 0; k = t.parentOf(ex, k) {
 		depth++
 	}
-	return t.ordered[t.root[bit]], depth
+	return t.ordered[t.root[ex.keys.rank(bit)]], depth
 }
 
 // via lists the keys whose implications lead to the key at bit, starting
@@ -264,7 +264,7 @@ func (ex *Expansion) via(bit int32, depth int) []string {
 		return nil
 	}
 	t, out := ex.trail(), make([]string, depth)
-	for k := t.parent[bit]; k >= 0; k = t.parent[k] {
+	for k := t.parentOf(ex, bit); k >= 0; k = t.parentOf(ex, k) {
 		depth--
 		out[depth] = ex.policy.grants[k]
 	}
@@ -274,21 +274,28 @@ func (ex *Expansion) via(bit int32, depth int) []string {
 // trail is how Compile's walk reached each key of a role: the key whose
 // implication led to it (-1 for a direct match) and the grant at the root of
 // its path. Computed on the first decision that needs it, then kept: 6 bytes
-// a key, only for roles whose keys are asked.
+// a key the role gives (indexed by its rank among them, not by its bit: a
+// role of 10 keys over a master list of 100 keeps 60 bytes, not 600), only
+// for roles whose keys are asked.
 type trail struct {
 	ordered []string // the role's grants in orderGrants' order
 	parent  []int32
 	root    []uint16
 }
 
+// parentOf is the key whose implication led to the role's key at bit.
+func (t *trail) parentOf(ex *Expansion, bit int32) int32 { return t.parent[ex.keys.rank(bit)] }
+
 func (ex *Expansion) trail() *trail {
 	if t := ex.trails.Load(); t != nil {
 		return t
 	}
-	p := ex.policy
-	t := &trail{ordered: orderGrants(ex.role.Grants), parent: make([]int32, len(p.grants)), root: make([]uint16, len(p.grants))}
+	p, n := ex.policy, ex.keys.count()
+	t := &trail{ordered: orderGrants(ex.role.Grants), parent: make([]int32, n), root: make([]uint16, n)}
+	// The walk is Compile's again: it visits exactly the role's keys.
 	p.walk(ex.role, newBitset(len(p.grants)), func(b, from int32, root int) bool {
-		t.parent[b], t.root[b] = from, uint16(root)
+		i := ex.keys.rank(b)
+		t.parent[i], t.root[i] = from, uint16(root)
 		return true
 	})
 	ex.trails.Store(t)

@@ -277,3 +277,27 @@ func TestConcurrentUse(t *testing.T) {
 		<-done
 	}
 }
+
+// A trail is indexed by a key's rank among the role's keys: rank counts
+// the members below a bit, across words.
+func TestBitsetRank(t *testing.T) {
+	rng := rand.New(rand.NewSource(13))
+	for range 200 {
+		n := 1 + rng.Intn(300)
+		b := newBitset(n)
+		for i := range n {
+			if rng.Intn(3) == 0 {
+				b.set(int32(i))
+			}
+		}
+		below := 0
+		for i := range n {
+			if got := b.rank(int32(i)); got != below {
+				t.Fatalf("rank(%d) over %d bits = %d, want %d", i, n, got, below)
+			}
+			if b.has(int32(i)) {
+				below++
+			}
+		}
+	}
+}
