@@ -50,7 +50,10 @@ type Model struct {
 
 	expOnce  sync.Once
 	exps     []*authz.Expansion // Roles compiled, by index
-	granting sync.Map           // permission → roles granting it (see rolesGranting)
+	// granting memoizes rolesGranting: permission → roles granting it (a
+	// plain map: a sync.Map's nodes took 3.5 KB of a warm model).
+	grantingMu sync.RWMutex
+	granting   map[string][]*ent.Role
 	mu       sync.Mutex
 	keys     map[string]*KeyEntry // by key id
 	keyLoads singleflight.Group
@@ -319,16 +322,23 @@ func (m *Model) readKey(ctx context.Context, client *ent.Client, id string) (*Ke
 // the master list (others are denied for another reason), so the memo is
 // bounded by it.
 func (m *Model) rolesGranting(permission string) []*ent.Role {
-	if out, ok := m.granting.Load(permission); ok {
-		return out.([]*ent.Role)
+	m.grantingMu.RLock()
+	out, ok := m.granting[permission]
+	m.grantingMu.RUnlock()
+	if ok {
+		return out
 	}
-	var out []*ent.Role
 	for i, ex := range m.expansions() {
 		if ex.Has(permission) {
 			out = append(out, m.Roles[i])
 		}
 	}
-	m.granting.Store(permission, out)
+	m.grantingMu.Lock()
+	if m.granting == nil {
+		m.granting = map[string][]*ent.Role{}
+	}
+	m.granting[permission] = out
+	m.grantingMu.Unlock()
 	return out
 }
 
