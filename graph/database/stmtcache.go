@@ -35,18 +35,28 @@ const stmtCacheSize = 256
 type cachingConnector struct{ driver.Connector }
 
 func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
+	pc, err := connectAs[pqConn](ctx, c.Connector, "lib/pq")
 	if err != nil {
 		return nil, err
-	}
-	pc, ok := conn.(pqConn)
-	if !ok {
-		_ = conn.Close()
-		return nil, errors.New("database: the statement cache needs lib/pq's connection")
 	}
 	c2 := &cachingConn{pqConn: pc}
 	c2.stmts, _ = simplelru.NewLRU(stmtCacheSize, c2.evicted)
 	return c2, nil
+}
+
+// connectAs opens a connection of the driver a statement cache wraps.
+func connectAs[C driver.Conn](ctx context.Context, connector driver.Connector, driverName string) (C, error) {
+	conn, err := connector.Connect(ctx)
+	if err != nil {
+		var none C
+		return none, err
+	}
+	c, ok := conn.(C)
+	if !ok {
+		_ = conn.Close()
+		return c, errors.New("database: the statement cache needs " + driverName + "'s connection")
+	}
+	return c, nil
 }
 
 // pqConn is what database/sql uses of a lib/pq connection; cachingConn

@@ -34,14 +34,9 @@ func newSQLiteCachingConnector(dsn string) (driver.Connector, error) {
 }
 
 func (c sqliteCachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
+	sc, err := connectAs[sqliteConn](ctx, c.Connector, "modernc.org/sqlite")
 	if err != nil {
 		return nil, err
-	}
-	sc, ok := conn.(sqliteConn)
-	if !ok {
-		_ = conn.Close()
-		return nil, errors.New("database: the statement cache needs modernc.org/sqlite's connection")
 	}
 	c2 := &sqliteCachingConn{sqliteConn: sc}
 	c2.stmts, _ = simplelru.NewLRU(sqliteStmtCacheSize, func(_ string, st *sqliteStmt) { st.release() })

@@ -48,15 +48,15 @@ type Model struct {
 	byUser  map[string]string
 	roleIdx *roleIndex // role id or key → index into Roles, and subjects
 
-	expOnce  sync.Once
-	exps     []*authz.Expansion // Roles compiled, by index
+	expOnce sync.Once
+	exps    []*authz.Expansion // Roles compiled, by index
 	// granting memoizes rolesGranting: permission → roles granting it (a
 	// plain map: a sync.Map's nodes took 3.5 KB of a warm model).
 	grantingMu sync.RWMutex
 	granting   map[string][]*ent.Role
-	mu       sync.Mutex
-	keys     map[string]*KeyEntry // by key id
-	keyLoads singleflight.Group
+	mu         sync.Mutex
+	keys       map[string]*KeyEntry // by key id
+	keyLoads   singleflight.Group
 	// enforced are the account's ENFORCE separation-of-duty rules, once a
 	// change has read them under the account's lock (nil until then): the
 	// next change checks them without reading them again (enforceSoD).
