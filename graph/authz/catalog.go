@@ -65,6 +65,15 @@ func (c *Catalog) Lookup(key string) (Permission, bool) {
 	return p, ok
 }
 
+// Intern returns the catalog's own copy of key when it names a permission,
+// else key: models that keep it share one string across every account.
+func (c *Catalog) Intern(key string) string {
+	if p, ok := c.perms[key]; ok {
+		return p.Key
+	}
+	return key
+}
+
 // Policy compiles an account's master list over the catalog. Master keys
 // that are not in the catalog, or malformed, are ignored. Accounts with the
 // same master list share one Policy.

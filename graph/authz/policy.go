@@ -37,6 +37,9 @@ func NewPolicy(catalog []Permission, master []string) *Policy {
 // master list.
 func (p *Policy) Lookup(key string) (Permission, bool) { return p.catalog.Lookup(key) }
 
+// Intern is Catalog.Intern on the policy's catalog.
+func (p *Policy) Intern(key string) string { return p.catalog.Intern(key) }
+
 // InMaster reports whether key is in the master list.
 func (p *Policy) InMaster(key string) bool {
 	_, ok := p.master[key]

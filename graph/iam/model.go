@@ -390,6 +390,7 @@ func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID
 	}
 	m := &Model{Account: acc, Policy: catalog.Policy(master), svc: s, seq: h.account.seq, platformSeq: h.platform.seq,
 		keys: map[string]*KeyEntry{}}
+	internGrants(m.Policy, roles)
 	m.setRoles(roles)
 	m.setMembers(mems)
 	return m, nil
@@ -421,9 +422,9 @@ func (m *Model) withRoles(written []*ent.Role) []*ent.Role {
 	out := slices.Clone(m.Roles)
 	for _, r := range written {
 		if i, ok := m.indexOf(r.ID); ok {
-			out[i] = detached(r)
+			out[i] = m.detached(r)
 		} else {
-			out = append(out, detached(r))
+			out = append(out, m.detached(r))
 		}
 	}
 	slices.SortStableFunc(out, roleOrder)
@@ -450,7 +451,7 @@ func (m *Model) appendedRoles(written []*ent.Role) ([]*ent.Role, bool) {
 		if _, ok := m.indexOf(r.ID); ok || len(out) > 0 && roleOrder(out[len(out)-1], r) >= 0 {
 			return nil, false
 		}
-		out = append(out, detached(r))
+		out = append(out, m.detached(r))
 	}
 	return out, true
 }
@@ -500,10 +501,23 @@ func (m *Model) roleByKey(key string) (*ent.Role, bool) {
 
 // detached is a copy of a role row a change wrote, without its edges, for
 // the model to keep.
-func detached(r *ent.Role) *ent.Role {
+func (m *Model) detached(r *ent.Role) *ent.Role {
 	c := *r
 	c.Edges = ent.RoleEdges{}
+	c.Grants = slices.Clone(c.Grants) // the caller keeps its row
+	internGrants(m.Policy, []*ent.Role{&c})
 	return &c
+}
+
+// internGrants makes rows read for a model share the catalog's strings for
+// the permissions they grant, rather than keep a copy of each per role (a
+// few kilobytes of every warm model). Only rows not yet shared are given.
+func internGrants(p *authz.Policy, roles []*ent.Role) {
+	for _, r := range roles {
+		for i, g := range r.Grants {
+			r.Grants[i] = p.Intern(g)
+		}
+	}
 }
 
 // setRoles gives the model its roles.
@@ -602,6 +616,7 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 		if roles, err = readRoles(ctx, tx.Client(), m.Account.ID); err != nil {
 			return nil, err
 		}
+		internGrants(m.Policy, roles)
 	}
 	if t&touchMembers != 0 {
 		if mems, err = readMembers(ctx, tx.Client(), m.Account.ID); err != nil {

@@ -1,0 +1,38 @@
+package iam
+
+import (
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/graph/authz"
+)
+
+// Warm models keep their roles' grants as the catalog's own strings, one
+// copy for every account; a change's row is copied first, so its caller's
+// slice is left as it was.
+func TestModel_GrantsShareTheCatalogsStrings(t *testing.T) {
+	key := "iam.roles.read"
+	m := &Model{Policy: authz.NewPolicy([]authz.Permission{{Key: key, Kind: authz.Grant}}, []string{key})}
+	same := func(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
+	interned := m.Policy.Intern(strings.Clone(key))
+	if interned != key || !same(m.Policy.Intern(strings.Clone(key)), interned) {
+		t.Fatal("two copies of a key interned to different strings")
+	}
+
+	read := &ent.Role{Grants: []string{strings.Clone(key), "iam.*"}}
+	internGrants(m.Policy, []*ent.Role{read})
+	if !same(read.Grants[0], interned) || read.Grants[1] != "iam.*" {
+		t.Fatalf("read row's grants %q not interned (or a pattern changed)", read.Grants)
+	}
+
+	mine := []string{strings.Clone(key)}
+	kept := m.detached(&ent.Role{Grants: mine})
+	if !same(kept.Grants[0], interned) {
+		t.Fatal("a written row's grant is not the catalog's string")
+	}
+	if same(mine[0], interned) || &mine[0] == &kept.Grants[0] {
+		t.Fatal("detached changed, or shares, the caller's grants")
+	}
+}
