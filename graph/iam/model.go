@@ -175,9 +175,9 @@ func (m *Model) subjectAt(held []uint16) *authz.Subject {
 		key = append(key, byte(j>>8), byte(j))
 	}
 	idx := m.roleIdx
-	idx.mu.Lock()
+	idx.mu.RLock()
 	sub, ok := idx.subjects[string(key)]
-	idx.mu.Unlock()
+	idx.mu.RUnlock()
 	if ok {
 		return sub
 	}
@@ -464,36 +464,47 @@ func (m *Model) appendedRoles(written []*ent.Role) ([]*ent.Role, bool) {
 // model's only if it is below the model's length and names the role there
 // (indexOf, roleByKey). The roles below an index never change while it is
 // shared, so neither do their compilations, nor the subjects of their sets.
+//
+// Plain maps under a read-write lock: sync.Maps took about 200 bytes an
+// entry, 8 KB of a warm model of 20 roles.
 type roleIndex struct {
-	ids, keys sync.Map // role id, role key → int
-	mu        sync.Mutex
-	subjects  map[string]*authz.Subject // by the indexes of the roles held
+	mu       sync.RWMutex
+	ids      map[string]int            // role id → index
+	keys     map[string]int            // role key → index
+	subjects map[string]*authz.Subject // by the indexes of the roles held
 }
 
-func newRoleIndex() *roleIndex {
-	return &roleIndex{subjects: map[string]*authz.Subject{}}
+func newRoleIndex(roles int) *roleIndex {
+	return &roleIndex{ids: make(map[string]int, roles), keys: make(map[string]int, roles), subjects: map[string]*authz.Subject{}}
+}
+
+// add indexes r at i.
+func (x *roleIndex) add(r *ent.Role, i int) {
+	x.mu.Lock()
+	x.ids[r.ID], x.keys[r.Key] = i, i
+	x.mu.Unlock()
+}
+
+// find returns what byName says of name, if anything.
+func (x *roleIndex) find(byName map[string]int, name string) (int, bool) {
+	x.mu.RLock()
+	i, ok := byName[name]
+	x.mu.RUnlock()
+	return i, ok
 }
 
 // indexOf returns the index of the role with this id in the model's Roles.
 func (m *Model) indexOf(id string) (int, bool) {
-	v, ok := m.roleIdx.ids.Load(id)
-	if !ok {
-		return 0, false
-	}
-	i := v.(int)
-	return i, i < len(m.Roles) && m.Roles[i].ID == id
+	i, ok := m.roleIdx.find(m.roleIdx.ids, id)
+	return i, ok && i < len(m.Roles) && m.Roles[i].ID == id
 }
 
 // roleByKey returns the model's role with this key: one lookup, where a
 // scan of the roles would hold the account's lock for time growing with
 // them (CreateRole checks a new key under it).
 func (m *Model) roleByKey(key string) (*ent.Role, bool) {
-	v, ok := m.roleIdx.keys.Load(key)
-	if !ok {
-		return nil, false
-	}
-	i := v.(int)
-	if i < len(m.Roles) && m.Roles[i].Key == key {
+	i, ok := m.roleIdx.find(m.roleIdx.keys, key)
+	if ok && i < len(m.Roles) && m.Roles[i].Key == key {
 		return m.Roles[i], true
 	}
 	return nil, false
@@ -522,7 +533,7 @@ func internGrants(p *authz.Policy, roles []*ent.Role) {
 
 // setRoles gives the model its roles.
 func (m *Model) setRoles(roles []*ent.Role) {
-	m.Roles, m.roleIdx = roles, newRoleIndex()
+	m.Roles, m.roleIdx = roles, newRoleIndex(len(roles))
 	for i, r := range roles {
 		m.adopt(r, i)
 	}
@@ -530,8 +541,7 @@ func (m *Model) setRoles(roles []*ent.Role) {
 
 // adopt makes r the model's role at index i.
 func (m *Model) adopt(r *ent.Role, i int) {
-	m.roleIdx.ids.Store(r.ID, i)
-	m.roleIdx.keys.Store(r.Key, i)
+	m.roleIdx.add(r, i)
 	// Rows kept from an earlier model are shared with it, and read there
 	// meanwhile: written only when new.
 	if r.AccountID != m.Account.ID {
