@@ -32,7 +32,7 @@ test: ## run every test, on SQLite and PostgreSQL
 race: ## run the concurrency-heavy tests under the race detector (PostgreSQL when it answers)
 	@url="$${GATEHOUSE_TEST_POSTGRES_URL:-}"; \
 	if [ -z "$$url" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then url='$(PG_URL)'; fi; \
-	GATEHOUSE_TEST_POSTGRES_URL="$$url" go test -race -count=1 ./graph/iam/ ./graph/auth/... ./graph/server/ && \
+	GATEHOUSE_TEST_POSTGRES_URL="$$url" go test -race -count=1 ./graph/iam/ ./graph/auth/... ./graph/server/ ./graph/database/ && \
 	GATEHOUSE_TEST_POSTGRES_URL="$$url" go test -race -count=1 -run 'TestWritePath|TestMembersPage|TestV1_|TestObs_|TestD6_Changes|TestL5' ./graph/apitest/
 
 # Go fuzzes one target per invocation. The seed corpora (f.Add and
