@@ -26,6 +26,6 @@ func AroundMutation(ctx context.Context, fc *graphql.FieldContext, next graphql.
 		}
 	}
 	res, err := next(ctx)
-	loaders.For(ctx).Reset()
+	loaders.Reset(ctx)
 	return res, err
 }

@@ -202,3 +202,24 @@ func TestK6_DenyMasks(t *testing.T) {
 		e.fails("FORBIDDEN", a.Owner, updateRole, map[string]any{"in": map[string]any{"roleId": id, "expectedVersion": 1, "removeGrants": []string{"mask:member.email"}}})
 	})
 }
+
+// Mutations of one request run in order, and each payload reads the state
+// its own mutation left (§11: the request's loaders are reset after every
+// mutation): the second payload must not answer from what the first loaded.
+// A role's holder count is read through a loader.
+func TestMutationPayloadsReadTheirOwnWrites(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("ownwrites", nil)
+		m := e.addMember(a.Owner, a.ID, "two@ownwrites.test", a.DefaultAccessID)
+		r := e.ok(a.Owner, `mutation($m: ID!, $d: [ID!]!, $a: ID!) {
+			first: setMemberRoles(input: {memberId: $m, roleIds: $d}) { member { roles { key holderCount } } }
+			second: addMember(input: {accountId: $a, email: "three@ownwrites.test", roleIds: $d}) { member { roles { key holderCount } } }
+		}`, map[string]any{"m": m, "d": []string{a.DefaultAccessID}, "a": a.ID})
+		if got := r.Get("data.first.member.roles").Raw; got != `[{"key":"default_access","holderCount":1}]` {
+			t.Errorf("first payload's roles: %s", got)
+		}
+		if got := r.Get("data.second.member.roles").Raw; got != `[{"key":"default_access","holderCount":2}]` {
+			t.Errorf("second payload's roles: %s (the count the first payload loaded?)", got)
+		}
+	})
+}
