@@ -380,7 +380,8 @@ func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: master list")
 	}
-	roles, err := readRoles(ctx, reader, accountID)
+	policy := catalog.Policy(master)
+	roles, err := readRoles(ctx, reader, accountID, policy)
 	if err != nil {
 		return nil, err
 	}
@@ -388,20 +389,22 @@ func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Account: acc, Policy: catalog.Policy(master), svc: s, seq: h.account.seq, platformSeq: h.platform.seq,
+	m := &Model{Account: acc, Policy: policy, svc: s, seq: h.account.seq, platformSeq: h.platform.seq,
 		keys: map[string]*KeyEntry{}}
-	internGrants(m.Policy, roles)
 	m.setRoles(roles)
 	m.setMembers(mems)
 	return m, nil
 }
 
-func readRoles(ctx context.Context, reader *ent.Client, accountID string) ([]*ent.Role, error) {
+// readRoles reads an account's roles for a model over p, their grants
+// interned (internGrants).
+func readRoles(ctx context.Context, reader *ent.Client, accountID string, p *authz.Policy) ([]*ent.Role, error) {
 	roles, err := reader.Role.Query().Where(role.AccountID(accountID)).
 		Order(ent.Asc(role.FieldPosition), ent.Asc(role.FieldID)).All(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: roles")
 	}
+	internGrants(p, roles)
 	return roles, nil
 }
 
@@ -623,10 +626,9 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 			roles = m.withRoles(written)
 		}
 	default:
-		if roles, err = readRoles(ctx, tx.Client(), m.Account.ID); err != nil {
+		if roles, err = readRoles(ctx, tx.Client(), m.Account.ID, m.Policy); err != nil {
 			return nil, err
 		}
-		internGrants(m.Policy, roles)
 	}
 	if t&touchMembers != 0 {
 		if mems, err = readMembers(ctx, tx.Client(), m.Account.ID); err != nil {
