@@ -11708,23 +11708,20 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 					return ec._Member_name(ctx, field, obj)
 				})
 		case "roles":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Member_roles(ctx, field, obj)
-				})
+			out.Values[i] = ec._Member_roles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "effectivePermissions":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Member_effectivePermissions(ctx, field, obj)
-				})
+			out.Values[i] = ec._Member_effectivePermissions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "lastActiveAt":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Member_lastActiveAt(ctx, field, obj)
-				})
+			out.Values[i] = ec._Member_lastActiveAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12203,23 +12200,20 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 					return ec._Role_account(ctx, field, obj)
 				})
 		case "constraints":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Role_constraints(ctx, field, obj)
-				})
+			out.Values[i] = ec._Role_constraints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "effectivePermissions":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Role_effectivePermissions(ctx, field, obj)
-				})
+			out.Values[i] = ec._Role_effectivePermissions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "masks":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Role_masks(ctx, field, obj)
-				})
+			out.Values[i] = ec._Role_masks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "holderCount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
