@@ -33,6 +33,13 @@ const (
 // ErrPoolTimeout is returned when no pooled connection frees up in time.
 var ErrPoolTimeout = errors.New("database: no connection available in time")
 
+// NoData reports PostgreSQL's no_data_found (P0002): Gatehouse's functions
+// raise it for a row that does not exist (gatehouse_lock_account).
+func NoData(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "P0002"
+}
+
 // Classify tells outages and lock timeouts from other storage errors (P5).
 func Classify(err error) Class {
 	if err == nil {

@@ -123,11 +123,14 @@ func allowed(a *Access, err error, ref Ref, n need) error {
 // a cached model read at the current heads is exact, and any other model is
 // read again through tx.
 func (s *Service) lockedAccess(ctx context.Context, tx *ent.Tx, accountID string) (*Access, error) {
-	h, err := s.readHeads(ctx, tx, accountID)
-	if err != nil {
-		return nil, err
+	h, ok := heldHeads(tx, accountID) // on PostgreSQL, read with the lock
+	var err error
+	if !ok {
+		if h, err = s.readHeads(ctx, tx, accountID); err != nil {
+			return nil, err
+		}
+		holdHeads(tx, accountID, h)
 	}
-	txHeads.Store(tx, &lockedHeads{accountID: accountID, chainHeads: h})
 	m := s.cache.at(accountID, h.account.seq, h.platform.seq)
 	if m == nil {
 		if m, err = s.loadModelAt(ctx, tx.Client(), accountID, h); err != nil {

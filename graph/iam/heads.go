@@ -44,12 +44,18 @@ func (s *Service) headsQuery() string {
 
 // readHeads reads both heads in one statement.
 func (s *Service) readHeads(ctx context.Context, q querier, accountID string) (chainHeads, error) {
-	var h chainHeads
 	rows, err := q.QueryContext(ctx, s.headsQuery(), accountID)
 	if err != nil {
-		return h, err
+		return chainHeads{}, err
 	}
+	return scanHeads(rows)
+}
+
+// scanHeads reads and closes rows of (account_id, seq, hash), one per chain:
+// headsQuery's, or gatehouse_lock_account's (see Service.lock).
+func scanHeads(rows *sql.Rows) (chainHeads, error) {
 	defer rows.Close()
+	var h chainHeads
 	for rows.Next() {
 		var id string
 		var l link
@@ -73,6 +79,21 @@ var txHeads sync.Map // *ent.Tx → *lockedHeads
 type lockedHeads struct {
 	accountID string
 	chainHeads
+}
+
+// holdHeads records the heads tx read under accountID's lock.
+func holdHeads(tx *ent.Tx, accountID string, h chainHeads) {
+	txHeads.Store(tx, &lockedHeads{accountID: accountID, chainHeads: h})
+}
+
+// heldHeads returns the heads tx read under accountID's lock, when it read
+// them with the lock (Service.lock, on PostgreSQL).
+func heldHeads(tx *ent.Tx, accountID string) (chainHeads, bool) {
+	v, ok := txHeads.Load(tx)
+	if !ok || v.(*lockedHeads).accountID != accountID {
+		return chainHeads{}, false
+	}
+	return v.(*lockedHeads).chainHeads, true
 }
 
 // headOf returns the head an event of accountID links to in tx, when the

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
 )
 
@@ -103,4 +105,66 @@ func sqlitePlan(t *testing.T, db *database.DB, query string, args ...any) string
 		lines = append(lines, detail)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// On PostgreSQL a change's lock reads the chain heads in the same round trip
+// (gatehouse_lock_account). They must be read once the lock is held: a
+// change that waited for another must link its event after the other's, or
+// the account's chain forks (L2) and the model the change checks is stale
+// (D6). The function is VOLATILE, so its heads query takes a snapshot of
+// its own, after the lock; with the heads read first (or in the lock's
+// statement, whose snapshot predates the wait), the second change sees no
+// event and this test fails.
+func TestLock_ReadsTheHeadsOnceTheLockIsHeld(t *testing.T) {
+	forEachDatabase(t, "gatehouse_lockheads_", func(t *testing.T, db *database.DB) {
+		if db.Dialect != dialect.Postgres {
+			t.Skip("a SQLite transaction takes the database's write lock as it begins")
+		}
+		ctx := context.Background()
+		db.Client.Account.Create().SetID("acc_lock").SetName("lock").SetSlug("lock").SetDefaultAccessExcludes([]string{}).ExecX(ctx)
+		s := New(db.Client, db.Dialect, nil)
+		tx1, err := db.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer txHeads.Delete(tx1)
+		if err := s.lock(ctx, tx1, "acc_lock"); err != nil {
+			t.Fatal(err)
+		}
+		tx1.AuditEvent.Create().SetAccountID("acc_lock").SetActorType(auditevent.ActorTypeSYSTEM).
+			SetActorID("test").SetAction("test.event").SetSeq(1).SetHash("h1").ExecX(ctx)
+
+		tx2, err := db.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx2.Rollback()
+		defer txHeads.Delete(tx2)
+		locked := make(chan error, 1)
+		go func() { locked <- s.lock(ctx, tx2, "acc_lock") }()
+		for waiting := 0; waiting == 0; {
+			if err := db.SQL.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := tx1.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-locked; err != nil {
+			t.Fatal(err)
+		}
+		if h, ok := heldHeads(tx2, "acc_lock"); !ok || h.account != (link{seq: 1, hash: "h1"}) {
+			t.Fatalf("the second change's heads: %+v (held %v); want the first change's event, seq 1", h, ok)
+		}
+
+		tx3, err := db.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx3.Rollback()
+		if err := s.lock(ctx, tx3, "acc_missing"); apperr.CodeOf(err) != apperr.NotFound {
+			t.Fatalf("locking a missing account: %v; want NOT_FOUND", err)
+		}
+	})
 }

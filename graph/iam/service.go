@@ -6,7 +6,6 @@ package iam
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -211,27 +210,26 @@ func (s *Service) lock(ctx context.Context, tx *ent.Tx, accountID string) error 
 		// missing account shows when its model is read.
 		return nil
 	}
-	var err error
-	var found bool
-	switch {
-	case accountID == "":
-		_, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", platformLock)
-		found = true
-	default:
-		// Both locks in one statement: the platform's shared, the row's.
-		var rows *sql.Rows
-		rows, err = tx.QueryContext(ctx, "SELECT pg_advisory_xact_lock_shared($1) FROM accounts WHERE id = $2 FOR UPDATE", platformLock, accountID)
-		if err == nil {
-			found = rows.Next()
-			err = errors.Join(rows.Err(), rows.Close())
+	if accountID == "" {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", platformLock); err != nil {
+			return busy(ctx, err)
 		}
+		return nil
+	}
+	// Both locks and the chain heads in one round trip: the platform's lock
+	// shared, the account's row, then the heads (migration lock_account).
+	rows, err := tx.QueryContext(ctx, "SELECT chain, seq, hash FROM gatehouse_lock_account($1, $2)", platformLock, accountID)
+	var h chainHeads
+	if err == nil {
+		h, err = scanHeads(rows)
 	}
 	switch {
+	case database.NoData(err):
+		return apperr.NotFoundf("account", accountID)
 	case err != nil:
 		return busy(ctx, err)
-	case !found:
-		return apperr.NotFoundf("account", accountID)
 	}
+	holdHeads(tx, accountID, h)
 	return nil
 }
 

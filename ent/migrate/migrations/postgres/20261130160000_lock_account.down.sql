@@ -1,0 +1,1 @@
+DROP FUNCTION gatehouse_lock_account(bigint, character varying);

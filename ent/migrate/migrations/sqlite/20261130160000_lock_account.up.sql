@@ -1,0 +1,1 @@
+-- PostgreSQL only (gatehouse_lock_account): a SQLite transaction takes the database's write lock as it begins.
