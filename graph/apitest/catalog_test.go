@@ -3,9 +3,11 @@ package apitest
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/ent/auditevent"
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
+	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
 
 func TestK1_OnlyOperatorsChangeTheCatalog(t *testing.T) {
@@ -179,5 +181,68 @@ func TestK7_SplitBuiltInsKeepTheOldNamesWorking(t *testing.T) {
 		r = e.ok(e.Operator, `{ permissionCatalog(where: {key: "iam.members.manage"}) { edges { node { implies } } } }`, nil)
 		sameStrings(t, "restored", gjsonStrings(r.Get("data.permissionCatalog.edges.0.node.implies").Array()), builtinImplies["iam.members.manage"])
 		e.ok(mgr, suspend, map[string]any{"id": m})
+	})
+}
+
+// K7 across versions. A built-in a new version adds joins every master list
+// before the server serves, in the transaction that puts it into the
+// catalog. An account that an older server created without a built-in is
+// completed once a server has started, without the start waiting for it:
+// reading every master list takes seconds at 10,000 accounts, and it
+// delayed every start.
+func TestK7_BuiltInsReachEveryMasterListAcrossVersions(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		a, b := e.newAccount("k7a", nil), e.newAccount("k7b", nil)
+		builtIns := func(e *env, account string) int {
+			r := e.ok(e.Operator, `query($id: ID!) { account(id: $id) { permissions(where: {builtIn: true}) { totalCount } } }`, map[string]any{"id": account})
+			return int(r.Get("data.account.permissions.totalCount").Int())
+		}
+		completions := func() int {
+			n, err := e.DB.Client.AuditEvent.Query().Where(auditevent.Action("permissions.builtins.updated")).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+
+		// A database from before iam.authorize was built in: neither the
+		// catalog nor any master list has it.
+		e.DB.Client.Permission.Delete().Where(permission.Key("iam.authorize")).ExecX(ctx)
+		if err := e.Server.Service.EnsureBuiltins(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, acc := range []string{a.ID, b.ID} {
+			if n := builtIns(e, acc); n != len(builtinPermissions) {
+				t.Errorf("after the upgrade's start: %d built-ins in a master list, want %d", n, len(builtinPermissions))
+			}
+		}
+		if completions() != 1 {
+			t.Errorf("%d events for the added built-in, want 1", completions())
+		}
+
+		// An older server created b without it.
+		authorize := e.DB.Client.Permission.Query().Where(permission.Key("iam.authorize")).OnlyX(ctx)
+		e.DB.Client.Account.UpdateOneID(b.ID).RemovePermissionIDs(authorize.ID).ExecX(ctx)
+		if err := e.Server.Service.EnsureBuiltins(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := builtIns(e, b.ID); n != len(builtinPermissions)-1 {
+			t.Fatalf("the start read every master list: %d built-ins, want %d still", n, len(builtinPermissions)-1)
+		}
+		other := e.secondServer(t, server.Config{})
+		deadline := time.Now().Add(10 * time.Second)
+		for builtIns(other, b.ID) != len(builtinPermissions) {
+			if time.Now().After(deadline) {
+				t.Fatal("a started server did not complete the master list an older server left without a built-in")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if completions() != 2 {
+			t.Errorf("%d events, want 2: the completion is recorded", completions())
+		}
+		if n := builtIns(e, a.ID); n != len(builtinPermissions) {
+			t.Errorf("a complete master list changed: %d built-ins", n)
+		}
 	})
 }

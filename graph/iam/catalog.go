@@ -2,6 +2,8 @@ package iam
 
 import (
 	"context"
+	stdsql "database/sql"
+	"errors"
 	"slices"
 	"strings"
 
@@ -62,69 +64,50 @@ func builtinKeys() []string {
 	return keys
 }
 
-// EnsureBuiltins puts the built-in permissions into the catalog and into every
-// master list; it runs at start-up and is safe on many servers at once. A
-// built-in whose description or implications changed in this version is
-// updated, with a platform audit event, so that every server's models follow
-// (iam.members.manage implies the actions it was split into).
+// EnsureBuiltins puts this version's built-in permissions into the catalog
+// and brings stored ones whose description or implications changed up to
+// date (iam.members.manage implies the actions it was split into), with a
+// platform audit event, so that every server's models follow. It runs at
+// start-up and is safe on many servers at once. A built-in new to the
+// catalog joins every master list in the same transaction: it is never in
+// the catalog without being in all of them. It reads no master list
+// otherwise — that takes seconds at ten thousand accounts, and would delay
+// every start; CompleteMasterLists runs once the server serves.
 func (s *Service) EnsureBuiltins(ctx context.Context) error {
-	creates := make([]*ent.PermissionCreate, len(Builtins))
-	for i, b := range Builtins {
-		creates[i] = s.client.Permission.Create().
-			SetKey(b.Key).SetDescription(b.Description).SetGroup(builtinGroup).
-			SetKind(permission.KindGRANT).SetBuiltIn(true).SetImplies(nonNil(b.Implies))
-	}
-	err := s.client.Permission.CreateBulk(creates...).
-		OnConflict(sql.ConflictColumns(permission.FieldKey)).
-		DoNothing().
-		Exec(ctx)
-	if err != nil && !isNoRows(err) {
-		return apperr.Wrap(err, "iam.EnsureBuiltins: catalog")
-	}
-	// Every built-in in every master list, in one statement: a start-up on
-	// ten thousand accounts must not read them all.
-	res, err := s.client.ExecContext(ctx, `INSERT INTO account_permissions (account_id, permission_id)
-SELECT a.id, p.id FROM accounts a CROSS JOIN permissions p
-WHERE p.built_in AND NOT EXISTS (SELECT 1 FROM account_permissions ap WHERE ap.account_id = a.id AND ap.permission_id = p.id)`)
-	if err != nil && !ent.IsConstraintError(err) {
-		return apperr.Wrap(err, "iam.EnsureBuiltins: master lists")
-	}
-	var added int64
-	if res != nil {
-		added, _ = res.RowsAffected()
-	}
-	// Last: its event moves the platform's revision, so no server keeps a
-	// model read before the master lists above were complete.
-	if err := s.updateBuiltins(ctx, added); err != nil {
-		return apperr.Wrap(err, "iam.EnsureBuiltins: update")
-	}
-	return nil
-}
-
-// updateBuiltins brings stored built-ins whose description or implications
-// differ from this version's up to date, under the platform lock, and
-// records what changed — also when added built-ins joined master lists, so
-// that every server's models follow. Servers starting together update once.
-func (s *Service) updateBuiltins(ctx context.Context, added int64) error {
 	stale := func(p *ent.Permission, b Builtin) bool {
 		return p.Description != b.Description || !slices.Equal(p.Implies, nonNil(b.Implies))
 	}
-	return s.inTx(ctx, "", func(tx *ent.Tx) error {
+	err := s.inTx(ctx, "", func(tx *ent.Tx) error {
 		stored, err := tx.Permission.Query().Where(permission.BuiltIn(true)).All(ctx)
 		if err != nil {
 			return err
 		}
+		var creates []*ent.PermissionCreate
 		var changes []map[string]any
 		for _, b := range Builtins {
 			i := slices.IndexFunc(stored, func(p *ent.Permission) bool { return p.Key == b.Key })
-			if i < 0 || !stale(stored[i], b) {
-				continue
+			switch {
+			case i < 0:
+				creates = append(creates, tx.Permission.Create().
+					SetKey(b.Key).SetDescription(b.Description).SetGroup(builtinGroup).
+					SetKind(permission.KindGRANT).SetBuiltIn(true).SetImplies(nonNil(b.Implies)))
+			case stale(stored[i], b):
+				p, err := stored[i].Update().SetDescription(b.Description).SetImplies(nonNil(b.Implies)).Save(ctx)
+				if err != nil {
+					return err
+				}
+				changes = append(changes, map[string]any{"key": p.Key, "before": permissionView(stored[i]), "after": permissionView(p)})
 			}
-			p, err := stored[i].Update().SetDescription(b.Description).SetImplies(nonNil(b.Implies)).Save(ctx)
-			if err != nil {
+		}
+		var added int64
+		if len(creates) > 0 {
+			err := tx.Permission.CreateBulk(creates...).OnConflict(sql.ConflictColumns(permission.FieldKey)).DoNothing().Exec(ctx)
+			if err != nil && !isNoRows(err) {
 				return err
 			}
-			changes = append(changes, map[string]any{"key": p.Key, "before": permissionView(stored[i]), "after": permissionView(p)})
+			if added, err = completeMasterLists(ctx, tx); err != nil {
+				return err
+			}
 		}
 		if len(changes) == 0 && added == 0 {
 			return nil
@@ -132,6 +115,61 @@ func (s *Service) updateBuiltins(ctx context.Context, added int64) error {
 		return record(ctx, tx, event{Action: "permissions.builtins.updated", TargetType: "Permission",
 			Changes: map[string]any{"permissions": changes, "addedToMasterLists": added}})
 	})
+	if err != nil {
+		return apperr.Wrap(err, "iam.EnsureBuiltins")
+	}
+	return nil
+}
+
+// CompleteMasterLists puts every built-in into every master list that lacks
+// one: an account created by an older server after a newer one added a
+// built-in (K7). It reads every master list, so servers run it once they
+// serve, not before; what it adds is recorded like EnsureBuiltins' changes.
+func (s *Service) CompleteMasterLists(ctx context.Context) error {
+	// A read first: SQLite's INSERT would hold the database's write lock
+	// for the whole scan, though nothing is missing almost always. The
+	// INSERT runs outside the platform lock, which would hold every
+	// account's changes as long; the lock is taken to record the event.
+	var missing bool
+	rows, err := s.client.QueryContext(ctx, `SELECT EXISTS (`+missingBuiltins+`)`)
+	if err == nil {
+		if rows.Next() {
+			err = rows.Scan(&missing)
+		}
+		err = errors.Join(err, rows.Err(), rows.Close())
+	}
+	var added int64
+	if err == nil && missing {
+		added, err = completeMasterLists(ctx, s.client)
+	}
+	if err == nil && added > 0 {
+		err = s.inTx(ctx, "", func(tx *ent.Tx) error {
+			return record(ctx, tx, event{Action: "permissions.builtins.updated", TargetType: "Permission",
+				Changes: map[string]any{"permissions": nil, "addedToMasterLists": added}})
+		})
+	}
+	if err != nil {
+		return apperr.Wrap(err, "iam.CompleteMasterLists")
+	}
+	return nil
+}
+
+// missingBuiltins selects (account, built-in) for each built-in missing from
+// a master list.
+const missingBuiltins = `SELECT a.id, p.id FROM accounts a CROSS JOIN permissions p
+WHERE p.built_in AND NOT EXISTS (SELECT 1 FROM account_permissions ap WHERE ap.account_id = a.id AND ap.permission_id = p.id)`
+
+// completeMasterLists adds the missing built-ins to every master list in one
+// statement and returns how many it added.
+func completeMasterLists(ctx context.Context, db interface {
+	ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error)
+}) (int64, error) {
+	res, err := db.ExecContext(ctx, `INSERT INTO account_permissions (account_id, permission_id) `+missingBuiltins+`
+ON CONFLICT (account_id, permission_id) DO NOTHING`) // rows another server adds meanwhile
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // isNoRows reports ent's answer to an upsert that inserted nothing.

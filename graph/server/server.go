@@ -168,6 +168,11 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 		var wg sync.WaitGroup
 		wg.Go(func() { svc.RunAuditCheckpointer(bg, checkpointInterval(cfg)) })
 		wg.Go(func() { svc.SendNotifications(bg) })
+		wg.Go(func() {
+			if err := svc.CompleteMasterLists(bg); err != nil && bg.Err() == nil {
+				log.Error("built-in permissions: completing master lists failed; the next start tries again", "err", err)
+			}
+		})
 		svc.RunUsageFlusher(bg, cfg.UsageFlush)
 		wg.Wait()
 	}()
