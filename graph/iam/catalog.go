@@ -126,10 +126,9 @@ func (s *Service) EnsureBuiltins(ctx context.Context) error {
 // built-in (K7). It reads every master list, so servers run it once they
 // serve, not before; what it adds is recorded like EnsureBuiltins' changes.
 func (s *Service) CompleteMasterLists(ctx context.Context) error {
-	// A read first: SQLite's INSERT would hold the database's write lock
-	// for the whole scan, though nothing is missing almost always. The
-	// INSERT runs outside the platform lock, which would hold every
-	// account's changes as long; the lock is taken to record the event.
+	// A read first, with no lock: almost always nothing is missing. What
+	// is missing is added with its event, under the platform lock, which
+	// holds every account's changes meanwhile.
 	var missing bool
 	rows, err := s.client.QueryContext(ctx, `SELECT EXISTS (`+missingBuiltins+`)`)
 	if err == nil {
@@ -138,12 +137,12 @@ func (s *Service) CompleteMasterLists(ctx context.Context) error {
 		}
 		err = errors.Join(err, rows.Err(), rows.Close())
 	}
-	var added int64
 	if err == nil && missing {
-		added, err = completeMasterLists(ctx, s.client)
-	}
-	if err == nil && added > 0 {
 		err = s.inTx(ctx, "", func(tx *ent.Tx) error {
+			added, err := completeMasterLists(ctx, tx)
+			if err != nil || added == 0 {
+				return err
+			}
 			return record(ctx, tx, event{Action: "permissions.builtins.updated", TargetType: "Permission",
 				Changes: map[string]any{"permissions": nil, "addedToMasterLists": added}})
 		})
@@ -160,12 +159,11 @@ const missingBuiltins = `SELECT a.id, p.id FROM accounts a CROSS JOIN permission
 WHERE p.built_in AND NOT EXISTS (SELECT 1 FROM account_permissions ap WHERE ap.account_id = a.id AND ap.permission_id = p.id)`
 
 // completeMasterLists adds the missing built-ins to every master list in one
-// statement and returns how many it added.
+// statement, under the platform lock, and returns how many it added.
 func completeMasterLists(ctx context.Context, db interface {
 	ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error)
 }) (int64, error) {
-	res, err := db.ExecContext(ctx, `INSERT INTO account_permissions (account_id, permission_id) `+missingBuiltins+`
-ON CONFLICT (account_id, permission_id) DO NOTHING`) // rows another server adds meanwhile
+	res, err := db.ExecContext(ctx, `INSERT INTO account_permissions (account_id, permission_id) `+missingBuiltins)
 	if err != nil {
 		return 0, err
 	}
