@@ -112,8 +112,7 @@ func (s *Service) EnsureBuiltins(ctx context.Context) error {
 		if len(changes) == 0 && added == 0 {
 			return nil
 		}
-		return record(ctx, tx, event{Action: "permissions.builtins.updated", TargetType: "Permission",
-			Changes: map[string]any{"permissions": changes, "addedToMasterLists": added}})
+		return record(ctx, tx, builtinsUpdated(changes, added))
 	})
 	if err != nil {
 		return apperr.Wrap(err, "iam.EnsureBuiltins")
@@ -143,14 +142,21 @@ func (s *Service) CompleteMasterLists(ctx context.Context) error {
 			if err != nil || added == 0 {
 				return err
 			}
-			return record(ctx, tx, event{Action: "permissions.builtins.updated", TargetType: "Permission",
-				Changes: map[string]any{"permissions": nil, "addedToMasterLists": added}})
+			return record(ctx, tx, builtinsUpdated(nil, added))
 		})
 	}
 	if err != nil {
 		return apperr.Wrap(err, "iam.CompleteMasterLists")
 	}
 	return nil
+}
+
+// builtinsUpdated is the platform's event for built-ins brought up to date
+// (changes) and added to master lists (added): both EnsureBuiltins and
+// CompleteMasterLists record it, and every server's models follow it.
+func builtinsUpdated(changes []map[string]any, added int64) event {
+	return event{Action: "permissions.builtins.updated", TargetType: "Permission",
+		Changes: map[string]any{"permissions": changes, "addedToMasterLists": added}}
 }
 
 // missingBuiltins selects (account, built-in) for each built-in missing from

@@ -89,11 +89,11 @@ func holdHeads(tx *ent.Tx, accountID string, h chainHeads) {
 // heldHeads returns the heads tx read under accountID's lock, when it read
 // them with the lock (Service.lock, on PostgreSQL).
 func heldHeads(tx *ent.Tx, accountID string) (chainHeads, bool) {
-	v, ok := txHeads.Load(tx)
-	if !ok || v.(*lockedHeads).accountID != accountID {
-		return chainHeads{}, false
+	v, _ := txHeads.Load(tx)
+	if h, ok := v.(*lockedHeads); ok && h.accountID == accountID {
+		return h.chainHeads, true
 	}
-	return v.(*lockedHeads).chainHeads, true
+	return chainHeads{}, false
 }
 
 // headOf returns the head an event of accountID links to in tx, when the
