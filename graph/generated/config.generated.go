@@ -401,7 +401,7 @@ func (ec *executionContext) marshalNApplyAccessConfigPayload2ᚖgithubᚗcomᚋg
 }
 
 func (ec *executionContext) marshalNPlanStep2ᚕᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐPlanStepᚄ(ctx context.Context, sel ast.SelectionSet, v []*iam.PlanStep) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlanStep2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐPlanStep(ctx, sel, v[i])

@@ -836,7 +836,7 @@ func (ec *executionContext) unmarshalNAuthorizeInput2ᚖgithubᚗcomᚋgatehouse
 }
 
 func (ec *executionContext) marshalNDecision2ᚕᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋmodelᚐDecisionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Decision) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDecision2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋmodelᚐDecision(ctx, sel, v[i])
@@ -886,7 +886,7 @@ func (ec *executionContext) marshalNHolderConnection2ᚖgithubᚗcomᚋgatehouse
 }
 
 func (ec *executionContext) marshalNHolderEdge2ᚕᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋmodelᚐHolderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HolderEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNHolderEdge2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋmodelᚐHolderEdge(ctx, sel, v[i])

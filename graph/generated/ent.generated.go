@@ -12634,7 +12634,7 @@ func (ec *executionContext) marshalNActorType2githubᚗcomᚋgatehouseᚑiamᚋg
 }
 
 func (ec *executionContext) marshalNApiKey2ᚕᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.APIKey) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiKey2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐAPIKey(ctx, sel, v[i])
@@ -12730,7 +12730,7 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 }
 
 func (ec *executionContext) marshalNMember2ᚕᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Member) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMember2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐMember(ctx, sel, v[i])
@@ -12791,7 +12791,7 @@ func (ec *executionContext) unmarshalNMemberWhereInput2ᚖgithubᚗcomᚋgatehou
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐNoder(ctx, sel, v[i])
@@ -12823,7 +12823,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐ
 }
 
 func (ec *executionContext) marshalNPermission2ᚕᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐPermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Permission) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPermission2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐPermission(ctx, sel, v[i])
@@ -12884,7 +12884,7 @@ func (ec *executionContext) unmarshalNPermissionWhereInput2ᚖgithubᚗcomᚋgat
 }
 
 func (ec *executionContext) marshalNRole2ᚕᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐRole(ctx, sel, v[i])
@@ -13000,7 +13000,7 @@ func (ec *executionContext) marshalNSodMode2githubᚗcomᚋgatehouseᚑiamᚋgat
 }
 
 func (ec *executionContext) marshalNSodRule2ᚕᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐSodRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SodRule) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSodRule2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐSodRule(ctx, sel, v[i])
@@ -13086,7 +13086,7 @@ func (ec *executionContext) marshalOAccountEdge2ᚕᚖgithubᚗcomᚋgatehouse�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAccountEdge2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐAccountEdge(ctx, sel, v[i])
@@ -13131,7 +13131,7 @@ func (ec *executionContext) marshalOAccountStatus2ᚕgithubᚗcomᚋgatehouseᚑ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAccountStatus2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚋaccountᚐStatus(ctx, sel, v[i])
@@ -13208,7 +13208,7 @@ func (ec *executionContext) marshalOActorType2ᚕgithubᚗcomᚋgatehouseᚑiam�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNActorType2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚋauditeventᚐActorType(ctx, sel, v[i])
@@ -13250,7 +13250,7 @@ func (ec *executionContext) marshalOApiKeyEdge2ᚕᚖgithubᚗcomᚋgatehouseᚑ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOApiKeyEdge2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐApiKeyEdge(ctx, sel, v[i])
@@ -13310,7 +13310,7 @@ func (ec *executionContext) marshalOAuditEventEdge2ᚕᚖgithubᚗcomᚋgatehous
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAuditEventEdge2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐAuditEventEdge(ctx, sel, v[i])
@@ -13386,7 +13386,7 @@ func (ec *executionContext) marshalOMemberEdge2ᚕᚖgithubᚗcomᚋgatehouseᚑ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOMemberEdge2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐMemberEdge(ctx, sel, v[i])
@@ -13431,7 +13431,7 @@ func (ec *executionContext) marshalOMemberStatus2ᚕgithubᚗcomᚋgatehouseᚑi
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberStatus2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚋmemberᚐStatus(ctx, sel, v[i])
@@ -13505,7 +13505,7 @@ func (ec *executionContext) marshalOPermissionEdge2ᚕᚖgithubᚗcomᚋgatehous
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPermissionEdge2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐPermissionEdge(ctx, sel, v[i])
@@ -13542,7 +13542,7 @@ func (ec *executionContext) marshalOPermissionKind2ᚕgithubᚗcomᚋgatehouse�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPermissionKind2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚋpermissionᚐKind(ctx, sel, v[i])
@@ -13617,7 +13617,7 @@ func (ec *executionContext) marshalORoleEdge2ᚕᚖgithubᚗcomᚋgatehouseᚑia
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalORoleEdge2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐRoleEdge(ctx, sel, v[i])
@@ -13654,7 +13654,7 @@ func (ec *executionContext) marshalORoleKind2ᚕgithubᚗcomᚋgatehouseᚑiam�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRoleKind2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚋroleᚐKind(ctx, sel, v[i])
@@ -13729,7 +13729,7 @@ func (ec *executionContext) marshalOScopeEdge2ᚕᚖgithubᚗcomᚋgatehouseᚑi
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOScopeEdge2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚐScopeEdge(ctx, sel, v[i])
@@ -13799,7 +13799,7 @@ func (ec *executionContext) marshalOSodLevel2ᚕgithubᚗcomᚋgatehouseᚑiam�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSodLevel2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚋsodruleᚐLevel(ctx, sel, v[i])
@@ -13851,7 +13851,7 @@ func (ec *executionContext) marshalOSodMode2ᚕgithubᚗcomᚋgatehouseᚑiamᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSodMode2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋentᚋsodruleᚐMode(ctx, sel, v[i])

@@ -713,7 +713,7 @@ func (ec *executionContext) marshalNMemberPermissionChange2githubᚗcomᚋgateho
 }
 
 func (ec *executionContext) marshalNMemberPermissionChange2ᚕgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐMemberChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []iam.MemberChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberPermissionChange2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐMemberChange(ctx, sel, v[i])
@@ -733,7 +733,7 @@ func (ec *executionContext) marshalNRoleUnusedPermissions2githubᚗcomᚋgatehou
 }
 
 func (ec *executionContext) marshalNRoleUnusedPermissions2ᚕgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐRoleUnusedᚄ(ctx context.Context, sel ast.SelectionSet, v []iam.RoleUnused) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRoleUnusedPermissions2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐRoleUnused(ctx, sel, v[i])

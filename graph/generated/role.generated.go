@@ -576,7 +576,7 @@ func (ec *executionContext) _RolePayload(ctx context.Context, sel ast.SelectionS
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNConstraint2ᚕᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋmodelᚐConstraintᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Constraint) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConstraint2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋmodelᚐConstraint(ctx, sel, v[i])

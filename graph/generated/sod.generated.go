@@ -495,7 +495,7 @@ func (ec *executionContext) marshalNSodViolation2githubᚗcomᚋgatehouseᚑiam�
 }
 
 func (ec *executionContext) marshalNSodViolation2ᚕgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐViolationᚄ(ctx context.Context, sel ast.SelectionSet, v []iam.Violation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSodViolation2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋiamᚐViolation(ctx, sel, v[i])

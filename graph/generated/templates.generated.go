@@ -804,7 +804,7 @@ func (ec *executionContext) _TemplateScope(ctx context.Context, sel ast.Selectio
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNTemplate2ᚕᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋtemplatesᚐTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*templates.Template) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTemplate2ᚖgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋtemplatesᚐTemplate(ctx, sel, v[i])
@@ -832,7 +832,7 @@ func (ec *executionContext) marshalNTemplatePermission2githubᚗcomᚋgatehouse�
 }
 
 func (ec *executionContext) marshalNTemplatePermission2ᚕgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋtemplatesᚐPermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []templates.Permission) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTemplatePermission2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋtemplatesᚐPermission(ctx, sel, v[i])
@@ -852,7 +852,7 @@ func (ec *executionContext) marshalNTemplateRole2githubᚗcomᚋgatehouseᚑiam�
 }
 
 func (ec *executionContext) marshalNTemplateRole2ᚕgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋtemplatesᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []templates.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTemplateRole2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋtemplatesᚐRole(ctx, sel, v[i])
@@ -872,7 +872,7 @@ func (ec *executionContext) marshalNTemplateScope2githubᚗcomᚋgatehouseᚑiam
 }
 
 func (ec *executionContext) marshalNTemplateScope2ᚕgithubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋtemplatesᚐScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []templates.Scope) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTemplateScope2githubᚗcomᚋgatehouseᚑiamᚋgatehouseᚋgraphᚋtemplatesᚐScope(ctx, sel, v[i])

@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(websocketTransport(cfg, authn, log)) // before GET: an upgrade is a GET
 	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	gql.AddTransport(post{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	gql.SetParserTokenLimit(cfg.ParserTokens)
 	obs := observe{met: met, tracer: o.tracer()}
