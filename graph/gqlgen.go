@@ -2,7 +2,7 @@
 
 // gqlgen generates graph/generated and the resolver stubs from schema/ and
 // gqlgen.yml, as `gqlgen generate` does, with one plugin, serialFields, and
-// one rewrite of the generated lists (serialLists). It runs from the
+// two rewrites of the generated code (rewrites). It runs from the
 // repository root (see ent/generate.go).
 package main
 
@@ -36,7 +36,7 @@ var inline = map[string][]string{
 
 // serialFields marks the fields of inline to be resolved in line, and
 // writes the table of the fields still resolved concurrently, which
-// graph/generated/marshalslice.go reads. gqlgen decides per object
+// marshalSlice (graph/generated/marshalslice.go) reads. gqlgen decides per object
 // (Object.DisableConcurrency, which it sets for Mutation), so each listed
 // field gets a copy of its object with that flag set: the field's code is
 // generated from it, and nothing else reads the copy.
@@ -96,35 +96,54 @@ func (p serialFields) writeConcurrent(data *codegen.Data) error {
 	return os.WriteFile(filepath.Join(p.dir, "concurrent.generated.go"), src, 0o644)
 }
 
-// sliceCall is how gqlgen's template marshals a list of objects: every
-// element in a goroutine of its own, which it has no switch for.
-var sliceCall = regexp.MustCompile(`graphql\.MarshalSliceConcurrently\(ctx, len\(v\), (\d+), (true|false), `)
+// rewrites replace calls of gqlgen's runtime in the generated code by
+// functions of graph/generated that take the selection too, which gqlgen's
+// templates have no switch for.
+var rewrites = []struct {
+	name    string
+	call    *regexp.Regexp
+	replace string
+}{
+	// Every element of a list of objects in a goroutine of its own:
+	// marshalSlice (marshalslice.go) marshals them in line when no field
+	// selected of them waits.
+	{"marshalSlice", regexp.MustCompile(`graphql\.MarshalSliceConcurrently\(ctx, len\(v\), (\d+), (true|false), `),
+		"marshalSlice(ctx, sel, len(v), $1, $2, "},
+	// Every object's @defer group, with its path, whether or not anything
+	// is deferred: newDeferredGroup (deferred.go) makes one only when the
+	// object's selection defers something.
+	{"newDeferredGroup", regexp.MustCompile(`deferred := graphql\.NewDeferredGroup\(ctx\)`),
+		"deferred := newDeferredGroup(ctx, sel)"},
+}
 
-// serialLists has every generated list of objects marshalled by
-// marshalSlice (graph/generated/marshalslice.go), which takes the list's
-// selection too: it marshals the elements in line, one after the other,
-// when no field selected of them waits.
-func serialLists(dir string) error {
+// rewrite applies rewrites to the generated files of dir. Each must match
+// somewhere: otherwise gqlgen's templates have changed.
+func rewrite(dir string) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.generated.go"))
 	if err != nil {
 		return err
 	}
-	n := 0
+	found := make([]int, len(rewrites))
 	for _, name := range files {
 		src, err := os.ReadFile(name)
 		if err != nil {
 			return err
 		}
-		out := sliceCall.ReplaceAll(src, []byte("marshalSlice(ctx, sel, len(v), $1, $2, "))
-		n += len(sliceCall.FindAllIndex(src, -1))
+		out := src
+		for i, r := range rewrites {
+			found[i] += len(r.call.FindAllIndex(out, -1))
+			out = r.call.ReplaceAll(out, []byte(r.replace))
+		}
 		if !bytes.Equal(out, src) {
 			if err := os.WriteFile(name, out, 0o644); err != nil {
 				return err
 			}
 		}
 	}
-	if n == 0 {
-		return fmt.Errorf("serialLists: no call of graphql.MarshalSliceConcurrently in %s: has gqlgen's template changed?", dir)
+	for i, r := range rewrites {
+		if found[i] == 0 {
+			return fmt.Errorf("rewrite %s: no call in %s: have gqlgen's templates changed?", r.name, dir)
+		}
 	}
 	return nil
 }
@@ -138,7 +157,7 @@ func main() {
 	if err := api.Generate(cfg, api.AddPlugin(serialFields{dir: dir})); err != nil {
 		log.Fatalf("gqlgen: %v", err)
 	}
-	if err := serialLists(dir); err != nil {
+	if err := rewrite(dir); err != nil {
 		log.Fatalf("gqlgen: %v", err)
 	}
 }

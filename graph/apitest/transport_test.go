@@ -50,6 +50,14 @@ func TestTransport_EveryResponseIsOneJSONDocument(t *testing.T) {
 			t.Fatalf("a partial response: %s", r)
 		}
 
+		// gqlgen's POST transport sends no incremental payloads: a deferred
+		// fragment's concurrent fields stay null, and hasNext says so.
+		r = e.gql(a.Owner, `query($id: ID!) { account(id: $id) { id ... @defer(label: "d") { name members(first: 2) { totalCount } } } }`,
+			map[string]any{"id": a.ID})
+		if oneDocument(t, r); r.Get("data.account.id").String() != a.ID || !r.Get("hasNext").Bool() || r.Get("errors").Exists() {
+			t.Fatalf("a deferred fragment: %s", r)
+		}
+
 		r = e.gql(a.Owner, `query { account(id: "x") { noSuchField } }`, nil)
 		if oneDocument(t, r); r.Status == http.StatusOK || r.Code() != "GRAPHQL_VALIDATION_FAILED" {
 			t.Fatalf("a request that fails validation: %s", r)

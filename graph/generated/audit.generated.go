@@ -189,7 +189,7 @@ func (ec *executionContext) _AuditChainVerification(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditChainVerificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, sel)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

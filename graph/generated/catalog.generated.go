@@ -198,7 +198,7 @@ func (ec *executionContext) _DefinePermissionsPayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, definePermissionsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, sel)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

@@ -298,7 +298,7 @@ func (ec *executionContext) _ApplyAccessConfigPayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, applyAccessConfigPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, sel)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -341,7 +341,7 @@ func (ec *executionContext) _PlanStep(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, planStepImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, sel)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

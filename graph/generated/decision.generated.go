@@ -626,7 +626,7 @@ func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, decisionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, sel)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -684,7 +684,7 @@ func (ec *executionContext) _GrantPath(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, grantPathImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, sel)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -732,7 +732,7 @@ func (ec *executionContext) _HolderConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, holderConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, sel)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -775,7 +775,7 @@ func (ec *executionContext) _HolderEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, holderEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, sel)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

@@ -2059,7 +2059,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, sel)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -2267,7 +2267,7 @@ func (ec *executionContext) _RevokeOperatorKeyPayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, revokeOperatorKeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, sel)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
