@@ -133,3 +133,22 @@ func BenchmarkCreateRole(b *testing.B) {
 		return newRequest("/graphql", s.Owner, body)
 	})
 }
+
+// BenchmarkAuthorizeMany is authorizeMany with 20 checks over GraphQL, with
+// an account's API key, as make bench sends it.
+func BenchmarkAuthorizeMany(b *testing.B) {
+	e := newEnv(b, dialect.SQLite, server.Config{})
+	s := e.shapedAccount()
+	bodies := make([][]byte, 16)
+	for i := range bodies {
+		in := make([]map[string]any, 20)
+		for j := range in {
+			k := i*20 + j
+			in[j] = map[string]any{"accountId": s.ID, "subject": map[string]any{"memberId": s.members[(k*13)%len(s.members)]},
+				"permission": s.perms[(k*31)%len(s.perms)]}
+		}
+		bodies[i], _ = json.Marshal(map[string]any{"query": `query($in: [AuthorizeInput!]!) { authorizeMany(inputs: $in) { allowed reason } }`,
+			"variables": map[string]any{"in": in}})
+	}
+	e.serveBench(b, func(i int) *http.Request { return newRequest("/graphql", s.key, bodies[i%len(bodies)]) })
+}

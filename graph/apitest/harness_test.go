@@ -129,6 +129,9 @@ func defaults(c server.Config) server.Config {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
+	if c.QueryQueueWait == 0 {
+		c.QueryQueueWait = 100 * time.Millisecond
+	}
 	if c.RateLimit == 0 {
 		c.RateLimit, c.RateBurst = 1e6, 1e6 // tests of the limiter set their own
 	}

@@ -40,6 +40,9 @@ type Config struct {
 	RateBurst       int           `env:"GATEHOUSE_RATE_BURST" envDefault:"200" group:"Limits" help:"burst per principal" check:"positive"`
 	ShutdownTimeout time.Duration `env:"GATEHOUSE_SHUTDOWN_TIMEOUT" envDefault:"15s" group:"Server" help:"graceful shutdown on SIGINT/SIGTERM" check:"positive"`
 	UsageFlush      time.Duration `env:"GATEHOUSE_USAGE_FLUSH_INTERVAL" envDefault:"30s" group:"Server" help:"how often API keys' lastUsedAt and permission usage are written" check:"positive"`
+	// Queries run at once, the others waiting their turn (admission.go).
+	ActiveQueries  int           `env:"GATEHOUSE_ACTIVE_QUERIES" envDefault:"0" group:"Limits" help:"GraphQL queries run at once, the others waiting in order (0: twice the CPUs Go uses, GOMAXPROCS); mutations and subscriptions are not counted" check:"nonnegative"`
+	QueryQueueWait time.Duration `env:"GATEHOUSE_QUERY_QUEUE_WAIT" envDefault:"100ms" group:"Limits" help:"longest a query waits for its turn; then it runs anyway" check:"positive"`
 	// MaxSubscriptions bounds a principal's live subscriptions on a server (L5).
 	MaxSubscriptions int `env:"GATEHOUSE_MAX_SUBSCRIPTIONS" envDefault:"10" group:"Limits" help:"live subscriptions per principal on a server" check:"positive"`
 	// Every request's deadline, and readiness on shutdown (P5).

@@ -40,6 +40,7 @@ type metrics struct {
 	limited     *prometheus.CounterVec
 	authFailed  *prometheus.CounterVec
 	unavailable *prometheus.CounterVec
+	admission   *prometheus.CounterVec
 
 	// ops bounds the operation names used as label values: clients name
 	// operations, so only the first maxOperationNames are kept apart.
@@ -120,6 +121,10 @@ func newMetrics(db *sql.DB, version, commit string) *metrics {
 			Name: "gatehouse_unavailable_total",
 			Help: "Requests answered UNAVAILABLE (HTTP 503) because storage could not serve them in time, by where it was met.",
 		}, []string{"where"}),
+		admission: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_query_admission_total",
+			Help: "GraphQL queries that found every turn taken (GATEHOUSE_ACTIVE_QUERIES), by outcome: waited (for a turn, then ran) or ran_without_turn (waited GATEHOUSE_QUERY_QUEUE_WAIT, then ran anyway).",
+		}, []string{"outcome"}),
 		ops: map[string]bool{},
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
@@ -130,7 +135,7 @@ func newMetrics(db *sql.DB, version, commit string) *metrics {
 	build.Set(1)
 	m.hits, m.miss = m.lookups.WithLabelValues("hit"), m.lookups.WithLabelValues("miss")
 	m.registry.MustRegister(m.http, m.inFlight, m.operations, m.opDuration, m.decisions, m.lookups, m.loads,
-		m.evictions, m.invalidated, m.feedReads, m.notifyLag, m.audit, m.limited, m.authFailed, m.unavailable, build,
+		m.evictions, m.invalidated, m.feedReads, m.notifyLag, m.audit, m.limited, m.authFailed, m.unavailable, m.admission, build,
 		collectors.NewBuildInfoCollector(),
 		// Beyond the defaults: the heap live after the last GC (what the
 		// cached models really take) and the count of GC cycles.

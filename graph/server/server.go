@@ -105,6 +105,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	gql.SetParserTokenLimit(cfg.ParserTokens)
 	obs := observe{met: met, tracer: o.tracer()}
 	gql.Use(obs)
+	gql.Use(newAdmission(cfg.ActiveQueries, cfg.QueryQueueWait, met))
 	gql.Use(extension.Introspection{})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	gql.Use(limits.New(limits.Config{
