@@ -41,11 +41,10 @@ type Model struct {
 	// seq and platformSeq are the newest events of the account's and of the
 	// platform's audit chains when the model was read: its revision (D6).
 	seq, platformSeq int64
-	// rows are every member of the account with the roles it holds, and
-	// byUser maps a user id to its member id: loaded with the model, so that
-	// no decision queries for its subject once warm.
-	rows    map[string]memberRow
-	byUser  map[string]string
+	// members are every member of the account with the roles it holds,
+	// by member and by user id: loaded with the model, so that no decision
+	// queries for its subject once warm.
+	members memberTable
 	roleIdx *roleIndex // role id or key → index into Roles, and subjects
 
 	expOnce sync.Once
@@ -199,22 +198,27 @@ func (m *Model) Active() bool { return m.Account.Status == account.StatusACTIVE 
 // the subject its roles share with every member holding the same ones:
 // nothing per member is kept beyond its row.
 func (m *Model) MemberByID(ctx context.Context, id string) (*MemberEntry, error) {
-	row, ok := m.rows[id]
+	row, ok := m.members.get(id)
 	if !ok {
 		return nil, apperr.NotFoundf("member", id)
 	}
+	return m.entry(row), nil
+}
+
+// entry is a member's row with its subject.
+func (m *Model) entry(row memberRow) *MemberEntry {
 	held := row.held
 	if row.Status != member.StatusACTIVE || !m.Active() {
 		held = nil // only ACTIVE members of active accounts hold permissions (M1, A6)
 	}
-	return &MemberEntry{Member: row.MemberRef, Subject: m.subjectAt(held)}, nil
+	return &MemberEntry{Member: row.MemberRef, Subject: m.subjectAt(held)}
 }
 
 // RolesOf returns the roles a member holds, in position order, and whether
 // the model knows the member (one added through another server since the
 // model was read it does not).
 func (m *Model) RolesOf(memberID string) ([]*ent.Role, bool) {
-	row, ok := m.rows[memberID]
+	row, ok := m.members.get(memberID)
 	if !ok {
 		return nil, false
 	}
@@ -232,21 +236,17 @@ func (m *Model) rolesAt(held []uint16) []*ent.Role {
 
 // MemberByUser returns the user's membership, or nil when there is none.
 func (m *Model) MemberByUser(ctx context.Context, userID string) (*MemberEntry, error) {
-	id, ok := m.byUser[userID]
+	row, ok := m.members.ofUser(userID)
 	if !ok {
 		return nil, nil
 	}
-	return m.MemberByID(ctx, id)
+	return m.entry(row), nil
 }
 
 // Members calls fn for every member of the account.
 func (m *Model) Members(ctx context.Context, fn func(*MemberEntry)) error {
-	for id := range m.rows {
-		e, err := m.MemberByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		fn(e)
+	for _, row := range m.members.rows {
+		fn(m.entry(row))
 	}
 	return nil
 }
@@ -347,7 +347,7 @@ func (m *Model) rolesGranting(permission string) []*ent.Role {
 // members and 100 permissions, every member compiled, shows about 50 KB each
 // (roles with their compilations about 1 KB each, members about 400 bytes).
 func (m *Model) size() int64 {
-	return 4<<10 + int64(len(m.Roles))<<10 + int64(len(m.rows))*400
+	return 4<<10 + int64(len(m.Roles))<<10 + int64(len(m.members.rows))*400
 }
 
 // loadTimeout bounds a shared model load.
@@ -559,21 +559,18 @@ func (m *Model) adopt(r *ent.Role, i int) {
 // after setRoles: held says in a few bytes what the assignments said, and
 // the status is shared, not copied per member.
 func (m *Model) setMembers(mems []*ent.Member) {
-	m.rows, m.byUser = make(map[string]memberRow, len(mems)), make(map[string]string, len(mems))
-	for _, mem := range mems {
-		m.addRow(memberRow{MemberRef{ID: mem.ID, UserID: mem.UserID, Status: interned(mem.Status)}, m.heldIndexes(mem)})
+	rows := make([]memberRow, len(mems))
+	for i, mem := range mems {
+		rows[i] = memberRow{MemberRef{ID: mem.ID, UserID: mem.UserID, Status: interned(mem.Status)}, m.heldIndexes(mem)}
 	}
-}
-
-func (m *Model) addRow(row memberRow) {
-	m.rows[row.ID], m.byUser[row.UserID] = row, row.ID
+	m.members = newMemberTable(rows)
 }
 
 // reindexRows gives the model old's members, their held roles found again by
 // id among the model's roles (after setRoles).
 func (m *Model) reindexRows(old *Model) {
-	m.rows, m.byUser = make(map[string]memberRow, len(old.rows)), make(map[string]string, len(old.rows))
-	for _, row := range old.rows {
+	rows := make([]memberRow, 0, len(old.members.rows))
+	for _, row := range old.members.rows {
 		var held []uint16
 		for _, j := range row.held {
 			if i, ok := m.indexOf(old.Roles[j].ID); ok {
@@ -581,8 +578,9 @@ func (m *Model) reindexRows(old *Model) {
 			}
 		}
 		slices.Sort(held)
-		m.addRow(memberRow{row.MemberRef, held})
+		rows = append(rows, memberRow{row.MemberRef, held})
 	}
+	m.members = newMemberTable(rows)
 }
 
 // interned returns the constant of a member status, so that rows share it.
@@ -668,7 +666,7 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 	case roles != nil && !appended:
 		n.reindexRows(m) // the same holders of new roles, by role id
 	default:
-		n.rows, n.byUser = m.rows, m.byUser
+		n.members = m.members
 	}
 	// A key's snapshot depends on the master list only, and its state on
 	// its member's status: entries stay unless a key changed, or its member
@@ -678,7 +676,7 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 	}
 	if t&touchKeys == 0 {
 		for id, e := range m.keys {
-			if row, ok := n.rows[e.Key.MemberID]; e.Key.MemberID == "" || ok && row.Status == e.MemberStatus {
+			if row, ok := n.members.get(e.Key.MemberID); e.Key.MemberID == "" || ok && row.Status == e.MemberStatus {
 				n.keys[id] = e
 			}
 		}
