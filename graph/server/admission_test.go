@@ -86,18 +86,23 @@ func TestAdmission_QueriesRunNAtOnceInArrivalOrder(t *testing.T) {
 	}
 }
 
-// A query waits for its turn at most the queue wait, then runs anyway: a
-// query stuck on storage delays the others, never stops them.
-func TestAdmission_AQueryWaitsAtMostTheQueueWait(t *testing.T) {
-	a := testAdmission(1, 20*time.Millisecond)
+// holdTurn starts a query that holds a turn until release is called.
+func holdTurn(a admission) (release func()) {
 	stuck, started := make(chan struct{}), make(chan struct{})
 	go a.InterceptResponse(operation(ast.Query), func(context.Context) *graphql.Response {
 		close(started)
 		<-stuck
 		return nil
 	})
-	defer close(stuck)
 	<-started
+	return func() { close(stuck) }
+}
+
+// A query waits for its turn at most the queue wait, then runs anyway: a
+// query stuck on storage delays the others, never stops them.
+func TestAdmission_AQueryWaitsAtMostTheQueueWait(t *testing.T) {
+	a := testAdmission(1, 20*time.Millisecond)
+	defer holdTurn(a)()
 	done := make(chan *graphql.Response)
 	go func() {
 		done <- a.InterceptResponse(operation(ast.Query), func(context.Context) *graphql.Response { return &graphql.Response{} })
@@ -119,14 +124,7 @@ func TestAdmission_AQueryWaitsAtMostTheQueueWait(t *testing.T) {
 // operation (a body that does not decode) never wait for a query's turn.
 func TestAdmission_MutationsAndSubscriptionsAreNotQueued(t *testing.T) {
 	a := testAdmission(1, time.Minute)
-	stuck, started := make(chan struct{}), make(chan struct{})
-	go a.InterceptResponse(operation(ast.Query), func(context.Context) *graphql.Response {
-		close(started)
-		<-stuck
-		return nil
-	})
-	defer close(stuck)
-	<-started
+	defer holdTurn(a)()
 	for op, ctx := range map[string]context.Context{"mutation": operation(ast.Mutation), "subscription": operation(ast.Subscription),
 		"request refused before it became an operation": context.Background()} {
 		done := make(chan struct{})
