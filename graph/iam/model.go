@@ -580,7 +580,8 @@ func (m *Model) reindexRows(old *Model) {
 		slices.Sort(held)
 		rows = append(rows, memberRow{row.MemberRef, held})
 	}
-	m.members = newMemberTable(rows)
+	// The same members in the same order: old's index by user still holds.
+	m.members = memberTable{rows: rows, byUser: old.members.byUser}
 }
 
 // interned returns the constant of a member status, so that rows share it.

@@ -70,7 +70,6 @@ func (e postExecutor) DispatchOperation(ctx context.Context, rc *graphql.Operati
 		}
 		e.w.drop = true
 		return &graphql.Response{} // what gqlgen marshals, to be dropped
-
 	}, ctx
 }
 
