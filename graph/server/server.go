@@ -99,7 +99,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	gql := handler.New(graph.NewSchema(svc, cfg.MaxPageSize))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(websocketTransport(cfg, authn, log)) // before GET: an upgrade is a GET
-	gql.AddTransport(transport.GET{})
+	gql.AddTransport(get{})
 	gql.AddTransport(post{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	gql.SetParserTokenLimit(cfg.ParserTokens)

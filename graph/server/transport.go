@@ -24,6 +24,8 @@ import (
 // handler that DispatchOperation returns: post's executor writes the
 // response itself there, and its writer drops the copy gqlgen writes next.
 //
+// Like GET, it answers a deferred fragment in the one response (oneResponse).
+//
 // Unlike encoding/json, post does not escape <, > and & in the data's
 // strings to \u003c and friends; the responses are JSON, never HTML, and
 // every response carries X-Content-Type-Options: nosniff.
@@ -32,7 +34,7 @@ type post struct{ transport.POST }
 func (t post) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	pw := &postWriter{ResponseWriter: w}
-	t.POST.Do(pw, r, postExecutor{GraphExecutor: exec, w: pw})
+	t.POST.Do(pw, r, postExecutor{GraphExecutor: oneResponse{exec}, w: pw})
 }
 
 // postWriter passes writes through but for the one that follows a response
@@ -119,4 +121,13 @@ func writeResponse(w http.ResponseWriter, resp *graphql.Response) bool {
 	buf.Write(tail[len(dataNull):])
 	w.Write(buf.Bytes()) // an error here is the client's: gqlgen ignores it too
 	return true
+}
+
+// get is gqlgen's GET transport, answering a deferred fragment in its one
+// response (oneResponse), with X-Content-Type-Options as post's.
+type get struct{ transport.GET }
+
+func (t get) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	t.GET.Do(w, r, oneResponse{exec})
 }
