@@ -46,7 +46,7 @@ type Config struct {
 	// MaxSubscriptions bounds a principal's live subscriptions on a server (L5).
 	MaxSubscriptions int `env:"GATEHOUSE_MAX_SUBSCRIPTIONS" envDefault:"10" group:"Limits" help:"live subscriptions per principal on a server" check:"positive"`
 	// Every request's deadline, and readiness on shutdown (P5).
-	RequestTimeout time.Duration `env:"GATEHOUSE_REQUEST_TIMEOUT" envDefault:"10s" group:"Server" help:"every request's deadline; storage waits end with it" check:"positive"`
+	RequestTimeout time.Duration `env:"GATEHOUSE_REQUEST_TIMEOUT" envDefault:"10s" group:"Server" help:"every request's deadline; storage waits end with it, a body must arrive within it, a response be taken within it and 5 s more" check:"positive"`
 	DrainDelay     time.Duration `env:"GATEHOUSE_DRAIN_DELAY" envDefault:"5s" group:"Server" help:"on shutdown, how long /readyz answers 503 before the listener closes" check:"nonnegative"`
 	// The database pool and how long storage may make a request wait (P5).
 	DBMaxConns         int           `env:"GATEHOUSE_DB_MAX_CONNS" envDefault:"20" group:"Database" help:"the pool's connections (SQLite: 8 is plenty)" check:"positive"`

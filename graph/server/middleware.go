@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -79,8 +80,12 @@ func bodyLimit(max int64, next http.Handler) http.Handler {
 		body, err := readBody(http.MaxBytesReader(w, r.Body, max), r.ContentLength, max)
 		if err != nil {
 			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
+			switch {
+			case errors.As(err, &tooBig):
 				auth.WriteError(w, http.StatusRequestEntityTooLarge, "BAD_USER_INPUT", "request body exceeds the limit")
+				return
+			case errors.Is(err, os.ErrDeadlineExceeded): // see deadlines
+				auth.WriteError(w, http.StatusRequestTimeout, "BAD_USER_INPUT", "the request body did not arrive within the request's deadline")
 				return
 			}
 			auth.WriteError(w, http.StatusBadRequest, "BAD_USER_INPUT", "could not read the request body")

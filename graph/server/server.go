@@ -132,10 +132,14 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	mux.Handle("/graphql", met.instrument("graphql", browsers(upgrades(ws, api))))
 	mux.Handle("POST /v1/authorize", met.instrument("authorize_api", bounded(cfg.RequestTimeout, bodyLimit(cfg.MaxBodyBytes,
 		authn.Middleware(notePrincipal(limiter.Middleware(decisionAPI(svc, log, met))))))))
-	// Exports stream for as long as the log is long: no request deadline.
-	mux.Handle("GET /accounts/{id}/audit.csv", met.instrument("audit_export", authenticated(auditCSV(svc))))
-	mux.Handle("GET /accounts/{id}/audit.jsonl", met.instrument("audit_export", authenticated(auditJSONL(svc, log))))
-	mux.Handle("GET /platform/audit.jsonl", met.instrument("audit_export", authenticated(auditJSONL(svc, log))))
+	// Exports stream for as long as the log is long: no request deadline,
+	// but the client must keep taking them.
+	export := func(h http.Handler) http.Handler {
+		return met.instrument("audit_export", streaming(cfg.RequestTimeout, authenticated(h)))
+	}
+	mux.Handle("GET /accounts/{id}/audit.csv", export(auditCSV(svc)))
+	mux.Handle("GET /accounts/{id}/audit.jsonl", export(auditJSONL(svc, log)))
+	mux.Handle("GET /platform/audit.jsonl", export(auditJSONL(svc, log)))
 	mux.Handle("GET /{$}", met.instrument("graphiql", graphiql.Handler("Gatehouse", "/graphql", "/graphiql/")))
 	mux.Handle("GET /graphiql/", met.instrument("graphiql_assets", graphiql.Assets("/graphiql/")))
 	mux.Handle("GET /healthz", met.instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -157,7 +161,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 		opts.AllowOriginFunc = func(string) bool { return false }
 	}
 	c := cors.New(opts)
-	srv.Handler = o.traceHTTP(requestMeta(trusted, log, c.Handler(mux)))
+	srv.Handler = deadlines(cfg.RequestTimeout, cfg.RequestTimeout+writeGrace, o.traceHTTP(requestMeta(trusted, log, c.Handler(mux))))
 	var bg context.Context
 	bg, srv.stop = context.WithCancel(context.WithoutCancel(ctx))
 	if err := srv.follow(bg, cfg, db, log, met); err != nil {
