@@ -27,13 +27,14 @@ test: ## run every test, on SQLite and PostgreSQL
 # The race detector over the packages and API tests where goroutines share
 # state: the model cache and its successors, the write gate, the change
 # feed, sessions and principals (it found a principal shared by concurrent
-# requests). About a minute and a half; the stale-actor race at many trials
-# is `make races`.
+# requests), and the stale-actor race at 20 trials a case. About two
+# minutes; the stale-actor race at many trials is `make races`.
 race: ## run the concurrency-heavy tests under the race detector (PostgreSQL when it answers)
 	@url="$${GATEHOUSE_TEST_POSTGRES_URL:-}"; \
 	if [ -z "$$url" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then url='$(PG_URL)'; fi; \
 	GATEHOUSE_TEST_POSTGRES_URL="$$url" go test -race -count=1 ./graph/iam/ ./graph/auth/... ./graph/server/ ./graph/database/ && \
-	GATEHOUSE_TEST_POSTGRES_URL="$$url" go test -race -count=1 -run 'TestWritePath|TestMembersPage|TestV1_|TestObs_|TestD6_Changes|TestL5' ./graph/apitest/
+	GATEHOUSE_TEST_POSTGRES_URL="$$url" GATEHOUSE_TEST_RACE_TRIALS=20 go test -race -count=1 \
+		-run 'TestWritePath|TestMembersPage|TestV1_|TestObs_|TestD6_Changes|TestD6_NoDecisionOnAStaleViewOfTheActor|TestL5|TestSlowClient_' ./graph/apitest/
 
 # Go fuzzes one target per invocation. The seed corpora (f.Add and
 # testdata/fuzz/) also run as plain tests in `make test`. The default budget
