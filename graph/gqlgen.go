@@ -2,7 +2,7 @@
 
 // gqlgen generates graph/generated and the resolver stubs from schema/ and
 // gqlgen.yml, as `gqlgen generate` does, with one plugin, serialFields, and
-// two rewrites of the generated code (rewrites). It runs from the
+// rewrites of the generated code (rewrites). It runs from the
 // repository root (see ent/generate.go).
 package main
 
@@ -114,6 +114,12 @@ var rewrites = []struct {
 	// object's selection defers something.
 	{"newDeferredGroup", regexp.MustCompile(`deferred := graphql\.NewDeferredGroup\(ctx\)`),
 		"deferred := newDeferredGroup(ctx, sel)"},
+	// A list of non-null strings as an array of one closure per string:
+	// stringList (stringlist.go) writes the list as one value.
+	{"stringList", regexp.MustCompile(`\tret := make\(graphql\.Array, len\(v\)\)\n\tfor i := range v \{\n` +
+		`\t\tret\[i\] = ec\.marshalNString2string\(ctx, sel, v\[i\]\)\n\t\}\n\n` +
+		`\tfor _, e := range ret \{\n\t\tif e == graphql\.Null \{\n\t\t\treturn graphql\.Null\n\t\t\}\n\t\}\n\n\treturn ret\n`),
+		"\treturn stringList(v)\n"},
 }
 
 // rewrite applies rewrites to the generated files of dir. Each must match
