@@ -141,7 +141,9 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	mux.Handle("GET /accounts/{id}/audit.jsonl", export(auditJSONL(svc, log)))
 	mux.Handle("GET /platform/audit.jsonl", export(auditJSONL(svc, log)))
 	mux.Handle("GET /{$}", met.instrument("graphiql", graphiql.Handler("Gatehouse", "/graphql", "/graphiql/")))
-	mux.Handle("GET /graphiql/", met.instrument("graphiql_assets", graphiql.Assets("/graphiql/")))
+	// GraphiQL's script is 1 MB (300 KB gzipped): a slow link takes it for
+	// as long as it keeps taking it.
+	mux.Handle("GET /graphiql/", met.instrument("graphiql_assets", streaming(cfg.RequestTimeout, graphiql.Assets("/graphiql/"))))
 	mux.Handle("GET /healthz", met.instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})))
