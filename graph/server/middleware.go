@@ -95,12 +95,29 @@ func bodyLimit(max int64, next http.Handler) http.Handler {
 			auth.WriteError(w, http.StatusBadRequest, "BAD_USER_INPUT", problem)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &bufferedBody{Reader: bytes.NewReader(body), all: body}
 		if mt != "application/json" {
 			r.Header.Set("Content-Type", "application/json") // what gqlgen's POST transport takes
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bufferedBody is a request body bodyLimit has read whole: handlers that
+// want it whole take its bytes (bodyBytes) instead of copying them again.
+type bufferedBody struct {
+	*bytes.Reader
+	all []byte
+}
+
+func (*bufferedBody) Close() error { return nil }
+
+// bodyBytes returns r's body, whole: bodyLimit's buffer when it read it.
+func bodyBytes(r *http.Request) ([]byte, error) {
+	if b, ok := r.Body.(*bufferedBody); ok {
+		return b.all, nil
+	}
+	return io.ReadAll(r.Body)
 }
 
 // readBody reads a body whose length the client declared (up to max) into

@@ -33,15 +33,15 @@ func bounded(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
-		flag := new(atomic.Bool)
-		ctx = context.WithValue(ctx, outageKey{}, flag)
-		next.ServeHTTP(&outageWriter{ResponseWriter: w, flag: flag}, r.WithContext(ctx))
+		ow := &outageWriter{ResponseWriter: w}
+		ctx = context.WithValue(ctx, outageKey{}, &ow.flag)
+		next.ServeHTTP(ow, r.WithContext(ctx))
 	})
 }
 
 type outageWriter struct {
 	http.ResponseWriter
-	flag  *atomic.Bool
+	flag  atomic.Bool // set by markUnavailable
 	wrote bool
 }
 
