@@ -6,25 +6,32 @@ import (
 	"unsafe"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/graph/authz"
 )
 
 // Warm models keep their roles' grants as the catalog's own strings, one
-// copy for every account; a change's row is copied first, so its caller's
-// slice is left as it was.
-func TestModel_GrantsShareTheCatalogsStrings(t *testing.T) {
+// copy for every account, in lists of their length, and the account's id
+// and the kinds as shared strings; a change's row is copied first, so its
+// caller's slice is left as it was.
+func TestModel_RolesShareTheCatalogsStrings(t *testing.T) {
 	key := "iam.roles.read"
-	m := &Model{Policy: authz.NewPolicy([]authz.Permission{{Key: key, Kind: authz.Grant}}, []string{key})}
+	m := &Model{Account: &ent.Account{ID: "acc_1"}, Policy: authz.NewPolicy([]authz.Permission{{Key: key, Kind: authz.Grant}}, []string{key})}
 	same := func(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
 	interned := m.Policy.Intern(strings.Clone(key))
 	if interned != key || !same(m.Policy.Intern(strings.Clone(key)), interned) {
 		t.Fatal("two copies of a key interned to different strings")
 	}
 
-	read := &ent.Role{Grants: []string{strings.Clone(key), "iam.*"}}
-	internGrants(m.Policy, []*ent.Role{read})
+	decoded := append(make([]string, 0, 8), strings.Clone(key), "iam.*")
+	read := &ent.Role{Grants: decoded, AccountID: strings.Clone(m.Account.ID), Kind: role.Kind(strings.Clone("CUSTOM"))}
+	compactRoles(m.Policy, m.Account.ID, []*ent.Role{read})
 	if !same(read.Grants[0], interned) || read.Grants[1] != "iam.*" {
 		t.Fatalf("read row's grants %q not interned (or a pattern changed)", read.Grants)
+	}
+	if cap(read.Grants) != 2 || !same(read.AccountID, m.Account.ID) || !same(string(read.Kind), string(role.KindCUSTOM)) {
+		t.Fatalf("read row not compacted: grants cap %d, account id shared %v, kind shared %v",
+			cap(read.Grants), same(read.AccountID, m.Account.ID), same(string(read.Kind), string(role.KindCUSTOM)))
 	}
 
 	mine := []string{strings.Clone(key)}

@@ -396,15 +396,15 @@ func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID
 	return m, nil
 }
 
-// readRoles reads an account's roles for a model over p, their grants
-// interned (internGrants).
+// readRoles reads an account's roles for a model over p, compacted
+// (compactRoles).
 func readRoles(ctx context.Context, reader *ent.Client, accountID string, p *authz.Policy) ([]*ent.Role, error) {
 	roles, err := reader.Role.Query().Where(role.AccountID(accountID)).
 		Order(ent.Asc(role.FieldPosition), ent.Asc(role.FieldID)).All(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: roles")
 	}
-	internGrants(p, roles)
+	compactRoles(p, accountID, roles)
 	return roles, nil
 }
 
@@ -518,18 +518,29 @@ func (m *Model) roleByKey(key string) (*ent.Role, bool) {
 func (m *Model) detached(r *ent.Role) *ent.Role {
 	c := *r
 	c.Edges = ent.RoleEdges{}
-	c.Grants = slices.Clone(c.Grants) // the caller keeps its row
-	internGrants(m.Policy, []*ent.Role{&c})
+	compactRoles(m.Policy, m.Account.ID, []*ent.Role{&c}) // a list of its own: the caller keeps its row
 	return &c
 }
 
-// internGrants makes rows read for a model share the catalog's strings for
-// the permissions they grant, rather than keep a copy of each per role (a
-// few kilobytes of every warm model). Only rows not yet shared are given.
-func internGrants(p *authz.Policy, roles []*ent.Role) {
+// compactRoles makes rows read for a model share what they can rather than
+// keep a copy each: the catalog's strings for the permissions they grant,
+// the account's id and the kinds' constants; and gives their grants a
+// list of their length (decoding grows one, to twice as long). About 4 KB
+// of a warm model of 20 roles. Only rows not yet shared are given.
+func compactRoles(p *authz.Policy, accountID string, roles []*ent.Role) {
 	for _, r := range roles {
+		grants := make([]string, len(r.Grants))
 		for i, g := range r.Grants {
-			r.Grants[i] = p.Intern(g)
+			grants[i] = p.Intern(g)
+		}
+		r.Grants = grants
+		if r.AccountID == accountID {
+			r.AccountID = accountID
+		}
+		for _, k := range []role.Kind{role.KindSYSTEM, role.KindCUSTOM} {
+			if r.Kind == k {
+				r.Kind = k
+			}
 		}
 	}
 }
