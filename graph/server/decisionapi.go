@@ -23,7 +23,6 @@ import (
 // executor. Answers are the field's, with every field selected (a test
 // compares the two).
 
-// decisionJSON is a Decision as GraphQL serializes it with every field.
 // decisionsJSON is the answer to {"checks": […]}.
 type decisionsJSON struct {
 	Decisions []decisionJSON `json:"decisions"`
@@ -39,6 +38,7 @@ var (
 
 const encodeFlags = json.EscapeHTML | json.SortMapKeys
 
+// decisionJSON is a Decision as GraphQL serializes it with every field.
 type decisionJSON struct {
 	Permission     string     `json:"permission"`
 	Allowed        bool       `json:"allowed"`

@@ -19,11 +19,7 @@ import (
 type oneResponse struct{ graphql.GraphExecutor }
 
 func (e oneResponse) CreateOperationContext(ctx context.Context, params *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
-	return undeferred(e.GraphExecutor.CreateOperationContext(ctx, params))
-}
-
-// undeferred is oneResponse's CreateOperationContext after its executor's.
-func undeferred(rc *graphql.OperationContext, errs gqlerror.List) (*graphql.OperationContext, gqlerror.List) {
+	rc, errs := e.GraphExecutor.CreateOperationContext(ctx, params)
 	// Every document that defers names the directive; most do not.
 	if len(errs) == 0 && rc != nil && rc.Operation != nil && strings.Contains(rc.RawQuery, "defer") && docDefers(rc.Doc) {
 		rc.Doc, rc.Operation = withoutDefer(rc.Doc, rc.Operation)

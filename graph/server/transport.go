@@ -9,7 +9,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // post is gqlgen's POST transport but for how it writes an operation's
@@ -35,7 +34,7 @@ type post struct{ transport.POST }
 func (t post) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	pw := &postWriter{ResponseWriter: w}
-	t.POST.Do(pw, r, postExecutor{GraphExecutor: exec, w: pw})
+	t.POST.Do(pw, r, postExecutor{oneResponse: oneResponse{exec}, w: pw})
 }
 
 // postWriter passes writes through but for the one that follows a response
@@ -56,15 +55,11 @@ func (w *postWriter) Write(p []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *postWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// postExecutor is oneResponse (embedded as a value: no second allocation)
+// with post's response handler.
 type postExecutor struct {
-	graphql.GraphExecutor
+	oneResponse
 	w *postWriter
-}
-
-// CreateOperationContext is oneResponse's (one allocation fewer than
-// wrapping the executor twice).
-func (e postExecutor) CreateOperationContext(ctx context.Context, params *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
-	return undeferred(e.GraphExecutor.CreateOperationContext(ctx, params))
 }
 
 func (e postExecutor) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
