@@ -99,7 +99,7 @@ func command(ctx context.Context, args []string) error {
 		fs.DurationVar(&o.warm, "warm", 500*time.Millisecond, "unrecorded load before each workload's first slice in a round (100ms before the others)")
 		fs.IntVar(&o.countN, "count-requests", 50, "requests per workload in the SQL counting pass (PostgreSQL)")
 		workloads := fs.String("workloads", "all",
-			"comma-separated: all, or authorize, operator, many, members, viewer, v1, writes, sql;\n"+
+			"comma-separated: all, or authorize, operator, many, members, viewer, v1, writes, sql, or a workload's id (bare-16, v1-16, ...);\n"+
 				"scale = authorize with the start and memory figures only (those are measured every round)")
 		fs.BoolVar(&o.keep, "keep", false, "keep the seeded database, its manifest and the logs")
 		fs.Func("server-env", "KEY=VALUE for the server (repeatable), e.g. GATEHOUSE_MODEL_CACHE_MB=2048", func(s string) error {

@@ -77,7 +77,8 @@ type sqlCount struct {
 	skipped                  string
 }
 
-// selected reports whether the --workloads list names one of groups.
+// selected reports whether the --workloads list names one of groups (a
+// workload is selected by its groups or its id).
 func (o runOpts) selected(groups ...string) bool {
 	for _, g := range o.groups {
 		if g == "all" || slices.Contains(groups, g) {
@@ -143,7 +144,7 @@ func runBench(ctx context.Context, o runOpts, out io.Writer) (err error) {
 
 	var chosen []workload
 	for _, w := range workloads() {
-		if o.selected(w.groups...) {
+		if o.selected(slices.Concat(w.groups, []string{w.id})...) {
 			chosen = append(chosen, w)
 		}
 	}

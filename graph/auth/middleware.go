@@ -131,14 +131,14 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // when two different secrets are sent.
 func credential(r *http.Request) (string, bool) {
 	var bearer string
-	if h := r.Header.Get("Authorization"); h != "" {
+	if h := headerValue(r.Header, "Authorization"); h != "" {
 		scheme, rest, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(rest) == "" {
 			return "", false
 		}
 		bearer = strings.TrimSpace(rest)
 	}
-	key := strings.TrimSpace(r.Header.Get("X-API-Key"))
+	key := strings.TrimSpace(headerValue(r.Header, "X-Api-Key"))
 	if bearer != "" && key != "" && bearer != key {
 		return "", false
 	}
@@ -146,6 +146,15 @@ func credential(r *http.Request) (string, bool) {
 		return bearer, true
 	}
 	return key, true
+}
+
+// headerValue is Header.Get for a key in canonical form: Get would
+// canonicalize it again (allocating, for X-API-Key) on every request.
+func headerValue(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // RFC 6750 §3.1 error codes of a WWW-Authenticate challenge.

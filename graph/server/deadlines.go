@@ -27,12 +27,25 @@ const writeGrace = 5 * time.Second
 // the connection through writers that unwrap to it.
 func deadlines(read, write time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc := http.NewResponseController(w)
 		now := time.Now()
-		_ = rc.SetReadDeadline(now.Add(read))
-		_ = rc.SetWriteDeadline(now.Add(write))
+		// net/http's own writer has the methods: no ResponseController
+		// (an allocation) unless something wraps it.
+		if c, ok := w.(connDeadlines); ok {
+			_ = c.SetReadDeadline(now.Add(read))
+			_ = c.SetWriteDeadline(now.Add(write))
+		} else {
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(now.Add(read))
+			_ = rc.SetWriteDeadline(now.Add(write))
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// connDeadlines is what http.ResponseController looks for first.
+type connDeadlines interface {
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
 }
 
 // streaming is for responses that take as long as they are long (audit

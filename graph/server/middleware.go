@@ -32,9 +32,11 @@ func requestMeta(ps proxies, log *slog.Logger, next http.Handler) http.Handler {
 		began := time.Now()
 		id := r.Header.Get("X-Request-Id")
 		if !requestIDRE.MatchString(id) {
-			b := make([]byte, 12)
-			_, _ = rand.Read(b)
-			id = hex.EncodeToString(b)
+			var b [12]byte
+			var x [24]byte
+			_, _ = rand.Read(b[:])
+			hex.Encode(x[:], b[:])
+			id = string(x[:])
 		}
 		w.Header().Set("X-Request-Id", id)
 		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {

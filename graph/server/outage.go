@@ -31,12 +31,17 @@ func markUnavailable(ctx context.Context, met *metrics, where string) {
 // request is garbage on the decision path.)
 func bounded(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		ow := &outageWriter{ResponseWriter: w}
-		ctx = context.WithValue(ctx, outageKey{}, &ow.flag)
-		next.ServeHTTP(ow, r.WithContext(ctx))
+		b := &boundRequest{w: outageWriter{ResponseWriter: w}}
+		b.ctx.init(r.Context(), time.Now().Add(d), &b.w.flag)
+		defer b.ctx.release()
+		next.ServeHTTP(&b.w, r.WithContext(&b.ctx))
 	})
+}
+
+// boundRequest is what bounded adds to a request, in one allocation.
+type boundRequest struct {
+	w   outageWriter
+	ctx deadlineCtx
 }
 
 type outageWriter struct {

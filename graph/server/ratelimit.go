@@ -47,7 +47,12 @@ type rateLimiter struct {
 	// limitHeader and policyHeader are the RateLimit-Limit and -Policy
 	// values: the same for every response.
 	limitHeader, policyHeader []string
+	numbers                   [][]string // numbers[n] is {"n"} (number)
 }
+
+// maxSharedNumber bounds the header values made once (a burst of a million
+// should not cost a million strings).
+const maxSharedNumber = 10_000
 
 func newRateLimiter(perSecond float64, burst int, met *metrics) *rateLimiter {
 	l := &rateLimiter{buckets: newBuckets(perSecond, burst), met: met}
@@ -55,6 +60,10 @@ func newRateLimiter(perSecond float64, burst int, met *metrics) *rateLimiter {
 		window := max(1, int(math.Ceil(float64(burst)/perSecond)))
 		l.limitHeader = []string{strconv.Itoa(burst)}
 		l.policyHeader = []string{strconv.Itoa(burst) + ";w=" + strconv.Itoa(window)}
+		l.numbers = make([][]string, min(burst, maxSharedNumber)+1)
+		for n := range l.numbers {
+			l.numbers[n] = []string{strconv.Itoa(n)}
+		}
 	}
 	return l
 }
@@ -69,15 +78,18 @@ func (l *rateLimiter) Middleware(next http.Handler) http.Handler {
 			key = "principal:" + p.ID
 		}
 		b := l.bucket(key)
-		res := b.Reserve()
-		if d := res.Delay(); d > 0 {
-			res.Cancel()
+		now := time.Now()
+		if !b.AllowN(now, 1) { // AllowN, unlike Reserve, allocates nothing
+			// A reservation says when one token will be back; it is not kept.
+			res := b.ReserveN(now, 1)
+			d := res.DelayFrom(now)
+			res.CancelAt(now)
 			l.met.limited.WithLabelValues("requests").Inc()
-			l.headers(w, b)
+			l.headers(w, b, now)
 			auth.RateLimited(w, d, "too many requests")
 			return
 		}
-		l.headers(w, b)
+		l.headers(w, b, now)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -132,13 +144,23 @@ func (c countFailures) Failed(_ context.Context, reason string) {
 // burst, RateLimit-Remaining the requests that may be sent at once now,
 // RateLimit-Reset the seconds until the bucket is full again, and
 // RateLimit-Policy the bucket ("200;w=2": 200 requests per 2 s window).
-func (l *rateLimiter) headers(w http.ResponseWriter, b *rate.Limiter) {
-	tokens := max(b.Tokens(), 0)
+func (l *rateLimiter) headers(w http.ResponseWriter, b *rate.Limiter, now time.Time) {
+	tokens := max(b.TokensAt(now), 0)
 	// Keys in canonical form, set directly: Header.Set would canonicalize
 	// (and allocate) each of them on every response.
 	h := w.Header()
 	h["Ratelimit-Limit"] = l.limitHeader
-	h["Ratelimit-Remaining"] = []string{strconv.Itoa(int(math.Floor(tokens)))}
-	h["Ratelimit-Reset"] = []string{strconv.Itoa(int(math.Ceil((float64(l.burst) - tokens) / float64(l.limit))))}
+	h["Ratelimit-Remaining"] = l.number(int(math.Floor(tokens)))
+	h["Ratelimit-Reset"] = l.number(int(math.Ceil((float64(l.burst) - tokens) / float64(l.limit))))
 	h["Ratelimit-Policy"] = l.policyHeader
+}
+
+// number is n as a header value: shared for 0 to the burst (what the
+// remaining requests and, unless the rate is under one a second, the
+// seconds to reset are), made for others.
+func (l *rateLimiter) number(n int) []string {
+	if n >= 0 && n < len(l.numbers) {
+		return l.numbers[n]
+	}
+	return []string{strconv.Itoa(n)}
 }

@@ -76,7 +76,8 @@ func Parse(secret string) (prefix, id string, err error) {
 		return "", "", ErrMalformed
 	}
 	body, sum := secret[:len(secret)-checksumLen], secret[len(secret)-checksumLen:]
-	if subtle.ConstantTimeCompare([]byte(checksum(body)), []byte(sum)) != 1 {
+	want := checksumOf(body)
+	if subtle.ConstantTimeCompare(want[:], []byte(sum)) != 1 {
 		return "", "", ErrMalformed
 	}
 	return prefix, id, nil
@@ -93,18 +94,25 @@ func Hash(secret string) []byte {
 
 // Verify reports whether secret matches a stored hash, in constant time.
 func Verify(secret string, stored []byte) bool {
-	return subtle.ConstantTimeCompare(Hash(secret), stored) == 1
+	h := sha256.Sum256([]byte(secret)) // on the stack, unlike Hash's
+	return subtle.ConstantTimeCompare(h[:], stored) == 1
 }
 
 // checksum is the CRC32 (IEEE) of body in base62, left-padded to 6 chars.
 func checksum(body string) string {
+	out := checksumOf(body)
+	return string(out[:])
+}
+
+// checksumOf is checksum without the string (Parse compares it in place).
+func checksumOf(body string) [checksumLen]byte {
 	n := crc32.ChecksumIEEE([]byte(body))
 	var out [checksumLen]byte
 	for i := checksumLen - 1; i >= 0; i-- {
 		out[i] = base62[n%62]
 		n /= 62
 	}
-	return string(out[:])
+	return out
 }
 
 func validPrefix(p string) bool {
