@@ -152,3 +152,17 @@ func BenchmarkAuthorizeMany(b *testing.B) {
 	}
 	e.serveBench(b, func(i int) *http.Request { return newRequest("/graphql", s.key, bodies[i%len(bodies)]) })
 }
+
+// BenchmarkAuthorize is one authorize over GraphQL with an account's API
+// key, as make bench sends it: the GraphQL field beside POST /v1/authorize.
+func BenchmarkAuthorize(b *testing.B) {
+	e := newEnv(b, dialect.SQLite, server.Config{})
+	s := e.shapedAccount()
+	bodies := make([][]byte, 64)
+	for i := range bodies {
+		bodies[i], _ = json.Marshal(map[string]any{
+			"query":     `query($a: ID!, $m: ID!, $p: String!) { authorize(input: {accountId: $a, subject: {memberId: $m}, permission: $p}) { allowed reason } }`,
+			"variables": map[string]any{"a": s.ID, "m": s.members[(i*13)%len(s.members)], "p": s.perms[(i*31)%len(s.perms)]}})
+	}
+	e.serveBench(b, func(i int) *http.Request { return newRequest("/graphql", s.key, bodies[i%len(bodies)]) })
+}

@@ -10,21 +10,29 @@ import (
 //
 // A model keeps one per set of roles its members hold (tens per account):
 // what few subjects have, constrained roles and masks, is kept apart, and
-// subjects without them share noExtra (96 bytes a subject instead of 160).
+// subjects without them share noExtra (64 bytes a subject instead of 160).
 type Subject struct {
 	policy *Policy
 	roles  []*Expansion
 	open   bitset // keys of unconstrained roles
-	all    bitset // keys of all roles (open itself unless some role is constrained)
 	x      *subjectExtra
 }
 
 // subjectExtra is a subject's constrained roles and masks.
 type subjectExtra struct {
 	constrained []int    // indexes of constrained roles
+	all         bitset   // keys of all roles, when some role is constrained (else open)
 	maskedCons  bool     // some constrained role carries masks
 	openMasks   []string // masks of unconstrained roles, sorted
 	masks       []string // masks of all roles, sorted
+}
+
+// allKeys is the keys of all the subject's roles, constrained or not.
+func (s *Subject) allKeys() bitset {
+	if s.x.all != nil {
+		return s.x.all
+	}
+	return s.open
 }
 
 // noExtra is the extra of every subject without constrained roles or masks.
@@ -60,16 +68,16 @@ func (p *Policy) SubjectOf(roles []*Expansion) *Subject {
 		openMasks = append(openMasks, ex.masks...)
 		s.open.or(ex.keys)
 	}
-	s.all = s.open // the same set unless some role is constrained
+	var all bitset // open itself unless some role is constrained
 	if len(constrained) > 0 {
-		s.all = slices.Clone(s.open)
+		all = slices.Clone(s.open)
 		for _, i := range constrained {
-			s.all.or(roles[i].keys)
+			all.or(roles[i].keys)
 		}
 	}
 	s.x = noExtra
 	if len(constrained) > 0 || len(masks) > 0 {
-		s.x = &subjectExtra{constrained: constrained, maskedCons: maskedCons,
+		s.x = &subjectExtra{constrained: constrained, all: all, maskedCons: maskedCons,
 			openMasks: sortCompact(openMasks), masks: sortCompact(masks)}
 	}
 	return s
@@ -89,7 +97,7 @@ func (s *Subject) Permissions() []string {
 	if s == nil {
 		return []string{}
 	}
-	return s.all.keys(s.policy.grants)
+	return s.allKeys().keys(s.policy.grants)
 }
 
 // Unconstrained returns the keys the subject holds through roles without
