@@ -20,7 +20,8 @@ type deadlineCtx struct {
 	outage          *atomic.Bool
 
 	once    sync.Once
-	started atomic.Bool
+	started atomic.Bool     // inner is made (by start or release)
+	waited  atomic.Bool     // inner is start's: it answers for values too
 	inner   context.Context // made by start
 	cancel  context.CancelFunc
 }
@@ -35,6 +36,7 @@ func (c *deadlineCtx) init(parent context.Context, d time.Time, outage *atomic.B
 func (c *deadlineCtx) start() context.Context {
 	c.once.Do(func() {
 		c.inner, c.cancel = context.WithDeadline(c.Context, c.deadline)
+		c.waited.Store(true)
 		c.started.Store(true)
 	})
 	return c.inner
@@ -74,9 +76,16 @@ func (c *deadlineCtx) Err() error {
 	return c.start().Err()
 }
 
+// Value answers for the outage flag, and for the rest as the parent does.
+// Once waited on, the standard context answers: it has the same values,
+// and context's own lookup of its cancellation finds it there, so that a
+// child context registers with it directly (no AfterFunc).
 func (c *deadlineCtx) Value(key any) any {
 	if _, ok := key.(outageKey); ok {
 		return c.outage
+	}
+	if c.waited.Load() {
+		return c.inner.Value(key)
 	}
 	return c.Context.Value(key)
 }

@@ -114,4 +114,15 @@ func TestDeadlineCtx_CarriesTheOutageFlagAndItsParentsValues(t *testing.T) {
 	if !flag.Load() {
 		t.Fatal("markUnavailable did not reach the request's outage flag")
 	}
+	// Once waited on, the standard context answers for values: the same.
+	_ = c.Done()
+	if c.Value(ctxKey{}) != "v" || c.Value(outageKey{}) != flag {
+		t.Fatalf("after Done: value %v, outage flag %v", c.Value(ctxKey{}), c.Value(outageKey{}))
+	}
+	// Released before anyone waited, it keeps its parent's values.
+	c2, _ := newDeadlineCtx(parent, time.Hour)
+	c2.release()
+	if c2.Value(ctxKey{}) != "v" {
+		t.Fatalf("after release: value %v", c2.Value(ctxKey{}))
+	}
 }

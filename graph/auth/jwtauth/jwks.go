@@ -77,6 +77,7 @@ type keyCache struct {
 
 	mu        sync.Mutex
 	keys      []pubKey
+	gen       uint64        // counts successful fetches (verified tokens are of one)
 	fetchedAt time.Time     // last successful fetch
 	triedAt   time.Time     // last fetch attempt
 	inflight  chan struct{} // closed when the running fetch ends; nil when none runs
@@ -95,7 +96,16 @@ func (c *keyCache) load(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.keys, c.fetchedAt, c.triedAt = keys, c.now(), c.now()
+	c.gen++
 	return nil
+}
+
+// generation is the generation of the keys in hand, and whether they are
+// younger than maxAge.
+func (c *keyCache) generation() (uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen, c.now().Sub(c.fetchedAt) < c.maxAge
 }
 
 // lookup returns the keys a token's kid names (every key when kid is empty),
@@ -170,6 +180,7 @@ func (c *keyCache) startLocked() <-chan struct{} {
 		c.inflight = nil
 		if err == nil {
 			c.keys, c.fetchedAt = keys, c.now()
+			c.gen++
 		}
 	}()
 	return done

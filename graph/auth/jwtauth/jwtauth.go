@@ -13,6 +13,7 @@ package jwtauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -86,10 +87,11 @@ type Claims struct {
 
 // Verifier checks tokens; it is safe for concurrent use.
 type Verifier struct {
-	cfg    Config
-	secret []byte    // HS256 mode
-	keys   *keyCache // JWKS mode
-	now    func() time.Time
+	cfg      Config
+	secret   []byte    // HS256 mode
+	keys     *keyCache // JWKS mode
+	now      func() time.Time
+	verified *verifiedTokens
 }
 
 // New returns a Verifier. With a JWKS URL it fetches the keys once now and
@@ -113,7 +115,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	v := &Verifier{cfg: cfg, now: time.Now}
+	v := &Verifier{cfg: cfg, now: time.Now, verified: newVerifiedTokens()}
 	if cfg.HS256Secret != "" {
 		if len(cfg.HS256Secret) < minHS256SecretLen {
 			return nil, fmt.Errorf("jwtauth: the HS256 secret must be at least %d bytes", minHS256SecretLen)
@@ -187,9 +189,30 @@ var (
 )
 
 // Verify checks raw and returns its claims. Every failure wraps ErrInvalid.
+// A token verified before answers from memory while it may (verified.go).
 func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
-	if !LooksLikeJWT(raw) || !wellFormedJSON(raw) {
+	if !LooksLikeJWT(raw) {
 		return Claims{}, invalid("malformed")
+	}
+	sum := sha256.Sum256([]byte(raw))
+	gen, fresh := v.keyGeneration()
+	now := v.now()
+	if c, ok := v.verified.get(sum, gen, fresh, now); ok {
+		return c, nil
+	}
+	c, notBefore, err := v.verify(ctx, raw)
+	if err != nil {
+		return Claims{}, err
+	}
+	v.verified.put(sum, c, notBefore, gen, now, v.cfg.Leeway)
+	return c, nil
+}
+
+// verify checks raw with jwx and returns its claims and its nbf (zero when
+// it has none).
+func (v *Verifier) verify(ctx context.Context, raw string) (Claims, time.Time, error) {
+	if !wellFormedJSON(raw) {
+		return Claims{}, time.Time{}, invalid("malformed")
 	}
 	opts := []jwt.ParseOption{
 		jwt.WithKeyProvider(jws.KeyProviderFunc(func(_ context.Context, sink jws.KeySink, sig *jws.Signature, _ *jws.Message) error {
@@ -209,27 +232,27 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	}
 	tok, err := jwt.Parse([]byte(raw), opts...)
 	if err != nil {
-		return Claims{}, invalid(reason(err))
+		return Claims{}, time.Time{}, invalid(reason(err))
 	}
 
 	var c Claims
 	var email any
 	if tok.Get("email", &email) != nil {
-		return Claims{}, invalid("no email claim")
+		return Claims{}, time.Time{}, invalid("no email claim")
 	}
 	s, ok := email.(string)
 	if !ok {
-		return Claims{}, invalid("bad email claim")
+		return Claims{}, time.Time{}, invalid("bad email claim")
 	}
 	c.Email = strings.ToLower(strings.TrimSpace(s))
 	if !validEmail(c.Email) {
-		return Claims{}, invalid("bad email claim")
+		return Claims{}, time.Time{}, invalid("bad email claim")
 	}
 	// An identity provider that says it has not verified the address must
 	// not be trusted with it: memberships are found by email.
 	var verified any
 	if tok.Get("email_verified", &verified) == nil && (verified == false || verified == "false") {
-		return Claims{}, invalid("email not verified")
+		return Claims{}, time.Time{}, invalid("email not verified")
 	}
 	var name any
 	if tok.Get("name", &name) == nil {
@@ -239,7 +262,8 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	}
 	c.Subject, _ = tok.Subject()
 	c.ExpiresAt, _ = tok.Expiration()
-	return c, nil
+	notBefore, _ := tok.NotBefore()
+	return c, notBefore, nil
 }
 
 // fetchKeys hands jws the keys that may verify sig, with the algorithm
