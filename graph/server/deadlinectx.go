@@ -22,7 +22,7 @@ type deadlineCtx struct {
 	once    sync.Once
 	started atomic.Bool     // inner is made (by start or release)
 	waited  atomic.Bool     // inner is start's: it answers for values too
-	inner   context.Context // made by start
+	inner   context.Context // start's, or one canceled already (release)
 	cancel  context.CancelFunc
 }
 
