@@ -44,6 +44,37 @@ func TestM1_InvitedHoldsNothingUntilFirstSignIn(t *testing.T) {
 	})
 }
 
+// An invitation made after the user signed in on this server is accepted
+// when the user lists their memberships (M1, M6), once.
+func TestM1_InvitationAfterSignInIsAcceptedWhenListed(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("m1late", nil)
+		tok := userToken(t, "late@m1.test")
+		if r := e.ok(tok, `{ viewer { memberships { status } } }`, nil); len(r.Get("data.viewer.memberships").Array()) != 0 {
+			t.Fatalf("before the invitation: %s", r)
+		}
+		r := e.ok(a.Owner, addMember, map[string]any{"in": map[string]any{"accountId": a.ID, "email": "late@m1.test", "invite": true, "roleIds": []string{a.FullAccessID}}})
+		id := r.Get("data.addMember.member.id").String()
+		for range 2 {
+			r = e.ok(tok, `{ viewer { memberships { status account { id } member { id } effectivePermissions } } }`, nil)
+			m := r.Get("data.viewer.memberships.0")
+			if len(r.Get("data.viewer.memberships").Array()) != 1 || m.Get("status").String() != "ACTIVE" ||
+				m.Get("account.id").String() != a.ID || m.Get("member.id").String() != id || len(m.Get("effectivePermissions").Array()) == 0 {
+				t.Fatalf("listed after the invitation: %s", r)
+			}
+		}
+		if n := e.auditCount(a.ID, "member.activated"); n != 1 {
+			t.Fatalf("%d activations audited, want 1", n)
+		}
+		// Listing reads the memberships once: no statement of its own
+		// looks for invitations (the members, their accounts, assignments
+		// and roles: 4).
+		if _, n := e.statementsOf(tok, `{ viewer { memberships { account { id } } } }`, nil); n > 4 {
+			t.Fatalf("listing memberships sent %d statements, want at most 4", n)
+		}
+	})
+}
+
 func TestM2_DefaultRoleAndDuplicates(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := e.newAccount("m2", nil)

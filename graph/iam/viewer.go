@@ -24,17 +24,26 @@ func (s *Service) Memberships(ctx context.Context) ([]Membership, error) {
 	if p == nil || p.Kind != auth.User || p.UserID == "" {
 		return nil, nil
 	}
-	if err := s.ActivateInvited(ctx, p.UserID); err != nil {
+	members, err := s.membersOfUser(ctx, p.UserID)
+	if err != nil {
 		return nil, err
 	}
-	members, err := s.client.Member.Query().
-		Where(member.UserID(p.UserID), member.StatusNEQ(member.StatusREMOVED)).
-		WithAccount().
-		WithAssignments(func(q *ent.AssignmentQuery) { q.WithRole() }).
-		Order(ent.Asc(member.FieldID)).
-		All(ctx)
-	if err != nil {
-		return nil, classify(err)
+	// Invitations made since the user authenticated here are accepted now
+	// (M1), and the list read again: found by the same query, not by one
+	// more on every request.
+	activated := false
+	for _, m := range members {
+		if m.Status == member.StatusINVITED {
+			if err := s.activate(ctx, m.AccountID, m.ID); err != nil {
+				return nil, err
+			}
+			activated = true
+		}
+	}
+	if activated {
+		if members, err = s.membersOfUser(ctx, p.UserID); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]Membership, 0, len(members))
 	for _, m := range members {
@@ -53,6 +62,18 @@ func (s *Service) Memberships(ctx context.Context) ([]Membership, error) {
 		out = append(out, ms)
 	}
 	return out, nil
+}
+
+// membersOfUser reads a user's memberships that are not REMOVED, with their
+// accounts and roles, in member id order.
+func (s *Service) membersOfUser(ctx context.Context, userID string) ([]*ent.Member, error) {
+	members, err := s.client.Member.Query().
+		Where(member.UserID(userID), member.StatusNEQ(member.StatusREMOVED)).
+		WithAccount().
+		WithAssignments(func(q *ent.AssignmentQuery) { q.WithRole() }).
+		Order(ent.Asc(member.FieldID)).
+		All(ctx)
+	return members, classify(err)
 }
 
 // ActivateInvited makes a user's INVITED memberships ACTIVE: it runs when the
