@@ -31,14 +31,9 @@ func (s *Service) Memberships(ctx context.Context) ([]Membership, error) {
 	// Invitations made since the user authenticated here are accepted now
 	// (M1), and the list read again: found by the same query, not by one
 	// more on every request.
-	activated := false
-	for _, m := range members {
-		if m.Status == member.StatusINVITED {
-			if err := s.activate(ctx, m.AccountID, m.ID); err != nil {
-				return nil, err
-			}
-			activated = true
-		}
+	activated, err := s.activateInvited(ctx, members)
+	if err != nil {
+		return nil, err
 	}
 	if activated {
 		if members, err = s.membersOfUser(ctx, p.UserID); err != nil {
@@ -83,15 +78,27 @@ func (s *Service) membersOfUser(ctx context.Context, userID string) ([]*ent.Memb
 func (s *Service) ActivateInvited(ctx context.Context, userID string) error {
 	invited, err := s.client.Member.Query().
 		Where(member.UserID(userID), member.StatusEQ(member.StatusINVITED)).All(ctx)
-	if err != nil || len(invited) == 0 {
+	if err != nil {
 		return classify(err)
 	}
-	for _, m := range invited {
-		if err := s.activate(ctx, m.AccountID, m.ID); err != nil {
-			return err
+	_, err = s.activateInvited(ctx, invited)
+	return err
+}
+
+// activateInvited activates those of members that are INVITED, and reports
+// whether there were any.
+func (s *Service) activateInvited(ctx context.Context, members []*ent.Member) (bool, error) {
+	activated := false
+	for _, m := range members {
+		if m.Status != member.StatusINVITED {
+			continue
 		}
+		if err := s.activate(ctx, m.AccountID, m.ID); err != nil {
+			return activated, err
+		}
+		activated = true
 	}
-	return nil
+	return activated, nil
 }
 
 // activate makes one INVITED membership ACTIVE, the user being authenticated.

@@ -27,22 +27,20 @@ const writeGrace = 5 * time.Second
 // the connection through writers that unwrap to it.
 func deadlines(read, write time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		now := time.Now()
 		// net/http's own writer has the methods: no ResponseController
 		// (an allocation) unless something wraps it.
-		if c, ok := w.(connDeadlines); ok {
-			_ = c.SetReadDeadline(now.Add(read))
-			_ = c.SetWriteDeadline(now.Add(write))
-		} else {
-			rc := http.NewResponseController(w)
-			_ = rc.SetReadDeadline(now.Add(read))
-			_ = rc.SetWriteDeadline(now.Add(write))
+		c, ok := w.(connDeadlines)
+		if !ok {
+			c = http.NewResponseController(w)
 		}
+		now := time.Now()
+		_ = c.SetReadDeadline(now.Add(read))
+		_ = c.SetWriteDeadline(now.Add(write))
 		next.ServeHTTP(w, r)
 	})
 }
 
-// connDeadlines is what http.ResponseController looks for first.
+// connDeadlines is what http.ResponseController looks for first, and has.
 type connDeadlines interface {
 	SetReadDeadline(time.Time) error
 	SetWriteDeadline(time.Time) error

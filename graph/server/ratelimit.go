@@ -80,10 +80,7 @@ func (l *rateLimiter) Middleware(next http.Handler) http.Handler {
 		b := l.bucket(key)
 		now := time.Now()
 		if !b.AllowN(now, 1) { // AllowN, unlike Reserve, allocates nothing
-			// A reservation says when one token will be back; it is not kept.
-			res := b.ReserveN(now, 1)
-			d := res.DelayFrom(now)
-			res.CancelAt(now)
+			d := untilToken(b, now)
 			l.met.limited.WithLabelValues("requests").Inc()
 			l.headers(w, b, now)
 			auth.RateLimited(w, d, "too many requests")
@@ -118,10 +115,15 @@ func (f *failureLimiter) Blocked(ctx context.Context) (time.Duration, bool) {
 		return 0, false
 	}
 	f.met.limited.WithLabelValues("auth_failures").Inc()
-	// A reservation says when one token will be back; it is not kept.
+	return untilToken(b, now), true
+}
+
+// untilToken is how long after now b will have a token again: a
+// reservation says when, and is not kept.
+func untilToken(b *rate.Limiter, now time.Time) time.Duration {
 	res := b.ReserveN(now, 1)
 	defer res.CancelAt(now)
-	return res.DelayFrom(now), true
+	return res.DelayFrom(now)
 }
 
 func (f *failureLimiter) Failed(ctx context.Context, reason string) {
