@@ -39,7 +39,7 @@ func (r *roleResolver) Masks(ctx context.Context, obj *ent.Role) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	return m.Subject([]*ent.Role{obj}).Masks(), nil
+	return m.Expansion(obj).Masks(), nil
 }
 
 // HolderCount is the resolver for the holderCount field.

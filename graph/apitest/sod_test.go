@@ -111,3 +111,32 @@ func TestV1_EnforcedRulesFollowEveryChangeOfThem(t *testing.T) {
 		e.createRole(a.Owner, a.ID, "Both", []string{"attestations:mint", "governance:approve"})
 	})
 }
+
+// V1, R1: a role an ENFORCE rule refused leaves nothing behind in the cached
+// model, though the model had already taken it in when the rule was checked
+// (the check runs on the model the change leaves): the roles created next,
+// at the same position, are found by key and by id, and the refused key is
+// free.
+func TestV1_RefusedRoleLeavesNoTraceInTheModel(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("v1t", nil)
+		e.ok(a.Owner, createSod, sodRule(a.ID, "ROLE", "ENFORCE", "attestations:mint", "governance:approve"))
+		refused := map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Zz", "grants": []string{"attestations:mint", "governance:approve"}}}
+		e.fails("CONFLICT", a.Owner, createRole, refused)
+		e.createRole(a.Owner, a.ID, "Aa", []string{"attestations:mint"})
+		pp := e.createRole(a.Owner, a.ID, "Pp", []string{"governance:approve"})
+		m := e.addMember(a.Owner, a.ID, "m@v1t.test", pp)
+		d := e.decide(e.Operator, map[string]any{"accountId": a.ID, "subject": map[string]any{"memberId": m}, "permission": "governance:approve"})
+		if !d.Get("data.authorize.allowed").Bool() || d.Get("data.authorize.grantedBy.roleKey").String() != "pp" {
+			t.Fatalf("the member holding pp: %s", d)
+		}
+		for _, key := range []string{"aa", "pp"} {
+			r := e.fails("CONFLICT", a.Owner, createRole, map[string]any{"in": map[string]any{"accountId": a.ID, "name": key, "grants": []string{"attestations:mint"}}})
+			if msg := r.Get("errors.0.message").String(); !strings.Contains(msg, `a role with key "`+key+`" exists`) {
+				t.Fatalf("creating %s again: %s", key, r)
+			}
+		}
+		refused["in"].(map[string]any)["grants"] = []string{"attestations:mint"}
+		e.ok(a.Owner, createRole, refused)
+	})
+}

@@ -148,6 +148,9 @@ func (ex *Expansion) Has(key string) bool { return ex.keys.has(ex.policy.bit(key
 // Keys returns the GRANT keys the role gives, sorted. It never returns nil.
 func (ex *Expansion) Keys() []string { return ex.keys.keys(ex.policy.grants) }
 
+// Masks returns the role's deny masks, sorted. It never returns nil.
+func (ex *Expansion) Masks() []string { return append([]string{}, ex.masks...) }
+
 // orderGrants returns the well-formed grants in the order they are tried:
 // exact keys first (in role order), then wildcards from the narrowest to the
 // widest, so that a key's path names the most specific grant.

@@ -75,12 +75,6 @@ type MemberRef struct {
 	Status     member.Status
 }
 
-// memberRow is a member and the roles it holds, as indexes into Roles.
-type memberRow struct {
-	MemberRef
-	held []uint16
-}
-
 // MemberEntry is a member with its compiled permissions.
 type MemberEntry struct {
 	Member MemberRef
@@ -148,8 +142,9 @@ func (m *Model) own(r *ent.Role) (int, bool) {
 	return i, ok && (m.Roles[i] == r || m.Roles[i].Version == r.Version)
 }
 
-// Subject compiles a set of roles of this account. Sets of the model's own
-// roles are compiled once and shared.
+// Subject compiles a set of roles of this account. A set some member holds
+// is compiled once and shared with the members holding it; other sets are
+// compiled for the caller.
 func (m *Model) Subject(roles []*ent.Role) *authz.Subject {
 	held := make([]uint16, 0, len(roles))
 	for _, r := range roles {
@@ -163,32 +158,36 @@ func (m *Model) Subject(roles []*ent.Role) *authz.Subject {
 		}
 		held = append(held, uint16(i))
 	}
-	return m.subjectAt(held)
+	slices.Sort(held)
+	held = slices.Compact(held)
+	if set := m.members.sets.find(held); set >= 0 {
+		return m.subjectOf(set)
+	}
+	return m.Policy.SubjectOf(m.expansionsAt(held))
 }
 
-// subjectAt is the subject holding the model's roles at these indexes,
-// compiled once per set and shared by every member holding it.
-func (m *Model) subjectAt(held []uint16) *authz.Subject {
-	key := make([]byte, 0, 2*len(held)) // the roles' indexes, two bytes each
-	for _, j := range held {
-		key = append(key, byte(j>>8), byte(j))
-	}
-	idx := m.roleIdx
-	idx.mu.RLock()
-	sub, ok := idx.subjects[string(key)]
-	idx.mu.RUnlock()
-	if ok {
+// subjectOf is the subject of a set of the members' roles, compiled once
+// and shared by every member holding it.
+func (m *Model) subjectOf(set int32) *authz.Subject {
+	sets := m.members.sets
+	if sub := sets.subs[set].Load(); sub != nil {
 		return sub
 	}
+	sub := m.Policy.SubjectOf(m.expansionsAt(sets.at(set)))
+	if !sets.subs[set].CompareAndSwap(nil, sub) {
+		return sets.subs[set].Load() // compiled meanwhile: one subject per set
+	}
+	return sub
+}
+
+// expansionsAt returns the compilations of the model's roles at these
+// indexes.
+func (m *Model) expansionsAt(held []uint16) []*authz.Expansion {
 	exps, all := make([]*authz.Expansion, len(held)), m.expansions()
 	for i, j := range held {
 		exps[i] = all[j]
 	}
-	sub = m.Policy.SubjectOf(exps)
-	idx.mu.Lock()
-	idx.subjects[string(key)] = sub
-	idx.mu.Unlock()
-	return sub
+	return exps
 }
 
 // Active reports whether the account is not suspended (A6).
@@ -207,11 +206,11 @@ func (m *Model) MemberByID(ctx context.Context, id string) (*MemberEntry, error)
 
 // entry is a member's row with its subject.
 func (m *Model) entry(row memberRow) *MemberEntry {
-	held := row.held
+	set := row.set
 	if row.Status != member.StatusACTIVE || !m.Active() {
-		held = nil // only ACTIVE members of active accounts hold permissions (M1, A6)
+		set = 0 // the empty set: only ACTIVE members of active accounts hold permissions (M1, A6)
 	}
-	return &MemberEntry{Member: row.MemberRef, Subject: m.subjectAt(held)}
+	return &MemberEntry{Member: row.MemberRef, Subject: m.subjectOf(set)}
 }
 
 // RolesOf returns the roles a member holds, in position order, and whether
@@ -222,7 +221,7 @@ func (m *Model) RolesOf(memberID string) ([]*ent.Role, bool) {
 	if !ok {
 		return nil, false
 	}
-	return m.rolesAt(row.held), true
+	return m.rolesAt(m.members.sets.at(row.set)), true
 }
 
 // rolesAt returns the roles at indexes into Roles (never nil).
@@ -459,60 +458,6 @@ func (m *Model) appendedRoles(written []*ent.Role) ([]*ent.Role, bool) {
 	return out, true
 }
 
-// roleIndex finds a role's index in Roles by its id or its key, and keeps
-// the subjects compiled from sets of those indexes. Models evolved by
-// appending roles, or without changing them, share one (see appendedRoles):
-// an entry is written once, when its role is appended, and is read
-// concurrently by the models before it, which ignore it — an index is a
-// model's only if it is below the model's length and names the role there
-// (indexOf, roleByKey). The roles below an index never change while it is
-// shared, so neither do their compilations, nor the subjects of their sets.
-//
-// Plain maps under a read-write lock: sync.Maps took about 200 bytes an
-// entry, 8 KB of a warm model of 20 roles.
-type roleIndex struct {
-	mu       sync.RWMutex
-	ids      map[string]int            // role id → index
-	keys     map[string]int            // role key → index
-	subjects map[string]*authz.Subject // by the indexes of the roles held
-}
-
-func newRoleIndex(roles int) *roleIndex {
-	return &roleIndex{ids: make(map[string]int, roles), keys: make(map[string]int, roles), subjects: map[string]*authz.Subject{}}
-}
-
-// add indexes r at i.
-func (x *roleIndex) add(r *ent.Role, i int) {
-	x.mu.Lock()
-	x.ids[r.ID], x.keys[r.Key] = i, i
-	x.mu.Unlock()
-}
-
-// find returns what byName says of name, if anything.
-func (x *roleIndex) find(byName map[string]int, name string) (int, bool) {
-	x.mu.RLock()
-	i, ok := byName[name]
-	x.mu.RUnlock()
-	return i, ok
-}
-
-// indexOf returns the index of the role with this id in the model's Roles.
-func (m *Model) indexOf(id string) (int, bool) {
-	i, ok := m.roleIdx.find(m.roleIdx.ids, id)
-	return i, ok && i < len(m.Roles) && m.Roles[i].ID == id
-}
-
-// roleByKey returns the model's role with this key: one lookup, where a
-// scan of the roles would hold the account's lock for time growing with
-// them (CreateRole checks a new key under it).
-func (m *Model) roleByKey(key string) (*ent.Role, bool) {
-	i, ok := m.roleIdx.find(m.roleIdx.keys, key)
-	if ok && i < len(m.Roles) && m.Roles[i].Key == key {
-		return m.Roles[i], true
-	}
-	return nil, false
-}
-
 // detached is a copy of a role row a change wrote, without its edges, for
 // the model to keep.
 func (m *Model) detached(r *ent.Role) *ent.Role {
@@ -541,15 +486,15 @@ func compactRoles(p *authz.Policy, accountID string, roles []*ent.Role) {
 
 // setRoles gives the model its roles.
 func (m *Model) setRoles(roles []*ent.Role) {
-	m.Roles, m.roleIdx = roles, newRoleIndex(len(roles))
-	for i, r := range roles {
-		m.adopt(r, i)
+	for _, r := range roles {
+		m.adopt(r)
 	}
+	m.Roles, m.roleIdx = roles, newRoleIndex(roles)
 }
 
-// adopt makes r the model's role at index i.
-func (m *Model) adopt(r *ent.Role, i int) {
-	m.roleIdx.add(r, i)
+// adopt makes r one of the model's roles (setRoles indexes it; so does an
+// append).
+func (m *Model) adopt(r *ent.Role) {
 	// Rows kept from an earlier model are shared with it, and read there
 	// meanwhile: written only when new.
 	if r.AccountID != m.Account.ID {
@@ -564,10 +509,10 @@ func (m *Model) adopt(r *ent.Role, i int) {
 // after setRoles: held says in a few bytes what the assignments said, and
 // the status is shared, not copied per member.
 func (m *Model) setMembers(mems []*ent.Member) {
-	rows := make([]memberRow, len(mems))
+	rows := make([]heldRow, len(mems))
 	for i, mem := range mems {
 		st := interned(mem.Status, member.StatusACTIVE, member.StatusINVITED, member.StatusSUSPENDED, member.StatusREMOVED)
-		rows[i] = memberRow{MemberRef{ID: mem.ID, UserID: mem.UserID, Status: st}, m.heldIndexes(mem)}
+		rows[i] = heldRow{MemberRef{ID: mem.ID, UserID: mem.UserID, Status: st}, m.heldIndexes(mem)}
 	}
 	m.members = newMemberTable(rows)
 }
@@ -575,19 +520,16 @@ func (m *Model) setMembers(mems []*ent.Member) {
 // reindexRows gives the model old's members, their held roles found again by
 // id among the model's roles (after setRoles).
 func (m *Model) reindexRows(old *Model) {
-	rows := make([]memberRow, 0, len(old.members.rows))
-	for _, row := range old.members.rows {
+	m.members = old.members.remapped(func(was []uint16) []uint16 {
 		var held []uint16
-		for _, j := range row.held {
+		for _, j := range was {
 			if i, ok := m.indexOf(old.Roles[j].ID); ok {
 				held = append(held, uint16(i))
 			}
 		}
 		slices.Sort(held)
-		rows = append(rows, memberRow{row.MemberRef, held})
-	}
-	// The same members in the same order: old's index by user still holds.
-	m.members = memberTable{rows: rows, byUser: old.members.byUser}
+		return held
+	})
 }
 
 // interned returns the one of shared that equals v, so that rows keep that
@@ -654,7 +596,8 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 		// and appended to, as the roles are (appendedRoles).
 		n.Roles, n.roleIdx, n.exps = roles, m.roleIdx, exps
 		for i := len(m.Roles); i < len(roles); i++ {
-			n.adopt(roles[i], i)
+			n.adopt(roles[i])
+			n.roleIdx.add(roles, i)
 			n.exps = append(n.exps, n.Policy.Compile(n.Role(roles[i])))
 		}
 	case roles != nil:
@@ -671,6 +614,11 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 	switch {
 	case mems != nil:
 		n.setMembers(mems)
+		if roles == nil || appended {
+			// The roles m's members held keep their indexes and
+			// compilations: so do the subjects of their sets.
+			n.members.sets.adopt(m.members.sets)
+		}
 	case roles != nil && !appended:
 		n.reindexRows(m) // the same holders of new roles, by role id
 	default:

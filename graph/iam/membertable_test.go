@@ -1,0 +1,145 @@
+package iam
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/account"
+	"github.com/gatehouse-iam/gatehouse/ent/member"
+	"github.com/gatehouse-iam/gatehouse/graph/authz"
+)
+
+func TestHeldSets_FindEverySetOnceAndTheEmptyOneFirst(t *testing.T) {
+	hs := newHeldSets([][]uint16{{1, 2}, {0}, {1, 2}, nil, {0, 3}, {}})
+	want := [][]uint16{{}, {0}, {0, 3}, {1, 2}}
+	if hs.len() != len(want) {
+		t.Fatalf("%d sets, want %d (distinct, with the empty one)", hs.len(), len(want))
+	}
+	for i, w := range want {
+		if got := hs.at(int32(i)); !slices.Equal(got, w) {
+			t.Errorf("set %d = %v, want %v", i, got, w)
+		}
+		if got := hs.find(w); got != int32(i) {
+			t.Errorf("find(%v) = %d, want %d", w, got, i)
+		}
+	}
+	for _, absent := range [][]uint16{{2}, {0, 1}, {1, 2, 3}, {4}} {
+		if got := hs.find(absent); got != -1 {
+			t.Errorf("find(%v) = %d, want -1", absent, got)
+		}
+	}
+	if s := hs.at(0); cap(s) != 0 {
+		t.Errorf("set 0 has capacity %d: an append to it would write into set 1", cap(s))
+	}
+}
+
+// tableModel is a model of three roles (r0 grants a, r1 b, r2 c) and the
+// members given as role indexes, each ACTIVE unless its index is in off.
+func tableModel(t *testing.T, held [][]int, off ...int) *Model {
+	t.Helper()
+	keys := []string{"app.a", "app.b", "app.c"}
+	perms := make([]authz.Permission, len(keys))
+	for i, k := range keys {
+		perms[i] = authz.Permission{Key: k, Kind: authz.Grant}
+	}
+	m := &Model{Account: &ent.Account{ID: "acc_1", Status: account.StatusACTIVE}, Policy: authz.NewPolicy(perms, keys)}
+	roles := make([]*ent.Role, len(keys))
+	for i, k := range keys {
+		roles[i] = &ent.Role{ID: "role_" + string(rune('0'+i)), Key: "r" + string(rune('0'+i)), AccountID: "acc_1", Grants: []string{k}, Version: 1}
+	}
+	m.setRoles(roles)
+	m.setMembers(tableMembers(roles, held, off...))
+	return m
+}
+
+func tableMembers(roles []*ent.Role, held [][]int, off ...int) []*ent.Member {
+	mems := make([]*ent.Member, len(held))
+	for i, h := range held {
+		mem := &ent.Member{ID: "mem_" + string(rune('a'+i)), UserID: "usr_" + string(rune('z'-i)), Status: member.StatusACTIVE}
+		if slices.Contains(off, i) {
+			mem.Status = member.StatusSUSPENDED
+		}
+		for _, j := range h {
+			mem.Edges.Assignments = append(mem.Edges.Assignments, &ent.Assignment{RoleID: roles[j].ID})
+		}
+		mems[i] = mem
+	}
+	return mems
+}
+
+func subjectOfMember(t *testing.T, m *Model, id string) *authz.Subject {
+	t.Helper()
+	e, err := m.MemberByID(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Subject
+}
+
+// Members holding the same roles, in whatever order their assignments come,
+// share one compiled subject; so does Subject for those roles; a member who
+// is not ACTIVE holds nothing (M1).
+func TestMemberTable_MembersHoldingTheSameRolesShareOneSubject(t *testing.T) {
+	m := tableModel(t, [][]int{{0, 1}, {1, 0}, {2}, {0, 1}}, 3)
+	a, b := subjectOfMember(t, m, "mem_a"), subjectOfMember(t, m, "mem_b")
+	if a != b {
+		t.Fatal("two members holding r0 and r1 have a subject each")
+	}
+	if got := a.Permissions(); !slices.Equal(got, []string{"app.a", "app.b"}) {
+		t.Fatalf("permissions %v, want app.a and app.b", got)
+	}
+	if s := m.Subject([]*ent.Role{m.Roles[1], m.Roles[0]}); s != a {
+		t.Fatal("Subject of the same roles in another order is compiled again")
+	}
+	if got := subjectOfMember(t, m, "mem_c").Permissions(); !slices.Equal(got, []string{"app.c"}) {
+		t.Fatalf("mem_c holds %v, want app.c", got)
+	}
+	if got := subjectOfMember(t, m, "mem_d").Permissions(); len(got) != 0 {
+		t.Fatalf("a SUSPENDED member holds %v", got)
+	}
+	if s := m.Subject([]*ent.Role{m.Roles[2], m.Roles[0]}); !slices.Equal(s.Permissions(), []string{"app.a", "app.c"}) {
+		t.Fatalf("a set no member holds: %v", s.Permissions())
+	}
+	if roles, ok := m.RolesOf("mem_b"); !ok || len(roles) != 2 || roles[0] != m.Roles[0] || roles[1] != m.Roles[1] {
+		t.Fatalf("RolesOf(mem_b) = %v, %v; want r0, r1", roles, ok)
+	}
+	if row, ok := m.members.ofUser("usr_x"); !ok || row.ID != "mem_c" {
+		t.Fatalf("ofUser(usr_x) = %v, %v; want mem_c", row, ok)
+	}
+}
+
+// A model whose members changed, its roles not, keeps the subjects the model
+// before it compiled for the sets both hold; one whose roles were read again
+// compiles its own, as the members hold them by their new indexes.
+func TestMemberTable_SubjectsOutliveAMemberChangeNotARoleChange(t *testing.T) {
+	m := tableModel(t, [][]int{{0, 1}, {2}})
+	ab := subjectOfMember(t, m, "mem_a")
+
+	n := &Model{Account: m.Account, Policy: m.Policy}
+	n.Roles, n.roleIdx, n.exps = m.Roles, m.roleIdx, m.expansions()
+	n.expOnce.Do(func() {})
+	n.setMembers(tableMembers(m.Roles, [][]int{{0, 1}, {2}, {0, 1}, {1}}))
+	n.members.sets.adopt(m.members.sets)
+	if subjectOfMember(t, n, "mem_a") != ab || subjectOfMember(t, n, "mem_c") != ab {
+		t.Fatal("members still holding r0 and r1 lost the compiled subject")
+	}
+	if got := subjectOfMember(t, n, "mem_d").Permissions(); !slices.Equal(got, []string{"app.b"}) {
+		t.Fatalf("a new set: %v, want app.b", got)
+	}
+
+	// The roles read again in another order (r2 first): indexes change.
+	r := &Model{Account: m.Account, Policy: m.Policy}
+	r.setRoles([]*ent.Role{m.Roles[2], m.Roles[0], m.Roles[1]})
+	r.reindexRows(m)
+	got := subjectOfMember(t, r, "mem_a")
+	if got == ab || !slices.Equal(got.Permissions(), []string{"app.a", "app.b"}) {
+		t.Fatalf("after the roles moved: same subject %v, permissions %v", got == ab, got.Permissions())
+	}
+	if roles, _ := r.RolesOf("mem_b"); len(roles) != 1 || roles[0].ID != "role_2" {
+		t.Fatalf("mem_b holds %v after the roles moved, want role_2", roles)
+	}
+	if row, ok := r.members.ofUser("usr_y"); !ok || row.ID != "mem_b" {
+		t.Fatalf("ofUser(usr_y) = %v, %v after the roles moved", row, ok)
+	}
+}
