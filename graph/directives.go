@@ -96,9 +96,21 @@ func operatorOnly(ctx context.Context, _ any, next graphql.Resolver) (any, error
 // introspection answers; every other root field is UNAUTHENTICATED (P4).
 func RequireAuthentication(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	rc := graphql.GetRootFieldContext(ctx)
-	if rc != nil && !strings.HasPrefix(rc.Field.Name, "__") && auth.FromContext(ctx) == nil {
+	if rc == nil || strings.HasPrefix(rc.Field.Name, "__") {
+		return next(ctx)
+	}
+	if auth.FromContext(ctx) == nil {
 		graphql.AddError(ctx, apperr.New(apperr.Unauthenticated,
 			"authentication required: send an operator key, API key or JWT as `Authorization: Bearer …`"))
+		return graphql.Null
+	}
+	// A connection's credential was checked when it opened: it is checked
+	// again for every operation, as a request's is, so that a revoked or
+	// expired credential stops working on open connections too (S5, P3);
+	// the connection closes once the error is sent.
+	if err := iam.CheckSession(ctx); err != nil {
+		graphql.AddError(ctx, err)
+		endSessionOn(ctx, err)
 		return graphql.Null
 	}
 	return next(ctx)

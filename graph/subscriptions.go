@@ -27,9 +27,15 @@ func (r *Resolver) watchAccount(ctx context.Context, accountID string, after *in
 		for _, e := range graphql.GetErrors(presented) {
 			transport.AddSubscriptionError(ctx, e)
 		}
-		if sess := auth.SessionFrom(ctx); sess != nil && sess.End != nil && apperr.CodeOf(err) == apperr.Unauthenticated {
-			// The transport sends the error, then ends ctx.
-			go func() { <-ctx.Done(); sess.End() }()
-		}
+		endSessionOn(ctx, err)
 	})
+}
+
+// endSessionOn closes the connection of an operation whose credential was
+// found revoked or expired (err UNAUTHENTICATED), once the error is sent: the
+// transport sends it, then ends ctx.
+func endSessionOn(ctx context.Context, err error) {
+	if sess := auth.SessionFrom(ctx); sess != nil && sess.End != nil && apperr.CodeOf(err) == apperr.Unauthenticated {
+		go func() { <-ctx.Done(); sess.End() }()
+	}
 }

@@ -283,3 +283,68 @@ func TestL5_ConnectionsNeedACredential(t *testing.T) {
 		}
 	})
 }
+
+// query runs one query or mutation over c and returns its result.
+func (c *wsConn) query(id, query string, vars map[string]any) gjson.Result {
+	c.t.Helper()
+	c.subscribe(id, query, vars)
+	m := c.next()
+	if m.Get("type").String() != "next" {
+		c.t.Fatalf("operation %s: %s", id, m.Raw)
+	}
+	if done := c.next(); done.Get("type").String() != "complete" {
+		c.t.Fatalf("operation %s not complete: %s", id, done.Raw)
+	}
+	return m.Get("payload")
+}
+
+// D6, M2 over a WebSocket: every operation on an open connection is a request
+// of its own — it meets the access the member has now, not the one the
+// connection's first operation found, and reads what was committed since
+// (not rows its first operation loaded).
+func TestD6_OperationsOverTheSocketSeeTheAccountAsItIsNow(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("wsq", nil)
+		reader := e.createRole(a.Owner, a.ID, "Reader", []string{"iam.roles.read", "iam.members.read"})
+		plain := e.createRole(a.Owner, a.ID, "Plain", []string{"AgentChat"})
+		m := e.addMember(a.Owner, a.ID, "eve@wsq.test", reader)
+		c := e.connectWS(t, userToken(t, "eve@wsq.test"))
+		holders := `query($r: ID!) { node(id: $r) { ... on Role { holderCount } } }`
+		if p := c.query("1", holders, map[string]any{"r": plain}); p.Get("data.node.holderCount").Int() != 0 {
+			t.Fatalf("holders of plain: %s", p.Raw)
+		}
+		e.addMember(a.Owner, a.ID, "bob@wsq.test", plain)
+		if p := c.query("2", holders, map[string]any{"r": plain}); p.Get("data.node.holderCount").Int() != 1 {
+			t.Fatalf("holders of plain after another client added one: %s", p.Raw)
+		}
+		e.ok(a.Owner, `mutation($in: SetMemberRolesInput!) { setMemberRoles(input: $in) { member { id } } }`,
+			map[string]any{"in": map[string]any{"memberId": m, "roleIds": []string{plain}}})
+		p := c.query("3", `query($a: ID!) { account(id: $a) { roles { totalCount } } }`, map[string]any{"a": a.ID})
+		if code := p.Get("errors.0.extensions.code").String(); code != "FORBIDDEN" || p.Get("data.account.roles").Exists() {
+			t.Fatalf("roles read after the demotion: %s", p.Raw)
+		}
+	})
+}
+
+// S5, P3 over a WebSocket: a key revoked while its connection is open stops
+// working there at once — the next operation is UNAUTHENTICATED, and the
+// connection closes.
+func TestS5_RevokedKeyStopsWorkingOnOpenSockets(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a := e.newAccount("wsk", nil)
+		k := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "k", "permissions": []string{"iam.roles.read"}})
+		id, secret := k.Get("data.createApiKey.apiKey.id").String(), k.Get("data.createApiKey.secret").String()
+		c := e.connectWS(t, secret)
+		q := `query($a: ID!) { account(id: $a) { roles { totalCount } } }`
+		if p := c.query("1", q, map[string]any{"a": a.ID}); p.Get("data.account.roles.totalCount").Int() == 0 {
+			t.Fatalf("before the revocation: %s", p.Raw)
+		}
+		e.ok(a.Owner, revokeKey, map[string]any{"id": id})
+		if p := c.query("2", q, map[string]any{"a": a.ID}); p.Get("errors.0.extensions.code").String() != "UNAUTHENTICATED" || p.Get("data.account.roles").Exists() {
+			t.Fatalf("after the revocation: %s", p.Raw)
+		}
+		if code := c.closed(); code != websocket.StatusNormalClosure {
+			t.Fatalf("closed with %d", code)
+		}
+	})
+}

@@ -153,15 +153,27 @@ func (s *Service) stream(ctx context.Context, sub *live.Sub, accountID string, c
 // mayWatch checks the caller now: its credential, then iam.audit.read on
 // the account as it is now (not as the connection's first request saw it).
 func (s *Service) mayWatch(ctx context.Context, accountID string) error {
-	if sess := auth.SessionFrom(ctx); sess != nil && sess.Recheck != nil {
-		if err := sess.Recheck(ctx); auth.IsInvalid(err) {
-			return apperr.New(apperr.Unauthenticated, "the credential of this connection was revoked or has expired")
-		} else if err != nil {
-			return apperr.Outage(err)
-		}
+	if err := CheckSession(ctx); err != nil {
+		return err
 	}
 	_, err := s.Require(WithRequestCache(ctx), accountID, "iam.audit.read")
 	return err
+}
+
+// CheckSession checks the credential of a long-lived connection again (nil
+// for a plain request, authenticated anew each time): UNAUTHENTICATED once it
+// is revoked or has expired, an outage when it cannot be checked now.
+func CheckSession(ctx context.Context) error {
+	sess := auth.SessionFrom(ctx)
+	if sess == nil || sess.Recheck == nil {
+		return nil
+	}
+	if err := sess.Recheck(ctx); auth.IsInvalid(err) {
+		return apperr.New(apperr.Unauthenticated, "the credential of this connection was revoked or has expired")
+	} else if err != nil {
+		return apperr.Outage(err)
+	}
+	return nil
 }
 
 // head is the seq of the account's newest event (0 when it has none).

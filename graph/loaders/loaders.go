@@ -121,9 +121,14 @@ type ctxKey struct{}
 // Middleware gives every request its own loaders.
 func Middleware(client *ent.Client, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), ctxKey{}, &requestLoaders{client: client})
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(With(r.Context(), client)))
 	})
+}
+
+// With returns ctx with loaders of its own (an operation over a WebSocket
+// is a request of its own).
+func With(ctx context.Context, client *ent.Client) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &requestLoaders{client: client})
 }
 
 // For returns the request's loaders.

@@ -8,21 +8,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
+	"github.com/gatehouse-iam/gatehouse/graph/iam"
 	"github.com/gatehouse-iam/gatehouse/graph/live"
+	"github.com/gatehouse-iam/gatehouse/graph/loaders"
 )
 
 // Subscriptions (L5) arrive as WebSocket upgrades of /graphql speaking
 // graphql-transport-ws (or the older graphql-ws). A connection is
 // authenticated once, by its connection_init payload (browsers cannot set
 // headers on a WebSocket) or by the upgrade's own Authorization header, and
-// keeps its credential to check it again at every change it streams
-// (auth.Session): a revoked or expired credential ends its subscriptions and
-// closes it.
+// keeps its credential to check it again at every operation it runs and at
+// every change it streams (auth.Session): a revoked or expired credential
+// ends its subscriptions and closes it.
 
 // Close codes of graphql-transport-ws.
 const (
@@ -150,3 +154,19 @@ func (m *metrics) registerLive(b *live.Broker) {
 
 // Subscriptions is the number of live subscriptions on this server.
 func (s *Server) Subscriptions() int64 { return s.live.Active() }
+
+// operationScope makes every operation over a WebSocket a request of its
+// own, as a plain HTTP request is: the cache of its accounts' access and its
+// loaders are fresh. The upgrade request's would otherwise serve every
+// operation for as long as the connection lasts — the access its first
+// operation found, after a demotion; rows loaded before a change — and be
+// shared by operations running at once. Its credential is checked again by
+// graph.RequireAuthentication.
+func operationScope(client *ent.Client) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if auth.SessionFrom(ctx) != nil {
+			ctx = loaders.With(iam.WithRequestCache(ctx), client)
+		}
+		return next(ctx)
+	}
+}

@@ -115,6 +115,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	}))
 	gql.SetErrorPresenter(presenter(log, met))
 	gql.SetRecoverFunc(recoverFunc(log))
+	gql.AroundOperations(operationScope(db.Client))
 	gql.AroundRootFields(graph.RequireAuthentication)
 	gql.AroundFields(obs.fieldMiddleware)
 
