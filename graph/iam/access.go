@@ -230,13 +230,18 @@ func accessOn(ctx context.Context, p *auth.Principal, m *Model, keys *ent.Client
 		if err != nil {
 			return nil, err
 		}
-		a := &Access{Model: m, Key: k.Key, Subject: m.Subject(nil)}
-		if k.Reason(time.Now()) == authz.Granted && m.Active() {
-			a.Subject = k.Snapshot
-		}
-		return a, nil
+		return keyAccess(m, k), nil
 	}
 	return nil, apperr.NotFoundf("account", accountID)
+}
+
+// keyAccess is what an API key of m's account may do there.
+func keyAccess(m *Model, k *KeyEntry) *Access {
+	a := &Access{Model: m, Key: k.Key, Subject: m.Subject(nil)}
+	if k.Reason(time.Now()) == authz.Granted && m.Active() {
+		a.Subject = k.Snapshot
+	}
+	return a
 }
 
 // Require returns FORBIDDEN unless the caller holds permission in the account.

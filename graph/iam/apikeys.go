@@ -240,5 +240,12 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, ulid, secret string) (
 	if e.Key.ExpiresAt != nil {
 		p.Expires = *e.Key.ExpiresAt
 	}
+	// The request acts in the key's account: what it may do there is known
+	// now, from the model and the key just read, and Access finds it in the
+	// request's cache instead of looking both up again.
+	if c := cacheFrom(ctx); c != nil {
+		s.obs.AccountUsed(ctx, ik.accountID)
+		c.put(ik.accountID, keyAccess(m, e))
+	}
 	return p, nil
 }

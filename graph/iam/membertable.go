@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/graph/authz"
 )
 
@@ -20,12 +21,37 @@ type memberTable struct {
 	sets   *heldSets
 }
 
-// memberRow is a member and the roles it holds: an index into its table's
-// sets.
+// memberRow is a member, its status as an index into memberStatuses, and
+// the roles it holds as an index into its table's sets: 40 bytes, where a
+// MemberRef and a list of roles took 80.
 type memberRow struct {
-	MemberRef
-	set int32
+	ID, UserID string
+	status     uint8
+	set        int32
 }
+
+// memberStatuses are the statuses a memberRow can name.
+var memberStatuses = [...]member.Status{member.StatusACTIVE, member.StatusINVITED, member.StatusSUSPENDED, member.StatusREMOVED}
+
+// rowOf is a member's row, without its set.
+func rowOf(ref MemberRef) memberRow {
+	st := slices.Index(memberStatuses[:], ref.Status)
+	if st < 0 {
+		st = len(memberStatuses) // a status this build does not know: none of them (not ACTIVE)
+	}
+	return memberRow{ID: ref.ID, UserID: ref.UserID, status: uint8(st)}
+}
+
+// Status is the member's status.
+func (r memberRow) Status() member.Status {
+	if int(r.status) < len(memberStatuses) {
+		return memberStatuses[r.status]
+	}
+	return ""
+}
+
+// ref is what a model tells of the member.
+func (r memberRow) ref() MemberRef { return MemberRef{ID: r.ID, UserID: r.UserID, Status: r.Status()} }
 
 // heldRow is a member with the indexes into Roles of the roles it holds,
 // sorted: what a table is made of.
@@ -44,7 +70,8 @@ func newMemberTable(in []heldRow) memberTable {
 	sets := newHeldSets(held)
 	rows := make([]memberRow, len(in))
 	for i, r := range in {
-		rows[i] = memberRow{r.MemberRef, sets.find(r.held)}
+		rows[i] = rowOf(r.MemberRef)
+		rows[i].set = sets.find(r.held)
 	}
 	byUser := make([]int32, len(rows))
 	for i := range byUser {
@@ -65,7 +92,8 @@ func (t memberTable) remapped(remap func([]uint16) []uint16) memberTable {
 	sets := newHeldSets(held)
 	rows := make([]memberRow, len(t.rows))
 	for i, r := range t.rows {
-		rows[i] = memberRow{r.MemberRef, sets.find(held[r.set])}
+		rows[i] = r
+		rows[i].set = sets.find(held[r.set])
 	}
 	return memberTable{rows: rows, byUser: t.byUser, sets: sets}
 }

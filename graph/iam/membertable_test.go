@@ -3,6 +3,7 @@ package iam
 import (
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
@@ -141,5 +142,22 @@ func TestMemberTable_SubjectsOutliveAMemberChangeNotARoleChange(t *testing.T) {
 	}
 	if row, ok := r.members.ofUser("usr_y"); !ok || row.ID != "mem_b" {
 		t.Fatalf("ofUser(usr_y) = %v, %v after the roles moved", row, ok)
+	}
+}
+
+// A row keeps a member's status in a byte, and gives back the status's own
+// string; a status it does not know reads as none (so not ACTIVE).
+func TestMemberTable_RowsKeepTheStatusInAByte(t *testing.T) {
+	for _, st := range memberStatuses {
+		r := rowOf(MemberRef{ID: "mem_a", UserID: "usr_a", Status: member.Status(string([]byte(st)))})
+		if r.Status() != st || r.ref() != (MemberRef{ID: "mem_a", UserID: "usr_a", Status: st}) {
+			t.Errorf("%s: row says %q, %+v", st, r.Status(), r.ref())
+		}
+	}
+	if r := rowOf(MemberRef{ID: "mem_b", Status: "ARCHIVED"}); r.Status() != "" {
+		t.Errorf("an unknown status reads %q", r.Status())
+	}
+	if size := unsafe.Sizeof(memberRow{}); size != 40 {
+		t.Errorf("a memberRow takes %d bytes, want 40", size)
 	}
 }

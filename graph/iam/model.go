@@ -67,9 +67,9 @@ type Model struct {
 // enforcedRules are a model's ENFORCE rules (none is an empty list).
 type enforcedRules struct{ rules []*ent.SodRule }
 
-// MemberRef is what a model keeps of a member: enough to decide for it and
-// to name it (about 50 bytes, not the 300 of an ent.Member). Whoever shows a
-// member reads its row.
+// MemberRef is what a model tells of a member: enough to decide for it and
+// to name it (a model keeps it in 40 bytes, with the member's roles; an
+// ent.Member takes 300). Whoever shows a member reads its row.
 type MemberRef struct {
 	ID, UserID string
 	Status     member.Status
@@ -207,10 +207,10 @@ func (m *Model) MemberByID(ctx context.Context, id string) (*MemberEntry, error)
 // entry is a member's row with its subject.
 func (m *Model) entry(row memberRow) *MemberEntry {
 	set := row.set
-	if row.Status != member.StatusACTIVE || !m.Active() {
+	if row.Status() != member.StatusACTIVE || !m.Active() {
 		set = 0 // the empty set: only ACTIVE members of active accounts hold permissions (M1, A6)
 	}
-	return &MemberEntry{Member: row.MemberRef, Subject: m.subjectOf(set)}
+	return &MemberEntry{Member: row.ref(), Subject: m.subjectOf(set)}
 }
 
 // RolesOf returns the roles a member holds, in position order, and whether
@@ -506,13 +506,12 @@ func (m *Model) adopt(r *ent.Role) {
 }
 
 // setMembers gives the model its members (loaded with their assignments),
-// after setRoles: held says in a few bytes what the assignments said, and
-// the status is shared, not copied per member.
+// after setRoles: the member's set of roles and its status, each in a few
+// bytes, say what its assignments and its status said.
 func (m *Model) setMembers(mems []*ent.Member) {
 	rows := make([]heldRow, len(mems))
 	for i, mem := range mems {
-		st := interned(mem.Status, member.StatusACTIVE, member.StatusINVITED, member.StatusSUSPENDED, member.StatusREMOVED)
-		rows[i] = heldRow{MemberRef{ID: mem.ID, UserID: mem.UserID, Status: st}, m.heldIndexes(mem)}
+		rows[i] = heldRow{MemberRef{ID: mem.ID, UserID: mem.UserID, Status: mem.Status}, m.heldIndexes(mem)}
 	}
 	m.members = newMemberTable(rows)
 }
@@ -632,7 +631,7 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 	}
 	if t&touchKeys == 0 {
 		for id, e := range m.keys {
-			if row, ok := n.members.get(e.Key.MemberID); e.Key.MemberID == "" || ok && row.Status == e.MemberStatus {
+			if row, ok := n.members.get(e.Key.MemberID); e.Key.MemberID == "" || ok && row.Status() == e.MemberStatus {
 				n.keys[id] = e
 			}
 		}
