@@ -1,6 +1,8 @@
 package apitest
 
 import (
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -347,4 +349,25 @@ func TestS5_RevokedKeyStopsWorkingOnOpenSockets(t *testing.T) {
 			t.Fatalf("closed with %d", code)
 		}
 	})
+}
+
+// Rate limits over a WebSocket: operations on an open connection spend their
+// principal's requests as plain requests do (RATE_LIMITED with retryAfter
+// beyond); the connection stays open.
+func TestLimits_RateLimitedOverTheSocket(t *testing.T) {
+	e := newEnv(t, dialect.SQLite, server.Config{RateLimit: 0.001, RateBurst: 3})
+	c := e.connectWS(t, e.Operator)
+	for i := range 3 {
+		if p := c.query(fmt.Sprint(i), `{ viewer { kind } }`, nil); p.Get("data.viewer.kind").String() != "OPERATOR" {
+			t.Fatalf("operation %d: %s", i+1, p.Raw)
+		}
+	}
+	c.subscribe("4", `{ viewer { kind } }`, nil)
+	m := c.next()
+	if errorCode(m) != "RATE_LIMITED" || m.Get("payload.errors.0.extensions.retryAfter").Int() < 1 {
+		t.Fatalf("the fourth operation: %s", m.Raw)
+	}
+	if r := e.gql(e.Operator, `{ viewer { kind } }`, nil); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("a plain request of the same principal: %s", r)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
 
+	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
 )
 
@@ -73,11 +74,7 @@ func (l *rateLimiter) Middleware(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := "addr:" + auth.MetaFrom(r.Context()).ClientAddr
-		if p := auth.FromContext(r.Context()); p != nil {
-			key = "principal:" + p.ID
-		}
-		b := l.bucket(key)
+		b := l.bucket(bucketKey(r.Context()))
 		now := time.Now()
 		if !b.AllowN(now, 1) { // AllowN, unlike Reserve, allocates nothing
 			d := untilToken(b, now)
@@ -89,6 +86,33 @@ func (l *rateLimiter) Middleware(next http.Handler) http.Handler {
 		l.headers(w, b, now)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bucketKey is whose bucket a request spends: its principal's, or its
+// client address's when it has none.
+func bucketKey(ctx context.Context) string {
+	if p := auth.FromContext(ctx); p != nil {
+		return "principal:" + p.ID
+	}
+	return "addr:" + auth.MetaFrom(ctx).ClientAddr
+}
+
+// admit spends a token of the bucket of an operation that arrived without a
+// request of its own (over a WebSocket): RATE_LIMITED, with retryAfter in
+// whole seconds, when there is none.
+func (l *rateLimiter) admit(ctx context.Context) error {
+	if l.limit <= 0 {
+		return nil
+	}
+	b := l.bucket(bucketKey(ctx))
+	now := time.Now()
+	if b.AllowN(now, 1) {
+		return nil
+	}
+	l.met.limited.WithLabelValues("requests").Inc()
+	wait := untilToken(b, now)
+	return apperr.New(apperr.RateLimited, "too many requests; retry after %s", wait.Round(time.Second)).
+		With("retryAfter", max(1, int(math.Ceil(wait.Seconds()))))
 }
 
 // failureLimiter is the budget of failed authentications per client

@@ -105,6 +105,10 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	gql.SetParserTokenLimit(cfg.ParserTokens)
 	obs := observe{met: met, tracer: o.tracer()}
 	gql.Use(obs)
+	// An operation over a WebSocket is refused by the rate limit before it
+	// waits for admission.
+	present, limiter := presenter(log, met), newRateLimiter(cfg.RateLimit, cfg.RateBurst, met)
+	gql.AroundOperations(operationScope(db.Client, limiter, present))
 	gql.Use(newAdmission(cfg.ActiveQueries, cfg.QueryQueueWait, met))
 	gql.Use(extension.Introspection{})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
@@ -113,15 +117,13 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 		MaxComplexity: cfg.MaxComplexity, MaxPageSize: cfg.MaxPageSize,
 		MaxFields: cfg.MaxFields, Tokens: cfg.ParserTokens, MaxInputItems: cfg.MaxInputItems,
 	}))
-	gql.SetErrorPresenter(presenter(log, met))
+	gql.SetErrorPresenter(present)
 	gql.SetRecoverFunc(recoverFunc(log))
-	gql.AroundOperations(operationScope(db.Client))
 	gql.AroundRootFields(graph.RequireAuthentication)
 	gql.AroundFields(obs.fieldMiddleware)
 
 	// Outermost first: request metadata, body limits, authentication, rate
 	// limit, then the per-request loaders and cache.
-	limiter := newRateLimiter(cfg.RateLimit, cfg.RateBurst, met)
 	authenticated := func(next http.Handler) http.Handler {
 		return authn.Middleware(notePrincipal(limiter.Middleware(perRequest(db, next))))
 	}
