@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -170,4 +171,68 @@ func TestP5_ReadinessFailsWhenDrainingBegins(t *testing.T) {
 		}
 		e.ok(e.Operator, whoAmI, nil)
 	})
+}
+
+// P5 over a WebSocket: a query on an open connection has the deadline of a
+// request. While the database stalls it answers UNAVAILABLE when the
+// deadline passes, instead of waiting as long as the database does.
+func TestP5_OperationsOverTheSocketHaveADeadline(t *testing.T) {
+	if postgresURL() == "" {
+		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	t.Parallel()
+	const deadline = time.Second
+	f := newOutageFixture(t, server.Config{RequestTimeout: deadline, DBPoolTimeout: time.Minute, DBStatementTimeout: time.Minute, MaxStaleness: time.Minute})
+	c := f.e.connectWS(t, f.e.Operator)
+	audit := `query($a: ID!) { account(id: $a) { auditEvents(first: 1) { totalCount } } }`
+	if p := c.query("1", audit, map[string]any{"a": f.a.ID}); p.Get("data.account.auditEvents.totalCount").Int() == 0 {
+		t.Fatalf("before the stall: %s", p.Raw)
+	}
+	f.proxy.set(proxyStall)
+	defer f.proxy.set(proxyUp)
+	began := time.Now()
+	c.subscribe("2", audit, map[string]any{"a": f.a.ID})
+	m, err := c.read(deadline + 5*time.Second)
+	if err != nil {
+		t.Fatalf("no answer %s after the deadline: %v", 5*time.Second, err)
+	}
+	if errorCode(m) != "UNAVAILABLE" {
+		t.Fatalf("during the stall, after %s: %s", time.Since(began), m.Raw)
+	}
+}
+
+// P5 when the database stalls (a frozen server, a network that drops packets
+// silently): a request answers UNAVAILABLE, 503 with Retry-After, soon after
+// its deadline — its connection's socket ends with it — instead of waiting
+// for the stall to end; and the server answers again once it has.
+func TestP5_AStalledDatabaseAnswersUnavailableAtTheDeadline(t *testing.T) {
+	if postgresURL() == "" {
+		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	t.Parallel()
+	f := newOutageFixture(t, server.Config{RequestTimeout: time.Second, DBPoolTimeout: time.Minute, DBStatementTimeout: time.Minute, MaxStaleness: time.Minute})
+	audit := `query($a: ID!) { account(id: $a) { auditEvents(first: 1) { totalCount } } }`
+	req := func() *http.Request { return f.e.request(f.e.Operator, audit, map[string]any{"a": f.a.ID}) }
+	client := &http.Client{Timeout: 6 * time.Second} // a failure bound: the deadline and a second to cancel, with room
+	f.proxy.set(proxyStall)
+	for i := range 3 { // more than one: each stalled connection is given up, not returned to the pool
+		res, err := client.Do(req())
+		if err != nil {
+			f.proxy.set(proxyUp)
+			t.Fatalf("request %d during the stall: no answer: %v", i+1, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(string(body), `"UNAVAILABLE"`) {
+			t.Errorf("request %d during the stall: %d %s", i+1, res.StatusCode, body)
+		}
+	}
+	f.proxy.set(proxyUp)
+	deadline := time.Now().Add(10 * time.Second)
+	for r := f.e.send(req()); r.Status != http.StatusOK || r.Get("data.account.auditEvents.totalCount").Int() == 0; r = f.e.send(req()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the stall: %s", r)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -36,11 +36,22 @@ type Feed struct {
 	poll *sql.Stmt
 }
 
-// Feed opens the change feed on its own connection.
+// Feed opens the change feed on its own connection (on PostgreSQL, one whose
+// socket obeys each read's deadline: a stalled database ends a read, which
+// says so, instead of holding it for as long as the stall lasts).
 func (d *DB) Feed() (*Feed, error) {
-	db, err := sql.Open(d.driverName, d.served)
-	if err != nil {
-		return nil, err
+	var db *sql.DB
+	if d.Dialect == dialect.Postgres {
+		c, err := newCachingConnector(d.served, true)
+		if err != nil {
+			return nil, err
+		}
+		db = sql.OpenDB(c)
+	} else {
+		var err error
+		if db, err = sql.Open(d.driverName, d.served); err != nil {
+			return nil, err
+		}
 	}
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)

@@ -31,16 +31,34 @@ import (
 // reconnection every few hundred of them, not a round trip each.
 const stmtCacheSize = 256
 
-// cachingConnector hands out lib/pq connections that keep their statements.
-type cachingConnector struct{ driver.Connector }
+// cachingConnector hands out lib/pq connections that keep their statements
+// (unless noCache) and whose sockets obey the contexts of the work on them
+// (socket.go).
+type cachingConnector struct {
+	*pq.Connector
+	noCache bool
+}
+
+// newCachingConnector is cachingConnector for dsn.
+func newCachingConnector(dsn string, noCache bool) (cachingConnector, error) {
+	pc, err := pq.NewConnector(dsn)
+	if err != nil {
+		return cachingConnector{}, err
+	}
+	pc.Dialer(&socketDialer{})
+	return cachingConnector{Connector: pc, noCache: noCache}, nil
+}
 
 func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	pc, err := connectAs[pqConn](ctx, c.Connector, "lib/pq")
+	sock := &socket{}
+	pc, err := connectAs[pqConn](context.WithValue(ctx, socketKey{}, sock), c.Connector, "lib/pq")
 	if err != nil {
 		return nil, err
 	}
-	c2 := &cachingConn{pqConn: pc}
-	c2.stmts, _ = simplelru.NewLRU(stmtCacheSize, c2.evicted)
+	c2 := &cachingConn{pqConn: pc, sock: sock}
+	if !c.noCache {
+		c2.stmts, _ = simplelru.NewLRU(stmtCacheSize, c2.evicted)
+	}
 	return c2, nil
 }
 
@@ -77,7 +95,8 @@ type pqConn interface {
 // connection: its cache needs no lock.
 type cachingConn struct {
 	pqConn
-	stmts *simplelru.LRU[string, driver.Stmt] // query → its prepared statement
+	sock  *socket
+	stmts *simplelru.LRU[string, driver.Stmt] // query → its prepared statement; nil: no cache
 	// dropped counts the statements let go of but still prepared on the
 	// server (see stmtCacheSize).
 	dropped int
@@ -93,7 +112,8 @@ func (c *cachingConn) evicted(string, driver.Stmt) { c.dropped++ }
 func (c *cachingConn) retired() bool { return c.lost || c.dropped >= stmtCacheSize }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) == 0 {
+	c.sock.bind(ctx)
+	if len(args) == 0 || c.stmts == nil {
 		return c.pqConn.QueryContext(ctx, query, args)
 	}
 	st, err := c.prepared(ctx, query)
@@ -105,7 +125,8 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if len(args) == 0 {
+	c.sock.bind(ctx)
+	if len(args) == 0 || c.stmts == nil {
 		return c.pqConn.ExecContext(ctx, query, args)
 	}
 	st, err := c.prepared(ctx, query)
@@ -153,5 +174,31 @@ func (c *cachingConn) ResetSession(ctx context.Context) error {
 	if c.retired() {
 		return driver.ErrBadConn
 	}
+	c.sock.bind(ctx)
 	return c.pqConn.ResetSession(ctx)
+}
+
+// The other calls that reach the server bind the socket too.
+
+func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	c.sock.bind(ctx)
+	return c.pqConn.PrepareContext(ctx, query)
+}
+
+func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.sock.bind(ctx)
+	return c.pqConn.BeginTx(ctx, opts)
+}
+
+func (c *cachingConn) Ping(ctx context.Context) error {
+	c.sock.bind(ctx)
+	return c.pqConn.Ping(ctx)
+}
+
+// Close unbinds the socket, so that the connection says goodbye to the server
+// even when the last work on it has ended, and nothing waits on that work's
+// context any more.
+func (c *cachingConn) Close() error {
+	c.sock.bind(context.Background())
+	return c.pqConn.Close()
 }

@@ -7,7 +7,6 @@ import (
 
 	"entgo.io/ent/dialect"
 	"github.com/XSAM/otelsql"
-	"github.com/lib/pq"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -21,13 +20,13 @@ import (
 func openPool(dia, driverName, dsn string, o Options) (*sql.DB, error) {
 	var connector driver.Connector
 	switch {
-	case o.NoStatementCache:
 	case dia == dialect.Postgres:
-		pc, err := pq.NewConnector(dsn)
+		pc, err := newCachingConnector(dsn, o.NoStatementCache)
 		if err != nil {
 			return nil, err
 		}
-		connector = cachingConnector{pc}
+		connector = pc
+	case o.NoStatementCache:
 	default:
 		sc, err := newSQLiteCachingConnector(dsn)
 		if err != nil {

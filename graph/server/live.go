@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
@@ -158,13 +159,14 @@ func (s *Server) Subscriptions() int64 { return s.live.Active() }
 
 // operationScope makes every operation over a WebSocket a request of its
 // own, as a plain HTTP request is: it spends a token of its principal's rate
-// limit, and the cache of its accounts' access and its loaders are fresh.
-// The upgrade request's would otherwise serve every operation for as long as
-// the connection lasts — the access its first operation found, after a
-// demotion; rows loaded before a change — and be shared by operations
+// limit, the cache of its accounts' access and its loaders are fresh, and a
+// query or mutation has the request deadline (P5: storage waits end with
+// it). The upgrade request's would otherwise serve every operation for as
+// long as the connection lasts — the access its first operation found, after
+// a demotion; rows loaded before a change — and be shared by operations
 // running at once. Its credential is checked again by
 // graph.RequireAuthentication.
-func operationScope(client *ent.Client, limiter *rateLimiter, present graphql.ErrorPresenterFunc) graphql.OperationMiddleware {
+func operationScope(client *ent.Client, limiter *rateLimiter, present graphql.ErrorPresenterFunc, timeout time.Duration) graphql.OperationMiddleware {
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if auth.SessionFrom(ctx) == nil {
 			return next(ctx)
@@ -172,6 +174,18 @@ func operationScope(client *ent.Client, limiter *rateLimiter, present graphql.Er
 		if err := limiter.admit(ctx); err != nil {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
 		}
-		return next(loaders.With(iam.WithRequestCache(ctx), client))
+		ctx = loaders.With(iam.WithRequestCache(ctx), client)
+		if op := graphql.GetOperationContext(ctx).Operation; op == nil || op.Operation == ast.Subscription {
+			return next(ctx) // as long as its client wants
+		}
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		respond := next(ctx)
+		return func(ctx context.Context) *graphql.Response {
+			r := respond(ctx)
+			if r == nil {
+				cancel()
+			}
+			return r
+		}
 	}
 }
