@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -460,4 +461,51 @@ func TestObs_OwnCommitsDoNotWakeTheFeed(t *testing.T) {
 	// Another server's commit wakes it.
 	other.createRole(a.Owner, a.ID, "Theirs", nil)
 	waitUntil(t, "another server's commit wakes the feed", func() bool { return reads() > before })
+}
+
+// withMsg returns the lines logged with this message.
+func (b *logBuffer) withMsg(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, l := range strings.Split(b.buf.String(), "\n") {
+		var m map[string]any
+		if l != "" && json.Unmarshal([]byte(l), &m) == nil && m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// An operation over a WebSocket is a request of its own in the access log
+// too: a line each, saying who did what, where and how it ended.
+func TestObs_EveryOperationOverTheSocketIsLogged(t *testing.T) {
+	e, logs := newLoggedEnv(t, dialect.SQLite, server.Config{})
+	a := e.newAccount("obsws", nil)
+	keyResp := e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": "reader", "permissions": []string{"iam.roles.read"}})
+	key, keyID := keyResp.Get("data.createApiKey.secret").String(), keyResp.Get("data.createApiKey.apiKey.id").String()
+	c := e.connectWS(t, key)
+	c.query("1", `query Roles($a: ID!) { account(id: $a) { roles { totalCount } } }`, map[string]any{"a": a.ID})
+	c.query("2", `mutation MakeRole($in: CreateRoleInput!) { createRole(input: $in) { role { id } } }`,
+		map[string]any{"in": map[string]any{"accountId": a.ID, "name": "Nope"}})
+	lines := logs.withMsg(t, "operation")
+	if len(lines) != 2 {
+		t.Fatalf("want an access line per operation, got %d: %v", len(lines), lines)
+	}
+	for i, want := range []map[string]any{
+		{"operation": "Roles", "operation_type": "query", "error_codes": nil},
+		{"operation": "MakeRole", "operation_type": "mutation", "error_codes": []any{"FORBIDDEN"}},
+	} {
+		l := lines[i]
+		maps.Copy(want, map[string]any{"transport": "websocket", "principal_kind": "api_key", "principal_id": keyID, "account": a.ID, "client_addr": "127.0.0.1"})
+		for k, v := range want {
+			if fmt.Sprint(l[k]) != fmt.Sprint(v) {
+				t.Errorf("line %d: %s = %v, want %v (%v)", i+1, k, l[k], v, l)
+			}
+		}
+		if d, ok := l["duration"].(float64); !ok || d <= 0 || l["request_id"] == nil {
+			t.Errorf("line %d: duration %v, request id %v", i+1, l["duration"], l["request_id"])
+		}
+	}
 }

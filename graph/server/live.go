@@ -159,33 +159,53 @@ func (s *Server) Subscriptions() int64 { return s.live.Active() }
 
 // operationScope makes every operation over a WebSocket a request of its
 // own, as a plain HTTP request is: it spends a token of its principal's rate
-// limit, the cache of its accounts' access and its loaders are fresh, and a
+// limit, the cache of its accounts' access and its loaders are fresh, a
 // query or mutation has the request deadline (P5: storage waits end with
-// it). The upgrade request's would otherwise serve every operation for as
-// long as the connection lasts — the access its first operation found, after
-// a demotion; rows loaded before a change — and be shared by operations
-// running at once. Its credential is checked again by
-// graph.RequireAuthentication.
-func operationScope(client *ent.Client, limiter *rateLimiter, present graphql.ErrorPresenterFunc, timeout time.Duration) graphql.OperationMiddleware {
+// it), and it has an access-log line of its own. The upgrade request's would
+// otherwise serve every operation for as long as the connection lasts — the
+// access its first operation found, after a demotion; rows loaded before a
+// change — and be shared by operations running at once. Its credential is
+// checked again by graph.RequireAuthentication.
+func operationScope(client *ent.Client, limiter *rateLimiter, present graphql.ErrorPresenterFunc, timeout time.Duration, log *slog.Logger) graphql.OperationMiddleware {
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if auth.SessionFrom(ctx) == nil {
 			return next(ctx)
 		}
+		began := time.Now()
+		ctx, e := withEntry(ctx)
+		e.setPrincipal(auth.FromContext(ctx))
+		logged := func() { logOperation(ctx, log, e, began) }
 		if err := limiter.admit(ctx); err != nil {
-			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
+			return finally(graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}}), logged)
 		}
 		ctx = loaders.With(iam.WithRequestCache(ctx), client)
 		if op := graphql.GetOperationContext(ctx).Operation; op == nil || op.Operation == ast.Subscription {
-			return next(ctx) // as long as its client wants
+			return finally(next(ctx), logged) // as long as its client wants
 		}
 		ctx, cancel := context.WithTimeout(ctx, timeout)
-		respond := next(ctx)
-		return func(ctx context.Context) *graphql.Response {
-			r := respond(ctx)
-			if r == nil {
-				cancel()
-			}
-			return r
-		}
+		return finally(next(ctx), func() { cancel(); logged() })
 	}
+}
+
+// finally calls end once respond has given its last response.
+func finally(respond graphql.ResponseHandler, end func()) graphql.ResponseHandler {
+	return func(ctx context.Context) *graphql.Response {
+		r := respond(ctx)
+		if r == nil {
+			end()
+		}
+		return r
+	}
+}
+
+// logOperation writes the access-log line of an operation over a WebSocket:
+// a request's line but for what only HTTP has (method, path, status, bytes).
+func logOperation(ctx context.Context, log *slog.Logger, e *entry, began time.Time) {
+	var buf [10]slog.Attr
+	attrs := append(buf[:0],
+		slog.String("transport", "websocket"),
+		slog.Duration("duration", time.Since(began)),
+		slog.String("client_addr", auth.MetaFrom(ctx).ClientAddr),
+	)
+	log.LogAttrs(ctx, slog.LevelInfo, "operation", e.appendAttrs(attrs)...)
 }

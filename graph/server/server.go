@@ -108,7 +108,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	// An operation over a WebSocket is refused by the rate limit before it
 	// waits for admission.
 	present, limiter := presenter(log, met), newRateLimiter(cfg.RateLimit, cfg.RateBurst, met)
-	gql.AroundOperations(operationScope(db.Client, limiter, present, cfg.RequestTimeout))
+	gql.AroundOperations(operationScope(db.Client, limiter, present, cfg.RequestTimeout, log))
 	gql.Use(newAdmission(cfg.ActiveQueries, cfg.QueryQueueWait, met))
 	gql.Use(extension.Introspection{})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
