@@ -279,6 +279,18 @@ func (b *logBuffer) Write(p []byte) (int, error) {
 // lines returns the lines logged with a request id.
 func (b *logBuffer) lines(t *testing.T, requestID string) []map[string]any {
 	t.Helper()
+	return b.matching(t, func(m map[string]any) bool { return m["request_id"] == requestID })
+}
+
+// withMsg returns the lines logged with this message.
+func (b *logBuffer) withMsg(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	return b.matching(t, func(m map[string]any) bool { return m["msg"] == msg })
+}
+
+// matching returns the lines logged that keep says to keep.
+func (b *logBuffer) matching(t *testing.T, keep func(map[string]any) bool) []map[string]any {
+	t.Helper()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []map[string]any
@@ -290,7 +302,7 @@ func (b *logBuffer) lines(t *testing.T, requestID string) []map[string]any {
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatalf("not JSON: %s", l)
 		}
-		if m["request_id"] == requestID {
+		if keep(m) {
 			out = append(out, m)
 		}
 	}
@@ -461,21 +473,6 @@ func TestObs_OwnCommitsDoNotWakeTheFeed(t *testing.T) {
 	// Another server's commit wakes it.
 	other.createRole(a.Owner, a.ID, "Theirs", nil)
 	waitUntil(t, "another server's commit wakes the feed", func() bool { return reads() > before })
-}
-
-// withMsg returns the lines logged with this message.
-func (b *logBuffer) withMsg(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, l := range strings.Split(b.buf.String(), "\n") {
-		var m map[string]any
-		if l != "" && json.Unmarshal([]byte(l), &m) == nil && m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 // An operation over a WebSocket is a request of its own in the access log
