@@ -215,7 +215,9 @@ func TestP5_AStalledDatabaseAnswersUnavailableAtTheDeadline(t *testing.T) {
 	req := func() *http.Request { return f.e.request(f.e.Operator, audit, map[string]any{"a": f.a.ID}) }
 	client := &http.Client{Timeout: 6 * time.Second} // a failure bound: the deadline and a second to cancel, with room
 	f.proxy.set(proxyStall)
-	for i := range 3 { // more than one: each stalled connection is given up, not returned to the pool
+	// More than the pool keeps idle (two): each stalled connection is given
+	// up, so the later requests open new ones, whose startup stalls too.
+	for i := range 5 {
 		res, err := client.Do(req())
 		if err != nil {
 			f.proxy.set(proxyUp)

@@ -27,7 +27,7 @@ import (
 type socketKey struct{}
 
 // socketDialer dials as net.Dialer does and tells the connection being
-// opened its socket.
+// opened its socket, bound to what it is opened for.
 type socketDialer struct{ net.Dialer }
 
 func (d *socketDialer) Dial(network, address string) (net.Conn, error) {
@@ -47,7 +47,11 @@ func (d *socketDialer) DialContext(ctx context.Context, network, address string)
 	}
 	c, err := d.Dialer.DialContext(ctx, network, address)
 	if err == nil {
+		// lib/pq's startup reads without a context: the connection is
+		// bound to the one it is opened for (not to ctx, which lib/pq
+		// ends as soon as the dial returns).
 		s.conn = c
+		s.bind(s.opening)
 	}
 	return c, err
 }
@@ -95,7 +99,8 @@ func (c boundedConn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWrit
 // socket is a connection's network socket, bound to the context of the work
 // on it.
 type socket struct {
-	conn    net.Conn // nil when lib/pq dialed it otherwise: nothing is bound
+	opening context.Context // what the connection is opened for
+	conn    net.Conn        // nil when lib/pq dialed it otherwise: nothing is bound
 	mu      sync.Mutex
 	gen     uint64 // bumped by every binding: an earlier one's end changes nothing
 	expired bool   // the deadline is in the past

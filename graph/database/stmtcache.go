@@ -50,8 +50,9 @@ func newCachingConnector(dsn string, noCache bool) (cachingConnector, error) {
 }
 
 func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	sock := &socket{}
+	sock := &socket{opening: ctx}
 	pc, err := connectAs[pqConn](context.WithValue(ctx, socketKey{}, sock), c.Connector, "lib/pq")
+	sock.opening = nil // the connection outlives what it was opened for
 	if err != nil {
 		return nil, err
 	}
