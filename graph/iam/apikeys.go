@@ -192,22 +192,23 @@ func revokeKeysOf(ctx context.Context, tx *ent.Tx, memberID string) ([]string, e
 	return ids, tx.APIKey.Update().Where(apikey.IDIn(ids...)).SetRevokedAt(time.Now()).Exec(ctx)
 }
 
-// keyIndex remembers which account each key id belongs to and its hash:
-// both never change, so authenticating a known key needs no SQL.
+// keyIndex remembers, by the ULID of a key's id, the id, the account it
+// belongs to and its hash: none ever changes, so authenticating a known key
+// needs no SQL (and makes no id).
 type keyIndex struct{ m sync.Map }
 
 type indexedKey struct {
-	accountID string
-	hash      []byte
+	id, accountID string
+	hash          []byte
 }
 
 // AuthenticateAPIKey returns the principal of an API key secret whose format
 // and checksum were already checked (token.Parse). Unknown keys, wrong
 // secrets, and revoked, expired or inactive keys all get ErrInvalid (S4, S5).
 func (s *Service) AuthenticateAPIKey(ctx context.Context, ulid, secret string) (*auth.Principal, error) {
-	id := ids.APIKey + "_" + ulid
-	v, ok := s.keys.m.Load(id)
+	v, ok := s.keys.m.Load(ulid)
 	if !ok {
+		id := ids.APIKey + "_" + ulid
 		k, err := s.client.APIKey.Query().Where(apikey.ID(id)).
 			Select(apikey.FieldAccountID, apikey.FieldSecretHash).Only(ctx)
 		if ent.IsNotFound(err) {
@@ -217,10 +218,11 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, ulid, secret string) (
 		if err != nil {
 			return nil, err
 		}
-		v = indexedKey{accountID: k.AccountID, hash: k.SecretHash}
-		s.keys.m.Store(id, v)
+		v = indexedKey{id: id, accountID: k.AccountID, hash: k.SecretHash}
+		s.keys.m.Store(strings.Clone(ulid), v) // not the request's header
 	}
 	ik := v.(indexedKey)
+	id := ik.id
 	if !token.Verify(secret, ik.hash) {
 		return nil, auth.Invalid("wrong secret")
 	}

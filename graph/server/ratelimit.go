@@ -29,6 +29,12 @@ func newBuckets(perSecond float64, burst int) *buckets {
 	return &buckets{limit: rate.Limit(perSecond), burst: burst, byKey: c}
 }
 
+// peek returns key's bucket if it has one, without making one or counting
+// it as used.
+func (b *buckets) peek(key string) (*rate.Limiter, bool) {
+	return b.byKey.Peek(key) // lru.Cache locks itself
+}
+
 func (b *buckets) bucket(key string) *rate.Limiter {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -133,7 +139,12 @@ func newFailureLimiter(perSecond float64, burst int, met *metrics) auth.FailureL
 }
 
 func (f *failureLimiter) Blocked(ctx context.Context) (time.Duration, bool) {
-	b := f.bucket(auth.MetaFrom(ctx).ClientAddr)
+	// Only addresses that failed have a bucket: every other request would
+	// make one (and push a failing address's out of the LRU).
+	b, ok := f.peek(auth.MetaFrom(ctx).ClientAddr)
+	if !ok {
+		return 0, false
+	}
 	now := time.Now()
 	if b.TokensAt(now) >= 1 {
 		return 0, false
