@@ -289,9 +289,12 @@ func WriteErrorWith(w http.ResponseWriter, status int, code, msg string, extensi
 // UNAVAILABLE answer (HTTP 503): storage is expected back soon (P5).
 const UnavailableRetryAfter = 1
 
+// RetryAfterSeconds is wait as a Retry-After: whole seconds, at least 1.
+func RetryAfterSeconds(wait time.Duration) int { return max(1, int(math.Ceil(wait.Seconds()))) }
+
 // RateLimited writes RATE_LIMITED with HTTP 429 and a Retry-After of wait
 // in whole seconds (at least 1); the message is what was exceeded.
 func RateLimited(w http.ResponseWriter, wait time.Duration, exceeded string) {
-	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds(wait)))
 	WriteError(w, http.StatusTooManyRequests, "RATE_LIMITED", exceeded+"; retry after "+wait.Round(time.Second).String())
 }

@@ -40,18 +40,9 @@ type Feed struct {
 // socket obeys each read's deadline: a stalled database ends a read, which
 // says so, instead of holding it for as long as the stall lasts).
 func (d *DB) Feed() (*Feed, error) {
-	var db *sql.DB
-	if d.Dialect == dialect.Postgres {
-		c, err := newCachingConnector(d.served, true)
-		if err != nil {
-			return nil, err
-		}
-		db = sql.OpenDB(c)
-	} else {
-		var err error
-		if db, err = sql.Open(d.driverName, d.served); err != nil {
-			return nil, err
-		}
+	db, err := openPool(d.Dialect, d.driverName, d.served, Options{NoStatementCache: true})
+	if err != nil {
+		return nil, err
 	}
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)

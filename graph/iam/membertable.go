@@ -3,6 +3,7 @@ package iam
 import (
 	"cmp"
 	"slices"
+	"sort"
 	"sync/atomic"
 
 	"github.com/gatehouse-iam/gatehouse/ent/member"
@@ -160,17 +161,9 @@ func (hs *heldSets) at(i int32) []uint16 {
 
 // find returns the index of the set held (sorted), or -1.
 func (hs *heldSets) find(held []uint16) int32 {
-	lo, hi := 0, hs.len()
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if slices.Compare(hs.at(int32(mid)), held) < 0 {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	if lo < hs.len() && slices.Equal(hs.at(int32(lo)), held) {
-		return int32(lo)
+	i := sort.Search(hs.len(), func(i int) bool { return slices.Compare(hs.at(int32(i)), held) >= 0 })
+	if i < hs.len() && slices.Equal(hs.at(int32(i)), held) {
+		return int32(i)
 	}
 	return -1
 }

@@ -80,18 +80,27 @@ func (l *rateLimiter) Middleware(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b := l.bucket(bucketKey(r.Context()))
-		now := time.Now()
-		if !b.AllowN(now, 1) { // AllowN, unlike Reserve, allocates nothing
-			d := untilToken(b, now)
-			l.met.limited.WithLabelValues("requests").Inc()
-			l.headers(w, b, now)
-			auth.RateLimited(w, d, "too many requests")
+		b, now, wait, ok := l.spend(r.Context())
+		l.headers(w, b, now)
+		if !ok {
+			auth.RateLimited(w, wait, "too many requests")
 			return
 		}
-		l.headers(w, b, now)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// spend takes a token from the bucket of ctx's principal (or client
+// address) at now; when there is none it counts the refusal and says how
+// long until one is back.
+func (l *rateLimiter) spend(ctx context.Context) (b *rate.Limiter, now time.Time, wait time.Duration, ok bool) {
+	b = l.bucket(bucketKey(ctx))
+	now = time.Now()
+	if b.AllowN(now, 1) { // AllowN, unlike Reserve, allocates nothing
+		return b, now, 0, true
+	}
+	l.met.limited.WithLabelValues("requests").Inc()
+	return b, now, untilToken(b, now), false
 }
 
 // bucketKey is whose bucket a request spends: its principal's, or its
@@ -110,15 +119,11 @@ func (l *rateLimiter) admit(ctx context.Context) error {
 	if l.limit <= 0 {
 		return nil
 	}
-	b := l.bucket(bucketKey(ctx))
-	now := time.Now()
-	if b.AllowN(now, 1) {
-		return nil
+	if _, _, wait, ok := l.spend(ctx); !ok {
+		return apperr.New(apperr.RateLimited, "too many requests; retry after %s", wait.Round(time.Second)).
+			With("retryAfter", auth.RetryAfterSeconds(wait))
 	}
-	l.met.limited.WithLabelValues("requests").Inc()
-	wait := untilToken(b, now)
-	return apperr.New(apperr.RateLimited, "too many requests; retry after %s", wait.Round(time.Second)).
-		With("retryAfter", max(1, int(math.Ceil(wait.Seconds()))))
+	return nil
 }
 
 // failureLimiter is the budget of failed authentications per client
