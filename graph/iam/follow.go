@@ -17,14 +17,15 @@ type ChangeFeed interface {
 // (a PostgreSQL notification, or the listener reconnecting: the feed, not
 // luck, catches up what a lost connection missed). From the first read on,
 // cached models are used only while the last successful read is at most
-// maxStale old (P5). The first read happens before Follow returns; the rest
-// run until ctx ends.
-func (s *Service) Follow(ctx context.Context, feed ChangeFeed, interval, maxStale time.Duration, wake <-chan struct{}) error {
+// maxStale old (P5). The first read happens before Follow returns; the
+// returned follow reads the rest until ctx ends, in the caller's goroutine,
+// so that whoever closes the feed can wait for its last read.
+func (s *Service) Follow(ctx context.Context, feed ChangeFeed, interval, maxStale time.Duration, wake <-chan struct{}) (follow func(), err error) {
 	if err := s.readFeed(ctx, feed, Polled); err != nil {
-		return err
+		return nil, err
 	}
 	s.cache.maxStale = maxStale
-	go func() {
+	return func() {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		failing := false
@@ -46,8 +47,7 @@ func (s *Service) Follow(ctx context.Context, feed ChangeFeed, interval, maxStal
 			}
 			failing = err != nil
 		}
-	}()
-	return nil
+	}, nil
 }
 
 // readFeed reads the feed once and drops every model older than what it

@@ -169,13 +169,15 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	srv.Handler = deadlines(cfg.RequestTimeout, cfg.RequestTimeout+writeGrace, o.traceHTTP(requestMeta(trusted, log, c.Handler(mux))))
 	var bg context.Context
 	bg, srv.stop = context.WithCancel(context.WithoutCancel(ctx))
-	if err := srv.follow(bg, cfg, db, log, met); err != nil {
+	follow, err := srv.follow(bg, cfg, db, log, met)
+	if err != nil {
 		srv.stop()
 		return nil, err
 	}
 	go func() {
 		defer close(srv.done)
 		var wg sync.WaitGroup
+		wg.Go(follow) // done before Close closes the feed
 		wg.Go(func() { svc.RunAuditCheckpointer(bg, checkpointInterval(cfg)) })
 		wg.Go(func() { svc.SendNotifications(bg) })
 		wg.Go(func() {
@@ -191,11 +193,12 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 
 // follow keeps the server's models current with every server's commits
 // (D6): the change feed polls; on PostgreSQL, LISTEN wakes it at once, and a
-// listener that reconnects makes it catch up.
-func (s *Server) follow(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, met *metrics) error {
+// listener that reconnects makes it catch up. It reads the feed once, and
+// returns what reads it until ctx ends.
+func (s *Server) follow(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, met *metrics) (func(), error) {
 	feed, err := db.Feed()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.feed = feed
 	wake := make(chan struct{}, 1)
@@ -214,7 +217,7 @@ func (s *Server) follow(ctx context.Context, cfg Config, db *database.DB, log *s
 		}
 		err := database.Listen(ctx, db.URL, iam.InvalidationChannel, notified, poke, log)
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
 	return s.Service.Follow(ctx, feed, cfg.ChangePollInterval, cfg.MaxStaleness, wake)
