@@ -37,7 +37,7 @@ func (r *Resolver) hasPermission(ctx context.Context, obj any, next graphql.Reso
 		return nil, apperr.Missing("this field", []string{permission})
 	}
 	if id := a.SubjectID(); id != "" {
-		r.svc.PermissionUsed(accountID, id, permission) // V2
+		r.svc.PermissionUsed(a.Account.ID, id, permission) // V2; the model's id, not the request's
 	}
 	return next(ctx)
 }

@@ -174,7 +174,27 @@ func orderGrants(grants []string) []string {
 // excluded keys, then, breadth first, their implications. An exclusion
 // removes what it names, not what other held keys imply.
 func (p *Policy) Compile(r Role) *Expansion {
-	ex := &Expansion{policy: p, role: r, keys: newBitset(len(p.grants))}
+	return p.compile(new(Expansion), r, newBitset(len(p.grants)))
+}
+
+// CompileAll is Compile for each role, compiled together: the expansions
+// are one array and their keys one bitset, where each took two small
+// objects among the garbage of whatever asked for them, and kept the
+// spans of the heap around them from being freed. A model compiles its
+// roles so.
+func (p *Policy) CompileAll(roles []Role) []*Expansion {
+	w := len(newBitset(len(p.grants)))
+	exs, words, out := make([]Expansion, len(roles)), make(bitset, len(roles)*w), make([]*Expansion, len(roles))
+	for i, r := range roles {
+		out[i] = p.compile(&exs[i], r, words[i*w:(i+1)*w:(i+1)*w])
+	}
+	return out
+}
+
+// compile makes ex r's expansion, its keys in keys (zero, of the policy's
+// width).
+func (p *Policy) compile(ex *Expansion, r Role, keys bitset) *Expansion {
+	ex.policy, ex.role, ex.keys = p, r, keys
 	if len(r.Constraints) > 0 {
 		ex.role.Constraints = make(map[string][]string, len(r.Constraints))
 		for a, v := range r.Constraints {

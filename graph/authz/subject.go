@@ -51,8 +51,25 @@ func (p *Policy) Subject(roles []Role) *Subject {
 // SubjectOf is Subject for roles compiled already (shared by the subjects
 // that hold them).
 func (p *Policy) SubjectOf(roles []*Expansion) *Subject {
-	n := len(p.grants)
-	s := &Subject{policy: p, roles: roles, open: newBitset(n)}
+	return p.subjectOf(new(Subject), roles, newBitset(len(p.grants)))
+}
+
+// SubjectsOf is SubjectOf for each set of roles, compiled together: the
+// subjects are one array and their keys one bitset (see CompileAll). Each
+// subject keeps its set: a model passes slices of one list.
+func (p *Policy) SubjectsOf(sets [][]*Expansion) []*Subject {
+	w := len(newBitset(len(p.grants)))
+	subs, words, out := make([]Subject, len(sets)), make(bitset, len(sets)*w), make([]*Subject, len(sets))
+	for i, roles := range sets {
+		out[i] = p.subjectOf(&subs[i], roles, words[i*w:(i+1)*w:(i+1)*w])
+	}
+	return out
+}
+
+// subjectOf makes s the subject of roles, its keys in open (zero, of the
+// policy's width).
+func (p *Policy) subjectOf(s *Subject, roles []*Expansion, open bitset) *Subject {
+	s.policy, s.roles, s.open = p, roles, open
 	var (
 		constrained      []int
 		maskedCons       bool

@@ -57,7 +57,7 @@ func (s *Service) Authorize(ctx context.Context, in AuthorizeInput) (d *Decision
 	d = a.decide(sub, in.Permission, resourceOf(in.Resource))
 	s.obs.Decided(ctx, d.Allowed, d.Reason.String())
 	if d.Allowed {
-		s.PermissionUsed(in.AccountID, sub.id(), in.Permission)
+		s.PermissionUsed(a.Account.ID, sub.id(), a.Policy.Intern(in.Permission)) // the model's strings, not the request's
 	}
 	return d, nil
 }

@@ -25,7 +25,7 @@ func TestModel_RolesShareTheCatalogsStrings(t *testing.T) {
 
 	decoded := append(make([]string, 0, 8), strings.Clone(key), "iam.*")
 	read := &ent.Role{Grants: decoded, AccountID: strings.Clone(m.Account.ID), Kind: role.Kind(strings.Clone("CUSTOM"))}
-	compactRoles(m.Policy, m.Account.ID, []*ent.Role{read})
+	read = compactRoles(m.Policy, m.Account.ID, []*ent.Role{read})[0]
 	if !same(read.Grants[0], interned) || read.Grants[1] != "iam.*" {
 		t.Fatalf("read row's grants %q not interned (or a pattern changed)", read.Grants)
 	}

@@ -70,10 +70,13 @@ func newMemberTable(in []heldRow) memberTable {
 	}
 	sets := newHeldSets(held)
 	rows := make([]memberRow, len(in))
+	ids := make([]*string, 0, 2*len(in))
 	for i, r := range in {
 		rows[i] = rowOf(r.MemberRef)
 		rows[i].set = sets.find(r.held)
+		ids = append(ids, &rows[i].ID, &rows[i].UserID)
 	}
+	packStrings(ids)
 	byUser := make([]int32, len(rows))
 	for i := range byUser {
 		byUser[i] = int32(i)

@@ -117,10 +117,11 @@ func (m *Model) Role(r *ent.Role) authz.Role {
 // expansions returns the account's roles compiled, by index, once.
 func (m *Model) expansions() []*authz.Expansion {
 	m.expOnce.Do(func() {
-		m.exps = make([]*authz.Expansion, len(m.Roles))
+		roles := make([]authz.Role, len(m.Roles))
 		for i, r := range m.Roles {
-			m.exps[i] = m.Policy.Compile(m.Role(r))
+			roles[i] = m.Role(r)
 		}
+		m.exps = m.Policy.CompileAll(roles) // kept together (see authz.CompileAll)
 	})
 	return m.exps
 }
@@ -173,11 +174,39 @@ func (m *Model) subjectOf(set int32) *authz.Subject {
 	if sub := sets.subs[set].Load(); sub != nil {
 		return sub
 	}
-	sub := m.Policy.SubjectOf(m.expansionsAt(sets.at(set)))
-	if !sets.subs[set].CompareAndSwap(nil, sub) {
-		return sets.subs[set].Load() // compiled meanwhile: one subject per set
+	m.compileSets()
+	return sets.subs[set].Load()
+}
+
+// compileSets compiles every set of roles the model's members hold that is
+// not compiled yet, together (authz.SubjectsOf): the subjects, their keys
+// and their roles' lists are three objects, where a set compiled when a
+// decision first asked for it took three small ones among the garbage of
+// that request (which kept whole spans of the heap from being freed).
+// Decisions asking at once may both compile: the first subject stored for
+// a set is every member's.
+func (m *Model) compileSets() {
+	sets := m.members.sets
+	var missing []int32
+	n := 0
+	for i := range int32(sets.len()) {
+		if sets.subs[i].Load() == nil {
+			missing = append(missing, i)
+			n += len(sets.at(i))
+		}
 	}
-	return sub
+	all, exps := make([]*authz.Expansion, 0, n), m.expansions()
+	held := make([][]*authz.Expansion, len(missing))
+	for k, i := range missing {
+		from := len(all)
+		for _, j := range sets.at(i) {
+			all = append(all, exps[j])
+		}
+		held[k] = all[from:len(all):len(all)]
+	}
+	for k, sub := range m.Policy.SubjectsOf(held) {
+		sets.subs[missing[k]].CompareAndSwap(nil, sub)
+	}
 }
 
 // expansionsAt returns the compilations of the model's roles at these
@@ -403,8 +432,7 @@ func readRoles(ctx context.Context, reader *ent.Client, accountID string, p *aut
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: roles")
 	}
-	compactRoles(p, accountID, roles)
-	return roles, nil
+	return compactRoles(p, accountID, roles), nil
 }
 
 func readMembers(ctx context.Context, reader *ent.Client, accountID string) ([]*ent.Member, error) {
@@ -461,27 +489,38 @@ func (m *Model) appendedRoles(written []*ent.Role) ([]*ent.Role, bool) {
 // detached is a copy of a role row a change wrote, without its edges, for
 // the model to keep.
 func (m *Model) detached(r *ent.Role) *ent.Role {
-	c := *r
-	c.Edges = ent.RoleEdges{}
-	compactRoles(m.Policy, m.Account.ID, []*ent.Role{&c}) // a list of its own: the caller keeps its row
-	return &c
+	return compactRoles(m.Policy, m.Account.ID, []*ent.Role{r})[0] // copied: the caller keeps its row
 }
 
-// compactRoles makes rows read for a model share what they can rather than
-// keep a copy each: the catalog's strings for the permissions they grant,
-// the account's id and the kinds' constants; and gives their grants a
-// list of their length (decoding grows one, to twice as long). About 2 KB
-// of a warm model of 20 roles. Only rows not yet shared are given.
-func compactRoles(p *authz.Policy, accountID string, roles []*ent.Role) {
+// compactRoles copies rows read for a model into rows that share what they
+// can rather than keep a copy each: the catalog's strings for the
+// permissions they grant, the account's id and the kinds' constants. The
+// copies are one array, their grants one list and their other strings one
+// string (packStrings), where reading made a dozen allocations a row.
+func compactRoles(p *authz.Policy, accountID string, roles []*ent.Role) []*ent.Role {
+	n := 0
 	for _, r := range roles {
-		grants := make([]string, len(r.Grants))
-		for i, g := range r.Grants {
-			grants[i] = p.Intern(g)
-		}
-		r.Grants = grants
-		r.AccountID = interned(r.AccountID, accountID)
-		r.Kind = interned(r.Kind, role.KindSYSTEM, role.KindCUSTOM)
+		n += len(r.Grants)
 	}
+	rows, out := make([]ent.Role, len(roles)), make([]*ent.Role, len(roles))
+	grants := make([]string, 0, n)
+	fields := make([]*string, 0, 4*len(roles))
+	for i, r := range roles {
+		c := &rows[i]
+		*c = *r
+		c.Edges = ent.RoleEdges{}
+		from := len(grants)
+		for _, g := range r.Grants {
+			grants = append(grants, p.Intern(g))
+		}
+		c.Grants = grants[from:len(grants):len(grants)] // an append copies, not overwrites the next role's
+		c.AccountID = interned(r.AccountID, accountID)
+		c.Kind = interned(r.Kind, role.KindSYSTEM, role.KindCUSTOM)
+		fields = append(fields, &c.ID, &c.Key, &c.Name, &c.Description)
+		out[i] = c
+	}
+	packStrings(fields)
+	return out
 }
 
 // setRoles gives the model its roles.

@@ -35,6 +35,9 @@ type Observer interface {
 	AuditCommitted(n int)
 	// AccountUsed reports an account a request acts in or reads.
 	AccountUsed(ctx context.Context, accountID string)
+	// UsageDropped reports uses of keys and permissions the full usage
+	// log could not hold (V2, S4).
+	UsageDropped(n int)
 }
 
 // Invalidation is how a server learned that a cached model is stale.
@@ -61,6 +64,7 @@ func (nopObserver) Decided(context.Context, bool, string) {}
 func (nopObserver) AuditCommitted(int)                    {}
 func (nopObserver) FeedRead(Invalidation)                 {}
 func (nopObserver) AccountUsed(context.Context, string)   {}
+func (nopObserver) UsageDropped(int)                      {}
 
 // observerKey carries the service's observer in a transaction's context,
 // where the commit hook of an audit event finds it.

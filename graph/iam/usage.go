@@ -17,40 +17,90 @@ import (
 
 // usageLog collects when API keys were last used (S4 lastUsedAt) and which
 // permissions subjects used (V2), so that no request writes them: the
-// flusher writes them in batches.
+// flusher writes them in batches. It holds at most max uses, keys' and
+// permissions' together: from half of that the flusher is woken to write
+// them early, and when it is full (the database down for long, or a flood
+// of distinct uses) a new use is dropped and counted, where it grew
+// without bound until the next flush that worked. Uses held still take
+// later times.
 type usageLog struct {
-	mu    sync.Mutex
-	seen  map[string]time.Time
-	perms map[permUse]time.Time
+	mu      sync.Mutex
+	seen    map[string]int64 // unix nanoseconds
+	perms   map[permUse]int64
+	max     int
+	dropped int
+	wake    chan struct{} // one pending early flush
+}
+
+// usageMax is how many uses the log holds: about 20 MB.
+const usageMax = 1 << 18
+
+func newUsageLog(max int) usageLog {
+	return usageLog{seen: map[string]int64{}, perms: map[permUse]int64{}, max: max, wake: make(chan struct{}, 1)}
 }
 
 // permUse is one subject's use of one permission (V2).
 type permUse struct{ account, subject, permission string }
 
-// PermissionUsed records an allowed decision, for access reviews (V2).
+// PermissionUsed records an allowed decision, for access reviews (V2). The
+// log keeps the strings until the flush: pass ones that live anyway (the
+// model's and the catalog's), not a request's, which would keep the memory
+// of the request that decoded them.
 func (s *Service) PermissionUsed(accountID, subjectID, permission string) {
-	s.usage.mu.Lock()
-	if s.usage.perms == nil {
-		s.usage.perms = map[permUse]time.Time{}
+	u, now := &s.usage, time.Now().UnixNano()
+	u.mu.Lock()
+	k := permUse{accountID, subjectID, permission}
+	if _, ok := u.perms[k]; ok || u.room() {
+		u.perms[k] = now
+	} else {
+		u.dropped++
 	}
-	s.usage.perms[permUse{accountID, subjectID, permission}] = time.Now()
-	s.usage.mu.Unlock()
+	early := u.filling()
+	u.mu.Unlock()
+	u.wakeIf(early)
 }
 
 // KeyUsed records that an API key authenticated a request now.
 func (s *Service) KeyUsed(id string) {
-	s.usage.mu.Lock()
-	s.usage.seen[id] = time.Now()
-	s.usage.mu.Unlock()
+	u, now := &s.usage, time.Now().UnixNano()
+	u.mu.Lock()
+	if _, ok := u.seen[id]; ok || u.room() {
+		u.seen[id] = now
+	} else {
+		u.dropped++
+	}
+	early := u.filling()
+	u.mu.Unlock()
+	u.wakeIf(early)
+}
+
+// room reports whether the log may hold one more use (u.mu held).
+func (u *usageLog) room() bool { return len(u.seen)+len(u.perms) < u.max }
+
+// filling reports whether the log holds half of what it may (u.mu held).
+func (u *usageLog) filling() bool { return 2*(len(u.seen)+len(u.perms)) >= u.max }
+
+// wakeIf wakes the flusher, unless it is woken already.
+func (u *usageLog) wakeIf(early bool) {
+	if early {
+		select {
+		case u.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // FlushUsage writes the recorded key and permission uses. What it could not
-// write stays recorded for the next flush.
+// write stays recorded for the next flush, as room allows.
 func (s *Service) FlushUsage(ctx context.Context) error {
 	s.usage.mu.Lock()
-	seen, perms := s.usage.seen, s.usage.perms
-	s.usage.seen, s.usage.perms = map[string]time.Time{}, map[permUse]time.Time{}
+	seen, perms, dropped := s.usage.seen, s.usage.perms, s.usage.dropped
+	s.usage.seen, s.usage.perms, s.usage.dropped = map[string]int64{}, map[permUse]int64{}, 0
 	s.usage.mu.Unlock()
+	if dropped > 0 {
+		s.log.Warn("usage log full: uses dropped since the last flush", "dropped", dropped, "held", s.usage.max)
+		s.obs.UsageDropped(dropped)
+	}
 	if err := s.flushPermissions(ctx, perms); err != nil {
 		s.usage.keep(seen, perms)
 		return err
@@ -59,9 +109,10 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 		return err // permission uses are written; a member's time is rewritten by its next use
 	}
 	for id, at := range seen {
+		t := time.Unix(0, at)
 		err := s.client.APIKey.Update().
-			Where(apikey.ID(id), apikey.Or(apikey.LastUsedAtIsNil(), apikey.LastUsedAtLT(at))).
-			SetLastUsedAt(at).Exec(ctx)
+			Where(apikey.ID(id), apikey.Or(apikey.LastUsedAtIsNil(), apikey.LastUsedAtLT(t))).
+			SetLastUsedAt(t).Exec(ctx)
 		if err != nil {
 			s.usage.keep(seen, nil) // permission uses are written; rewriting a key's time is harmless
 			return err
@@ -71,24 +122,28 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 }
 
 // keep puts back uses a flush could not write, unless newer ones were
-// recorded meanwhile.
-func (u *usageLog) keep(seen map[string]time.Time, perms map[permUse]time.Time) {
+// recorded meanwhile, as room allows (the rest are dropped and counted).
+func (u *usageLog) keep(seen map[string]int64, perms map[permUse]int64) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for id, at := range seen {
-		if u.seen[id].Before(at) {
-			u.seen[id] = at
+		if was, ok := u.seen[id]; ok || u.room() {
+			u.seen[id] = max(was, at)
+		} else {
+			u.dropped++
 		}
 	}
 	for p, at := range perms {
-		if u.perms[p].Before(at) {
-			u.perms[p] = at
+		if was, ok := u.perms[p]; ok || u.room() {
+			u.perms[p] = max(was, at)
+		} else {
+			u.dropped++
 		}
 	}
 }
 
 // flushPermissions upserts the recorded permission uses in batches.
-func (s *Service) flushPermissions(ctx context.Context, perms map[permUse]time.Time) error {
+func (s *Service) flushPermissions(ctx context.Context, perms map[permUse]int64) error {
 	batch := make([]*ent.UsageCreate, 0, 200)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -108,7 +163,7 @@ func (s *Service) flushPermissions(ctx context.Context, perms map[permUse]time.T
 	}
 	for u, at := range perms {
 		batch = append(batch, s.client.Usage.Create().SetAccountID(u.account).SetSubjectID(u.subject).
-			SetPermission(u.permission).SetLastUsedAt(at))
+			SetPermission(u.permission).SetLastUsedAt(time.Unix(0, at)))
 		if len(batch) == cap(batch) {
 			if err := flush(); err != nil {
 				return err
@@ -118,15 +173,20 @@ func (s *Service) flushPermissions(ctx context.Context, perms map[permUse]time.T
 	return flush()
 }
 
-// RunUsageFlusher flushes usage every interval until ctx ends, then once more.
+// RunUsageFlusher flushes usage every interval, and early when the log is
+// half full, until ctx ends, then once more. After a flush that failed, it
+// waits for the next interval: a database that is down is not retried on
+// every decision.
 func (s *Service) RunUsageFlusher(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	early := true
 	for {
 		select {
 		case <-t.C:
-			if err := s.FlushUsage(ctx); err != nil {
-				s.log.Error("flushing key usage", "err", err)
+		case <-s.usage.wake:
+			if !early {
+				continue
 			}
 		case <-ctx.Done():
 			if err := s.FlushUsage(context.WithoutCancel(ctx)); err != nil {
@@ -134,21 +194,26 @@ func (s *Service) RunUsageFlusher(ctx context.Context, every time.Duration) {
 			}
 			return
 		}
+		err := s.FlushUsage(ctx)
+		if err != nil {
+			s.log.Error("flushing key usage", "err", err)
+		}
+		early = err == nil
 	}
 }
 
 // flushMemberActivity moves members' lastActiveAt to their latest recorded
 // permission use. It writes the column alone (not updated_at: using a
 // permission changes nothing about the member), and never backwards.
-func (s *Service) flushMemberActivity(ctx context.Context, perms map[permUse]time.Time) error {
-	latest := map[string]time.Time{}
+func (s *Service) flushMemberActivity(ctx context.Context, perms map[permUse]int64) error {
+	latest := map[string]int64{}
 	for u, at := range perms {
-		if strings.HasPrefix(u.subject, ids.Member+"_") && at.After(latest[u.subject]) {
+		if strings.HasPrefix(u.subject, ids.Member+"_") && at > latest[u.subject] {
 			latest[u.subject] = at
 		}
 	}
-	for id, at := range latest {
-		at = at.UTC() // one zone, so that SQLite's text timestamps sort
+	for id, ns := range latest {
+		at := time.Unix(0, ns).UTC() // one zone, so that SQLite's text timestamps sort
 		q, args := sql.Dialect(s.dialect).Update(member.Table).Set(member.FieldLastActiveAt, at).
 			Where(sql.And(sql.EQ(member.FieldID, id), sql.LT(member.FieldLastActiveAt, at))).Query()
 		if _, err := s.client.ExecContext(ctx, q, args...); err != nil {

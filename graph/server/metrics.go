@@ -33,6 +33,7 @@ type metrics struct {
 	decided     [2]sync.Map        // decisions' children by reason, denied [0] and allowed [1]
 	loads       *prometheus.HistogramVec
 	evictions   prometheus.Counter
+	usageDrops  prometheus.Counter
 	invalidated *prometheus.CounterVec
 	notifyLag   prometheus.Histogram
 	feedReads   *prometheus.CounterVec
@@ -92,6 +93,10 @@ func newMetrics(db *sql.DB, version, commit string) *metrics {
 			Name: "gatehouse_model_cache_evictions_total",
 			Help: "Models pushed out of the bounded model cache.",
 		}),
+		usageDrops: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_usage_dropped_total",
+			Help: "Uses of API keys and permissions (lastUsedAt, V2) not recorded: the usage log was full, the database unwritable for long.",
+		}),
 		invalidated: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_model_cache_invalidations_total",
 			Help: "Cached models dropped because their account changed, by how the change was learned: local (this server's commit), notified (a PostgreSQL notification woke the change feed) or polled (the feed's periodic read).",
@@ -135,7 +140,7 @@ func newMetrics(db *sql.DB, version, commit string) *metrics {
 	build.Set(1)
 	m.hits, m.miss = m.lookups.WithLabelValues("hit"), m.lookups.WithLabelValues("miss")
 	m.registry.MustRegister(m.http, m.inFlight, m.operations, m.opDuration, m.decisions, m.lookups, m.loads,
-		m.evictions, m.invalidated, m.feedReads, m.notifyLag, m.audit, m.limited, m.authFailed, m.unavailable, m.admission, build,
+		m.evictions, m.usageDrops, m.invalidated, m.feedReads, m.notifyLag, m.audit, m.limited, m.authFailed, m.unavailable, m.admission, build,
 		collectors.NewBuildInfoCollector(),
 		// Beyond the defaults: the heap live after the last GC (what the
 		// cached models really take) and the count of GC cycles.
@@ -277,6 +282,8 @@ func (m *metrics) ModelLoaded(d time.Duration, err error) {
 }
 
 func (m *metrics) ModelsEvicted(n int) { m.evictions.Add(float64(n)) }
+
+func (m *metrics) UsageDropped(n int) { m.usageDrops.Add(float64(n)) }
 
 func (m *metrics) FeedRead(source iam.Invalidation) {
 	m.feedReads.WithLabelValues(string(source)).Inc()
