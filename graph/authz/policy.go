@@ -178,10 +178,8 @@ func (p *Policy) Compile(r Role) *Expansion {
 }
 
 // CompileAll is Compile for each role, compiled together: the expansions
-// are one array and their keys one bitset, where each took two small
-// objects among the garbage of whatever asked for them, and kept the
-// spans of the heap around them from being freed. A model compiles its
-// roles so.
+// are one array and their keys one bitset, two objects for the garbage
+// collector where each role took two. A model compiles its roles so.
 func (p *Policy) CompileAll(roles []Role) []*Expansion {
 	w := len(newBitset(len(p.grants)))
 	exs, words, out := make([]Expansion, len(roles)), make(bitset, len(roles)*w), make([]*Expansion, len(roles))

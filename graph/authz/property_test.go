@@ -177,6 +177,9 @@ func TestProperty_AllowsMatchesReference(t *testing.T) {
 			roles = append(roles, r)
 		}
 		sub := p.Subject(roles)
+		// Compiled together, as a model compiles its roles and the sets its
+		// members hold (CompileAll, SubjectsOf): the same subject.
+		together := p.SubjectsOf([][]*Expansion{p.CompileAll(roles[:1]), p.CompileAll(roles)})[1]
 
 		all, open, masks := map[string]bool{}, map[string]bool{}, map[string]bool{}
 		exp := make([]map[string]bool, len(roles))
@@ -199,6 +202,9 @@ func TestProperty_AllowsMatchesReference(t *testing.T) {
 		eq(t, "Permissions", sub.Permissions(), setKeys(all))
 		eq(t, "Unconstrained", sub.Unconstrained(), setKeys(open))
 		eq(t, "Masks", sub.Masks(), setKeys(masks))
+		eq(t, "Permissions compiled together", together.Permissions(), setKeys(all))
+		eq(t, "Unconstrained compiled together", together.Unconstrained(), setKeys(open))
+		eq(t, "Masks compiled together", together.Masks(), setKeys(masks))
 
 		for _, k := range append(keys, "*", "a.*", "") {
 			for _, res := range resources {
@@ -214,6 +220,9 @@ func TestProperty_AllowsMatchesReference(t *testing.T) {
 				d := sub.Decide(k, res)
 				if d.Allowed != want {
 					t.Fatalf("iter %d: Decide(%q) = %+v, want allowed %v", iter, k, d, want)
+				}
+				if dt := together.Decide(k, res); !reflect.DeepEqual(dt, d) {
+					t.Fatalf("iter %d: Decide(%q) compiled together = %+v, alone %+v", iter, k, dt, d)
 				}
 				if want {
 					checkPath(t, rp, roles, k, d.GrantedBy)

@@ -180,11 +180,9 @@ func (m *Model) subjectOf(set int32) *authz.Subject {
 
 // compileSets compiles every set of roles the model's members hold that is
 // not compiled yet, together (authz.SubjectsOf): the subjects, their keys
-// and their roles' lists are three objects, where a set compiled when a
-// decision first asked for it took three small ones among the garbage of
-// that request (which kept whole spans of the heap from being freed).
-// Decisions asking at once may both compile: the first subject stored for
-// a set is every member's.
+// and their roles' lists are three objects, where each set compiled when a
+// decision first asked for it took three. Decisions asking at once may
+// both compile: the first subject stored for a set is every member's.
 func (m *Model) compileSets() {
 	sets := m.members.sets
 	var missing []int32
@@ -496,7 +494,7 @@ func (m *Model) detached(r *ent.Role) *ent.Role {
 // can rather than keep a copy each: the catalog's strings for the
 // permissions they grant, the account's id and the kinds' constants. The
 // copies are one array, their grants one list and their other strings one
-// string (packStrings), where reading made a dozen allocations a row.
+// string (packStrings): three objects, where reading made a dozen a row.
 func compactRoles(p *authz.Policy, accountID string, roles []*ent.Role) []*ent.Role {
 	n := 0
 	for _, r := range roles {

@@ -3,12 +3,10 @@ package iam
 import "strings"
 
 // packStrings copies the strings fields point at into one allocation and
-// points the fields at their copies. A model's rows are read among the
-// garbage of reading them: a dozen small strings a row, each in a span
-// whose other slots are garbage, kept the spans from being freed after a
-// collection (a warm model took twice its live bytes of heap). Packed,
-// they take one allocation a table. Strings packed together are freed
-// together: callers pack what they keep and drop as one.
+// points the fields at their copies: a table's strings are one object for
+// the garbage collector to mark, not one a string. Strings packed together
+// are freed together: callers pack what they keep and drop as one (a
+// model's roles, its members' ids).
 func packStrings(fields []*string) {
 	n := 0
 	for _, f := range fields {
