@@ -363,7 +363,7 @@ func (m *Model) rolesGranting(permission string) []*ent.Role {
 	if m.granting == nil {
 		m.granting = map[string][]*ent.Role{}
 	}
-	m.granting[permission] = out
+	m.granting[m.Policy.Intern(permission)] = out // the catalog's string, not the request's
 	m.grantingMu.Unlock()
 	return out
 }

@@ -108,15 +108,9 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	if err := s.flushMemberActivity(ctx, perms); err != nil {
 		return err // permission uses are written; a member's time is rewritten by its next use
 	}
-	for id, at := range seen {
-		t := time.Unix(0, at)
-		err := s.client.APIKey.Update().
-			Where(apikey.ID(id), apikey.Or(apikey.LastUsedAtIsNil(), apikey.LastUsedAtLT(t))).
-			SetLastUsedAt(t).Exec(ctx)
-		if err != nil {
-			s.usage.keep(seen, nil) // permission uses are written; rewriting a key's time is harmless
-			return err
-		}
+	if err := s.moveTimes(ctx, apikey.Table, apikey.FieldLastUsedAt, seen); err != nil {
+		s.usage.keep(seen, nil) // permission uses are written; rewriting a key's time is harmless
+		return err
 	}
 	return nil
 }
@@ -212,13 +206,5 @@ func (s *Service) flushMemberActivity(ctx context.Context, perms map[permUse]int
 			latest[u.subject] = at
 		}
 	}
-	for id, ns := range latest {
-		at := time.Unix(0, ns).UTC() // one zone, so that SQLite's text timestamps sort
-		q, args := sql.Dialect(s.dialect).Update(member.Table).Set(member.FieldLastActiveAt, at).
-			Where(sql.And(sql.EQ(member.FieldID, id), sql.LT(member.FieldLastActiveAt, at))).Query()
-		if _, err := s.client.ExecContext(ctx, q, args...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.moveTimes(ctx, member.Table, member.FieldLastActiveAt, latest)
 }

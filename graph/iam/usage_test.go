@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
+	"github.com/gatehouse-iam/gatehouse/ent"
+	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/ent/usage"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
 )
@@ -83,6 +86,48 @@ func TestV2_TheUsageLogIsBoundedWhileTheDatabaseIsDown(t *testing.T) {
 		}
 		if want := "[mem_00 mem_01 mem_02 mem_03 mem_04 mem_05 mem_06 mem_07]"; fmt.Sprint(subjects) != want {
 			t.Errorf("written uses %v; want %s", subjects, want)
+		}
+	})
+}
+
+// V2: a flush writes every member's latest use, a statement for many
+// members (here across two statements), and never moves a time backwards:
+// a use older than the one written (another server's, flushed late) leaves
+// it.
+func TestV2_AFlushWritesManyMembersActivityForwardOnly(t *testing.T) {
+	forEachDatabase(t, "gatehouse_activity_", func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		const n = timesPerStatement + 20
+		db.Client.Account.Create().SetID("acc_1").SetName("a").SetSlug("a").SetDefaultAccessExcludes([]string{}).ExecX(ctx)
+		var users []*ent.UserCreate
+		var mems []*ent.MemberCreate
+		for i := range n {
+			users = append(users, db.Client.User.Create().SetID(fmt.Sprintf("usr_%04d", i)).SetEmail(fmt.Sprintf("u%d@activity.test", i)))
+			mems = append(mems, db.Client.Member.Create().SetID(fmt.Sprintf("mem_%04d", i)).SetAccountID("acc_1").SetUserID(fmt.Sprintf("usr_%04d", i)))
+		}
+		db.Client.User.CreateBulk(users...).ExecX(ctx)
+		db.Client.Member.CreateBulk(mems...).ExecX(ctx)
+
+		s := New(db.Client, db.Dialect, slog.New(slog.DiscardHandler))
+		at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+		record := func(i int, when time.Time) {
+			s.usage.perms[permUse{"acc_1", fmt.Sprintf("mem_%04d", i), "iam.roles.read"}] = when.UnixNano()
+		}
+		for i := range n {
+			record(i, at.Add(time.Duration(i)*time.Second))
+		}
+		if err := s.FlushUsage(ctx); err != nil {
+			t.Fatal(err)
+		}
+		record(7, at.Add(-time.Hour)) // older than what is written
+		if err := s.FlushUsage(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := db.Client.Member.Query().Order(member.ByID()).AllX(ctx)
+		for i, m := range got {
+			if want := at.Add(time.Duration(i) * time.Second); !m.LastActiveAt.Equal(want) {
+				t.Fatalf("%s lastActiveAt %v; want %v", m.ID, m.LastActiveAt, want)
+			}
 		}
 	})
 }
