@@ -238,3 +238,31 @@ func TestP5_AStalledDatabaseAnswersUnavailableAtTheDeadline(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// P5: a server stops while its database stalls. Its last usage flush (the
+// uses of the fixture's decisions and key) ends at its statements'
+// deadline instead of waiting for the stall to end: Close waited for as
+// long as the stall lasted.
+func TestP5_AServerStopsWhileTheDatabaseStalls(t *testing.T) {
+	if postgresURL() == "" {
+		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	t.Parallel()
+	f := newOutageFixture(t, server.Config{RequestTimeout: time.Second, MaxStaleness: time.Minute})
+	f.proxy.set(proxyStall)
+	stopped := make(chan struct{})
+	began := time.Now()
+	go func() {
+		f.e.Server.Close()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+		t.Logf("stopped in %s", time.Since(began).Round(time.Millisecond))
+	case <-time.After(15 * time.Second):
+		f.proxy.set(proxyUp)
+		<-stopped
+		t.Fatalf("the server took %s to stop: it waited for the stall to end", time.Since(began).Round(time.Second))
+	}
+	f.proxy.set(proxyUp)
+}

@@ -25,7 +25,10 @@ func (s *Service) moveTimes(ctx context.Context, table, column string, times map
 	ids := slices.Sorted(maps.Keys(times)) // rows locked in one order by every server
 	for from := 0; from < len(ids); from += timesPerStatement {
 		q, args := moveTimesQuery(s.dialect, table, column, ids[from:min(from+timesPerStatement, len(ids))], times)
-		if _, err := s.client.ExecContext(ctx, q, args...); err != nil {
+		ctx, cancel := context.WithTimeout(ctx, usageStatementTimeout)
+		_, err := s.client.ExecContext(ctx, q, args...)
+		cancel()
+		if err != nil {
 			return err
 		}
 	}

@@ -143,6 +143,8 @@ func (s *Service) flushPermissions(ctx context.Context, perms map[permUse]int64)
 		if len(batch) == 0 {
 			return nil
 		}
+		ctx, cancel := context.WithTimeout(ctx, usageStatementTimeout)
+		defer cancel()
 		// Servers flush independently: a use never overwrites a later one.
 		err := s.client.Usage.CreateBulk(batch...).
 			OnConflict(
@@ -166,6 +168,12 @@ func (s *Service) flushPermissions(ctx context.Context, perms map[permUse]int64)
 	}
 	return flush()
 }
+
+// usageStatementTimeout bounds each statement of a usage flush: a database
+// that stalls fails the flush, whose uses are kept for the next, instead of
+// holding the flusher, and the shutdown whose last flush it is, for as long
+// as the stall lasts.
+const usageStatementTimeout = 5 * time.Second
 
 // RunUsageFlusher flushes usage every interval, and early when the log is
 // half full, until ctx ends, then once more. After a flush that failed, it
