@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -370,4 +371,71 @@ func TestLimits_RateLimitedOverTheSocket(t *testing.T) {
 	if r := e.gql(e.Operator, `{ viewer { kind } }`, nil); r.Status != http.StatusTooManyRequests {
 		t.Fatalf("a plain request of the same principal: %s", r)
 	}
+}
+
+// L5: a principal keeps at most GATEHOUSE_MAX_SOCKETS connections open on a
+// server: one more is closed with 4429 at connection_init, another
+// principal is not bounded by it, and closing one makes room. A client
+// address has at most as many connections awaiting connection_init: one
+// more upgrade gets 429. Before, every connection a principal opened at its
+// request rate stayed open, and so did every one awaiting connection_init
+// for its 10 s.
+func TestL5_WebSocketsPerPrincipalAreBounded(t *testing.T) {
+	forEachDBWith(t, server.Config{MaxSockets: 2}, func(t *testing.T, e *env) {
+		a := e.newAccount("l5s", nil)
+		first := e.connectWS(t, a.Owner)
+		e.connectWS(t, a.Owner)
+		if code := e.dialWS(t, map[string]any{"Authorization": "Bearer " + a.Owner}).closed(); code != 4429 {
+			t.Fatalf("a third connection of one principal: closed with %d, want 4429", code)
+		}
+		e.connectWS(t, e.Operator)
+		_ = first.conn.Close(websocket.StatusNormalClosure, "")
+		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+			c := e.dialWS(t, map[string]any{"Authorization": "Bearer " + a.Owner})
+			if m, err := c.read(wsWait); err == nil && m.Get("type").String() == "connection_ack" {
+				break
+			}
+			if time.Since(start) > wsWait {
+				t.Fatal("closing a connection made no room for another")
+			}
+		}
+
+		url := "ws" + strings.TrimPrefix(e.URL, "http") + "/graphql"
+		dial := func() (*websocket.Conn, int) {
+			ctx, cancel := context.WithTimeout(context.Background(), wsWait)
+			defer cancel()
+			conn, res, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+			if err != nil {
+				if res == nil {
+					t.Fatalf("dial: %v", err)
+				}
+				return nil, res.StatusCode
+			}
+			t.Cleanup(func() { _ = conn.CloseNow() })
+			return conn, http.StatusSwitchingProtocols
+		}
+		// Two awaiting connection_init, once the refused connections above
+		// are no longer counted for the address.
+		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+			c1, s1 := dial()
+			c2, s2 := dial()
+			if s1 == http.StatusSwitchingProtocols && s2 == http.StatusSwitchingProtocols {
+				break
+			}
+			for _, c := range []*websocket.Conn{c1, c2} {
+				if c != nil {
+					_ = c.CloseNow()
+				}
+			}
+			if time.Since(start) > wsWait {
+				t.Fatalf("two connections awaiting connection_init: %d, %d", s1, s2)
+			}
+		}
+		if _, status := dial(); status != http.StatusTooManyRequests {
+			t.Fatalf("a third connection awaiting connection_init: %d, want 429", status)
+		}
+		if m := adminOf(t, e).text(); !strings.Contains(m, `gatehouse_rate_limited_total{limit="sockets"}`) {
+			t.Fatalf("metrics:\n%s", grepLines(m, "gatehouse_rate_limited"))
+		}
+	})
 }

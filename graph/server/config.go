@@ -45,6 +45,9 @@ type Config struct {
 	QueryQueueWait time.Duration `env:"GATEHOUSE_QUERY_QUEUE_WAIT" envDefault:"100ms" group:"Limits" help:"longest a query waits for its turn; then it runs anyway" check:"positive"`
 	// MaxSubscriptions bounds a principal's live subscriptions on a server (L5).
 	MaxSubscriptions int `env:"GATEHOUSE_MAX_SUBSCRIPTIONS" envDefault:"10" group:"Limits" help:"live subscriptions per principal on a server" check:"positive"`
+	// MaxSockets bounds the WebSockets a principal keeps open on a server,
+	// and those of a client address awaiting connection_init (sockets.go).
+	MaxSockets int `env:"GATEHOUSE_MAX_SOCKETS" envDefault:"16" group:"Limits" help:"WebSocket connections per principal on a server, and per client address before connection_init" check:"positive"`
 	// Every request's deadline, and readiness on shutdown (P5).
 	RequestTimeout time.Duration `env:"GATEHOUSE_REQUEST_TIMEOUT" envDefault:"10s" group:"Server" help:"every request's deadline; storage waits end with it, a body must arrive within it, a response be taken within it and 5 s more" check:"positive"`
 	DrainDelay     time.Duration `env:"GATEHOUSE_DRAIN_DELAY" envDefault:"5s" group:"Server" help:"on shutdown, how long /readyz answers 503 before the listener closes" check:"nonnegative"`
@@ -118,6 +121,9 @@ func (c Config) withDefaults() Config {
 	dur(&c.UsageFlush, 30*time.Second)
 	if c.MaxSubscriptions <= 0 {
 		c.MaxSubscriptions = 10
+	}
+	if c.MaxSockets <= 0 {
+		c.MaxSockets = 16
 	}
 	return c
 }

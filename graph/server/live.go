@@ -35,6 +35,7 @@ const (
 	closeUnauthorized = 4401 // no credential in connection_init
 	closeForbidden    = 4403 // a credential that is wrong, revoked or expired
 	closeUnavailable  = 4503 // a credential that cannot be checked now (P5)
+	closeTooMany      = 4429 // its principal has GATEHOUSE_MAX_SOCKETS connections open
 )
 
 // websocketTransport is the /graphql WebSocket transport.
@@ -115,6 +116,8 @@ func sessionInit(authn *auth.Authenticator, log *slog.Logger) transport.Websocke
 		case err != nil:
 			log.WarnContext(ctx, "credentials could not be checked", "err", err)
 			return refuse(closeUnavailable, "credentials cannot be checked right now; retry shortly")
+		case !authenticate(ctx, p.ID):
+			return refuse(closeTooMany, "too many connections: this principal has GATEHOUSE_MAX_SOCKETS open on this server")
 		}
 		ctx, end := context.WithCancel(ctx)
 		ctx = auth.WithPrincipal(ctx, p)

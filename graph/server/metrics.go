@@ -116,7 +116,7 @@ func newMetrics(db *sql.DB, version, commit string) *metrics {
 		}),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_rate_limited_total",
-			Help: "Requests refused with 429, by limit: requests (per principal or client address) or auth_failures (failed authentications per client address).",
+			Help: "Requests refused with 429, by limit: requests (per principal or client address), auth_failures (failed authentications per client address), or sockets (WebSocket connections beyond GATEHOUSE_MAX_SOCKETS).",
 		}, []string{"limit"}),
 		authFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_auth_failures_total",

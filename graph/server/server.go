@@ -132,7 +132,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	ws := authenticated(gql)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", met.instrument("graphql", browsers(upgrades(ws, api))))
+	mux.Handle("/graphql", met.instrument("graphql", browsers(upgrades(newSocketLimit(cfg.MaxSockets, met).admit(ws), api))))
 	mux.Handle("POST /v1/authorize", met.instrument("authorize_api", bounded(cfg.RequestTimeout, bodyLimit(cfg.MaxBodyBytes,
 		authn.Middleware(notePrincipal(limiter.Middleware(decisionAPI(svc, log, met))))))))
 	// Exports stream for as long as the log is long: no request deadline,
