@@ -87,7 +87,7 @@ func New(client *ent.Client, dbDialect string, log *slog.Logger, opts ...Options
 	c.obs = o.Observer
 	return &Service{
 		client: client, dialect: dbDialect, log: log, cache: c,
-		usage:     newUsageLog(usageMax),
+		usage: newUsageLog(usageMax), keys: newKeyIndex(keyIndexSize),
 		maxChecks: o.MaxChecks, lockWait: o.LockWait, obs: o.Observer, instance: rand.Text()[:16],
 		notes: notifier{wake: make(chan struct{}, 1)},
 	}
