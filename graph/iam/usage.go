@@ -49,39 +49,34 @@ type permUse struct{ account, subject, permission string }
 func (s *Service) PermissionUsed(accountID, subjectID, permission string) {
 	u, now := &s.usage, time.Now().UnixNano()
 	u.mu.Lock()
-	k := permUse{accountID, subjectID, permission}
-	if _, ok := u.perms[k]; ok || u.room() {
-		u.perms[k] = now
-	} else {
-		u.dropped++
-	}
-	early := u.filling()
-	u.mu.Unlock()
-	u.wakeIf(early)
+	put(u, u.perms, permUse{accountID, subjectID, permission}, now)
+	u.unlockWaking()
 }
 
 // KeyUsed records that an API key authenticated a request now.
 func (s *Service) KeyUsed(id string) {
 	u, now := &s.usage, time.Now().UnixNano()
 	u.mu.Lock()
-	if _, ok := u.seen[id]; ok || u.room() {
-		u.seen[id] = now
+	put(u, u.seen, id, now)
+	u.unlockWaking()
+}
+
+// put records a use of k at at in m, one of u's maps (u.mu held): a later
+// time for a use held, a new use while the log has room, else one more
+// dropped.
+func put[K comparable](u *usageLog, m map[K]int64, k K, at int64) {
+	if was, ok := m[k]; ok || len(u.seen)+len(u.perms) < u.max {
+		m[k] = max(was, at)
 	} else {
 		u.dropped++
 	}
-	early := u.filling()
-	u.mu.Unlock()
-	u.wakeIf(early)
 }
 
-// room reports whether the log may hold one more use (u.mu held).
-func (u *usageLog) room() bool { return len(u.seen)+len(u.perms) < u.max }
-
-// filling reports whether the log holds half of what it may (u.mu held).
-func (u *usageLog) filling() bool { return 2*(len(u.seen)+len(u.perms)) >= u.max }
-
-// wakeIf wakes the flusher, unless it is woken already.
-func (u *usageLog) wakeIf(early bool) {
+// unlockWaking unlocks u, and wakes the flusher, unless it is woken
+// already, when the log holds half of what it may.
+func (u *usageLog) unlockWaking() {
+	early := 2*(len(u.seen)+len(u.perms)) >= u.max
+	u.mu.Unlock()
 	if early {
 		select {
 		case u.wake <- struct{}{}:
@@ -121,18 +116,10 @@ func (u *usageLog) keep(seen map[string]int64, perms map[permUse]int64) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for id, at := range seen {
-		if was, ok := u.seen[id]; ok || u.room() {
-			u.seen[id] = max(was, at)
-		} else {
-			u.dropped++
-		}
+		put(u, u.seen, id, at)
 	}
 	for p, at := range perms {
-		if was, ok := u.perms[p]; ok || u.room() {
-			u.perms[p] = max(was, at)
-		} else {
-			u.dropped++
-		}
+		put(u, u.perms, p, at)
 	}
 }
 
