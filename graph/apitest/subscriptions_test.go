@@ -373,6 +373,22 @@ func TestLimits_RateLimitedOverTheSocket(t *testing.T) {
 	}
 }
 
+// Limits over a WebSocket: a message is a request, and one larger than
+// GATEHOUSE_MAX_BODY_BYTES closes its connection with 1009 (message too
+// big), as a larger body gets 413 over HTTP. Before, messages had gqlgen's
+// own 1 MB, whatever the setting.
+func TestLimits_AMessageOverTheBodyLimitClosesTheSocket(t *testing.T) {
+	e := newEnv(t, dialect.SQLite, server.Config{MaxBodyBytes: 4096})
+	c := e.connectWS(t, e.Operator)
+	if p := c.query("1", `{ viewer { kind } }`, nil); p.Get("data.viewer.kind").String() != "OPERATOR" {
+		t.Fatalf("a message under the limit: %s", p.Raw)
+	}
+	c.subscribe("2", `query($pad: String) { viewer { kind } }`, map[string]any{"pad": strings.Repeat("x", 8192)})
+	if code := c.closed(); code != websocket.StatusMessageTooBig {
+		t.Fatalf("a message of 8 KB over a limit of 4 KB: closed with %d, want %d", code, websocket.StatusMessageTooBig)
+	}
+}
+
 // L5: a principal keeps at most GATEHOUSE_MAX_SOCKETS connections open on a
 // server: one more is closed with 4429 at connection_init, another
 // principal is not bounded by it, and closing one makes room. A client

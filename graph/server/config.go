@@ -27,7 +27,7 @@ type Config struct {
 	JWTAudience string   `env:"GATEHOUSE_JWT_AUDIENCE" group:"Authentication" help:"required aud claim, when set"`
 	// JWKSAllowHTTP accepts a JWKS URL over plain http on a non-loopback host.
 	JWKSAllowHTTP   bool          `env:"GATEHOUSE_JWKS_ALLOW_HTTP" group:"Authentication" help:"accept a plain-http JWKS URL on a non-loopback host"`
-	MaxBodyBytes    int64         `env:"GATEHOUSE_MAX_BODY_BYTES" envDefault:"1048576" group:"Limits" help:"larger request bodies get HTTP 413" check:"positive"`
+	MaxBodyBytes    int64         `env:"GATEHOUSE_MAX_BODY_BYTES" envDefault:"1048576" group:"Limits" help:"larger request bodies get HTTP 413; a larger WebSocket message closes its connection (1009)" check:"positive"`
 	ParserTokens    int           `env:"GATEHOUSE_MAX_TOKENS" envDefault:"15000" group:"Limits" help:"parser token limit" check:"positive"`
 	MaxDepth        int           `env:"GATEHOUSE_MAX_DEPTH" envDefault:"12" group:"Limits" help:"query depth limit" check:"positive"`
 	MaxAliases      int           `env:"GATEHOUSE_MAX_ALIASES" envDefault:"30" group:"Limits" help:"aliases per operation" check:"positive"`

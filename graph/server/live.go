@@ -44,6 +44,9 @@ func websocketTransport(cfg Config, authn *auth.Authenticator, log *slog.Logger)
 		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
 			OriginPatterns: originHosts(cfg.CORSOrigins),
 		}},
+		// A message is a request: GATEHOUSE_MAX_BODY_BYTES bounds it too
+		// (larger: closed with 1009, message too big).
+		PayloadReadLimit:      &cfg.MaxBodyBytes,
 		InitFunc:              sessionInit(authn, log),
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second, // graphql-ws
