@@ -118,6 +118,37 @@ func TestEdges_FailedAuthenticationIsRateLimitedPerAddress(t *testing.T) {
 	})
 }
 
+// The budget of failed authentications per client address holds over a
+// WebSocket too: a credential refused at connection_init spends one, and
+// once the address has spent it, connection_init is closed with 4429 for
+// any credential, a right one too, as its HTTP requests get 429. Before,
+// connection_init checked credentials outside the budget: a guesser opened
+// a connection per guess at its request rate.
+func TestEdges_FailedAuthenticationOverTheSocketSpendsTheAddressBudget(t *testing.T) {
+	forEachDBOf(t, func(t *testing.T, dia string) {
+		e, _ := newLoggedEnv(t, dia, server.Config{AuthFailureRate: 0.001, AuthFailureBurst: 3})
+		met := adminOf(t, e)
+		wrong := keyForID(t, ulid.Make().String())
+		for i := range 3 {
+			if code := e.dialWS(t, map[string]any{"Authorization": "Bearer " + wrong}).closed(); code != 4403 {
+				t.Fatalf("guess %d over the socket: closed with %d, want 4403", i+1, code)
+			}
+		}
+		if code := e.dialWS(t, map[string]any{"Authorization": "Bearer " + wrong}).closed(); code != 4429 {
+			t.Fatalf("the 4th guess over the socket: closed with %d, want 4429", code)
+		}
+		if code := e.dialWS(t, map[string]any{"Authorization": "Bearer " + e.Operator}).closed(); code != 4429 {
+			t.Errorf("a right credential over the socket from the blocked address: closed with %d, want 4429", code)
+		}
+		if r := e.gql(e.Operator, `{ viewer { kind } }`, nil); r.Status != http.StatusTooManyRequests {
+			t.Errorf("a right credential over HTTP from the blocked address: %s", r)
+		}
+		if got := met.scrape().get("gatehouse_auth_failures_total", "reason", "unknown key"); got != 3 {
+			t.Errorf("gatehouse_auth_failures_total{reason=unknown key} = %v, want 3", got)
+		}
+	})
+}
+
 // RFC 6750: a refused credential is challenged with error="invalid_token";
 // a malformed request with error="invalid_request". Every reason a
 // credential fails gets the same status, body and challenge, while the log

@@ -167,14 +167,19 @@ const (
 // client sees one answer for every reason). Each refusal spends one of the
 // client address's failures.
 func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, why, code, msg string) {
-	ctx := r.Context()
+	a.failed(r.Context(), why)
+	challenge(w, code, msg)
+}
+
+// failed logs a refused credential and why, at info level, and spends one
+// of its client address's failures.
+func (a *Authenticator) failed(ctx context.Context, why string) {
 	if a.Log != nil {
 		a.Log.InfoContext(ctx, "authentication failed", "reason", why, "client_addr", MetaFrom(ctx).ClientAddr)
 	}
 	if a.Failures != nil {
 		a.Failures.Failed(ctx, why)
 	}
-	challenge(w, code, msg)
 }
 
 // reasonOf says why a credential was refused: a fixed text (never the

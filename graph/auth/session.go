@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/graph/auth/jwtauth"
 	"github.com/gatehouse-iam/gatehouse/graph/auth/token"
@@ -54,6 +55,33 @@ func (a *Authenticator) Authenticate(ctx context.Context, value string) (*Princi
 		return nil, ErrInvalid
 	}
 	return a.authenticate(ctx, secret)
+}
+
+// BlockedError refuses a credential, unchecked, from a client address that
+// has spent its budget of failed authentications.
+type BlockedError struct{ RetryAfter time.Duration }
+
+func (e *BlockedError) Error() string {
+	return "too many failed authentications from this address; retry after " + e.RetryAfter.Round(time.Second).String()
+}
+
+// AuthenticateAttempt is Authenticate for a credential a client presents
+// to open a session (a WebSocket's connection_init), under the budget of
+// failed authentications per client address Middleware keeps: from a
+// blocked address the credential is not checked (a *BlockedError), and a
+// refused one spends a failure. A session's Recheck, of a credential that
+// worked, uses Authenticate.
+func (a *Authenticator) AuthenticateAttempt(ctx context.Context, value string) (*Principal, error) {
+	if a.Failures != nil {
+		if wait, blocked := a.Failures.Blocked(ctx); blocked {
+			return nil, &BlockedError{RetryAfter: wait}
+		}
+	}
+	p, err := a.Authenticate(ctx, value)
+	if IsInvalid(err) {
+		a.failed(ctx, reasonOf(err))
+	}
+	return p, err
 }
 
 // IsInvalid reports whether err means the credential is wrong, revoked or

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -35,7 +36,7 @@ const (
 	closeUnauthorized = 4401 // no credential in connection_init
 	closeForbidden    = 4403 // a credential that is wrong, revoked or expired
 	closeUnavailable  = 4503 // a credential that cannot be checked now (P5)
-	closeTooMany      = 4429 // its principal has GATEHOUSE_MAX_SOCKETS connections open
+	closeTooMany      = 4429 // its principal has GATEHOUSE_MAX_SOCKETS connections open, or its address spent its failed authentications
 )
 
 // websocketTransport is the /graphql WebSocket transport.
@@ -112,8 +113,11 @@ func sessionInit(authn *auth.Authenticator, log *slog.Logger) transport.Websocke
 		if strings.TrimSpace(cred) == "" {
 			return refuse(closeUnauthorized, `send a credential in connection_init's payload: {"Authorization": "Bearer …"}`)
 		}
-		p, err := authn.Authenticate(ctx, cred)
+		p, err := authn.AuthenticateAttempt(ctx, cred)
+		var blocked *auth.BlockedError
 		switch {
+		case errors.As(err, &blocked):
+			return refuse(closeTooMany, blocked.Error())
 		case auth.IsInvalid(err):
 			return refuse(closeForbidden, "invalid, revoked or expired credentials")
 		case err != nil:
