@@ -11,10 +11,8 @@ import (
 	"entgo.io/ent/dialect"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/rs/cors"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/gatehouse-iam/gatehouse/graph"
 	"github.com/gatehouse-iam/gatehouse/graph/auth"
@@ -101,7 +99,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	gql.AddTransport(websocketTransport(cfg, authn, log)) // before GET: an upgrade is a GET
 	gql.AddTransport(get{})
 	gql.AddTransport(post{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.SetQueryCache(newQueryCache())
 	gql.SetParserTokenLimit(cfg.ParserTokens)
 	obs := observe{met: met, tracer: o.tracer()}
 	gql.Use(obs)
@@ -111,7 +109,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	gql.AroundOperations(operationScope(db.Client, limiter, present, cfg.RequestTimeout, log))
 	gql.Use(newAdmission(cfg.ActiveQueries, cfg.QueryQueueWait, met))
 	gql.Use(extension.Introspection{})
-	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	gql.Use(extension.AutomaticPersistedQuery{Cache: newPersistedQueries()})
 	gql.Use(limits.New(limits.Config{
 		MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases,
 		MaxComplexity: cfg.MaxComplexity, MaxPageSize: cfg.MaxPageSize,
