@@ -3,6 +3,7 @@ package iam
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,7 +80,7 @@ func newCache(budget int64) *cache {
 // add caches a model, then evicts the least recently used models until the
 // cache fits its budget again. c.mu is held.
 func (c *cache) add(accountID string, m *Model) {
-	c.models.Add(accountID, m)
+	c.models.Add(m.Account.ID, m) // the model's id, not the caller's (see owned)
 	c.bytes += m.size()
 	for c.bytes > c.budget && c.models.Len() > 1 {
 		c.models.RemoveOldest()
@@ -153,7 +154,7 @@ func (c *cache) globalGen() uint64 {
 func (c *cache) replace(accountID string, m *Model, global uint64) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gens[accountID]++
+	c.gens[owned(c.gens, accountID)]++
 	n := 0
 	if c.models.Remove(accountID) {
 		n = 1
@@ -175,7 +176,7 @@ func (c *cache) invalidate(accountID string) int {
 		c.models.Purge()
 		return n
 	}
-	c.gens[accountID]++
+	c.gens[owned(c.gens, accountID)]++
 	if c.models.Remove(accountID) {
 		return 1
 	}
@@ -253,7 +254,7 @@ func (c *cache) learn(accountID string, seq int64, spareCommitting bool) (news b
 		return news, dropped
 	}
 	news = seq > c.known[accountID]
-	c.known[accountID] = max(c.known[accountID], seq)
+	c.known[owned(c.known, accountID)] = max(c.known[accountID], seq)
 	if spareCommitting && c.committing[accountID] > 0 {
 		return news, 0
 	}
@@ -262,4 +263,14 @@ func (c *cache) learn(accountID string, seq int64, spareCommitting bool) (news b
 		dropped++
 	}
 	return news, dropped
+}
+
+// owned is key as a new key of m: a copy. Callers pass account ids that are
+// slices of a request's document (an argument's value), which a key of these
+// maps, never pruned, would keep for as long as the server runs.
+func owned[V any](m map[string]V, key string) string {
+	if _, ok := m[key]; ok {
+		return key
+	}
+	return strings.Clone(key)
 }

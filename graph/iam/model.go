@@ -338,7 +338,7 @@ func (m *Model) readKey(ctx context.Context, client *ent.Client, id string) (*Ke
 		e.MemberStatus = mem.Member.Status
 	}
 	m.mu.Lock()
-	m.keys[id] = e
+	m.keys[k.ID] = e // the row's id, not the caller's (a slice of its document)
 	m.mu.Unlock()
 	return e, nil
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -246,6 +247,7 @@ func (m *metrics) operation(name string) string {
 	if len(m.ops) >= maxOperationNames || len(name) > 64 {
 		return "other"
 	}
+	name = strings.Clone(name) // a label value, kept: not a slice of the request's document
 	m.ops[name] = true
 	return name
 }
