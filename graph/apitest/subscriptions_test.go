@@ -389,6 +389,38 @@ func TestLimits_AMessageOverTheBodyLimitClosesTheSocket(t *testing.T) {
 	}
 }
 
+// P5 over a WebSocket: a message not taken within the request timeout and
+// 5 s more closes its connection, as an HTTP response not taken ends its
+// request. Before, a client that stopped reading held the server's writes,
+// and every operation it went on sending, for as long as it kept the
+// connection; once it read again, every answer was there.
+func TestP5_AClientThatStopsReadingLosesItsConnection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, dialect.SQLite, server.Config{RequestTimeout: time.Second, RateLimit: 0})
+	c := e.connectWS(t, e.Operator)
+	const introspect = `{ __schema { types { name description fields { name description args { name description } } } } }`
+	size := len(c.query("0", introspect, nil).Raw)
+	n := 1 + (16<<20)/size // more than the sockets' buffers hold
+	for i := range n {
+		c.subscribe(fmt.Sprint(i+1), introspect, nil)
+	}
+	time.Sleep(time.Second + 5*time.Second + 2*time.Second) // the write deadline, with room
+	answers := 0
+	for {
+		m, err := c.read(wsWait)
+		if err != nil {
+			break // the server closed the connection
+		}
+		if m.Get("type").String() == "complete" {
+			answers++
+		}
+		if answers == n {
+			t.Fatalf("all %d answers of %d KB were kept for a client that did not read", n, size>>10)
+		}
+	}
+	t.Logf("%d of %d answers of %d KB before the close", answers, n, size>>10)
+}
+
 // L5: a principal keeps at most GATEHOUSE_MAX_SOCKETS connections open on a
 // server: one more is closed with 4429 at connection_init, another
 // principal is not bounded by it, and closing one makes room. A client

@@ -42,9 +42,9 @@ const (
 // websocketTransport is the /graphql WebSocket transport.
 func websocketTransport(cfg Config, authn *auth.Authenticator, log *slog.Logger) transport.Websocket {
 	return transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
+		Implementation: timedWrites{transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
 			OriginPatterns: originHosts(cfg.CORSOrigins),
-		}},
+		}}, cfg.RequestTimeout + writeGrace}, // a message is taken as a response is
 		// A message is a request: GATEHOUSE_MAX_BODY_BYTES bounds it too
 		// (larger: closed with 1009, message too big).
 		PayloadReadLimit:      &cfg.MaxBodyBytes,
@@ -218,4 +218,51 @@ func logOperation(ctx context.Context, log *slog.Logger, e *entry, began time.Ti
 		slog.String("client_addr", auth.MetaFrom(ctx).ClientAddr),
 	)
 	log.LogAttrs(ctx, slog.LevelInfo, "operation", e.appendAttrs(attrs)...)
+}
+
+// timedWrites is a WebSocket implementation whose every message must be
+// taken within timeout, or the connection is closed: gqlgen writes without
+// a deadline, under the connection's lock, and starts a goroutine per
+// message it reads. A client that stopped reading (after one unsolicited
+// pong, which lifts the missing-pong deadline) held every write, and with
+// it each operation it went on sending, for as long as it kept the
+// connection: goroutines without bound on one connection.
+type timedWrites struct {
+	transport.WebsocketImplementation
+	timeout time.Duration
+}
+
+func (t timedWrites) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	c, err := t.WebsocketImplementation.Accept(w, r, o)
+	if err != nil {
+		return nil, err
+	}
+	return &timedConn{WebsocketConn: c, timeout: t.timeout}, nil
+}
+
+type timedConn struct {
+	transport.WebsocketConn
+	timeout time.Duration
+}
+
+// WriteJSON writes v, closing the connection if it is not taken in time
+// (which ends the write).
+func (c *timedConn) WriteJSON(v any) error {
+	t := time.AfterFunc(c.timeout, func() { _ = c.Close() })
+	defer t.Stop()
+	return c.WebsocketConn.WriteJSON(v)
+}
+
+// SetReadLimit and SetReadDeadline are the wrapped connection's.
+func (c *timedConn) SetReadLimit(n int64) {
+	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
+		l.SetReadLimit(n)
+	}
+}
+
+func (c *timedConn) SetReadDeadline(t time.Time) error {
+	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
+		return d.SetReadDeadline(t)
+	}
+	return nil
 }
