@@ -354,7 +354,7 @@ func TestS5_RevokedKeyStopsWorkingOnOpenSockets(t *testing.T) {
 
 // Rate limits over a WebSocket: operations on an open connection spend their
 // principal's requests as plain requests do (RATE_LIMITED with retryAfter
-// beyond); the connection stays open.
+// beyond), before they are parsed, as over HTTP; the connection stays open.
 func TestLimits_RateLimitedOverTheSocket(t *testing.T) {
 	e := newEnv(t, dialect.SQLite, server.Config{RateLimit: 0.001, RateBurst: 3})
 	c := e.connectWS(t, e.Operator)
@@ -370,6 +370,16 @@ func TestLimits_RateLimitedOverTheSocket(t *testing.T) {
 	}
 	if r := e.gql(e.Operator, `{ viewer { kind } }`, nil); r.Status != http.StatusTooManyRequests {
 		t.Fatalf("a plain request of the same principal: %s", r)
+	}
+	// Refused before parsing: a malformed document beyond the limit is
+	// RATE_LIMITED, not a parse error (which cost the parse).
+	c.subscribe("5", `{ viewer { kind `, nil)
+	m = c.next()
+	for m.Get("id").String() != "5" { // the fourth's complete
+		m = c.next()
+	}
+	if errorCode(m) != "RATE_LIMITED" {
+		t.Fatalf("a malformed document beyond the limit: %s", m.Raw)
 	}
 }
 

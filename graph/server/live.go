@@ -168,15 +168,15 @@ func (m *metrics) registerLive(b *live.Broker) {
 func (s *Server) Subscriptions() int64 { return s.live.Active() }
 
 // operationScope makes every operation over a WebSocket a request of its
-// own, as a plain HTTP request is: it spends a token of its principal's rate
-// limit, the cache of its accounts' access and its loaders are fresh, a
+// own, as a plain HTTP request is (socketRateLimit has spent its token):
+// the cache of its accounts' access and its loaders are fresh, a
 // query or mutation has the request deadline (P5: storage waits end with
 // it), and it has an access-log line of its own. The upgrade request's would
 // otherwise serve every operation for as long as the connection lasts — the
 // access its first operation found, after a demotion; rows loaded before a
 // change — and be shared by operations running at once. Its credential is
 // checked again by graph.RequireAuthentication.
-func operationScope(client *ent.Client, limiter *rateLimiter, present graphql.ErrorPresenterFunc, timeout time.Duration, log *slog.Logger) graphql.OperationMiddleware {
+func operationScope(client *ent.Client, timeout time.Duration, log *slog.Logger) graphql.OperationMiddleware {
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if auth.SessionFrom(ctx) == nil {
 			return next(ctx)
@@ -185,9 +185,6 @@ func operationScope(client *ent.Client, limiter *rateLimiter, present graphql.Er
 		ctx, e := withEntry(ctx)
 		e.setPrincipal(auth.FromContext(ctx))
 		logged := func() { logOperation(ctx, log, e, began) }
-		if err := limiter.admit(ctx); err != nil {
-			return finally(graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}}), logged)
-		}
 		ctx = loaders.With(iam.WithRequestCache(ctx), client)
 		if op := graphql.GetOperationContext(ctx).Operation; op == nil || op.Operation == ast.Subscription {
 			return finally(next(ctx), logged) // as long as its client wants
@@ -265,4 +262,38 @@ func (c *timedConn) SetReadDeadline(t time.Time) error {
 		return d.SetReadDeadline(t)
 	}
 	return nil
+}
+
+// socketRateLimit spends, for each operation over a WebSocket, a token of
+// its principal's rate limit before the operation is parsed and validated,
+// as the HTTP middleware does before gqlgen runs: beyond the limit it is
+// refused with RATE_LIMITED and retryAfter (and an access-log line), the
+// connection staying open. Spent later, in operationScope, parsing,
+// validation and the limits' walk of every document a client sent ran
+// without limit.
+type socketRateLimit struct {
+	limiter *rateLimiter
+	present graphql.ErrorPresenterFunc
+	log     *slog.Logger
+}
+
+var _ graphql.OperationParameterMutator = socketRateLimit{}
+
+func (socketRateLimit) ExtensionName() string                   { return "SocketRateLimit" }
+func (socketRateLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (s socketRateLimit) MutateOperationParameters(ctx context.Context, _ *graphql.RawParams) *gqlerror.Error {
+	if auth.SessionFrom(ctx) == nil {
+		return nil // a plain request: the HTTP middleware spent its token
+	}
+	err := s.limiter.admit(ctx)
+	if err == nil {
+		return nil
+	}
+	began := time.Now()
+	ctx, e := withEntry(ctx)
+	e.setPrincipal(auth.FromContext(ctx))
+	refused := s.present(ctx, err) // notes its code in e
+	logOperation(ctx, s.log, e, began)
+	return refused
 }

@@ -104,9 +104,10 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	obs := observe{met: met, tracer: o.tracer()}
 	gql.Use(obs)
 	// An operation over a WebSocket is refused by the rate limit before it
-	// waits for admission.
+	// is parsed, and before it waits for admission.
 	present, limiter := presenter(log, met), newRateLimiter(cfg.RateLimit, cfg.RateBurst, met)
-	gql.AroundOperations(operationScope(db.Client, limiter, present, cfg.RequestTimeout, log))
+	gql.Use(socketRateLimit{limiter, present, log})
+	gql.AroundOperations(operationScope(db.Client, cfg.RequestTimeout, log))
 	gql.Use(newAdmission(cfg.ActiveQueries, cfg.QueryQueueWait, met))
 	gql.Use(extension.Introspection{})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: newPersistedQueries()})
