@@ -201,6 +201,34 @@ func TestP5_OperationsOverTheSocketHaveADeadline(t *testing.T) {
 	}
 }
 
+// P5 over a WebSocket: a subscription lasts as long as its client wants,
+// but each of its reads has the deadline of a request. While the database
+// stalls, a new subscription ends with UNAVAILABLE when the deadline passes
+// (its client resumes later with after:, losing nothing) instead of
+// holding a pool connection for as long as the database stalls.
+func TestP5_EachReadOfASubscriptionHasADeadline(t *testing.T) {
+	if postgresURL() == "" {
+		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	t.Parallel()
+	const deadline = time.Second
+	f := newOutageFixture(t, server.Config{RequestTimeout: deadline, DBPoolTimeout: time.Minute, DBStatementTimeout: time.Minute, MaxStaleness: time.Minute})
+	c := f.e.connectWS(t, f.e.Operator)
+	c.subscribe("1", accountChanged, watch(f.a.ID))
+	f.e.waitSubscribed(t, f.e, 1)
+	f.proxy.set(proxyStall)
+	defer f.proxy.set(proxyUp)
+	began := time.Now()
+	c.subscribe("2", accountChanged, watch(f.a.ID))
+	m, err := c.read(deadline + 5*time.Second)
+	if err != nil {
+		t.Fatalf("no answer %s after the deadline: %v", 5*time.Second, err)
+	}
+	if errorCode(m) != "UNAVAILABLE" || m.Get("id").String() != "2" {
+		t.Fatalf("a subscription during the stall, after %s: %s", time.Since(began), m.Raw)
+	}
+}
+
 // P5 when the database stalls (a frozen server, a network that drops packets
 // silently): a request answers UNAVAILABLE, 503 with Retry-After, soon after
 // its deadline — its connection's socket ends with it — instead of waiting

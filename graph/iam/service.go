@@ -34,10 +34,12 @@ type Service struct {
 	maxChecks int
 	// lockWait bounds how long a change waits for its account (P5).
 	lockWait time.Duration
-	catalog  atomic.Pointer[sharedCatalog]
-	seal     atomic.Pointer[auditSeal] // audit checkpoint keys (L4; auditcheckpoint.go)
-	live     *live.Broker              // subscribers of accounts' changes (L5; watch.go)
-	obs      Observer
+	// stepTimeout bounds each step of a subscription (Options.StepTimeout).
+	stepTimeout time.Duration
+	catalog     atomic.Pointer[sharedCatalog]
+	seal        atomic.Pointer[auditSeal] // audit checkpoint keys (L4; auditcheckpoint.go)
+	live        *live.Broker              // subscribers of accounts' changes (L5; watch.go)
+	obs         Observer
 	// instance names this server in its change notifications (a random
 	// id per process); notes sends them (notify.go).
 	instance string
@@ -62,6 +64,10 @@ type Options struct {
 	// Observer is told of cache events, decisions and committed audit
 	// events (metrics, access logs); nil observes nothing.
 	Observer Observer
+	// StepTimeout bounds each step of a subscription (its setup, each
+	// wake-up's read and check of the caller): the request deadline, which a
+	// subscription as a whole has not. Zero: none.
+	StepTimeout time.Duration
 }
 
 // New returns a Service. dialect is ent's dialect name of the database
@@ -88,7 +94,7 @@ func New(client *ent.Client, dbDialect string, log *slog.Logger, opts ...Options
 	return &Service{
 		client: client, dialect: dbDialect, log: log, cache: c,
 		usage: newUsageLog(usageMax), keys: newKeyIndex(keyIndexSize),
-		maxChecks: o.MaxChecks, lockWait: o.LockWait, obs: o.Observer, instance: rand.Text()[:16],
+		maxChecks: o.MaxChecks, lockWait: o.LockWait, stepTimeout: o.StepTimeout, obs: o.Observer, instance: rand.Text()[:16],
 		notes: notifier{wake: make(chan struct{}, 1)},
 	}
 }

@@ -54,12 +54,14 @@ func (s *Service) WatchAccount(ctx context.Context, accountID string, after *int
 	// The starting point is read first, then the subscriber registered: the
 	// loop's first read (before any wait) finds what committed in between.
 	var cursor int64
-	err := s.mayWatch(ctx, accountID)
+	step, cancel := s.step(ctx)
+	err := s.mayWatch(step, accountID)
 	if err == nil && after != nil {
 		cursor = *after
 	} else if err == nil {
-		cursor, err = s.head(ctx, accountID)
+		cursor, err = s.head(step, accountID)
 	}
+	cancel()
 	if ctx.Err() != nil { // the client went away meanwhile: nobody to answer
 		return ended(), nil
 	}
@@ -103,26 +105,12 @@ func (s *Service) stream(ctx context.Context, sub *live.Sub, accountID string, c
 	}
 	check := false // woken: check the caller even when nothing new is read
 	for {
-		evs, err := s.client.AuditEvent.Query().
-			Where(auditevent.AccountID(accountID), auditevent.SeqGT(cursor)).
-			Order(ent.Asc(auditevent.FieldSeq)).Limit(watchPage).All(ctx)
+		evs, err := s.next(ctx, accountID, cursor, check)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if err != nil {
-			return classify(err)
-		}
-		if len(evs) > 0 || check {
-			if len(evs) > 0 {
-				// The model the check reads must know these events.
-				s.cache.advanced(accountID, evs[len(evs)-1].Seq)
-			}
-			if err := s.mayWatch(ctx, accountID); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return err
-			}
+			return err
 		}
 		for _, e := range evs {
 			select {
@@ -148,6 +136,42 @@ func (s *Service) stream(ctx context.Context, sub *live.Sub, accountID string, c
 		}
 		check = true
 	}
+}
+
+// next is one step of a stream, with the request deadline (step): it reads
+// the events after cursor and, when there are some or check, checks the
+// caller on a model that knows them.
+func (s *Service) next(ctx context.Context, accountID string, cursor int64, check bool) ([]*ent.AuditEvent, error) {
+	ctx, cancel := s.step(ctx)
+	defer cancel()
+	evs, err := s.client.AuditEvent.Query().
+		Where(auditevent.AccountID(accountID), auditevent.SeqGT(cursor)).
+		Order(ent.Asc(auditevent.FieldSeq)).Limit(watchPage).All(ctx)
+	if err != nil {
+		return nil, classify(err)
+	}
+	if len(evs) > 0 || check {
+		if len(evs) > 0 {
+			// The model the check reads must know these events.
+			s.cache.advanced(accountID, evs[len(evs)-1].Seq)
+		}
+		if err := s.mayWatch(ctx, accountID); err != nil {
+			return nil, err
+		}
+	}
+	return evs, nil
+}
+
+// step is ctx bounded for one step of a subscription (Options.StepTimeout):
+// a subscription lasts as long as its client wants, each of its reads as
+// long as a request may. A stalled database ends the subscription with
+// UNAVAILABLE (its client resumes with after:, losing nothing) instead of
+// holding a pool connection for as long as the stall lasts.
+func (s *Service) step(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.stepTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, s.stepTimeout)
 }
 
 // mayWatch checks the caller now: its credential, then iam.audit.read on

@@ -72,6 +72,7 @@ func New(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger, wit
 	met := newMetrics(db.SQL, o.version, o.commit)
 	svc := iam.New(db.Client, db.Dialect, log, iam.Options{
 		MaxChecks: cfg.MaxChecks, CacheBytes: int64(cfg.ModelCacheMB * (1 << 20)), LockWait: cfg.DBLockTimeout, Observer: met,
+		StepTimeout: cfg.RequestTimeout,
 	})
 	svc.SetAuditKeys(signer, auditPub)
 	broker := live.New(cfg.MaxSubscriptions)
