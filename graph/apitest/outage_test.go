@@ -229,6 +229,36 @@ func TestP5_EachReadOfASubscriptionHasADeadline(t *testing.T) {
 	}
 }
 
+// P5 for audit exports: an export takes as long as the log is long, but each
+// of its reads has the deadline of a request. While the database stalls, an
+// export answers 503 UNAVAILABLE with Retry-After when the deadline passes,
+// instead of holding a pool connection, and its client, for as long as the
+// stall lasts.
+func TestP5_EachReadOfAnAuditExportHasADeadline(t *testing.T) {
+	if postgresURL() == "" {
+		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	t.Parallel()
+	const deadline = time.Second
+	f := newOutageFixture(t, server.Config{RequestTimeout: deadline, DBPoolTimeout: time.Minute, DBStatementTimeout: time.Minute, MaxStaleness: time.Minute})
+	if status, _ := f.e.getExport(f.e.Operator, "/accounts/"+f.a.ID+"/audit.jsonl"); status != http.StatusOK {
+		t.Fatalf("an export before the stall: %d", status)
+	}
+	f.proxy.set(proxyStall)
+	defer f.proxy.set(proxyUp)
+	req, _ := http.NewRequest(http.MethodGet, f.e.URL+"/accounts/"+f.a.ID+"/audit.jsonl", nil)
+	req.Header.Set("Authorization", "Bearer "+f.e.Operator)
+	res, err := (&http.Client{Timeout: deadline + 5*time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("an export during the stall: no answer: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(string(body), `"UNAVAILABLE"`) {
+		t.Fatalf("an export during the stall: %d %s", res.StatusCode, body)
+	}
+}
+
 // P5 when the database stalls (a frozen server, a network that drops packets
 // silently): a request answers UNAVAILABLE, 503 with Retry-After, soon after
 // its deadline — its connection's socket ends with it — instead of waiting

@@ -50,7 +50,7 @@ func (s *Service) signedBound(ctx context.Context, accountID string) (int64, err
 	case ent.IsNotFound(err):
 		return 0, nil
 	case err != nil:
-		return 0, apperr.Wrap(err, "iam: last audit checkpoint")
+		return 0, classify(err) // an outage is UNAVAILABLE
 	}
 	return last.ToSeq, nil
 }

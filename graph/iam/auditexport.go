@@ -21,7 +21,10 @@ type AuditFilter struct {
 // ExportAudit calls fn with each of an account's audit events that match f,
 // in chain order, reading in pages so that the log can be any size.
 func (s *Service) ExportAudit(ctx context.Context, accountID string, f AuditFilter, fn func(*ent.AuditEvent) error) error {
-	if _, err := s.Require(ctx, accountID, "iam.audit.read"); err != nil {
+	step, cancel := s.step(ctx)
+	_, err := s.Require(step, accountID, "iam.audit.read")
+	cancel()
+	if err != nil {
 		return err
 	}
 	q := s.client.AuditEvent.Query().Where(auditevent.AccountID(accountID))
@@ -40,7 +43,7 @@ func (s *Service) ExportAudit(ctx context.Context, accountID string, f AuditFilt
 	if !f.Until.IsZero() {
 		q.Where(auditevent.CreatedAtLT(f.Until))
 	}
-	return eachEvent(ctx, q, fn)
+	return s.eachEvent(ctx, q, fn)
 }
 
 // ExportAuditLog writes a whole chain with its signed checkpoints, for
@@ -52,10 +55,17 @@ func (s *Service) ExportAuditLog(ctx context.Context, accountID string, open fun
 		if !auth.FromContext(ctx).IsOperator() {
 			return apperr.New(apperr.Forbidden, "only the platform operator may export the platform's audit log").With("reason", "OPERATOR_ONLY")
 		}
-	} else if _, err := s.Require(ctx, accountID, "iam.audit.read"); err != nil {
-		return err
 	}
-	bound, err := s.signedBound(ctx, accountID)
+	step, cancel := s.step(ctx)
+	var err error
+	if accountID != "" {
+		_, err = s.Require(step, accountID, "iam.audit.read")
+	}
+	var bound int64
+	if err == nil {
+		bound, err = s.signedBound(step, accountID)
+	}
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -63,17 +73,19 @@ func (s *Service) ExportAuditLog(ctx context.Context, accountID string, open fun
 	if err != nil {
 		return err
 	}
-	if err := eachEvent(ctx, s.client.AuditEvent.Query().Where(auditevent.AccountID(accountID)), w.Event); err != nil {
+	if err := s.eachEvent(ctx, s.client.AuditEvent.Query().Where(auditevent.AccountID(accountID)), w.Event); err != nil {
 		return err
 	}
 	const page = 100 // a checkpoint lists up to maxCheckpoint hashes
 	after := ""
 	for {
+		step, cancel := s.step(ctx)
 		cps, err := s.client.AuditCheckpoint.Query().
 			Where(auditcheckpoint.AccountID(accountID), auditcheckpoint.ToSeqLTE(bound), auditcheckpoint.IDGT(after)).
-			Order(ent.Asc(auditcheckpoint.FieldID)).Limit(page).All(ctx)
+			Order(ent.Asc(auditcheckpoint.FieldID)).Limit(page).All(step)
+		cancel()
 		if err != nil {
-			return apperr.Wrap(err, "iam.ExportAuditLog: checkpoints")
+			return classify(err)
 		}
 		for _, c := range cps {
 			if err := w.Checkpoint(audit.FromEnt(c)); err != nil {
@@ -88,14 +100,18 @@ func (s *Service) ExportAuditLog(ctx context.Context, accountID string, open fun
 }
 
 // eachEvent calls fn with each event q selects, in chain order, a page at a
-// time.
-func eachEvent(ctx context.Context, q *ent.AuditEventQuery, fn func(*ent.AuditEvent) error) error {
+// time. An export takes as long as the log is long; each page's read has the
+// request deadline (step): a stalled database ends it UNAVAILABLE instead
+// of holding a pool connection for as long as the stall lasts.
+func (s *Service) eachEvent(ctx context.Context, q *ent.AuditEventQuery, fn func(*ent.AuditEvent) error) error {
 	const page = 500
 	var after int64
 	for {
-		events, err := q.Clone().Where(auditevent.SeqGT(after)).Order(ent.Asc(auditevent.FieldSeq)).Limit(page).All(ctx)
+		step, cancel := s.step(ctx)
+		events, err := q.Clone().Where(auditevent.SeqGT(after)).Order(ent.Asc(auditevent.FieldSeq)).Limit(page).All(step)
+		cancel()
 		if err != nil {
-			return apperr.Wrap(err, "iam.ExportAudit")
+			return classify(err)
 		}
 		for _, e := range events {
 			if err := fn(e); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
@@ -81,6 +82,9 @@ func exportError(w http.ResponseWriter, err error) {
 		status = http.StatusNotFound
 	case apperr.Forbidden:
 		status = http.StatusForbidden
+	case apperr.Unavailable: // P5: retry shortly
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", strconv.Itoa(auth.UnavailableRetryAfter))
 	default:
 		code = apperr.Internal
 	}
