@@ -173,32 +173,49 @@ func TestP5_ReadinessFailsWhenDrainingBegins(t *testing.T) {
 	})
 }
 
-// P5 over a WebSocket: a query on an open connection has the deadline of a
-// request. While the database stalls it answers UNAVAILABLE when the
-// deadline passes, instead of waiting as long as the database does.
-func TestP5_OperationsOverTheSocketHaveADeadline(t *testing.T) {
+// stallDeadline is the request deadline of the stall tests.
+const stallDeadline = time.Second
+
+// newStallFixture is an outage fixture whose requests have stallDeadline and
+// whose other bounds (pool, statements, staleness) are far: during a stall
+// only the deadline ends a wait.
+func newStallFixture(t *testing.T) *outageFixture {
+	t.Helper()
 	if postgresURL() == "" {
 		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
 	}
 	t.Parallel()
-	const deadline = time.Second
-	f := newOutageFixture(t, server.Config{RequestTimeout: deadline, DBPoolTimeout: time.Minute, DBStatementTimeout: time.Minute, MaxStaleness: time.Minute})
+	return newOutageFixture(t, server.Config{RequestTimeout: stallDeadline, DBPoolTimeout: time.Minute, DBStatementTimeout: time.Minute, MaxStaleness: time.Minute})
+}
+
+// stallThenSend stalls the database (until the test ends) and starts
+// operation id on c: it must end UNAVAILABLE within the deadline and 5 s.
+func (f *outageFixture) stallThenSend(t *testing.T, c *wsConn, id, query string, vars map[string]any) {
+	t.Helper()
+	f.proxy.set(proxyStall)
+	t.Cleanup(func() { f.proxy.set(proxyUp) })
+	began := time.Now()
+	c.subscribe(id, query, vars)
+	m, err := c.read(stallDeadline + 5*time.Second)
+	if err != nil {
+		t.Fatalf("no answer %s after the deadline: %v", 5*time.Second, err)
+	}
+	if errorCode(m) != "UNAVAILABLE" || m.Get("id").String() != id {
+		t.Fatalf("operation %s during the stall, after %s: %s", id, time.Since(began), m.Raw)
+	}
+}
+
+// P5 over a WebSocket: a query on an open connection has the deadline of a
+// request. While the database stalls it answers UNAVAILABLE when the
+// deadline passes, instead of waiting as long as the database does.
+func TestP5_OperationsOverTheSocketHaveADeadline(t *testing.T) {
+	f := newStallFixture(t)
 	c := f.e.connectWS(t, f.e.Operator)
 	audit := `query($a: ID!) { account(id: $a) { auditEvents(first: 1) { totalCount } } }`
 	if p := c.query("1", audit, map[string]any{"a": f.a.ID}); p.Get("data.account.auditEvents.totalCount").Int() == 0 {
 		t.Fatalf("before the stall: %s", p.Raw)
 	}
-	f.proxy.set(proxyStall)
-	defer f.proxy.set(proxyUp)
-	began := time.Now()
-	c.subscribe("2", audit, map[string]any{"a": f.a.ID})
-	m, err := c.read(deadline + 5*time.Second)
-	if err != nil {
-		t.Fatalf("no answer %s after the deadline: %v", 5*time.Second, err)
-	}
-	if errorCode(m) != "UNAVAILABLE" {
-		t.Fatalf("during the stall, after %s: %s", time.Since(began), m.Raw)
-	}
+	f.stallThenSend(t, c, "2", audit, map[string]any{"a": f.a.ID})
 }
 
 // P5 over a WebSocket: a subscription lasts as long as its client wants,
@@ -207,26 +224,11 @@ func TestP5_OperationsOverTheSocketHaveADeadline(t *testing.T) {
 // (its client resumes later with after:, losing nothing) instead of
 // holding a pool connection for as long as the database stalls.
 func TestP5_EachReadOfASubscriptionHasADeadline(t *testing.T) {
-	if postgresURL() == "" {
-		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
-	}
-	t.Parallel()
-	const deadline = time.Second
-	f := newOutageFixture(t, server.Config{RequestTimeout: deadline, DBPoolTimeout: time.Minute, DBStatementTimeout: time.Minute, MaxStaleness: time.Minute})
+	f := newStallFixture(t)
 	c := f.e.connectWS(t, f.e.Operator)
 	c.subscribe("1", accountChanged, watch(f.a.ID))
 	f.e.waitSubscribed(t, f.e, 1)
-	f.proxy.set(proxyStall)
-	defer f.proxy.set(proxyUp)
-	began := time.Now()
-	c.subscribe("2", accountChanged, watch(f.a.ID))
-	m, err := c.read(deadline + 5*time.Second)
-	if err != nil {
-		t.Fatalf("no answer %s after the deadline: %v", 5*time.Second, err)
-	}
-	if errorCode(m) != "UNAVAILABLE" || m.Get("id").String() != "2" {
-		t.Fatalf("a subscription during the stall, after %s: %s", time.Since(began), m.Raw)
-	}
+	f.stallThenSend(t, c, "2", accountChanged, watch(f.a.ID))
 }
 
 // P5 for audit exports: an export takes as long as the log is long, but each
@@ -235,12 +237,7 @@ func TestP5_EachReadOfASubscriptionHasADeadline(t *testing.T) {
 // instead of holding a pool connection, and its client, for as long as the
 // stall lasts.
 func TestP5_EachReadOfAnAuditExportHasADeadline(t *testing.T) {
-	if postgresURL() == "" {
-		t.Skip("needs PostgreSQL: set GATEHOUSE_TEST_POSTGRES_URL")
-	}
-	t.Parallel()
-	const deadline = time.Second
-	f := newOutageFixture(t, server.Config{RequestTimeout: deadline, DBPoolTimeout: time.Minute, DBStatementTimeout: time.Minute, MaxStaleness: time.Minute})
+	f := newStallFixture(t)
 	if status, _ := f.e.getExport(f.e.Operator, "/accounts/"+f.a.ID+"/audit.jsonl"); status != http.StatusOK {
 		t.Fatalf("an export before the stall: %d", status)
 	}
@@ -248,7 +245,7 @@ func TestP5_EachReadOfAnAuditExportHasADeadline(t *testing.T) {
 	defer f.proxy.set(proxyUp)
 	req, _ := http.NewRequest(http.MethodGet, f.e.URL+"/accounts/"+f.a.ID+"/audit.jsonl", nil)
 	req.Header.Set("Authorization", "Bearer "+f.e.Operator)
-	res, err := (&http.Client{Timeout: deadline + 5*time.Second}).Do(req)
+	res, err := (&http.Client{Timeout: stallDeadline + 5*time.Second}).Do(req)
 	if err != nil {
 		t.Fatalf("an export during the stall: no answer: %v", err)
 	}
