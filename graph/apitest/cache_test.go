@@ -92,3 +92,31 @@ func TestP5_ModelCacheIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// P5: the model cache's budget counts the API keys a model remembers, which
+// grow as keys are used (about 1 KB each): the least recently used models
+// are evicted to fit. Counted only when a model was cached, an account's
+// keys grew past the budget unseen.
+func TestP5_TheCacheBudgetCountsTheKeysAModelRemembers(t *testing.T) {
+	forEachDBWith(t, server.Config{ModelCacheMB: 16.0 / 1024}, func(t *testing.T, e *env) {
+		a, b := e.newAccount("kma", nil), e.newAccount("kmb", nil)
+		keyA, inA := e.ownerKey(a), map[string]any{"in": map[string]any{"accountId": a.ID, "permission": "AgentChat"}}
+		var keysB []string
+		for i := range 12 {
+			r := e.createKey(b.Owner, map[string]any{"accountId": b.ID, "name": fmt.Sprint("k", i)})
+			keysB = append(keysB, r.Get("data.createApiKey.secret").String())
+		}
+		e.statementsOf(keyA, authorize, inA)
+		if _, n := e.statementsOf(keyA, authorize, inA); n != 0 {
+			t.Fatalf("account A should be cached: %d statements", n)
+		}
+		for _, k := range keysB { // account B's model remembers each
+			if r := e.gql(k, `{ viewer { kind } }`, nil); r.Status != http.StatusOK {
+				t.Fatalf("B's key: %s", r)
+			}
+		}
+		if _, n := e.statementsOf(keyA, authorize, inA); n == 0 {
+			t.Error("account A is still cached: the 12 keys B's model remembers were not counted against the budget")
+		}
+	})
+}

@@ -82,6 +82,26 @@ func newCache(budget int64) *cache {
 func (c *cache) add(accountID string, m *Model) {
 	c.models.Add(m.Account.ID, m) // the model's id, not the caller's (see owned)
 	c.bytes += m.size()
+	c.fit()
+}
+
+// grew counts n more bytes of m's (a key it remembers): the cache's budget
+// counts them while m is cached, and evicts the least recently used models
+// to fit. Counted only at add, a model's memo of its account's keys grew
+// past the budget unseen (an account of 100,000 keys: 100 MB).
+func (c *cache) grew(m *Model, n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m.keyBytes += n // under c.mu: the eviction's m.size() must see it or not, with c.bytes
+	if cached, ok := c.models.Peek(m.Account.ID); ok && cached == m {
+		c.bytes += n
+		c.fit()
+	}
+}
+
+// fit evicts the least recently used models until the cache fits its
+// budget again (one always stays). c.mu is held.
+func (c *cache) fit() {
 	for c.bytes > c.budget && c.models.Len() > 1 {
 		c.models.RemoveOldest()
 		c.obs.ModelsEvicted(1)

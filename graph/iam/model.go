@@ -56,6 +56,9 @@ type Model struct {
 	mu         sync.Mutex
 	keys       map[string]*KeyEntry // by key id
 	keyLoads   singleflight.Group
+	// keyBytes is what keys takes, as size counts it: written only under
+	// the cache's lock (cache.grew), which size is read under.
+	keyBytes int64
 	// enforced are the account's ENFORCE separation-of-duty rules, once a
 	// change has read them under the account's lock (nil until then): the
 	// next change checks them without reading them again (enforceSoD).
@@ -338,8 +341,12 @@ func (m *Model) readKey(ctx context.Context, client *ent.Client, id string) (*Ke
 		e.MemberStatus = mem.Member.Status
 	}
 	m.mu.Lock()
+	_, had := m.keys[k.ID]
 	m.keys[k.ID] = e // the row's id, not the caller's (a slice of its document)
 	m.mu.Unlock()
+	if !had {
+		m.svc.cache.grew(m, keyEntryBytes)
+	}
 	return e, nil
 }
 
@@ -373,8 +380,12 @@ func (m *Model) rolesGranting(permission string) []*ent.Role {
 // members and 100 permissions, every member compiled, shows about 50 KB each
 // (roles with their compilations about 1 KB each, members about 400 bytes).
 func (m *Model) size() int64 {
-	return 4<<10 + int64(len(m.Roles))<<10 + int64(len(m.members.rows))*400
+	return 4<<10 + int64(len(m.Roles))<<10 + int64(len(m.members.rows))*400 + m.keyBytes
 }
+
+// keyEntryBytes is what a key a model remembers takes (its row, its
+// snapshot): about 1 KB.
+const keyEntryBytes = 1 << 10
 
 // loadTimeout bounds a shared model load.
 const loadTimeout = 10 * time.Second
@@ -672,6 +683,7 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 				n.keys[id] = e
 			}
 		}
+		n.keyBytes = int64(len(n.keys)) * keyEntryBytes // n is not cached yet
 	}
 	return n, nil
 }
