@@ -1,9 +1,13 @@
 package iam
 
 import (
+	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/gatehouse-iam/gatehouse/graph/database"
 )
 
 // The cache's maps by account, never pruned, key by their own copy of an
@@ -33,4 +37,25 @@ func TestCache_KeysAreCopiesNotTheCallersDocument(t *testing.T) {
 	if len(c.gens) != 1 || len(c.known) != 1 {
 		t.Fatalf("gens %v, known %v: want acc_1 in each", c.gens, c.known)
 	}
+}
+
+// A model's roles share the account row's id, not the id the caller asked
+// the model for: that is a slice of a request's document, which every role
+// of a model kept for as long as the model was cached.
+func TestModel_RolesKeepTheAccountRowsIDNotTheCallers(t *testing.T) {
+	forEachDatabase(t, "gatehouse_roleids_", func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		db.Client.Account.Create().SetID("acc_1").SetName("a").SetSlug("a").SetDefaultAccessExcludes([]string{}).ExecX(ctx)
+		db.Client.Role.Create().SetID("role_1").SetAccountID("acc_1").SetKey("r").SetName("R").SetGrants([]string{}).ExecX(ctx)
+		doc := `{ account(id: "acc_1") { roles { key } } }` + strings.Repeat(" ", 1<<16)
+		i := strings.Index(doc, "acc_1")
+		s := New(db.Client, db.Dialect, slog.New(slog.DiscardHandler))
+		m, err := s.loadModel(ctx, db.Client, doc[i:i+len("acc_1")])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Roles) != 1 || unsafe.StringData(m.Roles[0].AccountID) != unsafe.StringData(m.Account.ID) {
+			t.Fatalf("the role does not share the account row's id (%d roles)", len(m.Roles))
+		}
+	})
 }

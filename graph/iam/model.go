@@ -418,7 +418,7 @@ func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID
 		return nil, apperr.Wrap(err, "iam.Model: master list")
 	}
 	policy := catalog.Policy(master)
-	roles, err := readRoles(ctx, reader, accountID, policy)
+	roles, err := readRoles(ctx, reader, acc.ID, policy) // the row's id: the caller's may be a slice of a request
 	if err != nil {
 		return nil, err
 	}
@@ -501,11 +501,13 @@ func (m *Model) detached(r *ent.Role) *ent.Role {
 	return compactRoles(m.Policy, m.Account.ID, []*ent.Role{r})[0] // copied: the caller keeps its row
 }
 
-// compactRoles copies rows read for a model into rows that share what they
-// can rather than keep a copy each: the catalog's strings for the
-// permissions they grant, the account's id and the kinds' constants. The
-// copies are one array, their grants one list and their other strings one
-// string (packStrings): three objects, where reading made a dozen a row.
+// compactRoles copies rows read or written for a model into rows that
+// share what they can rather than keep a copy each: the catalog's strings
+// for the permissions they grant, the account row's id (accountID) and the
+// kinds' constants; empty constraints are none. The copies are one array,
+// their grants one list and their other strings one string (packStrings):
+// three objects, where reading made a dozen a row. Every role a model
+// holds is one of these copies.
 func compactRoles(p *authz.Policy, accountID string, roles []*ent.Role) []*ent.Role {
 	n := 0
 	for _, r := range roles {
@@ -525,6 +527,9 @@ func compactRoles(p *authz.Policy, accountID string, roles []*ent.Role) []*ent.R
 		c.Grants = grants[from:len(grants):len(grants)] // an append copies, not overwrites the next role's
 		c.AccountID = interned(r.AccountID, accountID)
 		c.Kind = interned(r.Kind, role.KindSYSTEM, role.KindCUSTOM)
+		if len(c.Constraints) == 0 {
+			c.Constraints = nil
+		}
 		fields = append(fields, &c.ID, &c.Key, &c.Name, &c.Description)
 		out[i] = c
 	}
@@ -532,25 +537,9 @@ func compactRoles(p *authz.Policy, accountID string, roles []*ent.Role) []*ent.R
 	return out
 }
 
-// setRoles gives the model its roles.
+// setRoles gives the model its roles (compactRoles' copies).
 func (m *Model) setRoles(roles []*ent.Role) {
-	for _, r := range roles {
-		m.adopt(r)
-	}
 	m.Roles, m.roleIdx = roles, newRoleIndex(roles)
-}
-
-// adopt makes r one of the model's roles (setRoles indexes it; so does an
-// append).
-func (m *Model) adopt(r *ent.Role) {
-	// Rows kept from an earlier model are shared with it, and read there
-	// meanwhile: written only when new.
-	if r.AccountID != m.Account.ID {
-		r.AccountID = m.Account.ID // shared, not copied per role
-	}
-	if r.Constraints != nil && len(r.Constraints) == 0 {
-		r.Constraints = nil
-	}
 }
 
 // setMembers gives the model its members (loaded with their assignments),
@@ -643,7 +632,6 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 		// and appended to, as the roles are (appendedRoles).
 		n.Roles, n.roleIdx, n.exps = roles, m.roleIdx, exps
 		for i := len(m.Roles); i < len(roles); i++ {
-			n.adopt(roles[i])
 			n.roleIdx.add(roles, i)
 			n.exps = append(n.exps, n.Policy.Compile(n.Role(roles[i])))
 		}
