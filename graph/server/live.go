@@ -181,10 +181,7 @@ func operationScope(client *ent.Client, timeout time.Duration, log *slog.Logger)
 		if auth.SessionFrom(ctx) == nil {
 			return next(ctx)
 		}
-		began := time.Now()
-		ctx, e := withEntry(ctx)
-		e.setPrincipal(auth.FromContext(ctx))
-		logged := func() { logOperation(ctx, log, e, began) }
+		ctx, logged := socketOperation(ctx, log)
 		ctx = loaders.With(iam.WithRequestCache(ctx), client)
 		if op := graphql.GetOperationContext(ctx).Operation; op == nil || op.Operation == ast.Subscription {
 			return finally(next(ctx), logged) // as long as its client wants
@@ -203,6 +200,15 @@ func finally(respond graphql.ResponseHandler, end func()) graphql.ResponseHandle
 		}
 		return r
 	}
+}
+
+// socketOperation gives an operation over a WebSocket its access-log entry,
+// with its principal, from now; logged writes its line.
+func socketOperation(ctx context.Context, log *slog.Logger) (_ context.Context, logged func()) {
+	began := time.Now()
+	ctx, e := withEntry(ctx)
+	e.setPrincipal(auth.FromContext(ctx))
+	return ctx, func() { logOperation(ctx, log, e, began) }
 }
 
 // logOperation writes the access-log line of an operation over a WebSocket:
@@ -290,10 +296,8 @@ func (s socketRateLimit) MutateOperationParameters(ctx context.Context, _ *graph
 	if err == nil {
 		return nil
 	}
-	began := time.Now()
-	ctx, e := withEntry(ctx)
-	e.setPrincipal(auth.FromContext(ctx))
-	refused := s.present(ctx, err) // notes its code in e
-	logOperation(ctx, s.log, e, began)
+	ctx, logged := socketOperation(ctx, s.log)
+	refused := s.present(ctx, err) // notes its code in the entry
+	logged()
 	return refused
 }
