@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
+
+	"entgo.io/ent/dialect"
 )
 
 // MigratorFrom opens the migrations in fsys (its postgres/ and sqlite/
@@ -20,4 +22,12 @@ func SQLiteStatementsKept(ctx context.Context, conn *sql.Conn) (n int, err error
 		return nil
 	})
 	return n, err
+}
+
+// FeedPollQuery is the change feed's poll query on a dialect.
+func FeedPollQuery(dia string) string {
+	if dia == dialect.Postgres {
+		return pgPoll
+	}
+	return sqlitePoll
 }
