@@ -10,7 +10,6 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
-	"github.com/gatehouse-iam/gatehouse/ent/assignment"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
@@ -411,7 +410,7 @@ func ownerCount(ctx context.Context, tx *ent.Tx, accountID string) (int, error) 
 	return tx.Member.Query().Where(
 		member.AccountID(accountID),
 		member.StatusEQ(member.StatusACTIVE),
-		member.HasAssignmentsWith(assignment.HasRoleWith(role.Key(FullAccess), role.KindEQ(role.KindSYSTEM))),
+		holdingFullAccess(accountID),
 	).Count(ctx)
 }
 

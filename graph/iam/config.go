@@ -126,7 +126,10 @@ func current(ctx context.Context, c *ent.Client, accountID string) (*AccessConfi
 		cfg.Scopes = append(cfg.Scopes, ConfigScope{Key: sc.Key, Description: sc.Description, Grants: nonNil(sc.Grants)})
 	}
 	members, err := c.Member.Query().Where(member.AccountID(accountID), member.StatusNEQ(member.StatusREMOVED)).
-		WithUser().WithAssignments().All(ctx)
+		All(ctx)
+	if err == nil {
+		err = withAssignments(ctx, c.Assignment, accountID, members)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +139,7 @@ func current(ctx context.Context, c *ent.Client, accountID string) (*AccessConfi
 			keys = append(keys, keyOf[a.RoleID])
 		}
 		slices.Sort(keys)
-		cfg.Members = append(cfg.Members, ConfigMember{Email: m.Edges.User.Email, Name: m.Edges.User.Name, Roles: keys, Status: m.Status})
+		cfg.Members = append(cfg.Members, ConfigMember{Email: m.Email, Name: m.Name, Roles: keys, Status: m.Status})
 	}
 	slices.SortFunc(cfg.Members, func(a, b ConfigMember) int { return strings.Compare(a.Email, b.Email) })
 	rules, err := c.SodRule.Query().Where(sodrule.AccountID(accountID)).Order(ent.Asc(sodrule.FieldName)).All(ctx)

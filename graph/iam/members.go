@@ -65,7 +65,7 @@ func assign(ctx context.Context, tx *ent.Tx, accountID, memberID string, roles .
 
 // rolesOf returns the roles a member holds, in id order.
 func rolesOf(ctx context.Context, tx *ent.Tx, memberID string) ([]*ent.Role, error) {
-	return tx.Role.Query().Where(role.HasAssignmentsWith(assignment.MemberID(memberID))).
+	return tx.Role.Query().Where(rolesHeldBy(memberID)).
 		Order(ent.Asc(role.FieldID)).All(ctx)
 }
 

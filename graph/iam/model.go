@@ -447,7 +447,10 @@ func readRoles(ctx context.Context, reader *ent.Client, accountID string, p *aut
 func readMembers(ctx context.Context, reader *ent.Client, accountID string) ([]*ent.Member, error) {
 	mems, err := reader.Member.Query().Where(member.AccountID(accountID)).
 		Select(member.FieldUserID, member.FieldStatus). // what a MemberRef keeps
-		WithAssignments().All(ctx)
+		All(ctx)
+	if err == nil {
+		err = withAssignments(ctx, reader.Assignment, accountID, mems)
+	}
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: members")
 	}

@@ -152,7 +152,10 @@ func keepNewMemberRole(acc *ent.Account, key string) error {
 func membersHolding(ctx context.Context, tx *ent.Tx, accountID string, count func(n int) bool) ([]string, error) {
 	members, err := tx.Member.Query().
 		Where(member.AccountID(accountID), member.StatusNEQ(member.StatusREMOVED)).
-		WithAssignments().All(ctx)
+		All(ctx)
+	if err == nil {
+		err = withAssignments(ctx, tx.Assignment, accountID, members)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,10 @@ func (s *Service) AccessReview(ctx context.Context, accountID string, since time
 		return nil, err
 	}
 	members, err := s.client.Member.Query().Where(member.AccountID(accountID), member.StatusEQ(member.StatusACTIVE)).
-		WithAssignments().Order(ent.Asc(member.FieldID)).All(ctx)
+		Order(ent.Asc(member.FieldID)).All(ctx)
+	if err == nil {
+		err = withAssignments(ctx, s.client.Assignment, accountID, members)
+	}
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.AccessReview: members")
 	}

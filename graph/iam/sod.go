@@ -58,7 +58,10 @@ func (s *Service) violations(ctx context.Context, client *ent.Client, accountID 
 		var err error
 		members, err = client.Member.Query().
 			Where(member.AccountID(accountID), member.StatusIn(member.StatusACTIVE, member.StatusINVITED)).
-			WithAssignments().All(ctx)
+			All(ctx)
+		if err == nil {
+			err = withAssignments(ctx, client.Assignment, accountID, members)
+		}
 		if err != nil {
 			return nil, err
 		}

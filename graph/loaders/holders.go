@@ -6,11 +6,13 @@ import (
 	"strings"
 	"sync"
 
+	"entgo.io/ent/dialect/sql"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/assignment"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
+	"github.com/gatehouse-iam/gatehouse/ent/predicate"
 )
 
 // holderLoaders are the Holders loaders of one request, one per selection.
@@ -103,22 +105,32 @@ func (hl *HolderLoader) load(ctx context.Context, client *ent.Client, filter fun
 	}
 	hl.mu.Unlock()
 	if len(need) > 0 {
-		q, err := filter(client.Member.Query().Where(member.HasAssignmentsWith(assignment.RoleIDIn(need...))))
+		q, err := filter(client.Member.Query().Where(holdingAny(need)))
 		if err != nil {
 			return nil, err
 		}
-		rows, err := q.WithAssignments(func(aq *ent.AssignmentQuery) { aq.Where(assignment.RoleIDIn(need...)) }).
-			Order(ent.Asc(member.FieldID)).All(ctx)
+		rows, err := q.Order(ent.Asc(member.FieldID)).All(ctx)
 		if err != nil {
 			return nil, err
+		}
+		// The rows' roles among need, by role (not WithAssignments: it
+		// would ask by member id, a bind parameter a holder).
+		held, err := client.Assignment.Query().Where(assignment.RoleIDIn(need...)).
+			Select(assignment.FieldMemberID, assignment.FieldRoleID).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rolesOf := make(map[string][]string, len(rows))
+		for _, a := range held {
+			rolesOf[a.MemberID] = append(rolesOf[a.MemberID], a.RoleID)
 		}
 		got := make(map[string][]*ent.Member, len(need))
 		for _, id := range need {
 			got[id] = []*ent.Member{}
 		}
 		for _, m := range rows {
-			for _, a := range m.Edges.Assignments {
-				got[a.RoleID] = append(got[a.RoleID], m)
+			for _, id := range rolesOf[m.ID] {
+				got[id] = append(got[id], m)
 			}
 		}
 		hl.mu.Lock()
@@ -134,4 +146,20 @@ func (hl *HolderLoader) load(ctx context.Context, client *ent.Client, filter fun
 		out[id] = hl.done[id]
 	}
 	return out, nil
+}
+
+// holdingAny is members holding one of roleIDs, as `id IN (SELECT member_id
+// FROM assignments WHERE role_id IN …)`: ent's HasAssignmentsWith is a
+// correlated EXISTS, which SQLite answers by scanning every member of every
+// account (160 ms at 135,000 members), where this reads the roles' index.
+func holdingAny(roleIDs []string) predicate.Member {
+	return func(s *sql.Selector) {
+		t := sql.Table(assignment.Table)
+		ids := make([]any, len(roleIDs))
+		for i, id := range roleIDs {
+			ids[i] = id
+		}
+		s.Where(sql.In(s.C(member.FieldID),
+			sql.Select(t.C(assignment.FieldMemberID)).From(t).Where(sql.In(t.C(assignment.FieldRoleID), ids...))))
+	}
 }
