@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -135,7 +136,20 @@ func isStorage(err error) bool {
 	var liteErr *sqlite.Error
 	var netErr *net.OpError
 	return errors.As(err, &pqErr) || errors.As(err, &liteErr) || errors.As(err, &netErr) ||
-		errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) || errors.Is(err, driver.ErrBadConn)
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) || errors.Is(err, driver.ErrBadConn) ||
+		fromPQ(err)
+}
+
+// fromPQ reports an error lib/pq raised itself, before or after the server
+// answered (too many parameters, a protocol surprise): plain errors whose
+// text starts with "pq: ".
+func fromPQ(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if strings.HasPrefix(err.Error(), "pq: ") {
+			return true
+		}
+	}
+	return false
 }
 
 // recoverFunc turns a panic into INTERNAL; the stack goes to the log only.
