@@ -249,6 +249,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{MembersColumns[7], MembersColumns[3]},
 			},
+			{
+				Name:    "member_account_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{MembersColumns[7], MembersColumns[0]},
+			},
 		},
 	}
 	// OperatorKeysColumns holds the columns for the "operator_keys" table.

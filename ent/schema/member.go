@@ -70,6 +70,8 @@ func (Member) Indexes() []ent.Index {
 		index.Fields("account_id", "created_at"),
 		index.Fields("account_id", "last_active_at"),
 		index.Fields("account_id", "status"),
+		// The list's default order (by id), page after page.
+		index.Fields("account_id", "id"),
 	}
 }
 

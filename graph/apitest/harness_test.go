@@ -47,9 +47,9 @@ type env struct {
 	Operator string // an operator key's secret
 	Server   *server.Server
 	DB       *database.DB
-	// counted receives the statement count of each request sent by
+	// counted receives the statements of each request sent by
 	// statementsOf, once the server has finished it.
-	counted chan int64
+	counted chan *stmtcount.Tracked
 	// counter counts every statement the server sends.
 	counter *stmtcount.Driver
 	// logs keeps what the server logged at level ERROR.
@@ -189,15 +189,15 @@ func serveEnvWith(t testing.TB, db *database.DB, cfg server.Config, log *slog.Lo
 	if err != nil {
 		t.Fatal(err)
 	}
-	counted := make(chan int64, 1)
+	counted := make(chan *stmtcount.Tracked, 1)
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get(countHeader) == "" {
 			srv.ServeHTTP(w, r)
 			return
 		}
-		ctx, n := stmtcount.Track(r.Context())
+		ctx, tr := stmtcount.Track(r.Context())
 		srv.ServeHTTP(w, r.WithContext(ctx))
-		counted <- n.Load()
+		counted <- tr
 	}))
 	t.Cleanup(func() { hs.Close(); srv.Close() })
 	ctx := auth.WithMeta(context.Background(), auth.Meta{RequestID: "test"})
@@ -291,6 +291,14 @@ func (e *env) statementsOf(cred, query string, vars map[string]any) (resp, int64
 // statementsOfRequest sends req whatever its outcome (a refused request
 // too) and returns the SQL statements Gatehouse sent for it alone.
 func (e *env) statementsOfRequest(req *http.Request) (resp, int64) {
+	e.t.Helper()
+	r, tr := e.trackRequest(req)
+	return r, tr.Count()
+}
+
+// trackRequest sends req whatever its outcome and returns the SQL
+// statements Gatehouse sent for it alone, with their arguments.
+func (e *env) trackRequest(req *http.Request) (resp, *stmtcount.Tracked) {
 	e.t.Helper()
 	req.Header.Set(countHeader, "1")
 	r := e.send(req)
