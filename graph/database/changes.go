@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"entgo.io/ent/dialect"
+	"github.com/lib/pq"
 )
 
 // Feed reads the change sequence (D6): every committed change of an account
@@ -16,10 +17,13 @@ import (
 //   - On PostgreSQL, a transaction can commit after another that started
 //     later, so "newer than the last seq seen" would lose it. Every event
 //     records its writing transaction's id (txid), and each read also takes
-//     the oldest transaction id still running (the snapshot's xmin). Any
-//     transaction with a smaller id had ended before that read, so whatever
-//     commits afterwards has txid >= that xmin: the next read asks for
-//     exactly those.
+//     its snapshot's bounds: every transaction below xmax and not in
+//     progress (xip) had ended, and the read saw its events. What commits
+//     afterwards is a transaction that was in progress, or one at or above
+//     xmax: the next read asks for exactly those. (Asking for every txid
+//     from the oldest one in progress, xmin, read all that committed since
+//     that one began: a pg_dump or an idle transaction of any client held
+//     it back, and each poll read more.)
 //   - SQLite has one writer at a time, so rowids grow in commit order.
 //
 // A Feed holds one connection of its own, outside the serving pool: a pool
@@ -27,7 +31,10 @@ import (
 type Feed struct {
 	db      *sql.DB
 	dialect string
+	// cursor is, on SQLite, the newest rowid read; on PostgreSQL, the
+	// previous read's xmax, with running its transactions in progress.
 	cursor  int64
+	running []int64
 	started bool
 	// poll is the poll query, prepared once: it runs 20 times a second on
 	// every server, and parsing it each time was about a third of an idle
@@ -58,11 +65,17 @@ func (f *Feed) Close() error {
 }
 
 const (
-	pgStart = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
-	// One snapshot: the chains grown since the cursor, and the new cursor.
-	pgPoll = `SELECT x.xmin, e.account_id, e.seq
-FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) x
-LEFT JOIN (SELECT account_id, max(seq) AS seq FROM audit_events WHERE txid >= $1 GROUP BY account_id) e ON true`
+	// pgSnapshot is the statement's snapshot's xmax and transactions in
+	// progress.
+	pgSnapshot = `SELECT pg_snapshot_xmax(s)::text::bigint AS xmax,
+	coalesce((SELECT array_agg(t::text::bigint) FROM pg_snapshot_xip(s) t), '{}') AS xip
+FROM pg_current_snapshot() s`
+	pgStart = pgSnapshot
+	// One snapshot: the chains grown since the previous one, and its bounds.
+	pgPoll = `SELECT x.xmax, x.xip, e.account_id, e.seq FROM (` + pgSnapshot + `) x
+LEFT JOIN (SELECT account_id, max(seq) AS seq FROM audit_events WHERE ` + pgNew + ` GROUP BY account_id) e ON true`
+	// pgNew is the events the previous snapshot could not see.
+	pgNew       = `(txid >= $1 OR txid = ANY($2))`
 	sqliteStart = `SELECT coalesce(max(rowid), 0) FROM audit_events`
 	// NOT INDEXED: otherwise SQLite scans the whole (account_id, seq) index,
 	// which orders the GROUP BY, instead of searching by rowid; the events
@@ -77,11 +90,13 @@ LEFT JOIN (SELECT account_id, max(seq) AS seq FROM audit_events WHERE txid >= $1
 // already returned is possible and harmless; missing one is not.
 func (f *Feed) Poll(ctx context.Context) (map[string]int64, error) {
 	if !f.started {
-		q := sqliteStart
+		var err error
 		if f.dialect == dialect.Postgres {
-			q = pgStart
+			err = f.db.QueryRowContext(ctx, pgStart).Scan(&f.cursor, pq.Array(&f.running))
+		} else {
+			err = f.db.QueryRowContext(ctx, sqliteStart).Scan(&f.cursor)
 		}
-		if err := f.db.QueryRowContext(ctx, q).Scan(&f.cursor); err != nil {
+		if err != nil {
 			return nil, fmt.Errorf("change feed: %w", err)
 		}
 		f.started = true
@@ -101,28 +116,31 @@ func (f *Feed) Poll(ctx context.Context) (map[string]int64, error) {
 	return f.read(ctx)
 }
 
-// read runs the poll query, whose rows are (cursor, account id, seq): on
-// PostgreSQL the cursor is the new xmin, on every row; on SQLite each
-// chain's newest rowid.
+// read runs the poll query, whose rows are a cursor (on PostgreSQL the new
+// snapshot's bounds, on every row; on SQLite each chain's newest rowid), an
+// account id and its chain's newest seq.
 func (f *Feed) read(ctx context.Context) (map[string]int64, error) {
-	rows, err := f.poll.QueryContext(ctx, f.cursor)
+	rows, err := f.poll.QueryContext(ctx, f.pollArgs()...)
 	if err != nil {
 		return nil, fmt.Errorf("change feed: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]int64{}
-	cursor := f.cursor
+	cursor, running := f.cursor, f.running
 	for rows.Next() {
 		var v int64
 		var account sql.NullString
 		var seq sql.NullInt64
-		if err := rows.Scan(&v, &account, &seq); err != nil {
-			return nil, fmt.Errorf("change feed: %w", err)
-		}
 		if f.dialect == dialect.Postgres {
+			running = nil
+			err = rows.Scan(&v, pq.Array(&running), &account, &seq)
 			cursor = v
 		} else {
+			err = rows.Scan(&v, &account, &seq)
 			cursor = max(cursor, v)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("change feed: %w", err)
 		}
 		if account.Valid {
 			out[account.String] = seq.Int64
@@ -131,6 +149,15 @@ func (f *Feed) read(ctx context.Context) (map[string]int64, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("change feed: %w", err)
 	}
-	f.cursor = cursor
+	f.cursor, f.running = cursor, running
 	return out, nil
+}
+
+// pollArgs are the poll query's arguments: the cursor, and on PostgreSQL
+// the transactions in progress at the previous read.
+func (f *Feed) pollArgs() []any {
+	if f.dialect == dialect.Postgres {
+		return []any{f.cursor, pq.Array(f.running)}
+	}
+	return []any{f.cursor}
 }

@@ -36,7 +36,7 @@ SELECT 'e' || i, CURRENT_TIMESTAMP, 'a' || (i % 200), 'USER', 'u', 'role.create'
 			}
 		}
 		q := database.FeedPollQuery(db.Dialect)
-		q = strings.Replace(strings.Replace(q, "$1", cursor, 1), "?", cursor, 1)
+		q = strings.Replace(strings.Replace(strings.Replace(q, "$1", cursor, 1), "$2", "'{19990,19995}'::bigint[]", 1), "?", cursor, 1)
 		plan := explainPlan(t, db, explain+q)
 		searched := strings.Contains(plan, "USING INTEGER PRIMARY KEY (rowid>?)")
 		if db.Dialect == dialect.Postgres {

@@ -3,7 +3,9 @@ package database
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"io/fs"
+	"testing"
 
 	"entgo.io/ent/dialect"
 )
@@ -30,4 +32,38 @@ func FeedPollQuery(dia string) string {
 		return pgPoll
 	}
 	return sqlitePoll
+}
+
+// PollRowsRead is how many audit events the feed's next poll reads, from
+// PostgreSQL's EXPLAIN ANALYZE of the poll with the feed's cursor.
+func PollRowsRead(ctx context.Context, t testing.TB, f *Feed) int64 {
+	t.Helper()
+	var plan []byte
+	if err := f.db.QueryRowContext(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+pgPoll, f.pollArgs()...).Scan(&plan); err != nil {
+		t.Fatal(err)
+	}
+	var nodes []struct{ Plan planNode }
+	if err := json.Unmarshal(plan, &nodes); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	var walk func(p planNode)
+	walk = func(p planNode) {
+		if p.Relation == "audit_events" {
+			n += p.Rows
+		}
+		for _, c := range p.Plans {
+			walk(c)
+		}
+	}
+	for _, p := range nodes {
+		walk(p.Plan)
+	}
+	return n
+}
+
+type planNode struct {
+	Relation string     `json:"Relation Name"`
+	Rows     int64      `json:"Actual Rows"`
+	Plans    []planNode `json:"Plans"`
 }
