@@ -166,9 +166,9 @@ var (
 		PrimaryKey: []*schema.Column{AuditEventsColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "auditevent_account_id_created_at",
+				Name:    "auditevent_account_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AuditEventsColumns[2], AuditEventsColumns[1]},
+				Columns: []*schema.Column{AuditEventsColumns[2], AuditEventsColumns[1], AuditEventsColumns[0]},
 			},
 			{
 				Name:    "auditevent_account_id_seq",

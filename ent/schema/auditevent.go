@@ -64,7 +64,10 @@ func (AuditEvent) Fields() []ent.Field {
 
 func (AuditEvent) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("account_id", "created_at"),
+		// The log's pages, newest first, with id breaking ties (entgql's
+		// order), and their counts (totalCount, pageInfo) from the index
+		// alone.
+		index.Fields("account_id", "created_at", "id"),
 		// One event per position: two writers can never fork a chain.
 		index.Fields("account_id", "seq").Unique(),
 		index.Fields("txid"),
