@@ -1,1 +1,1 @@
-DROP INDEX "member_account_id_id";
+DROP INDEX CONCURRENTLY "member_account_id_id";

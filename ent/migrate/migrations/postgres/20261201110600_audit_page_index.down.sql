@@ -1,2 +1,1 @@
-CREATE INDEX "auditevent_account_id_created_at" ON "audit_events" ("account_id", "created_at");
-DROP INDEX "auditevent_account_id_created_at_id";
+DROP INDEX CONCURRENTLY "auditevent_account_id_created_at_id";

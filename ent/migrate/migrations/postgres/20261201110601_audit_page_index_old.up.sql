@@ -1,0 +1,2 @@
+-- The index auditevent_account_id_created_at_id replaces.
+DROP INDEX CONCURRENTLY "auditevent_account_id_created_at";
