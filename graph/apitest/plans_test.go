@@ -42,11 +42,7 @@ func (e *env) explainSQLite(q string, args []any) string {
 // plans depend on its statistics, so the plan is checked on SQLite; the
 // statement and the index are the same on both.
 func TestMembersPage_AnAccountsPageIsReadInOrderFromAnIndex(t *testing.T) {
-	e := newEnv(t, dialect.SQLite, server.Config{})
-	a := e.newAccount("plans", nil)
-	for i := range 3 {
-		e.addMember(a.Owner, a.ID, fmt.Sprintf("m%d@plans.test", i))
-	}
+	e, a := newPlansEnv(t)
 	e.pagesReadFromIndexes(a, "members", false,
 		`members(first: 2) { totalCount edges { cursor node { id } } }`,
 		`members(first: 2, where: {status: ACTIVE}) { edges { node { id } } }`)
@@ -59,13 +55,19 @@ func TestMembersPage_AnAccountsPageIsReadInOrderFromAnIndex(t *testing.T) {
 // event of the account from the table (SQLite: 380 ms at 200,000 events;
 // PostgreSQL: a parallel scan of the whole table, 230 ms at a million).
 func TestL3_AnAuditLogPageAndItsCountAreReadFromAnIndex(t *testing.T) {
-	e := newEnv(t, dialect.SQLite, server.Config{})
-	a := e.newAccount("auditplans", nil)
-	for i := range 3 {
-		e.addMember(a.Owner, a.ID, fmt.Sprintf("m%d@auditplans.test", i))
-	}
+	e, a := newPlansEnv(t)
 	e.pagesReadFromIndexes(a, "audit_events", true,
 		`auditEvents(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { id action } } }`)
+}
+
+// newPlansEnv is a Gatehouse on SQLite with an account of four members.
+func newPlansEnv(t *testing.T) (*env, account) {
+	e := newEnv(t, dialect.SQLite, server.Config{})
+	a := e.newAccount("plans", nil)
+	for i := range 3 {
+		e.addMember(a.Owner, a.ID, fmt.Sprintf("m%d@plans.test", i))
+	}
+	return e, a
 }
 
 // pagesReadFromIndexes requests each page of a's (a field of Account) and

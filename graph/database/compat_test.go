@@ -23,6 +23,35 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/server"
 )
 
+// migrationSet is the embedded migrations whose paths keep keeps.
+func migrationSet(t *testing.T, keep func(path string) bool) fstest.MapFS {
+	t.Helper()
+	set := fstest.MapFS{}
+	err := fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !keep(path) {
+			return err
+		}
+		b, err := fs.ReadFile(migrations.FS, path)
+		set[path] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// scratchPostgres is a fresh, empty PostgreSQL database, or skips t when
+// the PostgreSQL suite is off.
+func scratchPostgres(t *testing.T, prefix string) *database.DB {
+	t.Helper()
+	base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
+	}
+	return open(t, pgtest.Scratch(t, base, prefix))
+}
+
 // forEachDB runs fn on a fresh SQLite file and, when GATEHOUSE_TEST_POSTGRES_URL
 // is set, on a fresh PostgreSQL database.
 func forEachDB(t *testing.T, fn func(t *testing.T, db *database.DB)) {
@@ -88,18 +117,7 @@ func binarySchema(t *testing.T, db *database.DB) uint {
 // and, after them, extra (version → SQL, the same on both dialects).
 func newerSet(t *testing.T, extra map[uint]string) fs.FS {
 	t.Helper()
-	set := fstest.MapFS{}
-	err := fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(migrations.FS, path)
-		set[path] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := migrationSet(t, func(string) bool { return true })
 	for v, stmt := range extra {
 		for _, folder := range []string{"postgres", "sqlite"} {
 			set[fmt.Sprintf("%s/%d_newer.up.sql", folder, v)] = &fstest.MapFile{Data: []byte(stmt)}

@@ -2,12 +2,10 @@ package database_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/ent/migrate/migrations"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
-	"github.com/gatehouse-iam/gatehouse/graph/database/pgtest"
 )
 
 // D6 on PostgreSQL, with a client's transaction left open (a pg_dump, a
@@ -18,12 +16,8 @@ import (
 // (138 ms a poll at 100,000 events behind). And a transaction in progress
 // at one poll, committed after it, is still reported by the next.
 func TestFeed_D6_AnOpenTransactionDoesNotGrowThePoll(t *testing.T) {
-	base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
-	}
 	ctx := context.Background()
-	db := open(t, pgtest.Scratch(t, base, "gatehouse_feed_"))
+	db := scratchPostgres(t, "gatehouse_feed_")
 	migrateWith(t, db, migrations.FS)
 	feed, err := db.Feed()
 	if err != nil {

@@ -4,38 +4,22 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
-	"github.com/gatehouse-iam/gatehouse/ent/migrate/migrations"
 	"github.com/gatehouse-iam/gatehouse/graph/database"
-	"github.com/gatehouse-iam/gatehouse/graph/database/pgtest"
 )
 
 // upTo is the embedded migration set without the migrations after version.
 func upTo(t *testing.T, version uint) fs.FS {
 	t.Helper()
-	set := fstest.MapFS{}
-	err := fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
+	return migrationSet(t, func(path string) bool {
 		base := path[strings.LastIndex(path, "/")+1:]
-		if v, err := strconv.ParseUint(strings.SplitN(base, "_", 2)[0], 10, 64); err == nil && uint(v) > version {
-			return nil
-		}
-		b, err := fs.ReadFile(migrations.FS, path)
-		set[path] = &fstest.MapFile{Data: b}
-		return err
+		v, err := strconv.ParseUint(strings.SplitN(base, "_", 2)[0], 10, 64)
+		return err != nil || uint(v) <= version
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
 }
 
 // An upgrade on PostgreSQL builds its indexes without blocking the writes of
@@ -46,12 +30,8 @@ func upTo(t *testing.T, version uint) fs.FS {
 // migration of the audit log's index; another write must still commit
 // within its lock_timeout.
 func TestUpgrade_PostgreSQLBuildsIndexesWithoutBlockingWrites(t *testing.T) {
-	base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("PostgreSQL suite off: set GATEHOUSE_TEST_POSTGRES_URL")
-	}
 	ctx := context.Background()
-	db := open(t, pgtest.Scratch(t, base, "gatehouse_upgrade_"))
+	db := scratchPostgres(t, "gatehouse_upgrade_")
 	migrateWith(t, db, upTo(t, 20261130160000)) // the release before these indexes
 	event := func(q interface {
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
