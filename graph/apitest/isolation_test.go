@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"github.com/gatehouse-iam/gatehouse/graph/server"
 	"strings"
 	"testing"
 )
@@ -104,5 +105,29 @@ func TestIsolation_DeleteRoleChecksTheReassignTargetEvenWhenUnheld(t *testing.T)
 		if r.Get("data.deleteRole.reassignedMembers").Int() != 0 {
 			t.Fatalf("%s", r)
 		}
+	})
+}
+
+// Isolation at the cache: a principal that cannot see an account does not
+// make a server load it. The model was loaded before the principal's access
+// was checked, so a key or a user of one account could, with another's ids
+// (account, node, nodes: 100 at a time), make every server read whole
+// accounts and push the models of those who use them out of the cache. A
+// fresh server on the same database has no model cached; an API key of A
+// and A's owner ask for B (NOT_FOUND), and B is never loaded.
+func TestIsolation_AnOutsiderDoesNotMakeTheServerLoadAnAccount(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a, b := e.newAccount("insider", nil), e.newAccount("outside", nil)
+		key := e.ownerKey(a)
+		other := newEnvOn(t, e.Dialect, server.Config{}, e.DB.URL)
+		met := adminOf(t, other)
+		other.ok(key, `query($id: ID!) { account(id: $id) { name } }`, map[string]any{"id": a.ID})
+		other.ok(a.Owner, `query($id: ID!) { account(id: $id) { name } }`, map[string]any{"id": a.ID})
+		before := met.scrape()
+		for _, cred := range []string{key, a.Owner} {
+			other.fails("NOT_FOUND", cred, `query($id: ID!) { account(id: $id) { name } }`, map[string]any{"id": b.ID})
+			other.fails("NOT_FOUND", cred, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": b.OwnerID})
+		}
+		delta(t, before, met.scrape(), 0, "gatehouse_model_load_duration_seconds")
 	})
 }

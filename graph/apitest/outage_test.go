@@ -321,3 +321,27 @@ func TestP5_AServerStopsWhileTheDatabaseStalls(t *testing.T) {
 	}
 	f.proxy.set(proxyUp)
 }
+
+// P5 without confirmation from the change feed: each request reads the
+// account anew, once. Every model a request asked for was read again, and
+// a members page asks for its account's model for each member it shows (its
+// roles, its permissions): a page of 10 members read the whole account
+// about 20 times, exactly when the database was slow enough to stall the
+// feed. Here the feed confirms once, at start, and never again (a poll an
+// hour, staleness 1 ms).
+func TestP5_AnUnconfirmedCacheReadsTheAccountOnceARequest(t *testing.T) {
+	forEachDBWith(t, server.Config{ChangePollInterval: time.Hour, MaxStaleness: time.Millisecond}, func(t *testing.T, e *env) {
+		a := e.newAccount("unconfirmed", nil)
+		for i := range 10 {
+			e.addMember(a.Owner, a.ID, fmt.Sprintf("m%d@unconfirmed.test", i), a.DefaultAccessID)
+		}
+		met := adminOf(t, e)
+		before := met.scrape()
+		r := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { members(first: 20) { edges { node { id roles { key } effectivePermissions } } } } }`,
+			map[string]any{"id": a.ID})
+		if n := len(r.Get("data.account.members.edges").Array()); n != 11 {
+			t.Fatalf("%d members: %s", n, r)
+		}
+		delta(t, before, met.scrape(), 1, "gatehouse_model_load_duration_seconds")
+	})
+}

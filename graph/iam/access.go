@@ -68,6 +68,31 @@ type requestCache struct {
 	firstID string
 	first   *Access
 	access  map[string]*Access
+	// unconfirmed are the models the request read anew while the change
+	// feed had not confirmed the cache (Model).
+	unconfirmed map[string]*Model
+}
+
+// model is the model the request read anew for an account, if any.
+func (c *requestCache) model(accountID string) *Model {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.unconfirmed[accountID]
+}
+
+func (c *requestCache) putModel(accountID string, m *Model) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.unconfirmed == nil {
+		c.unconfirmed = map[string]*Model{}
+	}
+	c.unconfirmed[accountID] = m
 }
 
 func (c *requestCache) get(accountID string) (*Access, bool) {
@@ -102,9 +127,11 @@ func (c *requestCache) drop(accountID string) {
 	}
 	if accountID == "" {
 		clear(c.access)
+		clear(c.unconfirmed)
 		return
 	}
 	delete(c.access, accountID)
+	delete(c.unconfirmed, accountID)
 }
 
 type cacheKey struct{}
@@ -132,7 +159,18 @@ func (s *Service) Model(ctx context.Context, accountID string) (*Model, error) {
 		// The change feed has not confirmed lately that the cache is
 		// current (the database may be unreachable): read the account
 		// anew, or fail; never answer from a model that may be stale (P5).
-		return s.loadModel(ctx, s.client, accountID)
+		// Once a request: a members page asks for its account's model for
+		// every member it shows, and this is when the database is slow.
+		c := cacheFrom(ctx)
+		if m := c.model(accountID); m != nil {
+			return m, nil
+		}
+		m, err := s.loadModel(ctx, s.client, accountID)
+		if err != nil {
+			return nil, err
+		}
+		c.putModel(accountID, m)
+		return m, nil
 	}
 	for {
 		m, st := s.cache.get(accountID)
@@ -187,6 +225,9 @@ func (s *Service) Access(ctx context.Context, accountID string) (*Access, error)
 }
 
 func (s *Service) loadAccess(ctx context.Context, p *auth.Principal, accountID string) (*Access, error) {
+	if err := s.mayReach(ctx, p, accountID); err != nil {
+		return nil, err
+	}
 	m, err := s.Model(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -204,6 +245,35 @@ func (s *Service) loadAccess(ctx context.Context, p *auth.Principal, accountID s
 		}
 	}
 	return accessOn(ctx, p, m, s.client)
+}
+
+// mayReach refuses, before the account's model is read, a principal that
+// cannot see the account: an API key of another account, a user who is not
+// an ACTIVE or INVITED member of it. Otherwise anyone signed in could make
+// a server load any account whose id they knew (node and nodes take 100 a
+// request) and push the models of its users out of the cache. A user's
+// membership is the model's to say when it is cached; else it is one
+// lookup by (account, user), cheaper than the model that would follow.
+func (s *Service) mayReach(ctx context.Context, p *auth.Principal, accountID string) error {
+	switch p.Kind {
+	case auth.APIKey:
+		if p.AccountID != accountID {
+			return apperr.NotFoundf("account", accountID)
+		}
+	case auth.User:
+		if m, _ := s.cache.get(accountID); m != nil && s.cache.fresh() {
+			return nil // accessOn decides, from the model
+		}
+		in, err := s.client.Member.Query().Where(member.AccountID(accountID), member.UserID(p.UserID),
+			member.StatusIn(member.StatusACTIVE, member.StatusINVITED)).Exist(ctx)
+		if err != nil {
+			return apperr.Wrap(err, "iam.Access: membership")
+		}
+		if !in {
+			return apperr.NotFoundf("account", accountID)
+		}
+	}
+	return nil
 }
 
 // accessOn is what p may do in m's account; keys the model has not met yet
