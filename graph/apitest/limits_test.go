@@ -162,3 +162,30 @@ func TestLimits_ChecksAndPageSizeAreConfigurable(t *testing.T) {
 		e.fails("BAD_USER_INPUT", a.Owner, `query($id: ID!) { account(id: $id) { members(first: 4) { totalCount } } }`, map[string]any{"id": a.ID})
 	})
 }
+
+// Limits at the size of the account: a field whose work grows with the
+// whole account (its members, keys, usage or audit log) costs its @cost
+// weight, not 1, so that aliases cannot multiply it: accessReview (1,000)
+// reports its weight in extensions.cost, and five of them are refused
+// before any runs. Each cost 2, and 30 aliases (the alias limit) ran 30
+// reviews of the whole account in one request.
+func TestLimits_FieldsThatReadTheWholeAccountCostTheirWeight(t *testing.T) {
+	e := newEnv(t, dialect.SQLite, server.Config{})
+	a := e.newAccount("weights", nil)
+	review := func(alias string) string {
+		return alias + `: accessReview(since: "2026-01-01T00:00:00Z") { since } `
+	}
+	vars := map[string]any{"id": a.ID}
+	r := e.ok(a.Owner, `query($id: ID!) { account(id: $id) { `+review("r0")+`} }`, vars)
+	if c := r.Get("extensions.cost.requested").Int(); c < 1000 || c > 1010 {
+		t.Errorf("one review costs %d; want its weight, 1,000, and its fields: %s", c, r)
+	}
+	var five strings.Builder
+	for i := range 5 {
+		five.WriteString(review(fmt.Sprintf("r%d", i)))
+	}
+	r = e.fails("BAD_USER_INPUT", a.Owner, `query($id: ID!) { account(id: $id) { `+five.String()+`} }`, vars)
+	if r.Get("errors.0.extensions.limit").String() != "complexity" || r.Get("data.account").Exists() {
+		t.Errorf("five reviews: %s", r)
+	}
+}

@@ -3109,7 +3109,7 @@ extend type Query {
   verifyAuditChain(
     "The account whose chain to check."
     accountId: ID!
-  ): AuditChainVerification! @hasPermission(permission: "iam.audit.read")
+  ): AuditChainVerification! @hasPermission(permission: "iam.audit.read") @cost(weight: 1000)
 }
 `, BuiltIn: false},
 	{Name: "../../schema/catalog.graphql", Input: `"A catalog permission to create or update (K1)."
@@ -3178,7 +3178,7 @@ type ApplyAccessConfigPayload {
 
 extend type Account {
   "The account's access as one JSON document (C1): settings, custom roles, scopes, members and separation-of-duty rules. The master list and features (the operator's) and API keys (secrets) are not part of it."
-  exportAccessConfig: Map! @hasPermission(permission: "iam.account.manage")
+  exportAccessConfig: Map! @hasPermission(permission: "iam.account.manage") @cost(weight: 500)
 }
 
 extend type Mutation {
@@ -3186,7 +3186,7 @@ extend type Mutation {
   applyAccessConfig(
     "The account, the document and whether this is a dry run."
     input: ApplyAccessConfigInput!
-  ): ApplyAccessConfigPayload! @hasPermission(permission: "iam.account.manage")
+  ): ApplyAccessConfigPayload! @hasPermission(permission: "iam.account.manage") @cost(weight: 500)
 }
 `, BuiltIn: false},
 	{Name: "../../schema/decision.graphql", Input: `"Why a decision came out as it did (D2)."
@@ -3327,7 +3327,7 @@ extend type Account {
     "Holders after this cursor: a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: Cursor
   ): HolderConnection!
-    @hasPermission(permission: "iam.authorize")
+    @hasPermission(permission: "iam.authorize") @cost(weight: 250)
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -5210,6 +5210,15 @@ directive @hasPermission(permission: String!) on FIELD_DEFINITION
 directive @operatorOnly on FIELD_DEFINITION
 
 """
+What the field costs in the query cost limit (extensions.cost), in place of
+1: fields whose work grows with the whole account (its members, keys, usage
+or audit log), not with a page the request asks for. With the default limit
+of 5,000, an operation may ask for a field of weight 1,000 at most four
+times, aliases included.
+"""
+directive @cost(weight: Int!) on FIELD_DEFINITION
+
+"""
 A JSON object (RFC 8259, section 4), e.g. an audit event's before/after
 ` + "`" + `changes` + "`" + ` or a configuration document; sent and received as JSON, not as a
 string.
@@ -5517,7 +5526,7 @@ extend type Account {
   accessReview(
     "The time to look back to: uses recorded from then on count (V2); members and keys created after it are not reported inactive."
     since: Time!
-  ): AccessReview! @hasPermission(permission: "iam.reviews.read")
+  ): AccessReview! @hasPermission(permission: "iam.reviews.read") @cost(weight: 1000)
 }
 
 extend type Mutation {
@@ -5525,7 +5534,7 @@ extend type Mutation {
   previewRoleUpdate(
     "updateRole's input, refused as updateRole would refuse it (BAD_USER_INPUT, FORBIDDEN, VERSION_CONFLICT); ENFORCE rules are listed, not refused."
     input: UpdateRoleInput!
-  ): RoleUpdatePreview! @hasPermission(permission: "iam.roles.manage")
+  ): RoleUpdatePreview! @hasPermission(permission: "iam.roles.manage") @cost(weight: 500)
 }
 `, BuiltIn: false},
 	{Name: "../../schema/role.graphql", Input: `"A resource constraint: the role applies only to resources whose ` + "`" + `attribute` + "`" + ` is one of ` + "`" + `values` + "`" + ` (D3)."

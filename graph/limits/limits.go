@@ -12,10 +12,11 @@
 //     they are selected (an aliased field in a fragment spread three times
 //     counts three times).
 //
-//   - complexity: each field costs 1 plus the cost of its children; when the
-//     field has a `first` or `last` argument (literal, variable or schema
-//     default) its children's cost is multiplied by that value (the larger of
-//     the two when both are given). A field whose type is a Relay connection
+//   - complexity: each field costs 1 (or its schema's @cost weight, for
+//     fields whose work grows with the whole account) plus the cost of its
+//     children; when the field has a `first` or `last` argument (literal,
+//     variable or schema default) its children's cost is multiplied by that
+//     value (the larger of the two when both are given). A field whose type is a Relay connection
 //     (its named type ends in "Connection") given neither multiplies by the
 //     page size limit, the page size its resolver defaults to.
 //
@@ -45,6 +46,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -199,7 +201,7 @@ func (w *walker) field(f *ast.Field) measure {
 	}
 	children := w.selectionSet(f.SelectionSet)
 	m := measure{
-		cost:    add(1, mul(w.multiplier(f), children.cost)),
+		cost:    add(weight(f), mul(w.multiplier(f), children.cost)),
 		depth:   children.depth + 1,
 		aliases: children.aliases,
 	}
@@ -207,6 +209,20 @@ func (w *walker) field(f *ast.Field) measure {
 		m.aliases = add(m.aliases, 1)
 	}
 	return m
+}
+
+// weight is what a field costs itself: its @cost weight in the schema, or 1.
+func weight(f *ast.Field) int {
+	if f.Definition != nil {
+		if d := f.Definition.Directives.ForName("cost"); d != nil {
+			if a := d.Arguments.ForName("weight"); a != nil && a.Value != nil {
+				if n, err := strconv.Atoi(a.Value.Raw); err == nil && n > 0 {
+					return n
+				}
+			}
+		}
+	}
+	return 1
 }
 
 func (w *walker) fragment(name string) measure {
