@@ -31,9 +31,9 @@ var (
 		PrimaryKey: []*schema.Column{APIKeysColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "apikey_account_id",
+				Name:    "apikey_account_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{APIKeysColumns[2]},
+				Columns: []*schema.Column{APIKeysColumns[2], APIKeysColumns[0]},
 			},
 			{
 				Name:    "apikey_member_id",

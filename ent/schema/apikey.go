@@ -44,7 +44,11 @@ func (APIKey) Fields() []ent.Field {
 }
 
 func (APIKey) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("account_id"), index.Fields("member_id")}
+	return []ent.Index{
+		// The account's keys page, in id order (its default), and its count.
+		index.Fields("account_id", "id"),
+		index.Fields("member_id"),
+	}
 }
 
 func (APIKey) Annotations() []schema.Annotation {

@@ -60,6 +60,18 @@ func TestL3_AnAuditLogPageAndItsCountAreReadFromAnIndex(t *testing.T) {
 		`auditEvents(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { id action } } }`)
 }
 
+// S2 at scale: the account's API keys page (a CI job's keys, made and
+// revoked all day, add up) is read in id order from an index, and counted
+// from it. The only index was (account_id): each page sorted every key of
+// the account, revoked ones included.
+func TestS2_AnAccountsAPIKeysPageIsReadInOrderFromAnIndex(t *testing.T) {
+	e, a := newPlansEnv(t)
+	for i := range 3 {
+		e.createKey(a.Owner, map[string]any{"accountId": a.ID, "name": fmt.Sprintf("ci-%d", i)})
+	}
+	e.pagesReadFromIndexes(a, "api_keys", true, `apiKeys(first: 2) { totalCount edges { cursor node { id } } }`)
+}
+
 // newPlansEnv is a Gatehouse on SQLite with an account of four members.
 func newPlansEnv(t *testing.T) (*env, account) {
 	e := newEnv(t, dialect.SQLite, server.Config{})

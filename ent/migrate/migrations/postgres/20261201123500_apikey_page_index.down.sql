@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY "apikey_account_id_id";

@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY "apikey_account_id" ON "api_keys" ("account_id");

@@ -1,0 +1,2 @@
+-- The index apikey_account_id_id replaces.
+DROP INDEX CONCURRENTLY "apikey_account_id";

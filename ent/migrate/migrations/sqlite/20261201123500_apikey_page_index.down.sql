@@ -1,0 +1,1 @@
+DROP INDEX `apikey_account_id_id`;

@@ -1,0 +1,1 @@
+CREATE INDEX `apikey_account_id` ON `api_keys` (`account_id`);
