@@ -12,21 +12,23 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent/role"
 )
 
-// withAssignments gives each of mems, members of accountID, the
-// assignments it holds (Edges.Assignments), read in one query by account.
-// ent's WithAssignments asks for them by member id, one bind parameter a
-// member, and SQLite takes at most 32,766 parameters (lib/pq 65,535): an
-// account with more members could not load its model, check its
-// separation-of-duty rules, review or export itself. By account, the query
-// has one parameter and reads the account's index, whatever the number.
-func withAssignments(ctx context.Context, c *ent.AssignmentClient, accountID string, mems []*ent.Member) error {
-	if len(mems) == 0 {
-		return nil
+// membersWithAssignments runs q, a query of accountID's members, and gives
+// each member the assignments it holds (Edges.Assignments), read through
+// assignments in one query by account. ent's WithAssignments asks for them
+// by member id, one bind parameter a member, and SQLite takes at most 32,766
+// parameters (lib/pq 65,535): an account with more members could not load
+// its model, check its separation-of-duty rules, review or export itself.
+// By account, the query has one parameter and reads the account's index,
+// whatever the number.
+func membersWithAssignments(ctx context.Context, q *ent.MemberQuery, assignments *ent.AssignmentClient, accountID string) ([]*ent.Member, error) {
+	mems, err := q.All(ctx)
+	if err != nil || len(mems) == 0 {
+		return mems, err
 	}
-	rows, err := c.Query().Where(assignment.AccountID(accountID)).
+	rows, err := assignments.Query().Where(assignment.AccountID(accountID)).
 		Select(assignment.FieldMemberID, assignment.FieldRoleID).All(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	byID := make(map[string]*ent.Member, len(mems))
 	for _, m := range mems {
@@ -38,7 +40,7 @@ func withAssignments(ctx context.Context, c *ent.AssignmentClient, accountID str
 			m.Edges.Assignments = append(m.Edges.Assignments, a)
 		}
 	}
-	return nil
+	return mems, nil
 }
 
 // The predicates below ask "held" as `id IN (SELECT … FROM assignments …)`:

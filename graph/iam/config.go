@@ -125,11 +125,8 @@ func current(ctx context.Context, c *ent.Client, accountID string) (*AccessConfi
 	for _, sc := range scopes {
 		cfg.Scopes = append(cfg.Scopes, ConfigScope{Key: sc.Key, Description: sc.Description, Grants: nonNil(sc.Grants)})
 	}
-	members, err := c.Member.Query().Where(member.AccountID(accountID), member.StatusNEQ(member.StatusREMOVED)).
-		All(ctx)
-	if err == nil {
-		err = withAssignments(ctx, c.Assignment, accountID, members)
-	}
+	members, err := membersWithAssignments(ctx,
+		c.Member.Query().Where(member.AccountID(accountID), member.StatusNEQ(member.StatusREMOVED)), c.Assignment, accountID)
 	if err != nil {
 		return nil, err
 	}

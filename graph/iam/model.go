@@ -445,12 +445,9 @@ func readRoles(ctx context.Context, reader *ent.Client, accountID string, p *aut
 }
 
 func readMembers(ctx context.Context, reader *ent.Client, accountID string) ([]*ent.Member, error) {
-	mems, err := reader.Member.Query().Where(member.AccountID(accountID)).
-		Select(member.FieldUserID, member.FieldStatus). // what a MemberRef keeps
-		All(ctx)
-	if err == nil {
-		err = withAssignments(ctx, reader.Assignment, accountID, mems)
-	}
+	mems, err := membersWithAssignments(ctx, reader.Member.Query().Where(member.AccountID(accountID)).
+		Select(member.FieldUserID, member.FieldStatus).MemberQuery, // what a MemberRef keeps
+		reader.Assignment, accountID)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: members")
 	}

@@ -150,12 +150,8 @@ func keepNewMemberRole(acc *ent.Account, key string) error {
 // membersHolding returns the ids of the account's members (removed ones
 // aside) whose number of roles is one that count picks.
 func membersHolding(ctx context.Context, tx *ent.Tx, accountID string, count func(n int) bool) ([]string, error) {
-	members, err := tx.Member.Query().
-		Where(member.AccountID(accountID), member.StatusNEQ(member.StatusREMOVED)).
-		All(ctx)
-	if err == nil {
-		err = withAssignments(ctx, tx.Assignment, accountID, members)
-	}
+	members, err := membersWithAssignments(ctx,
+		tx.Member.Query().Where(member.AccountID(accountID), member.StatusNEQ(member.StatusREMOVED)), tx.Assignment, accountID)
 	if err != nil {
 		return nil, err
 	}

@@ -48,11 +48,9 @@ func (s *Service) AccessReview(ctx context.Context, accountID string, since time
 	if err != nil {
 		return nil, err
 	}
-	members, err := s.client.Member.Query().Where(member.AccountID(accountID), member.StatusEQ(member.StatusACTIVE)).
-		Order(ent.Asc(member.FieldID)).All(ctx)
-	if err == nil {
-		err = withAssignments(ctx, s.client.Assignment, accountID, members)
-	}
+	members, err := membersWithAssignments(ctx, s.client.Member.Query().
+		Where(member.AccountID(accountID), member.StatusEQ(member.StatusACTIVE)).Order(ent.Asc(member.FieldID)),
+		s.client.Assignment, accountID)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.AccessReview: members")
 	}

@@ -56,12 +56,9 @@ func (s *Service) violations(ctx context.Context, client *ent.Client, accountID 
 	// Members and keys are judged by MEMBER-level rules only.
 	if slices.ContainsFunc(rules, func(r *ent.SodRule) bool { return r.Level != sodrule.LevelROLE }) {
 		var err error
-		members, err = client.Member.Query().
-			Where(member.AccountID(accountID), member.StatusIn(member.StatusACTIVE, member.StatusINVITED)).
-			All(ctx)
-		if err == nil {
-			err = withAssignments(ctx, client.Assignment, accountID, members)
-		}
+		members, err = membersWithAssignments(ctx, client.Member.Query().
+			Where(member.AccountID(accountID), member.StatusIn(member.StatusACTIVE, member.StatusINVITED)),
+			client.Assignment, accountID)
 		if err != nil {
 			return nil, err
 		}

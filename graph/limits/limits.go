@@ -16,9 +16,10 @@
 //     fields whose work grows with the whole account) plus the cost of its
 //     children; when the field has a `first` or `last` argument (literal,
 //     variable or schema default) its children's cost is multiplied by that
-//     value (the larger of the two when both are given). A field whose type is a Relay connection
-//     (its named type ends in "Connection") given neither multiplies by the
-//     page size limit, the page size its resolver defaults to.
+//     value (the larger of the two when both are given). A field whose type
+//     is a Relay connection (its named type ends in "Connection") given
+//     neither multiplies by the page size limit, the page size its resolver
+//     defaults to.
 //
 //   - page size: a `first` or `last` argument above the page size limit, or
 //     negative, on any field is refused.
