@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"errors"
-	"sort"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -16,40 +15,52 @@ import (
 	"github.com/gatehouse-iam/gatehouse/graph/loaders"
 )
 
-// holders is Role.members: the role's holders through a loader shared by
-// every role of the list the role is in (which prefetchRoles announced),
-// paged in id order.
+// holders is Role.members: the role's page of holders, through a loader
+// shared by every role of the list the role is in (which prefetchRoles
+// announced), in id order. The loader reads each role's page and no more,
+// and counts only when totalCount is asked.
 func (r *Resolver) holders(ctx context.Context, obj *ent.Role, after *entgql.Cursor[string], first *int, where *ent.MemberWhereInput) (*ent.MemberConnection, error) {
 	var selection any = obj.ID // a role resolved alone
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Field != nil {
 		selection = fc.Field.Field
 	}
-	hl := loaders.For(ctx).Holders(selection, where.Filter)
-	all, err := hl.Load(ctx, obj.ID)
+	page := loaders.HolderPage{First: *r.page(first, nil), Count: requested(ctx, "totalCount")}
+	if after != nil {
+		page.After = after.ID
+	}
+	if where != nil {
+		p, err := where.P()
+		switch {
+		case err == nil:
+			page.Where = p
+		case !errors.Is(err, ent.ErrEmptyMemberWhereInput):
+			return nil, err
+		}
+	}
+	hl := loaders.For(ctx).Holders(selection, page)
+	got, err := hl.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
 	// Prefetch for every holder loaded with this role's list, not only this
 	// page: the first role of the list loads for all, the others find it.
-	if err := r.prefetchMembers(ctx, pageByID(hl.Loaded(), nil, len(hl.Loaded()))); err != nil {
+	loaded := hl.Loaded()
+	if err := r.prefetchMembers(ctx, holderPage(loaded, nil, page.First, len(loaded))); err != nil {
 		return nil, err
 	}
-	return pageByID(all, after, *r.page(first, nil)), nil
+	return holderPage(got.Members, after, page.First, got.Total), nil
 }
 
-// pageByID is the page of members, sorted by id, after the cursor.
-func pageByID(all []*ent.Member, after *entgql.Cursor[string], n int) *ent.MemberConnection {
-	start := 0
-	if after != nil {
-		start = sort.Search(len(all), func(i int) bool { return all[i].ID > after.ID })
-	}
-	end := min(start+n, len(all))
-	conn := &ent.MemberConnection{TotalCount: len(all), Edges: make([]*ent.MemberEdge, 0, end-start)}
-	for _, m := range all[start:end] {
+// holderPage is the connection of a page of holders read with one more than
+// first (which says that a next page exists), as entgql's pages: a previous
+// page exists when the page starts after a cursor.
+func holderPage(ms []*ent.Member, after *entgql.Cursor[string], first, total int) *ent.MemberConnection {
+	conn := &ent.MemberConnection{TotalCount: total, Edges: make([]*ent.MemberEdge, 0, min(first, len(ms)))}
+	for _, m := range ms[:min(first, len(ms))] {
 		conn.Edges = append(conn.Edges, m.ToEdge(nil))
 	}
-	conn.PageInfo.HasNextPage = end < len(all)
-	conn.PageInfo.HasPreviousPage = start > 0
+	conn.PageInfo.HasNextPage = len(ms) > first
+	conn.PageInfo.HasPreviousPage = after != nil
 	if len(conn.Edges) > 0 {
 		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
 		conn.PageInfo.EndCursor = &conn.Edges[len(conn.Edges)-1].Cursor

@@ -99,9 +99,9 @@ var (
 				Columns: []*schema.Column{AssignmentsColumns[3], AssignmentsColumns[4]},
 			},
 			{
-				Name:    "assignment_role_id",
+				Name:    "assignment_role_id_member_id",
 				Unique:  false,
-				Columns: []*schema.Column{AssignmentsColumns[4]},
+				Columns: []*schema.Column{AssignmentsColumns[4], AssignmentsColumns[3]},
 			},
 			{
 				Name:    "assignment_account_id",

@@ -36,7 +36,9 @@ func (Assignment) Edges() []ent.Edge {
 func (Assignment) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("member_id", "role_id").Unique(),
-		index.Fields("role_id"),
+		// A role's holders in member id order: Role.members' page reads
+		// from its cursor and stops (R6), and holders are counted from it.
+		index.Fields("role_id", "member_id"),
 		index.Fields("account_id"),
 	}
 }

@@ -58,6 +58,19 @@ func rolesHeldBy(memberID string) predicate.Role {
 	}
 }
 
+// AssignedToMember is assignments whose member matches where: `EXISTS
+// (SELECT … FROM members WHERE members.id = assignments.member_id AND …)`,
+// one probe of the members' primary key an assignment read, where ent's
+// HasMemberWith would list every matching member of every account.
+func AssignedToMember(where predicate.Member) predicate.Assignment {
+	return func(s *sql.Selector) {
+		m := sql.Table(member.Table)
+		sub := sql.Select(m.C(member.FieldID)).From(m).Where(sql.ColumnsEQ(m.C(member.FieldID), s.C(assignment.FieldMemberID)))
+		where(sub)
+		s.Where(sql.Exists(sub))
+	}
+}
+
 // holdingFullAccess is the members holding their account's full_access.
 func holdingFullAccess(accountID string) predicate.Member {
 	return func(s *sql.Selector) {

@@ -62,26 +62,7 @@ func New(client *ent.Client) *Loaders {
 			return out, nil
 		}, opts...),
 		HolderCount: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string]int, error) {
-			var rows []struct {
-				RoleID string `json:"role_id"`
-				Count  int    `json:"count"`
-			}
-			err := client.Assignment.Query().
-				Where(assignment.RoleIDIn(ids...)).
-				GroupBy(assignment.FieldRoleID).
-				Aggregate(ent.Count()).
-				Scan(ctx, &rows)
-			if err != nil {
-				return nil, err
-			}
-			out := make(map[string]int, len(ids))
-			for _, id := range ids {
-				out[id] = 0
-			}
-			for _, r := range rows {
-				out[r.RoleID] = r.Count
-			}
-			return out, nil
+			return countHolders(ctx, client, ids, nil)
 		}, opts...),
 		Member: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string]*ent.Member, error) {
 			rows, err := client.Member.Query().Where(member.IDIn(ids...)).All(ctx)

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY "assignment_role_id_member_id";

@@ -1,0 +1,1 @@
+DROP INDEX `assignment_role_id_member_id`;
