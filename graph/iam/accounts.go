@@ -405,22 +405,20 @@ func keysOf(perms []*ent.Permission) []string {
 	return keys
 }
 
-// ownerCount counts ACTIVE members holding full_access (M3).
-func ownerCount(ctx context.Context, tx *ent.Tx, accountID string) (int, error) {
-	return tx.Member.Query().Where(
-		member.AccountID(accountID),
-		member.StatusEQ(member.StatusACTIVE),
-		holdingFullAccess(accountID),
-	).Count(ctx)
-}
-
 // keepOwner fails with LAST_OWNER when a change left no active owner (M3).
+// It reads full_access's holders from the role's index and stops at the
+// first active one: counting the account's active members holding it read
+// every member of the account (250 ms at 66,000 on PostgreSQL), on every
+// member write, under the account's lock.
 func keepOwner(ctx context.Context, tx *ent.Tx, accountID string) error {
-	n, err := ownerCount(ctx, tx, accountID)
+	ok, err := tx.Assignment.Query().Where(
+		ofFullAccess(accountID),
+		AssignedToMember(member.StatusEQ(member.StatusACTIVE)),
+	).Exist(ctx)
 	if err != nil {
 		return err
 	}
-	if n == 0 {
+	if !ok {
 		return apperr.New(apperr.Conflict, "the account must keep at least one active member holding full_access").
 			With("reason", "LAST_OWNER")
 	}

@@ -71,13 +71,11 @@ func AssignedToMember(where predicate.Member) predicate.Assignment {
 	}
 }
 
-// holdingFullAccess is the members holding their account's full_access.
-func holdingFullAccess(accountID string) predicate.Member {
+// ofFullAccess is the assignments of the account's full_access.
+func ofFullAccess(accountID string) predicate.Assignment {
 	return func(s *sql.Selector) {
-		a, r := sql.Table(assignment.Table), sql.Table(role.Table)
-		fullAccess := sql.Select(r.C(role.FieldID)).From(r).Where(sql.And(sql.EQ(r.C(role.FieldAccountID), accountID),
-			sql.EQ(r.C(role.FieldKey), FullAccess), sql.EQ(r.C(role.FieldKind), role.KindSYSTEM)))
-		s.Where(sql.In(s.C(member.FieldID),
-			sql.Select(a.C(assignment.FieldMemberID)).From(a).Where(sql.In(a.C(assignment.FieldRoleID), fullAccess))))
+		r := sql.Table(role.Table)
+		s.Where(sql.In(s.C(assignment.FieldRoleID), sql.Select(r.C(role.FieldID)).From(r).Where(sql.And(
+			sql.EQ(r.C(role.FieldAccountID), accountID), sql.EQ(r.C(role.FieldKey), FullAccess), sql.EQ(r.C(role.FieldKind), role.KindSYSTEM)))))
 	}
 }

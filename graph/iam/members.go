@@ -161,6 +161,7 @@ func (s *Service) AddMember(ctx context.Context, in AddMemberInput) (*ent.Member
 		if err := assign(ctx, tx, in.AccountID, m.ID, roles...); err != nil {
 			return err
 		}
+		c.WroteMember(m.ID)
 		return record(ctx, tx, event{AccountID: in.AccountID, Action: "member.added", TargetType: "Member", TargetID: m.ID,
 			Changes: map[string]any{"email": email, "status": status, "roles": roleKeys(roles)}})
 	})
@@ -209,6 +210,7 @@ func (s *Service) SetMemberRoles(ctx context.Context, in SetMemberRolesInput) (*
 		if m, err = m.Update().Save(ctx); err != nil { // bump updatedAt
 			return err
 		}
+		c.WroteMember(m.ID)
 		return record(ctx, tx, event{AccountID: accountID, Action: "member.roles.changed", TargetType: "Member", TargetID: m.ID,
 			Changes: diff(roleKeys(current), roleKeys(roles))})
 	})
@@ -300,6 +302,7 @@ func (s *Service) changeStatus(ctx context.Context, memberID, permission, action
 		if err := keepOwner(ctx, tx, accountID); err != nil {
 			return err
 		}
+		c.WroteMember(m.ID)
 		return record(ctx, tx, event{AccountID: accountID, Action: action, TargetType: "Member", TargetID: m.ID, Changes: changes})
 	})
 	if err != nil {
@@ -393,6 +396,7 @@ func (s *Service) TransferOwnership(ctx context.Context, in TransferOwnershipInp
 		if err := keepOwner(ctx, tx, in.AccountID); err != nil {
 			return err
 		}
+		c.WroteMember(from.ID, to.ID)
 		return record(ctx, tx, event{AccountID: in.AccountID, Action: "ownership.transferred", TargetType: "Member", TargetID: to.ID,
 			Changes: map[string]any{"from": from.ID, "to": to.ID,
 				"fromRoles": diff(roleKeys(fromRoles), roleKeys(newFrom)), "toRoles": diff(roleKeys(toRoles), roleKeys(newTo))}})

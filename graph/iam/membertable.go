@@ -102,6 +102,67 @@ func (t memberTable) remapped(remap func([]uint16) []uint16) memberTable {
 	return memberTable{rows: rows, byUser: t.byUser, sets: sets}
 }
 
+// with is the table with changed in place of the rows of the same members,
+// or added: a member write's next table, made without reading the other
+// members again. Their rows are copied, their sets renumbered among the
+// old and the new ones; a set no member holds any more stays until the
+// account's model is next read whole. The roles' indexes must name the same
+// roles as the table's (roles unchanged, or appended to).
+func (t memberTable) with(changed []heldRow) memberTable {
+	held := make([][]uint16, 0, t.sets.len()+len(changed))
+	for i := range t.sets.len() {
+		held = append(held, t.sets.at(int32(i)))
+	}
+	for _, r := range changed {
+		held = append(held, r.held)
+	}
+	sets := newHeldSets(held)
+	sets.adopt(t.sets)
+	renumber := make([]int32, t.sets.len())
+	for i := range renumber {
+		renumber[i] = sets.find(t.sets.at(int32(i)))
+	}
+	rows := make([]memberRow, len(t.rows), len(t.rows)+len(changed))
+	for i, r := range t.rows {
+		r.set = renumber[r.set]
+		rows[i] = r
+	}
+	byUser := t.byUser
+	for _, c := range changed {
+		row := rowOf(c.MemberRef)
+		row.set = sets.find(c.held)
+		i, found := slices.BinarySearchFunc(rows, row.ID, func(r memberRow, id string) int { return cmp.Compare(r.ID, id) })
+		if found && rows[i].UserID == row.UserID { // a member's user never changes
+			rows[i] = row
+			continue
+		}
+		if found {
+			rows[i] = row
+		} else {
+			rows = slices.Insert(rows, i, row)
+		}
+		byUser = reindexUser(rows, byUser, int32(i), found)
+	}
+	return memberTable{rows: rows, byUser: byUser, sets: sets}
+}
+
+// reindexUser is byUser after rows[i] was inserted (or, found, replaced by
+// a row of another user): a new slice, the indexes past i shifted.
+func reindexUser(rows []memberRow, byUser []int32, i int32, found bool) []int32 {
+	out := make([]int32, 0, len(byUser)+1)
+	for _, j := range byUser {
+		switch {
+		case found && j == i:
+			continue // placed again below
+		case !found && j >= i:
+			j++
+		}
+		out = append(out, j)
+	}
+	at, _ := slices.BinarySearchFunc(out, rows[i].UserID, func(j int32, id string) int { return cmp.Compare(rows[j].UserID, id) })
+	return slices.Insert(out, at, i)
+}
+
 // get returns the member with this id.
 func (t memberTable) get(id string) (memberRow, bool) {
 	i, ok := slices.BinarySearchFunc(t.rows, id, func(r memberRow, id string) int { return cmp.Compare(r.ID, id) })

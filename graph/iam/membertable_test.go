@@ -161,3 +161,63 @@ func TestMemberTable_RowsKeepTheStatusInAByte(t *testing.T) {
 		t.Errorf("a memberRow takes %d bytes, want 40", size)
 	}
 }
+
+// A member write's table (with) is the table made from scratch of the same
+// members: each member found by id and by user, holding the same roles,
+// whatever it replaced or inserted, and the subjects compiled before stay.
+func TestMemberTable_WithIsTheTableMadeAgain(t *testing.T) {
+	row := func(id, user string, st member.Status, held ...uint16) heldRow {
+		return heldRow{MemberRef{ID: id, UserID: user, Status: st}, held}
+	}
+	base := []heldRow{
+		row("mem_b", "usr_m", member.StatusACTIVE, 0),
+		row("mem_d", "usr_c", member.StatusACTIVE, 0, 2),
+		row("mem_f", "usr_x", member.StatusSUSPENDED, 1),
+	}
+	changes := [][]heldRow{
+		{row("mem_d", "usr_c", member.StatusACTIVE, 1)},                                                // new roles
+		{row("mem_f", "usr_x", member.StatusACTIVE, 1)},                                                // new status
+		{row("mem_a", "usr_z", member.StatusINVITED, 0, 1, 2)},                                         // inserted first, a new set
+		{row("mem_g", "usr_a", member.StatusACTIVE)},                                                   // inserted last, no roles
+		{row("mem_c", "usr_n", member.StatusACTIVE, 2), row("mem_e", "usr_b", member.StatusACTIVE, 0)}, // two
+		{row("mem_b", "usr_m", member.StatusREMOVED)},                                                  // removed: no roles
+	}
+	for i, change := range changes {
+		old := newMemberTable(slices.Clone(base))
+		old.sets.subs[old.rowSet("mem_b")].Store(&authz.Subject{}) // compiled before the write
+		got := old.with(change)
+		var all []heldRow
+		for _, r := range base {
+			if j := slices.IndexFunc(change, func(c heldRow) bool { return c.ID == r.ID }); j >= 0 {
+				r = change[j]
+			}
+			all = append(all, r)
+		}
+		for _, c := range change {
+			if !slices.ContainsFunc(base, func(r heldRow) bool { return r.ID == c.ID }) {
+				all = append(all, c)
+			}
+		}
+		want := newMemberTable(slices.Clone(all))
+		if len(got.rows) != len(want.rows) {
+			t.Fatalf("change %d: %d rows, want %d", i, len(got.rows), len(want.rows))
+		}
+		for _, r := range all {
+			g, ok := got.get(r.ID)
+			u, okUser := got.ofUser(r.UserID)
+			if !ok || !okUser || u.ID != r.ID || g.UserID != r.UserID || g.Status() != r.Status ||
+				!slices.Equal(got.sets.at(g.set), r.held) {
+				t.Errorf("change %d: %s is %+v (by user %+v, %v), roles %v; want %+v", i, r.ID, g, u, okUser, got.sets.at(g.set), r)
+			}
+		}
+		if held := got.sets.at(got.rowSet("mem_b")); slices.Equal(held, []uint16{0}) && got.sets.subs[got.rowSet("mem_b")].Load() == nil {
+			t.Errorf("change %d: the subject compiled for mem_b's roles was dropped", i)
+		}
+	}
+}
+
+// rowSet is the index of a member's set.
+func (t memberTable) rowSet(id string) int32 {
+	r, _ := t.get(id)
+	return r.set
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/account"
 	"github.com/gatehouse-iam/gatehouse/ent/apikey"
+	"github.com/gatehouse-iam/gatehouse/ent/assignment"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
 	"github.com/gatehouse-iam/gatehouse/ent/permission"
 	"github.com/gatehouse-iam/gatehouse/ent/role"
@@ -454,6 +455,16 @@ func readMembers(ctx context.Context, reader *ent.Client, accountID string) ([]*
 	return mems, nil
 }
 
+// readMembersByID reads members with their roles, as readMembers does.
+func readMembersByID(ctx context.Context, reader *ent.Client, ids []string) ([]*ent.Member, error) {
+	mems, err := reader.Member.Query().Where(member.IDIn(ids...)).Select(member.FieldUserID, member.FieldStatus).
+		WithAssignments(func(q *ent.AssignmentQuery) { q.Select(assignment.FieldMemberID, assignment.FieldRoleID) }).All(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "iam.Model: members")
+	}
+	return mems, nil
+}
+
 // withRoles is the model's roles with the rows a change wrote in place of
 // theirs, or added, in the order readRoles gives. The model keeps copies:
 // the change's caller goes on using its rows.
@@ -546,11 +557,17 @@ func (m *Model) setRoles(roles []*ent.Role) {
 // after setRoles: the member's set of roles and its status, each in a few
 // bytes, say what its assignments and its status said.
 func (m *Model) setMembers(mems []*ent.Member) {
+	m.members = newMemberTable(m.heldRows(mems))
+}
+
+// heldRows are members' rows, with the indexes of their roles in the
+// model's Roles (after setRoles).
+func (m *Model) heldRows(mems []*ent.Member) []heldRow {
 	rows := make([]heldRow, len(mems))
 	for i, mem := range mems {
 		rows[i] = heldRow{MemberRef{ID: mem.ID, UserID: mem.UserID, Status: mem.Status}, m.heldIndexes(mem)}
 	}
-	m.members = newMemberTable(rows)
+	return rows
 }
 
 // reindexRows gives the model old's members, their held roles found again by
@@ -597,12 +614,13 @@ const (
 //
 // Roles the change wrote (written) are put in place of their rows, or added,
 // rather than read again with every other role; roles whose version did not
-// change keep their compilation.
-func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, written []*ent.Role) (*Model, error) {
+// change keep their compilation. So are the members it wrote (wroteMembers),
+// read alone, while the roles keep their indexes.
+func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, written []*ent.Role, wroteMembers []string) (*Model, error) {
 	var roles []*ent.Role
 	var mems []*ent.Member
 	var err error
-	appended := false
+	appended, some := false, false
 	switch {
 	case t&touchRoles == 0:
 	case len(written) > 0:
@@ -615,7 +633,13 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 		}
 	}
 	if t&touchMembers != 0 {
-		if mems, err = readMembers(ctx, tx.Client(), m.Account.ID); err != nil {
+		some = len(wroteMembers) > 0 && (roles == nil || appended)
+		if some {
+			mems, err = readMembersByID(ctx, tx.Client(), wroteMembers)
+		} else {
+			mems, err = readMembers(ctx, tx.Client(), m.Account.ID)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -647,6 +671,8 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 	}
 	n.expOnce.Do(func() {})
 	switch {
+	case some:
+		n.members = m.members.with(n.heldRows(mems))
 	case mems != nil:
 		n.setMembers(mems)
 		if roles == nil || appended {

@@ -51,29 +51,24 @@ func (s *Service) violations(ctx context.Context, client *ent.Client, accountID 
 			return nil, err
 		}
 	}
-	var members []*ent.Member
 	var keys []*ent.APIKey
 	// Members and keys are judged by MEMBER-level rules only.
 	if slices.ContainsFunc(rules, func(r *ent.SodRule) bool { return r.Level != sodrule.LevelROLE }) {
 		var err error
-		members, err = membersWithAssignments(ctx, client.Member.Query().
-			Where(member.AccountID(accountID), member.StatusIn(member.StatusACTIVE, member.StatusINVITED)),
-			client.Assignment, accountID)
-		if err != nil {
-			return nil, err
-		}
 		keys, err = client.APIKey.Query().Where(apikey.AccountID(accountID), apikey.RevokedAtIsNil(),
 			apikey.Or(apikey.ExpiresAtIsNil(), apikey.ExpiresAtGT(time.Now()))).All(ctx)
 		if err != nil {
 			return nil, err
 		}
 	}
-	owners := map[string]bool{}
-	memberKeys := make([][]string, len(members))
-	for i, mem := range members {
-		held := m.HeldRoles(mem)
-		owners[mem.ID] = slices.ContainsFunc(held, func(r *ent.Role) bool { return r.Kind == role.KindSYSTEM && r.Key == FullAccess })
-		memberKeys[i] = m.Subject(held).Permissions()
+	// Members are judged from the model's table, once for each distinct set
+	// of roles they hold: reading and compiling every member of the account
+	// again took every change of an account with a MEMBER-level ENFORCE
+	// rule as long as the account is large.
+	judged := newSetJudge(m)
+	owner := func(memberID string) bool {
+		row, ok := m.members.get(memberID)
+		return ok && judged.counts(row) && judged.owner(row.set)
 	}
 	var out []Violation
 	for _, rule := range rules {
@@ -85,13 +80,18 @@ func (s *Service) violations(ctx context.Context, client *ent.Client, accountID 
 				}
 			}
 		} else {
-			for i, mem := range members {
-				if !owners[mem.ID] && holdsAll(memberKeys[i], rule.Permissions) {
-					v.Members = append(v.Members, mem)
+			var ids []string
+			for _, row := range m.members.rows {
+				if judged.counts(row) && !judged.owner(row.set) && holdsAll(judged.permissions(row.set), rule.Permissions) {
+					ids = append(ids, row.ID)
 				}
 			}
+			var err error
+			if v.Members, err = membersByID(ctx, client, ids); err != nil {
+				return nil, err
+			}
 			for _, k := range keys {
-				if owners[k.MemberID] {
+				if owner(k.MemberID) {
 					continue // an owner's key holds what its owner may
 				}
 				snap := m.Policy.Subject([]authz.Role{{Grants: k.Permissions, Exact: true}}).Permissions()
@@ -103,6 +103,59 @@ func (s *Service) violations(ctx context.Context, client *ent.Client, accountID 
 		if len(v.Roles)+len(v.Members)+len(v.Keys) > 0 {
 			out = append(out, v)
 		}
+	}
+	return out, nil
+}
+
+// setJudge tells what a model's members hold, computed once for each set
+// of roles.
+type setJudge struct {
+	m      *Model
+	owners map[int32]bool
+	perms  map[int32][]string
+}
+
+func newSetJudge(m *Model) *setJudge {
+	return &setJudge{m: m, owners: map[int32]bool{}, perms: map[int32][]string{}}
+}
+
+// counts reports whether a member is judged: invited members count as if
+// active, so that accepting an invitation never breaks a rule.
+func (j *setJudge) counts(row memberRow) bool {
+	st := row.Status()
+	return st == member.StatusACTIVE || st == member.StatusINVITED
+}
+
+// owner reports whether the set holds full_access.
+func (j *setJudge) owner(set int32) bool {
+	o, ok := j.owners[set]
+	if !ok {
+		o = slices.ContainsFunc(j.m.rolesAt(j.m.members.sets.at(set)), func(r *ent.Role) bool { return r.Kind == role.KindSYSTEM && r.Key == FullAccess })
+		j.owners[set] = o
+	}
+	return o
+}
+
+// permissions are the set's permissions.
+func (j *setJudge) permissions(set int32) []string {
+	p, ok := j.perms[set]
+	if !ok {
+		p = j.m.subjectOf(set).Permissions()
+		j.perms[set] = p
+	}
+	return p
+}
+
+// membersByID reads members, in id order, in statements that stay under
+// the databases' bind-parameter limits.
+func membersByID(ctx context.Context, client *ent.Client, ids []string) ([]*ent.Member, error) {
+	var out []*ent.Member
+	for chunk := range slices.Chunk(ids, 10_000) {
+		ms, err := client.Member.Query().Where(member.IDIn(chunk...)).Order(ent.Asc(member.FieldID)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ms...)
 	}
 	return out, nil
 }
