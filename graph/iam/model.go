@@ -300,11 +300,6 @@ func (m *Model) heldIndexes(mem *ent.Member) []uint16 {
 	return held
 }
 
-// holds reports whether a member (loaded with its assignments) holds r.
-func holds(mem *ent.Member, r *ent.Role) bool {
-	return slices.ContainsFunc(mem.Edges.Assignments, func(a *ent.Assignment) bool { return a.RoleID == r.ID })
-}
-
 // KeyByID returns an API key of the account (NOT_FOUND otherwise).
 func (m *Model) KeyByID(ctx context.Context, id string) (*KeyEntry, error) {
 	return m.keyVia(ctx, m.svc.client, id)

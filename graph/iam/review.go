@@ -2,7 +2,6 @@ package iam
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/ent"
@@ -62,25 +61,38 @@ func (s *Service) AccessReview(ctx context.Context, accountID string, since time
 	for _, u := range uses {
 		used[u.SubjectID] = append(used[u.SubjectID], u.Permission)
 	}
+	// Each role's holders, and what any of them used: gathered once, in one
+	// pass over the members, rather than for each permission of each role.
+	holders := make([]int, len(m.Roles))
+	usedBy := make([]map[string]bool, len(m.Roles))
+	for _, mem := range members {
+		for _, a := range mem.Edges.Assignments {
+			i, ok := m.indexOf(a.RoleID)
+			if !ok {
+				continue
+			}
+			holders[i]++
+			if usedBy[i] == nil {
+				usedBy[i] = map[string]bool{}
+			}
+			for _, p := range used[mem.ID] {
+				usedBy[i][p] = true
+			}
+		}
+	}
 	rv := &Review{Since: since, UnusedPermissions: []RoleUnused{}, InactiveMembers: []*ent.Member{},
 		InactiveKeys: []*ent.APIKey{}, KeysNearExpiry: []*ent.APIKey{}, RolesWithoutHolders: []*ent.Role{}}
 	for i, r := range m.Roles {
-		var holders []*ent.Member
-		for _, mem := range members {
-			if holds(mem, r) {
-				holders = append(holders, mem)
-			}
-		}
-		if len(holders) == 0 {
+		if holders[i] == 0 {
 			rv.RolesWithoutHolders = append(rv.RolesWithoutHolders, r)
 			continue
 		}
 		if r.Kind == role.KindSYSTEM && r.Key == FullAccess {
-			rv.OwnerCount = len(holders)
+			rv.OwnerCount = holders[i]
 		}
 		unused := []string{}
 		for _, k := range m.expansions()[i].Keys() {
-			if !slices.ContainsFunc(holders, func(h *ent.Member) bool { return slices.Contains(used[h.ID], k) }) {
+			if !usedBy[i][k] {
 				unused = append(unused, k)
 			}
 		}
@@ -111,7 +123,7 @@ func (s *Service) AccessReview(ctx context.Context, accountID string, since time
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.AccessReview: rules")
 	}
-	if rv.Violations, err = s.violations(ctx, s.client, accountID, rules, nil); err != nil {
+	if rv.Violations, err = s.violations(ctx, s.client, accountID, rules, m); err != nil {
 		return nil, apperr.Wrap(err, "iam.AccessReview: violations")
 	}
 	if rv.Violations == nil {
