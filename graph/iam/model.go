@@ -328,7 +328,19 @@ func (m *Model) readKey(ctx context.Context, client *ent.Client, id string) (*Ke
 	if err != nil {
 		return nil, notFoundOr(err, "API key", id)
 	}
-	e := &KeyEntry{Key: k, Snapshot: m.Policy.Subject([]authz.Role{{ID: k.ID, Key: "apikey", Grants: append(slices.Clone(k.Permissions), k.Masks...), Exact: true}})}
+	return m.keyOf(ctx, k)
+}
+
+// keyOf is the entry of a key row of the account: the one the model keeps,
+// or the row compiled and kept.
+func (m *Model) keyOf(ctx context.Context, k *ent.APIKey) (*KeyEntry, error) {
+	m.mu.Lock()
+	e, ok := m.keys[k.ID]
+	m.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	e = &KeyEntry{Key: k, Snapshot: m.Policy.Subject([]authz.Role{{ID: k.ID, Key: "apikey", Grants: append(slices.Clone(k.Permissions), k.Masks...), Exact: true}})}
 	if k.MemberID != "" {
 		mem, err := m.MemberByID(ctx, k.MemberID)
 		if err != nil {
