@@ -1,10 +1,12 @@
 package authz
 
 import (
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"weak"
 )
 
 // Kind tells granting permissions from deny masks (K1, K6).
@@ -30,10 +32,12 @@ type Catalog struct {
 	perms map[string]Permission // as given (Implies cloned)
 	// implies are the well-formed implications of GRANT keys.
 	implies map[string][]string
-	// policies are the policies compiled so far, by master list: accounts
-	// of one template, or of one plan, share theirs.
+	// policies are the policies in use, by master list: accounts of one
+	// template, or of one plan, share theirs. Weak: a policy no model uses
+	// any more is collected, and its entry deleted (forget), so that the
+	// policies stay within what the model cache holds.
 	mu       sync.Mutex
-	policies map[string]*Policy
+	policies map[string]weak.Pointer[Policy]
 }
 
 // NewCatalog compiles a catalog.
@@ -83,15 +87,26 @@ func (c *Catalog) Policy(master []string) *Policy {
 	id := strings.Join(slices.Compact(sorted), "\x00")
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p, ok := c.policies[id]; ok {
+	if p := c.policies[id].Value(); p != nil {
 		return p
 	}
 	p := c.compile(master)
 	if c.policies == nil {
-		c.policies = map[string]*Policy{}
+		c.policies = map[string]weak.Pointer[Policy]{}
 	}
-	c.policies[id] = p
+	c.policies[id] = weak.Make(p)
+	runtime.AddCleanup(p, c.forget, id)
 	return p
+}
+
+// forget deletes the entry of a collected policy, unless the list has a
+// policy again.
+func (c *Catalog) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.policies[id].Value() == nil {
+		delete(c.policies, id)
+	}
 }
 
 func (c *Catalog) compile(master []string) *Policy {
