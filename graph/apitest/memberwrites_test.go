@@ -91,6 +91,26 @@ func TestM2_AMemberWriteReadsOnlyTheMembersItChanges(t *testing.T) {
 		write("reactivateMember", `mutation($in: MemberInput!) { reactivateMember(input: $in) { member { id } } }`, map[string]any{"memberId": bulk})
 		expect(member(bulk), "products.all", true)
 
+		// An invitation's first sign-in (M1) leaves s's model warm, with the
+		// member active: it dropped it, and the next request read the
+		// account whole.
+		write("addMember (invite)", `mutation($in: AddMemberInput!) { addMember(input: $in) { member { id } } }`,
+			map[string]any{"accountId": a.ID, "email": "invited@memberwrites.test", "invite": true, "roleIds": []string{chat}})
+		expect(map[string]any{"email": "invited@memberwrites.test"}, "AgentChat", false)
+		met := adminOf(t, s)
+		before := met.scrape()
+		r, tr := s.trackRequest(s.request(userToken(t, "invited@memberwrites.test"), `{ viewer { memberships { status } } }`, nil))
+		if r.Get("data.viewer.memberships.0.status").String() != "ACTIVE" {
+			t.Fatalf("the invitation's first sign-in: %s", r)
+		}
+		for _, st := range tr.Statements() {
+			if readsWholeAccount.MatchString(st.Query) {
+				t.Errorf("the invitation's first sign-in reads the whole account: %s", st.Query)
+			}
+		}
+		expect(map[string]any{"email": "invited@memberwrites.test"}, "AgentChat", true)
+		delta(t, before, met.scrape(), 0, "gatehouse_model_load_duration_seconds")
+
 		write("removeMember", `mutation($in: MemberInput!) { removeMember(input: $in) { member { id } } }`, map[string]any{"memberId": bulk})
 		expect(member(bulk), "products.all", false)
 

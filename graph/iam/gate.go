@@ -109,6 +109,22 @@ func (s *Service) gate(ctx context.Context, ref Ref, n need, commit bool, fn fun
 	})
 }
 
+// lockedModel is the account's model as tx, which holds its lock, sees it.
+func (s *Service) lockedModel(ctx context.Context, tx *ent.Tx, accountID string) (*Model, error) {
+	h, ok := heldHeads(tx, accountID) // on PostgreSQL, read with the lock
+	var err error
+	if !ok {
+		if h, err = s.readHeads(ctx, tx, accountID); err != nil {
+			return nil, err
+		}
+		holdHeads(tx, accountID, h)
+	}
+	if m := s.cache.at(accountID, h.account.seq, h.platform.seq); m != nil {
+		return m, nil
+	}
+	return s.loadModelAt(ctx, tx.Client(), accountID, h)
+}
+
 // allowed checks an access to ref's account: an account the caller may not
 // see is NOT_FOUND in the words of the object the caller named (whether it
 // exists or not), a missing permission FORBIDDEN, a suspended account
@@ -132,19 +148,9 @@ func allowed(a *Access, err error, ref Ref, n need) error {
 // a cached model read at the current heads is exact, and any other model is
 // read again through tx.
 func (s *Service) lockedAccess(ctx context.Context, tx *ent.Tx, accountID string) (*Access, error) {
-	h, ok := heldHeads(tx, accountID) // on PostgreSQL, read with the lock
-	var err error
-	if !ok {
-		if h, err = s.readHeads(ctx, tx, accountID); err != nil {
-			return nil, err
-		}
-		holdHeads(tx, accountID, h)
-	}
-	m := s.cache.at(accountID, h.account.seq, h.platform.seq)
-	if m == nil {
-		if m, err = s.loadModelAt(ctx, tx.Client(), accountID, h); err != nil {
-			return nil, err
-		}
+	m, err := s.lockedModel(ctx, tx, accountID)
+	if err != nil {
+		return nil, err
 	}
 	p := auth.FromContext(ctx)
 	if p == nil {

@@ -101,16 +101,28 @@ func (s *Service) activateInvited(ctx context.Context, members []*ent.Member) (b
 	return activated, nil
 }
 
-// activate makes one INVITED membership ACTIVE, the user being authenticated.
+// activate makes one INVITED membership ACTIVE, the user being
+// authenticated, and leaves the account's model with that member changed,
+// as a member write does (Change.WroteMember): dropping it made this
+// server's next request read a large account whole.
 func (s *Service) activate(ctx context.Context, accountID, memberID string) error {
-	return s.inTx(ctx, accountID, func(tx *ent.Tx) error {
+	return s.runTx(ctx, accountID, true, func(tx *ent.Tx) (*Model, error) {
+		m, err := s.lockedModel(ctx, tx, accountID)
+		if err != nil {
+			return nil, err
+		}
 		n, err := tx.Member.Update().
 			Where(member.ID(memberID), member.StatusEQ(member.StatusINVITED)).
 			SetStatus(member.StatusACTIVE).Save(ctx)
 		if err != nil || n == 0 {
-			return err // another request activated it first
+			return nil, err // another request activated it first
 		}
-		return record(ctx, tx, event{AccountID: accountID, Action: "member.activated", TargetType: "Member", TargetID: memberID,
+		err = record(ctx, tx, event{AccountID: accountID, Action: "member.activated", TargetType: "Member", TargetID: memberID,
 			Changes: diff(member.StatusINVITED, member.StatusACTIVE)})
+		if err != nil {
+			return nil, err
+		}
+		head, _ := headOf(tx, accountID)
+		return m.evolve(ctx, tx, touchMembers, head.seq, nil, []string{memberID})
 	})
 }
