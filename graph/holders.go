@@ -45,7 +45,7 @@ func (r *Resolver) holders(ctx context.Context, obj *ent.Role, after *entgql.Cur
 	// Prefetch for every holder loaded with this role's list, not only this
 	// page: the first role of the list loads for all, the others find it.
 	loaded := hl.Loaded()
-	if err := r.prefetchMembers(ctx, holderPage(loaded, nil, page.First, len(loaded))); err != nil {
+	if err := r.prefetchMembers(ctx, holderPage(loaded, nil, len(loaded), len(loaded))); err != nil {
 		return nil, err
 	}
 	return holderPage(got.Members, after, page.First, got.Total), nil
