@@ -23,6 +23,10 @@ const (
 	DefaultAccess = "default_access"
 )
 
+// isFullAccess reports whether r is its account's full_access: its holders
+// are the owners (M3).
+func isFullAccess(r *ent.Role) bool { return r.Kind == role.KindSYSTEM && r.Key == FullAccess }
+
 // Access is what the request's principal may do in one account.
 type Access struct {
 	*Model

@@ -129,9 +129,10 @@ func (s *Service) ExportAuditLog(ctx context.Context, accountID string, open fun
 }
 
 // eachEvent calls fn with each event q selects after seq after, in chain
-// order, a page at a time. An export takes as long as the log is long; each page's read has the
-// request deadline (step): a stalled database ends it UNAVAILABLE instead
-// of holding a pool connection for as long as the stall lasts.
+// order, a page at a time. An export takes as long as the log is long; each
+// page's read has the request deadline (step): a stalled database ends it
+// UNAVAILABLE instead of holding a pool connection for as long as the stall
+// lasts.
 func (s *Service) eachEvent(ctx context.Context, q *ent.AuditEventQuery, after int64, fn func(*ent.AuditEvent) error) error {
 	const page = 500
 	for {

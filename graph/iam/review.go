@@ -7,7 +7,6 @@ import (
 	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/ent/apikey"
 	"github.com/gatehouse-iam/gatehouse/ent/member"
-	"github.com/gatehouse-iam/gatehouse/ent/role"
 	"github.com/gatehouse-iam/gatehouse/ent/sodrule"
 	"github.com/gatehouse-iam/gatehouse/ent/usage"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
@@ -87,7 +86,7 @@ func (s *Service) AccessReview(ctx context.Context, accountID string, since time
 			rv.RolesWithoutHolders = append(rv.RolesWithoutHolders, r)
 			continue
 		}
-		if r.Kind == role.KindSYSTEM && r.Key == FullAccess {
+		if isFullAccess(r) {
 			rv.OwnerCount = holders[i]
 		}
 		unused := []string{}

@@ -130,7 +130,7 @@ func (j *setJudge) counts(row memberRow) bool {
 func (j *setJudge) owner(set int32) bool {
 	o, ok := j.owners[set]
 	if !ok {
-		o = slices.ContainsFunc(j.m.rolesAt(j.m.members.sets.at(set)), func(r *ent.Role) bool { return r.Kind == role.KindSYSTEM && r.Key == FullAccess })
+		o = slices.ContainsFunc(j.m.rolesAt(j.m.members.sets.at(set)), isFullAccess)
 		j.owners[set] = o
 	}
 	return o
