@@ -96,6 +96,17 @@ func TestMemberTable_MembersHoldingTheSameRolesShareOneSubject(t *testing.T) {
 	if got := subjectOfMember(t, m, "mem_c").Permissions(); !slices.Equal(got, []string{"app.c"}) {
 		t.Fatalf("mem_c holds %v, want app.c", got)
 	}
+	// A set one member holds is compiled when asked, not kept: keeping it
+	// would share nothing (heldSets).
+	if set := m.members.rowSet("mem_c"); m.members.sets.shared(set) || m.members.sets.subs[set].Load() != nil {
+		t.Fatalf("mem_c's own set: kept %v, compiled %v", m.members.sets.shared(set), m.members.sets.subs[set].Load() != nil)
+	}
+	if subjectOfMember(t, m, "mem_c") == subjectOfMember(t, m, "mem_c") {
+		t.Fatal("mem_c's own set has a subject kept")
+	}
+	if set := m.members.rowSet("mem_a"); !m.members.sets.shared(set) || m.members.sets.subs[set].Load() != a {
+		t.Fatal("the set mem_a and mem_b hold is not kept")
+	}
 	if got := subjectOfMember(t, m, "mem_d").Permissions(); len(got) != 0 {
 		t.Fatalf("a SUSPENDED member holds %v", got)
 	}
@@ -105,7 +116,7 @@ func TestMemberTable_MembersHoldingTheSameRolesShareOneSubject(t *testing.T) {
 	if roles, ok := m.RolesOf("mem_b"); !ok || len(roles) != 2 || roles[0] != m.Roles[0] || roles[1] != m.Roles[1] {
 		t.Fatalf("RolesOf(mem_b) = %v, %v; want r0, r1", roles, ok)
 	}
-	if row, ok := m.members.ofUser("usr_x"); !ok || row.ID != "mem_c" {
+	if row, ok := m.members.ofUser("usr_x"); !ok || row.ID() != "mem_c" {
 		t.Fatalf("ofUser(usr_x) = %v, %v; want mem_c", row, ok)
 	}
 }
@@ -114,7 +125,7 @@ func TestMemberTable_MembersHoldingTheSameRolesShareOneSubject(t *testing.T) {
 // before it compiled for the sets both hold; one whose roles were read again
 // compiles its own, as the members hold them by their new indexes.
 func TestMemberTable_SubjectsOutliveAMemberChangeNotARoleChange(t *testing.T) {
-	m := tableModel(t, [][]int{{0, 1}, {2}})
+	m := tableModel(t, [][]int{{0, 1}, {2}, {1, 0}})
 	ab := subjectOfMember(t, m, "mem_a")
 
 	n := &Model{Account: m.Account, Policy: m.Policy}
@@ -140,7 +151,7 @@ func TestMemberTable_SubjectsOutliveAMemberChangeNotARoleChange(t *testing.T) {
 	if roles, _ := r.RolesOf("mem_b"); len(roles) != 1 || roles[0].ID != "role_2" {
 		t.Fatalf("mem_b holds %v after the roles moved, want role_2", roles)
 	}
-	if row, ok := r.members.ofUser("usr_y"); !ok || row.ID != "mem_b" {
+	if row, ok := r.members.ofUser("usr_y"); !ok || row.ID() != "mem_b" {
 		t.Fatalf("ofUser(usr_y) = %v, %v after the roles moved", row, ok)
 	}
 }
@@ -157,8 +168,8 @@ func TestMemberTable_RowsKeepTheStatusInAByte(t *testing.T) {
 	if r := rowOf(MemberRef{ID: "mem_b", Status: "ARCHIVED"}); r.Status() != "" {
 		t.Errorf("an unknown status reads %q", r.Status())
 	}
-	if size := unsafe.Sizeof(memberRow{}); size != 40 {
-		t.Errorf("a memberRow takes %d bytes, want 40", size)
+	if size := unsafe.Sizeof(memberRow{}); size != 48 {
+		t.Errorf("a memberRow takes %d bytes, want 48", size)
 	}
 }
 
@@ -173,6 +184,7 @@ func TestMemberTable_WithIsTheTableMadeAgain(t *testing.T) {
 		row("mem_b", "usr_m", member.StatusACTIVE, 0),
 		row("mem_d", "usr_c", member.StatusACTIVE, 0, 2),
 		row("mem_f", "usr_x", member.StatusSUSPENDED, 1),
+		row("mem_h", "usr_h", member.StatusACTIVE, 0), // mem_b's set is shared: its subject is kept
 	}
 	changes := [][]heldRow{
 		{row("mem_d", "usr_c", member.StatusACTIVE, 1)},                                                // new roles
@@ -205,8 +217,8 @@ func TestMemberTable_WithIsTheTableMadeAgain(t *testing.T) {
 		for _, r := range all {
 			g, ok := got.get(r.ID)
 			u, okUser := got.ofUser(r.UserID)
-			if !ok || !okUser || u.ID != r.ID || g.UserID != r.UserID || g.Status() != r.Status ||
-				!slices.Equal(got.sets.at(g.set), r.held) {
+			if !ok || !okUser || u.ID() != r.ID || g.UserID() != r.UserID || g.Status() != r.Status ||
+				!slices.Equal(got.sets.at(g.set), r.held) || got.sets.shared(g.set) != want.sets.shared(want.rowSet(r.ID)) {
 				t.Errorf("change %d: %s is %+v (by user %+v, %v), roles %v; want %+v", i, r.ID, g, u, okUser, got.sets.at(g.set), r)
 			}
 		}

@@ -171,10 +171,14 @@ func (m *Model) Subject(roles []*ent.Role) *authz.Subject {
 	return m.Policy.SubjectOf(m.expansionsAt(held))
 }
 
-// subjectOf is the subject of a set of the members' roles, compiled once
-// and shared by every member holding it.
+// subjectOf is the subject of a set of the members' roles: compiled once
+// and shared by every member holding it when several do; compiled for the
+// caller when one member does (heldSets.shared).
 func (m *Model) subjectOf(set int32) *authz.Subject {
 	sets := m.members.sets
+	if !sets.shared(set) {
+		return m.Policy.SubjectOf(m.expansionsAt(sets.at(set)))
+	}
 	if sub := sets.subs[set].Load(); sub != nil {
 		return sub
 	}
@@ -182,17 +186,18 @@ func (m *Model) subjectOf(set int32) *authz.Subject {
 	return sets.subs[set].Load()
 }
 
-// compileSets compiles every set of roles the model's members hold that is
-// not compiled yet, together (authz.SubjectsOf): the subjects, their keys
-// and their roles' lists are three objects, where each set compiled when a
-// decision first asked for it took three. Decisions asking at once may
-// both compile: the first subject stored for a set is every member's.
+// compileSets compiles every set of roles several of the model's members
+// hold that is not compiled yet, together (authz.SubjectsOf): the subjects,
+// their keys and their roles' lists are three objects, where each set
+// compiled when a decision first asked for it took three. Decisions asking
+// at once may both compile: the first subject stored for a set is every
+// member's.
 func (m *Model) compileSets() {
 	sets := m.members.sets
 	var missing []int32
 	n := 0
 	for i := range int32(sets.len()) {
-		if sets.subs[i].Load() == nil {
+		if sets.shared(i) && sets.subs[i].Load() == nil {
 			missing = append(missing, i)
 			n += len(sets.at(i))
 		}

@@ -83,7 +83,7 @@ func (s *Service) violations(ctx context.Context, client *ent.Client, accountID 
 			var ids []string
 			for _, row := range m.members.rows {
 				if judged.counts(row) && !judged.owner(row.set) && holdsAll(judged.permissions(row.set), rule.Permissions) {
-					ids = append(ids, row.ID)
+					ids = append(ids, row.ID())
 				}
 			}
 			var err error
