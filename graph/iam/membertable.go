@@ -100,7 +100,9 @@ func (r memberRow) Status() member.Status {
 }
 
 // ref is what a model tells of the member.
-func (r memberRow) ref() MemberRef { return MemberRef{ID: r.ID(), UserID: r.UserID(), Status: r.Status()} }
+func (r memberRow) ref() MemberRef {
+	return MemberRef{ID: r.ID(), UserID: r.UserID(), Status: r.Status()}
+}
 
 // heldRow is a member with the indexes into Roles of the roles it holds,
 // sorted: what a table is made of.
