@@ -22,26 +22,7 @@ func keyPayload(k *ent.APIKey, err error) (*model.APIKeyPayload, error) {
 }
 
 // decision converts the service's answer for the API.
-func decision(d *iam.Decision) *model.Decision {
-	out := &model.Decision{
-		Permission:     d.Permission,
-		Allowed:        d.Allowed,
-		Reason:         model.DecisionReason(d.Reason.String()),
-		Masks:          d.Masks,
-		SuggestedRoles: d.Suggested,
-	}
-	if out.SuggestedRoles == nil {
-		out.SuggestedRoles = []*ent.Role{}
-	}
-	if p := d.GrantedBy; p != nil {
-		chain := p.Chain
-		if chain == nil {
-			chain = []string{}
-		}
-		out.GrantedBy = &model.GrantPath{Role: d.Role, RoleKey: p.RoleKey, Grant: p.Grant, Chain: chain}
-	}
-	return out
-}
+func decision(d *iam.Decision) *model.Decision { return model.NewDecision(d) }
 
 // keyStatus says whether a key works now.
 func (r *Resolver) keyStatus(ctx context.Context, k *ent.APIKey) (model.APIKeyStatus, error) {

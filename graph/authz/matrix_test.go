@@ -105,13 +105,13 @@ func TestMatrix(t *testing.T) {
 			t.Errorf("%s: Allowed %v, Allows %v", name, d.Allowed, sub.Allows(f[1], res))
 		}
 		if f[4] == "-" {
-			if d.GrantedBy != nil {
-				t.Errorf("%s: unexpected path %+v", name, d.GrantedBy)
+			if d.GrantedBy() != nil {
+				t.Errorf("%s: unexpected path %+v", name, d.GrantedBy())
 			}
 			continue
 		}
-		if d.GrantedBy == nil || d.GrantedBy.Grant != f[4] || strings.Join(d.GrantedBy.Chain, " ") != f[5] {
-			t.Errorf("%s: path %+v, want grant %s chain %s", name, d.GrantedBy, f[4], f[5])
+		if d.GrantedBy() == nil || d.GrantedBy().Grant != f[4] || strings.Join(d.GrantedBy().Chain, " ") != f[5] {
+			t.Errorf("%s: path %+v, want grant %s chain %s", name, d.GrantedBy(), f[4], f[5])
 		}
 	}
 }

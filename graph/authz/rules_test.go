@@ -371,7 +371,7 @@ func TestD2_Reasons(t *testing.T) {
 		{"mask:unlisted", nil, NotInMasterList},
 	} {
 		d := sub.Decide(tc.key, tc.res)
-		if d.Reason != tc.want || d.Allowed != (tc.want == Granted) || (d.GrantedBy != nil) != d.Allowed {
+		if d.Reason != tc.want || d.Allowed != (tc.want == Granted) || (d.GrantedBy() != nil) != d.Allowed {
 			t.Errorf("Decide(%q, %v) = %+v, want %s", tc.key, tc.res, d, tc.want)
 		}
 		if d.Allowed != sub.Allows(tc.key, tc.res) {
@@ -495,10 +495,10 @@ func TestD1_GrantedByPath(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for range 3 { // deterministic
 				d := p.Subject(tc.roles).Decide(tc.key, Resource{"x": "1"})
-				if !d.Allowed || d.GrantedBy == nil {
+				if !d.Allowed || d.GrantedBy() == nil {
 					t.Fatalf("Decide = %+v", d)
 				}
-				eq(t, "GrantedBy", *d.GrantedBy, tc.want)
+				eq(t, "GrantedBy", *d.GrantedBy(), tc.want)
 			}
 		})
 	}

@@ -34,3 +34,26 @@ func TestSubject_AllKeysIncludeConstrainedRoles(t *testing.T) {
 		t.Fatalf("open keys with a constrained role: %v, want a.read only", got)
 	}
 }
+
+// A decision works out how it was granted only when asked (D1's grantedBy):
+// answering whether follows no role's walk and keeps no trail; asking then
+// gives the path, through the constrained role when only it applies.
+func TestD1_APathIsWorkedOutWhenAsked(t *testing.T) {
+	p := seedPolicy()
+	products := p.Compile(Role{ID: "r1", Key: "all", Grants: []string{"products.all"}})
+	scoped := p.Compile(Role{ID: "r2", Key: "eu", Grants: []string{"governance:approve"}, Constraints: map[string][]string{"region": {"eu"}}})
+	sub := p.SubjectOf([]*Expansion{products, scoped})
+	d := sub.Decide("identity.flows.read", nil)
+	c := sub.Decide("attestations:revoke", Resource{"region": "eu"})
+	if !d.Allowed || !c.Allowed {
+		t.Fatalf("denied: %+v, %+v", d, c)
+	}
+	if products.trails.Load() != nil || scoped.trails.Load() != nil {
+		t.Fatal("a decision walked its roles before its path was asked")
+	}
+	eq(t, "path", *d.GrantedBy(), Path{RoleID: "r1", RoleKey: "all", Grant: "products.all", Chain: []string{"products.all", "identity.flows.read"}})
+	eq(t, "constrained path", *c.GrantedBy(), Path{RoleID: "r2", RoleKey: "eu", Grant: "governance:approve", Chain: []string{"governance:approve", "attestations:revoke"}})
+	if no := sub.Decide("attestations:revoke", Resource{"region": "us"}); no.Allowed || no.Reason != ConstraintMismatch || no.GrantedBy() != nil {
+		t.Fatalf("another region: %+v, path %+v", no, no.GrantedBy())
+	}
+}

@@ -209,10 +209,31 @@ type Path struct {
 // Decision is the answer to one check. Masks are the deny masks of the
 // roles that apply to the resource (never nil).
 type Decision struct {
-	Allowed   bool
-	Reason    Reason
-	GrantedBy *Path
-	Masks     []string
+	Allowed bool
+	Reason  Reason
+	Masks   []string
+	// What GrantedBy explains: the subject whose roles give the key at
+	// bit, and the resource when constrained roles do.
+	by          *Subject
+	bit         int32
+	constrained bool
+	res         Resource
+}
+
+// GrantedBy says how the permission was granted (D1), nil when it was not.
+// It is worked out when asked, not with every decision: it follows the
+// roles' walks (Expansion.path), which a caller asking only whether pays
+// for in time, and in memory for the trails kept.
+func (d Decision) GrantedBy() *Path {
+	if !d.Allowed || d.by == nil {
+		return nil
+	}
+	if d.constrained {
+		return d.by.best(d.bit, func(ex *Expansion) bool {
+			return len(ex.role.Constraints) > 0 && satisfies(ex.role.Constraints, d.res)
+		})
+	}
+	return d.by.best(d.bit, func(ex *Expansion) bool { return len(ex.role.Constraints) == 0 })
 }
 
 // Decide answers whether the subject holds key for res, and why (D1–D3).
@@ -242,22 +263,26 @@ func (s *Subject) Decide(key string, res Resource) Decision {
 		return d // masks do not grant (K6)
 	}
 	if s.open.has(e.bit) {
-		return s.best(d, e.bit, func(ex *Expansion) bool { return len(ex.role.Constraints) == 0 })
+		d.Allowed, d.Reason, d.by, d.bit = true, Granted, s, e.bit
+		return d
 	}
 	for _, i := range s.x.constrained {
-		if s.roles[i].keys.has(e.bit) && !satisfies(s.roles[i].role.Constraints, res) {
-			d.Reason = ConstraintMismatch
+		if !s.roles[i].keys.has(e.bit) {
+			continue
 		}
+		if satisfies(s.roles[i].role.Constraints, res) {
+			d.Allowed, d.Reason, d.by, d.bit, d.constrained, d.res = true, Granted, s, e.bit, true, res
+			return d
+		}
+		d.Reason = ConstraintMismatch
 	}
-	return s.best(d, e.bit, func(ex *Expansion) bool {
-		return len(ex.role.Constraints) > 0 && satisfies(ex.role.Constraints, res)
-	})
+	return d
 }
 
-// best grants d through the role, among those that give the key and apply,
-// with the best path: fewest implication steps, then an exact grant over a
-// wildcard, then the earlier role. None applying leaves d as it is.
-func (s *Subject) best(d Decision, bit int32, applies func(*Expansion) bool) Decision {
+// best is the path of the key at bit through the role, among those that
+// give it and apply, with the best path: fewest implication steps, then an
+// exact grant over a wildcard, then the earlier role (nil when none does).
+func (s *Subject) best(bit int32, applies func(*Expansion) bool) *Path {
 	var ex *Expansion
 	var grant string
 	depth := 0
@@ -270,12 +295,10 @@ func (s *Subject) best(d Decision, bit int32, applies func(*Expansion) bool) Dec
 		}
 	}
 	if ex == nil {
-		return d
+		return nil
 	}
 	chain := append(ex.via(bit, depth), s.policy.grants[bit])
-	d.Allowed, d.Reason = true, Granted
-	d.GrantedBy = &Path{RoleID: ex.role.ID, RoleKey: ex.role.Key, Grant: grant, Chain: chain}
-	return d
+	return &Path{RoleID: ex.role.ID, RoleKey: ex.role.Key, Grant: grant, Chain: chain}
 }
 
 func (s *Subject) masksFor(res Resource) []string {

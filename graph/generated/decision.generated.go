@@ -36,7 +36,7 @@ func (ec *executionContext) _Decision_permission(ctx context.Context, field grap
 			return ec.fieldContext_Decision_permission(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Permission, nil
+			return obj.Permission(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -47,7 +47,7 @@ func (ec *executionContext) _Decision_permission(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Decision_permission(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Decision", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Decision", field, true, false, "String")
 }
 
 func (ec *executionContext) _Decision_allowed(ctx context.Context, field graphql.CollectedField, obj *model.Decision) (ret graphql.Marshaler) {
@@ -59,7 +59,7 @@ func (ec *executionContext) _Decision_allowed(ctx context.Context, field graphql
 			return ec.fieldContext_Decision_allowed(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Allowed, nil
+			return obj.Allowed(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -70,7 +70,7 @@ func (ec *executionContext) _Decision_allowed(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Decision_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Decision", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("Decision", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _Decision_reason(ctx context.Context, field graphql.CollectedField, obj *model.Decision) (ret graphql.Marshaler) {
@@ -82,7 +82,7 @@ func (ec *executionContext) _Decision_reason(ctx context.Context, field graphql.
 			return ec.fieldContext_Decision_reason(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Reason, nil
+			return obj.Reason(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.DecisionReason) graphql.Marshaler {
@@ -93,7 +93,7 @@ func (ec *executionContext) _Decision_reason(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Decision_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Decision", field, false, false, "DecisionReason")
+	return graphql.NewScalarFieldContext("Decision", field, true, false, "DecisionReason")
 }
 
 func (ec *executionContext) _Decision_grantedBy(ctx context.Context, field graphql.CollectedField, obj *model.Decision) (ret graphql.Marshaler) {
@@ -105,7 +105,7 @@ func (ec *executionContext) _Decision_grantedBy(ctx context.Context, field graph
 			return ec.fieldContext_Decision_grantedBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.GrantedBy, nil
+			return obj.GrantedBy(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.GrantPath) graphql.Marshaler {
@@ -119,7 +119,7 @@ func (ec *executionContext) fieldContext_Decision_grantedBy(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Decision",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_GrantPath(ctx, field)
@@ -137,7 +137,7 @@ func (ec *executionContext) _Decision_masks(ctx context.Context, field graphql.C
 			return ec.fieldContext_Decision_masks(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Masks, nil
+			return obj.Masks(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -148,7 +148,7 @@ func (ec *executionContext) _Decision_masks(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Decision_masks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Decision", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Decision", field, true, false, "String")
 }
 
 func (ec *executionContext) _Decision_suggestedRoles(ctx context.Context, field graphql.CollectedField, obj *model.Decision) (ret graphql.Marshaler) {
@@ -160,7 +160,7 @@ func (ec *executionContext) _Decision_suggestedRoles(ctx context.Context, field 
 			return ec.fieldContext_Decision_suggestedRoles(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SuggestedRoles, nil
+			return obj.SuggestedRoles(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Role) graphql.Marshaler {
@@ -174,7 +174,7 @@ func (ec *executionContext) fieldContext_Decision_suggestedRoles(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "Decision",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Role(ctx, field)

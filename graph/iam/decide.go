@@ -18,14 +18,37 @@ import (
 // unless Options say otherwise.
 const DefaultMaxChecks = 100
 
-// Decision is an answer (D1) with, on denial, the roles that would grant the
-// permission (D4).
+// Decision is an answer (D1). How it was granted (Explain) and, on denial,
+// the roles that would grant the permission (Suggested, D4) are worked out
+// when asked: most callers ask only whether.
 type Decision struct {
 	Permission string
 	authz.Decision
-	// Role is the role of GrantedBy (nil for API keys).
-	Role      *ent.Role
-	Suggested []*ent.Role
+	m      *Model
+	member bool // about a member: a key's snapshot is no role of the account
+}
+
+// Explain says how the permission was granted (nil when it was not), and by
+// which role of the account (nil for an API key).
+func (d *Decision) Explain() (*authz.Path, *ent.Role) {
+	p := d.GrantedBy()
+	if p == nil || !d.member {
+		return p, nil
+	}
+	if i, ok := d.m.indexOf(p.RoleID); ok {
+		return p, d.m.Roles[i]
+	}
+	return p, nil
+}
+
+// Suggested are, when the subject lacks the permission (NOT_GRANTED) or
+// holds it for other resources (CONSTRAINT_MISMATCH), the account's roles
+// that would grant it (D4); nil otherwise.
+func (d *Decision) Suggested() []*ent.Role {
+	if d.Allowed || d.Reason != authz.NotGranted && d.Reason != authz.ConstraintMismatch {
+		return nil
+	}
+	return d.m.rolesGranting(d.Permission)
 }
 
 // subject is who a question is about.
@@ -150,7 +173,7 @@ func resourceOf(attrs []*ResourceAttributeInput) authz.Resource {
 
 // decide answers for a subject of this account.
 func (m *Model) decide(sub subject, permission string, res authz.Resource) *Decision {
-	d := &Decision{Permission: permission}
+	d := &Decision{Permission: permission, m: m, member: sub.member != nil}
 	var inactive authz.Reason = authz.Granted
 	var compiled *authz.Subject
 	switch {
@@ -170,15 +193,6 @@ func (m *Model) decide(sub subject, permission string, res authz.Resource) *Deci
 	d.Decision = compiled.Decide(permission, res)
 	if d.Masks == nil {
 		d.Masks = []string{}
-	}
-	if d.GrantedBy != nil && sub.member != nil {
-		i := slices.IndexFunc(m.Roles, func(r *ent.Role) bool { return r.ID == d.GrantedBy.RoleID })
-		if i >= 0 {
-			d.Role = m.Roles[i]
-		}
-	}
-	if !d.Allowed && (d.Reason == authz.NotGranted || d.Reason == authz.ConstraintMismatch) {
-		d.Suggested = m.rolesGranting(permission)
 	}
 	return d
 }

@@ -84,22 +84,6 @@ type CreateAPIKeyPayload struct {
 	Secret string `json:"secret"`
 }
 
-// The answer to one question (D1).
-type Decision struct {
-	// The permission asked about.
-	Permission string `json:"permission"`
-	// True when the subject may do it now.
-	Allowed bool `json:"allowed"`
-	// Why (D2): GRANTED when allowed, otherwise the cause of the denial.
-	Reason DecisionReason `json:"reason"`
-	// How it was granted, when allowed.
-	GrantedBy *GrantPath `json:"grantedBy,omitempty"`
-	// Deny masks that apply to the subject (K6): hide those fields.
-	Masks []string `json:"masks"`
-	// When denied: the roles of the account that would grant it (D4).
-	SuggestedRoles []*ent.Role `json:"suggestedRoles"`
-}
-
 // The defined permissions.
 type DefinePermissionsPayload struct {
 	// The permissions as stored, in input order.

@@ -64,15 +64,16 @@ type roleRef struct {
 func refOf(r *ent.Role) roleRef { return roleRef{ID: r.ID, Key: r.Key} }
 
 func decisionOf(d *iam.Decision) decisionJSON {
+	suggested := d.Suggested()
 	out := decisionJSON{Permission: d.Permission, Allowed: d.Allowed, Reason: d.Reason.String(),
-		Masks: d.Masks, SuggestedRoles: make([]roleRef, len(d.Suggested))}
-	for i, r := range d.Suggested {
+		Masks: d.Masks, SuggestedRoles: make([]roleRef, len(suggested))}
+	for i, r := range suggested {
 		out.SuggestedRoles[i] = refOf(r)
 	}
-	if p := d.GrantedBy; p != nil {
+	if p, role := d.Explain(); p != nil {
 		out.GrantedBy = &grantJSON{RoleKey: p.RoleKey, Grant: p.Grant, Chain: p.Chain}
-		if d.Role != nil {
-			ref := refOf(d.Role)
+		if role != nil {
+			ref := refOf(role)
 			out.GrantedBy.Role = &ref
 		}
 		if out.GrantedBy.Chain == nil {
