@@ -116,11 +116,11 @@ func TestWritePath_TheCarriedModelHoldsTheStoredRoles(t *testing.T) {
 			return fmt.Sprintf("%s %s %q %q %s v%d p%d %v %v %s %s", r.ID, r.Key, r.Name, r.Description, r.Kind, r.Version, r.Position,
 				r.Grants, r.Constraints, r.CreatedAt.UTC().Format(time.RFC3339Nano), r.UpdatedAt.UTC().Format(time.RFC3339Nano))
 		}
-		if len(m.Roles) != len(stored) {
-			t.Fatalf("the model has %d roles, the database %d", len(m.Roles), len(stored))
+		if len(m.Roles()) != len(stored) {
+			t.Fatalf("the model has %d roles, the database %d", len(m.Roles()), len(stored))
 		}
 		for i := range stored {
-			if got, want := view(m.Roles[i]), view(stored[i]); got != want {
+			if got, want := view(m.Roles()[i]), view(stored[i]); got != want {
 				t.Errorf("role %d:\nmodel    %s\ndatabase %s", i, got, want)
 			}
 		}

@@ -25,7 +25,9 @@ const (
 
 // isFullAccess reports whether r is its account's full_access: its holders
 // are the owners (M3).
-func isFullAccess(r *ent.Role) bool { return r.Kind == role.KindSYSTEM && r.Key == FullAccess }
+func isFullAccess(r *ent.Role) bool { return fullAccess(r.Kind, r.Key) }
+
+func fullAccess(kind role.Kind, key string) bool { return kind == role.KindSYSTEM && key == FullAccess }
 
 // Access is what the request's principal may do in one account.
 type Access struct {

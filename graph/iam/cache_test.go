@@ -54,8 +54,8 @@ func TestModel_RolesKeepTheAccountRowsIDNotTheCallers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(m.Roles) != 1 || unsafe.StringData(m.Roles[0].AccountID) != unsafe.StringData(m.Account.ID) {
-			t.Fatalf("the role does not share the account row's id (%d roles)", len(m.Roles))
+		if len(m.Roles()) != 1 || unsafe.StringData(m.Roles()[0].AccountID) != unsafe.StringData(m.Account.ID) {
+			t.Fatalf("the role does not share the account row's id (%d roles)", len(m.Roles()))
 		}
 	})
 }

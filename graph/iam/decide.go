@@ -36,19 +36,41 @@ func (d *Decision) Explain() (*authz.Path, *ent.Role) {
 		return p, nil
 	}
 	if i, ok := d.m.indexOf(p.RoleID); ok {
-		return p, d.m.Roles[i]
+		return p, d.m.Roles()[i]
 	}
 	return p, nil
 }
+
+// GrantedByRole reports whether GrantedBy names a role of the account
+// (false for an API key's snapshot).
+func (d *Decision) GrantedByRole() bool { return d.member }
 
 // Suggested are, when the subject lacks the permission (NOT_GRANTED) or
 // holds it for other resources (CONSTRAINT_MISMATCH), the account's roles
 // that would grant it (D4); nil otherwise.
 func (d *Decision) Suggested() []*ent.Role {
+	var out []*ent.Role
+	d.eachSuggested(func(i int32) { out = append(out, d.m.Roles()[i]) })
+	return out
+}
+
+// RoleRef names a role of the account.
+type RoleRef struct{ ID, Key string }
+
+// SuggestedRefs names the roles Suggested returns.
+func (d *Decision) SuggestedRefs() []RoleRef {
+	var out []RoleRef
+	d.eachSuggested(func(i int32) { out = append(out, RoleRef{d.m.roles[i].ID, d.m.roles[i].Key}) })
+	return out
+}
+
+func (d *Decision) eachSuggested(fn func(int32)) {
 	if d.Allowed || d.Reason != authz.NotGranted && d.Reason != authz.ConstraintMismatch {
-		return nil
+		return
 	}
-	return d.m.rolesGranting(d.Permission)
+	for _, i := range d.m.rolesGranting(d.Permission) {
+		fn(i)
+	}
 }
 
 // subject is who a question is about.

@@ -20,12 +20,12 @@ import (
 type Change struct {
 	// Access is what the caller may do, on the account as locked by Tx.
 	*Access
-	Tx        *ent.Tx
-	AccountID string
-	alters    touch
-	declared  bool
-	roles     []*ent.Role // rows of roles the change created or updated (WroteRole)
-	members   []string    // members whose row or roles the change wrote (WroteMember)
+	Tx           *ent.Tx
+	AccountID    string
+	alters       touch
+	declared     bool
+	wroteRoles   []*ent.Role // rows of roles the change created or updated (WroteRole)
+	wroteMembers []string    // members whose row or roles the change wrote (WroteMember)
 }
 
 // WroteRole names the row of a role the change created or updated, as it
@@ -33,7 +33,7 @@ type Change struct {
 // every role of the account again. A change that alters roles otherwise
 // (a deletion) names none, and the roles are read again.
 func (c *Change) WroteRole(r *ent.Role) {
-	c.roles = append(c.roles, r)
+	c.wroteRoles = append(c.wroteRoles, r)
 }
 
 // WroteMember names members whose row or roles the change wrote, so that
@@ -41,7 +41,7 @@ func (c *Change) WroteRole(r *ent.Role) {
 // the account (an account of 66,000 members took a member write a second).
 // A change that alters members and names none has them all read again.
 func (c *Change) WroteMember(ids ...string) {
-	c.members = append(c.members, ids...)
+	c.wroteMembers = append(c.wroteMembers, ids...)
 }
 
 // Alters declares what of the account's model the change alters, so that
@@ -105,7 +105,7 @@ func (s *Service) gate(ctx context.Context, ref Ref, n need, commit bool, fn fun
 			return nil, err
 		}
 		head, _ := headOf(tx, accountID)
-		return a.Model.evolve(ctx, tx, c.alters, head.seq, c.roles, c.members)
+		return a.Model.evolve(ctx, tx, c.alters, head.seq, c.wroteRoles, c.wroteMembers)
 	})
 }
 

@@ -104,7 +104,7 @@ func (r memberRow) ref() MemberRef {
 	return MemberRef{ID: r.ID(), UserID: r.UserID(), Status: r.Status()}
 }
 
-// heldRow is a member with the indexes into Roles of the roles it holds,
+// heldRow is a member with the indexes into roles of the roles it holds,
 // sorted: what a table is made of.
 type heldRow struct {
 	MemberRef
@@ -134,7 +134,7 @@ func newMemberTable(in []heldRow) memberTable {
 }
 
 // remapped is the table with every set of roles given by remap (the same
-// roles at their indexes into another model's Roles, sorted): the same
+// roles at their indexes into another model's roles, sorted): the same
 // members in the same order, so the index by user still holds.
 func (t memberTable) remapped(remap func([]uint16) []uint16) memberTable {
 	held := make([][]uint16, t.sets.len())
@@ -235,7 +235,7 @@ func (t memberTable) ofUser(userID string) (memberRow, bool) {
 }
 
 // heldSets are distinct sets of roles, as sorted indexes into a model's
-// Roles, in lexical order: set 0 is the empty set. Flat slices searched by
+// roles, in lexical order: set 0 is the empty set. Flat slices searched by
 // bisection, not a map keyed by the sets: a map and its keys took 2.7 KB of
 // a warm model whose 50 members hold 45 sets, these take under 1 KB, and a
 // member's subject is found without making a key.

@@ -49,7 +49,7 @@ func tableModel(t *testing.T, held [][]int, off ...int) *Model {
 	for i, k := range keys {
 		roles[i] = &ent.Role{ID: "role_" + string(rune('0'+i)), Key: "r" + string(rune('0'+i)), AccountID: "acc_1", Grants: []string{k}, Version: 1}
 	}
-	m.setRoles(roles)
+	m.setRoles(compactRoles(m.Policy, roles))
 	m.setMembers(tableMembers(roles, held, off...))
 	return m
 }
@@ -90,7 +90,7 @@ func TestMemberTable_MembersHoldingTheSameRolesShareOneSubject(t *testing.T) {
 	if got := a.Permissions(); !slices.Equal(got, []string{"app.a", "app.b"}) {
 		t.Fatalf("permissions %v, want app.a and app.b", got)
 	}
-	if s := m.Subject([]*ent.Role{m.Roles[1], m.Roles[0]}); s != a {
+	if s := m.Subject([]*ent.Role{m.Roles()[1], m.Roles()[0]}); s != a {
 		t.Fatal("Subject of the same roles in another order is compiled again")
 	}
 	if got := subjectOfMember(t, m, "mem_c").Permissions(); !slices.Equal(got, []string{"app.c"}) {
@@ -110,10 +110,10 @@ func TestMemberTable_MembersHoldingTheSameRolesShareOneSubject(t *testing.T) {
 	if got := subjectOfMember(t, m, "mem_d").Permissions(); len(got) != 0 {
 		t.Fatalf("a SUSPENDED member holds %v", got)
 	}
-	if s := m.Subject([]*ent.Role{m.Roles[2], m.Roles[0]}); !slices.Equal(s.Permissions(), []string{"app.a", "app.c"}) {
+	if s := m.Subject([]*ent.Role{m.Roles()[2], m.Roles()[0]}); !slices.Equal(s.Permissions(), []string{"app.a", "app.c"}) {
 		t.Fatalf("a set no member holds: %v", s.Permissions())
 	}
-	if roles, ok := m.RolesOf("mem_b"); !ok || len(roles) != 2 || roles[0] != m.Roles[0] || roles[1] != m.Roles[1] {
+	if roles, ok := m.RolesOf("mem_b"); !ok || len(roles) != 2 || roles[0] != m.Roles()[0] || roles[1] != m.Roles()[1] {
 		t.Fatalf("RolesOf(mem_b) = %v, %v; want r0, r1", roles, ok)
 	}
 	if row, ok := m.members.ofUser("usr_x"); !ok || row.ID() != "mem_c" {
@@ -129,9 +129,9 @@ func TestMemberTable_SubjectsOutliveAMemberChangeNotARoleChange(t *testing.T) {
 	ab := subjectOfMember(t, m, "mem_a")
 
 	n := &Model{Account: m.Account, Policy: m.Policy}
-	n.Roles, n.roleIdx, n.exps = m.Roles, m.roleIdx, m.expansions()
+	n.roles, n.roleIdx, n.exps = m.roles, m.roleIdx, m.expansions()
 	n.expOnce.Do(func() {})
-	n.setMembers(tableMembers(m.Roles, [][]int{{0, 1}, {2}, {0, 1}, {1}}))
+	n.setMembers(tableMembers(m.Roles(), [][]int{{0, 1}, {2}, {0, 1}, {1}}))
 	n.members.sets.adopt(m.members.sets)
 	if subjectOfMember(t, n, "mem_a") != ab || subjectOfMember(t, n, "mem_c") != ab {
 		t.Fatal("members still holding r0 and r1 lost the compiled subject")
@@ -142,7 +142,7 @@ func TestMemberTable_SubjectsOutliveAMemberChangeNotARoleChange(t *testing.T) {
 
 	// The roles read again in another order (r2 first): indexes change.
 	r := &Model{Account: m.Account, Policy: m.Policy}
-	r.setRoles([]*ent.Role{m.Roles[2], m.Roles[0], m.Roles[1]})
+	r.setRoles([]modelRole{m.roles[2], m.roles[0], m.roles[1]})
 	r.reindexRows(m)
 	got := subjectOfMember(t, r, "mem_a")
 	if got == ab || !slices.Equal(got.Permissions(), []string{"app.a", "app.b"}) {

@@ -28,15 +28,18 @@ import (
 // hold, and its keys'. A Model is immutable but for those memos; a commit to
 // the account replaces it.
 //
-// A warm model is small (tens of kilobytes for 20 roles and 50 members):
-// the catalog is shared by every model, a role is compiled once into a
-// bitset over the master list, and members holding the same roles share one
-// compiled subject.
+// A warm model is small (about 20 KB for 20 roles and 50 members): the
+// catalog is shared by every model, a role is kept in a modelRole and
+// compiled once into a bitset over the master list, a member is a row of
+// 48 bytes, members holding the same roles share one compiled subject, and
+// what only some requests ask for (ent rows of the roles, the paths of
+// grants) is made when they ask.
 type Model struct {
 	Account *ent.Account
 	Policy  *authz.Policy
-	// Roles are the account's roles, in position order.
-	Roles []*ent.Role
+	// roles are the account's roles, in position order (Roles shows them).
+	roles []modelRole
+	ents  roleRows
 
 	svc *Service
 	// seq and platformSeq are the newest events of the account's and of the
@@ -46,14 +49,15 @@ type Model struct {
 	// by member and by user id: loaded with the model, so that no decision
 	// queries for its subject once warm.
 	members memberTable
-	roleIdx *roleIndex // role id or key → index into Roles, and subjects
+	roleIdx *roleIndex // role id or key → index into roles, and subjects
 
 	expOnce sync.Once
-	exps    []*authz.Expansion // Roles compiled, by index
-	// granting memoizes rolesGranting: permission → roles granting it (a
-	// plain map: a sync.Map's nodes took 3.5 KB of a warm model).
+	exps    []*authz.Expansion // roles compiled, by index
+	// granting memoizes rolesGranting: permission → indexes of the roles
+	// granting it (a plain map: a sync.Map's nodes took 3.5 KB of a warm
+	// model).
 	grantingMu sync.RWMutex
-	granting   map[string][]*ent.Role
+	granting   map[string][]int32
 	mu         sync.Mutex
 	keys       map[string]*KeyEntry // by key id
 	keyLoads   singleflight.Group
@@ -108,22 +112,33 @@ func (k *KeyEntry) Reason(now time.Time) authz.Reason {
 	return authz.Granted
 }
 
-// Role converts an ent role of this account for the decision engine; the
-// system role default_access gets the account's defaultAccessExcludes.
+// Role converts an ent role of this account for the decision engine.
 func (m *Model) Role(r *ent.Role) authz.Role {
-	ar := authz.Role{ID: r.ID, Key: r.Key, Grants: r.Grants, Constraints: r.Constraints}
-	if r.Kind == role.KindSYSTEM && r.Key == DefaultAccess {
+	return m.rule(r.ID, r.Key, r.Kind, r.Grants, r.Constraints)
+}
+
+// rule is a role for the decision engine; the system role default_access
+// gets the account's defaultAccessExcludes.
+func (m *Model) rule(id, key string, kind role.Kind, grants []string, constraints map[string][]string) authz.Role {
+	ar := authz.Role{ID: id, Key: key, Grants: grants, Constraints: constraints}
+	if kind == role.KindSYSTEM && key == DefaultAccess {
 		ar.Excludes = m.Account.DefaultAccessExcludes
 	}
 	return ar
 }
 
+// ruleAt is the model's role at index i for the decision engine.
+func (m *Model) ruleAt(i int) authz.Role {
+	r := &m.roles[i]
+	return m.rule(r.ID, r.Key, r.Kind, r.Grants, r.Constraints)
+}
+
 // expansions returns the account's roles compiled, by index, once.
 func (m *Model) expansions() []*authz.Expansion {
 	m.expOnce.Do(func() {
-		roles := make([]authz.Role, len(m.Roles))
-		for i, r := range m.Roles {
-			roles[i] = m.Role(r)
+		roles := make([]authz.Role, len(m.roles))
+		for i := range m.roles {
+			roles[i] = m.ruleAt(i)
 		}
 		m.exps = m.Policy.CompileAll(roles) // kept together (see authz.CompileAll)
 	})
@@ -134,17 +149,17 @@ func (m *Model) expansions() []*authz.Expansion {
 // compilation for its roles, as read now or elsewhere at the same version
 // (every change of a role's grants or constraints bumps its version).
 func (m *Model) Expansion(r *ent.Role) *authz.Expansion {
-	if i, ok := m.own(r); ok {
+	if i, ok := m.own(r.ID, r.Version); ok {
 		return m.expansions()[i]
 	}
 	return m.Policy.Compile(m.Role(r))
 }
 
-// own reports whether r is one of the model's roles, as the model has it,
-// and its index.
-func (m *Model) own(r *ent.Role) (int, bool) {
-	i, ok := m.indexOf(r.ID)
-	return i, ok && (m.Roles[i] == r || m.Roles[i].Version == r.Version)
+// own reports whether the role with this id and version is one of the
+// model's roles, as the model has it, and its index.
+func (m *Model) own(id string, version int) (int, bool) {
+	i, ok := m.indexOf(id)
+	return i, ok && m.roles[i].Version == version
 }
 
 // Subject compiles a set of roles of this account. A set some member holds
@@ -153,7 +168,7 @@ func (m *Model) own(r *ent.Role) (int, bool) {
 func (m *Model) Subject(roles []*ent.Role) *authz.Subject {
 	held := make([]uint16, 0, len(roles))
 	for _, r := range roles {
-		i, ok := m.own(r)
+		i, ok := m.own(r.ID, r.Version)
 		if !ok {
 			exps := make([]*authz.Expansion, len(roles))
 			for i, r := range roles {
@@ -260,11 +275,11 @@ func (m *Model) RolesOf(memberID string) ([]*ent.Role, bool) {
 	return m.rolesAt(m.members.sets.at(row.set)), true
 }
 
-// rolesAt returns the roles at indexes into Roles (never nil).
+// rolesAt returns the roles at indexes into roles, as ent rows (never nil).
 func (m *Model) rolesAt(held []uint16) []*ent.Role {
-	roles := make([]*ent.Role, len(held))
+	roles, all := make([]*ent.Role, len(held)), m.Roles()
 	for i, j := range held {
-		roles[i] = m.Roles[j]
+		roles[i] = all[j]
 	}
 	return roles
 }
@@ -292,7 +307,7 @@ func (m *Model) HeldRoles(mem *ent.Member) []*ent.Role {
 	return m.rolesAt(m.heldIndexes(mem))
 }
 
-// heldIndexes returns the indexes into Roles of the roles a member (loaded
+// heldIndexes returns the indexes into roles of the roles a member (loaded
 // with its assignments) holds, in position order.
 func (m *Model) heldIndexes(mem *ent.Member) []uint16 {
 	var held []uint16
@@ -367,7 +382,7 @@ func (m *Model) keyOf(ctx context.Context, k *ent.APIKey) (*KeyEntry, error) {
 // remembered per model: it is asked on every denial, only for permissions of
 // the master list (others are denied for another reason), so the memo is
 // bounded by it.
-func (m *Model) rolesGranting(permission string) []*ent.Role {
+func (m *Model) rolesGranting(permission string) []int32 {
 	m.grantingMu.RLock()
 	out, ok := m.granting[permission]
 	m.grantingMu.RUnlock()
@@ -376,12 +391,12 @@ func (m *Model) rolesGranting(permission string) []*ent.Role {
 	}
 	for i, ex := range m.expansions() {
 		if ex.Has(permission) {
-			out = append(out, m.Roles[i])
+			out = append(out, int32(i))
 		}
 	}
 	m.grantingMu.Lock()
 	if m.granting == nil {
-		m.granting = map[string][]*ent.Role{}
+		m.granting = map[string][]int32{}
 	}
 	m.granting[m.Policy.Intern(permission)] = out // the catalog's string, not the request's
 	m.grantingMu.Unlock()
@@ -393,7 +408,7 @@ func (m *Model) rolesGranting(permission string) []*ent.Role {
 // members and 100 permissions, every member compiled, shows about 50 KB each
 // (roles with their compilations about 1 KB each, members about 400 bytes).
 func (m *Model) size() int64 {
-	return 4<<10 + int64(len(m.Roles))<<10 + int64(len(m.members.rows))*400 + m.keyBytes
+	return 4<<10 + int64(len(m.roles))<<10 + int64(len(m.members.rows))*400 + m.keyBytes
 }
 
 // keyEntryBytes is what a key a model remembers takes (its row, its
@@ -431,7 +446,7 @@ func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID
 		return nil, apperr.Wrap(err, "iam.Model: master list")
 	}
 	policy := catalog.Policy(master)
-	roles, err := readRoles(ctx, reader, acc.ID, policy) // the row's id: the caller's may be a slice of a request
+	roles, err := readRoles(ctx, reader, acc.ID, policy)
 	if err != nil {
 		return nil, err
 	}
@@ -448,13 +463,13 @@ func (s *Service) loadModelAt(ctx context.Context, reader *ent.Client, accountID
 
 // readRoles reads an account's roles for a model over p, compacted
 // (compactRoles).
-func readRoles(ctx context.Context, reader *ent.Client, accountID string, p *authz.Policy) ([]*ent.Role, error) {
+func readRoles(ctx context.Context, reader *ent.Client, accountID string, p *authz.Policy) ([]modelRole, error) {
 	roles, err := reader.Role.Query().Where(role.AccountID(accountID)).
 		Order(ent.Asc(role.FieldPosition), ent.Asc(role.FieldID)).All(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "iam.Model: roles")
 	}
-	return compactRoles(p, accountID, roles), nil
+	return compactRoles(p, roles), nil
 }
 
 func readMembers(ctx context.Context, reader *ent.Client, accountID string) ([]*ent.Member, error) {
@@ -480,8 +495,8 @@ func readMembersByID(ctx context.Context, reader *ent.Client, ids []string) ([]*
 // withRoles is the model's roles with the rows a change wrote in place of
 // theirs, or added, in the order readRoles gives. The model keeps copies:
 // the change's caller goes on using its rows.
-func (m *Model) withRoles(written []*ent.Role) []*ent.Role {
-	out := slices.Clone(m.Roles)
+func (m *Model) withRoles(written []*ent.Role) []modelRole {
+	out := slices.Clone(m.roles)
 	for _, r := range written {
 		if i, ok := m.indexOf(r.ID); ok {
 			out[i] = m.detached(r)
@@ -493,8 +508,8 @@ func (m *Model) withRoles(written []*ent.Role) []*ent.Role {
 	return out
 }
 
-// roleOrder is the order of Roles (readRoles'): by position, then id.
-func roleOrder(a, b *ent.Role) int {
+// roleOrder is the order of roles (readRoles'): by position, then id.
+func roleOrder(a, b modelRole) int {
 	return cmp.Or(cmp.Compare(a.Position, b.Position), strings.Compare(a.ID, b.ID))
 }
 
@@ -502,67 +517,64 @@ func roleOrder(a, b *ent.Role) int {
 // after the model's roles (a role created at the next position, the usual
 // case): the roles there keep their indexes, and with them their
 // compilations, the compiled subjects and the members' rows.
-func (m *Model) appendedRoles(written []*ent.Role) ([]*ent.Role, bool) {
+func (m *Model) appendedRoles(written []*ent.Role) ([]modelRole, bool) {
 	// Appended in place, past m's length when the array has room: m never
 	// reads there, and a model has one successor only (the next change of
 	// its account, under the account's lock), so an append costs O(1), not
 	// a copy of every role — an account of thousands of roles stays cheap
 	// to add to.
-	out := m.Roles
+	out := m.roles
 	for _, r := range written {
-		if _, ok := m.indexOf(r.ID); ok || len(out) > 0 && roleOrder(out[len(out)-1], r) >= 0 {
+		c := m.detached(r)
+		if _, ok := m.indexOf(r.ID); ok || len(out) > 0 && roleOrder(out[len(out)-1], c) >= 0 {
 			return nil, false
 		}
-		out = append(out, m.detached(r))
+		out = append(out, c)
 	}
 	return out, true
 }
 
-// detached is a copy of a role row a change wrote, without its edges, for
-// the model to keep.
-func (m *Model) detached(r *ent.Role) *ent.Role {
-	return compactRoles(m.Policy, m.Account.ID, []*ent.Role{r})[0] // copied: the caller keeps its row
+// detached is the model's copy of a role row a change wrote.
+func (m *Model) detached(r *ent.Role) modelRole {
+	return compactRoles(m.Policy, []*ent.Role{r})[0] // copied: the caller keeps its row
 }
 
-// compactRoles copies rows read or written for a model into rows that
-// share what they can rather than keep a copy each: the catalog's strings
-// for the permissions they grant, the account row's id (accountID) and the
+// compactRoles copies rows read or written for a model into what a model
+// keeps of them (modelRole), sharing what they can rather than keeping a
+// copy each: the catalog's strings for the permissions they grant and the
 // kinds' constants; empty constraints are none. The copies are one array,
 // their grants one list and their other strings one string (packStrings):
-// three objects, where reading made a dozen a row. Every role a model
-// holds is one of these copies.
-func compactRoles(p *authz.Policy, accountID string, roles []*ent.Role) []*ent.Role {
+// three objects, where reading made a dozen a row.
+func compactRoles(p *authz.Policy, roles []*ent.Role) []modelRole {
 	n := 0
 	for _, r := range roles {
 		n += len(r.Grants)
 	}
-	rows, out := make([]ent.Role, len(roles)), make([]*ent.Role, len(roles))
+	out := make([]modelRole, len(roles))
 	grants := make([]string, 0, n)
 	fields := make([]*string, 0, 4*len(roles))
 	for i, r := range roles {
-		c := &rows[i]
-		*c = *r
-		c.Edges = ent.RoleEdges{}
+		c := &out[i]
+		*c = modelRole{ID: r.ID, Key: r.Key, Name: r.Name, Description: r.Description, Constraints: r.Constraints,
+			Version: r.Version, Position: r.Position, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 		from := len(grants)
 		for _, g := range r.Grants {
 			grants = append(grants, p.Intern(g))
 		}
 		c.Grants = grants[from:len(grants):len(grants)] // an append copies, not overwrites the next role's
-		c.AccountID = interned(r.AccountID, accountID)
 		c.Kind = interned(r.Kind, role.KindSYSTEM, role.KindCUSTOM)
 		if len(c.Constraints) == 0 {
 			c.Constraints = nil
 		}
 		fields = append(fields, &c.ID, &c.Key, &c.Name, &c.Description)
-		out[i] = c
 	}
 	packStrings(fields)
 	return out
 }
 
 // setRoles gives the model its roles (compactRoles' copies).
-func (m *Model) setRoles(roles []*ent.Role) {
-	m.Roles, m.roleIdx = roles, newRoleIndex(roles)
+func (m *Model) setRoles(roles []modelRole) {
+	m.roles, m.roleIdx = roles, newRoleIndex(roles)
 }
 
 // setMembers gives the model its members (loaded with their assignments),
@@ -573,7 +585,7 @@ func (m *Model) setMembers(mems []*ent.Member) {
 }
 
 // heldRows are members' rows, with the indexes of their roles in the
-// model's Roles (after setRoles).
+// model's roles (after setRoles).
 func (m *Model) heldRows(mems []*ent.Member) []heldRow {
 	rows := make([]heldRow, len(mems))
 	for i, mem := range mems {
@@ -588,7 +600,7 @@ func (m *Model) reindexRows(old *Model) {
 	m.members = old.members.remapped(func(was []uint16) []uint16 {
 		var held []uint16
 		for _, j := range was {
-			if i, ok := m.indexOf(old.Roles[j].ID); ok {
+			if i, ok := m.indexOf(old.roles[j].ID); ok {
 				held = append(held, uint16(i))
 			}
 		}
@@ -629,7 +641,7 @@ const (
 // change keep their compilation. So are the members it wrote (wroteMembers),
 // read alone, while the roles keep their indexes.
 func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, written []*ent.Role, wroteMembers []string) (*Model, error) {
-	var roles []*ent.Role
+	var roles []modelRole
 	var mems []*ent.Member
 	var err error
 	appended, some := false, false
@@ -666,19 +678,23 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 		// and the subjects compiled from them.
 		// The index, with those subjects, and the compilations are shared
 		// and appended to, as the roles are (appendedRoles).
-		n.Roles, n.roleIdx, n.exps = roles, m.roleIdx, exps
-		for i := len(m.Roles); i < len(roles); i++ {
+		n.roles, n.roleIdx, n.exps = roles, m.roleIdx, exps
+		for i := len(m.roles); i < len(roles); i++ {
 			n.roleIdx.add(roles, i)
-			n.exps = append(n.exps, n.Policy.Compile(n.Role(roles[i])))
+			n.exps = append(n.exps, n.Policy.Compile(n.ruleAt(i)))
 		}
 	case roles != nil:
 		n.setRoles(roles)
 		n.exps = make([]*authz.Expansion, len(roles))
 		for i, r := range roles {
-			n.exps[i] = m.Expansion(r) // m's compilation while r's version is unchanged
+			if j, ok := m.own(r.ID, r.Version); ok {
+				n.exps[i] = exps[j] // m's compilation while r's version is unchanged
+			} else {
+				n.exps[i] = n.Policy.Compile(n.ruleAt(i))
+			}
 		}
 	default:
-		n.Roles, n.roleIdx = m.Roles, m.roleIdx
+		n.roles, n.roleIdx = m.roles, m.roleIdx
 		n.exps = exps
 	}
 	n.expOnce.Do(func() {})

@@ -62,8 +62,8 @@ func (s *Service) AccessReview(ctx context.Context, accountID string, since time
 	}
 	// Each role's holders, and what any of them used: gathered once, in one
 	// pass over the members, rather than for each permission of each role.
-	holders := make([]int, len(m.Roles))
-	usedBy := make([]map[string]bool, len(m.Roles))
+	holders := make([]int, len(m.roles))
+	usedBy := make([]map[string]bool, len(m.roles))
 	for _, mem := range members {
 		for _, a := range mem.Edges.Assignments {
 			i, ok := m.indexOf(a.RoleID)
@@ -81,7 +81,7 @@ func (s *Service) AccessReview(ctx context.Context, accountID string, since time
 	}
 	rv := &Review{Since: since, UnusedPermissions: []RoleUnused{}, InactiveMembers: []*ent.Member{},
 		InactiveKeys: []*ent.APIKey{}, KeysNearExpiry: []*ent.APIKey{}, RolesWithoutHolders: []*ent.Role{}}
-	for i, r := range m.Roles {
+	for i, r := range m.Roles() {
 		if holders[i] == 0 {
 			rv.RolesWithoutHolders = append(rv.RolesWithoutHolders, r)
 			continue

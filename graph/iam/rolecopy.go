@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/gatehouse-iam/gatehouse/ent"
 	"github.com/gatehouse-iam/gatehouse/graph/apperr"
 )
 
@@ -16,12 +15,12 @@ import (
 // NOT_FOUND.
 func copiedRole(ctx context.Context, c *Change, roleID string) ([]string, map[string][]string, error) {
 	// The model is exact under the account's lock: no query.
-	i := slices.IndexFunc(c.Roles, func(r *ent.Role) bool { return r.ID == roleID })
-	if i < 0 {
+	i, ok := c.indexOf(roleID)
+	if !ok {
 		return nil, nil, apperr.NotFoundf("role", roleID)
 	}
-	src := c.Roles[i]
-	if sr := c.Role(src); len(sr.Excludes) > 0 {
+	src := &c.roles[i]
+	if sr := c.ruleAt(i); len(sr.Excludes) > 0 {
 		// A role defined by exclusion (default_access: `*` minus the
 		// account's defaultAccessExcludes) is copied as what it gives now;
 		// its `*` would give the whole master list.

@@ -5,10 +5,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gatehouse-iam/gatehouse/ent"
 )
 
-// roleIndex finds a role's index in Roles by its id or its key. Models
+// roleIndex finds a role's index in a model's roles by its id or its key. Models
 // evolved by appending roles, or without changing them, share one (see
 // appendedRoles): an entry is written once, when its role is appended, and
 // is read concurrently by the models before it, which ignore it — an index
@@ -18,21 +17,21 @@ import (
 // members' sets of them (memberTable).
 //
 // Two lists of indexes, sorted by the roles' ids and by their keys and
-// searched by bisection over roles, the longest Roles of the models sharing
+// searched by bisection over roles, the longest roles of the models sharing
 // the index (theirs are its prefixes), under a read-write lock: two maps
 // took 2 KB of a warm model of 20 roles, the lists take 160 bytes (and
 // sync.Maps took 8 KB).
 type roleIndex struct {
 	mu          sync.RWMutex
-	roles       []*ent.Role
+	roles       []modelRole
 	byID, byKey []int32 // indexes into roles
 }
 
-func roleID(r *ent.Role) string  { return r.ID }
-func roleKey(r *ent.Role) string { return r.Key }
+func roleID(r *modelRole) string  { return r.ID }
+func roleKey(r *modelRole) string { return r.Key }
 
 // newRoleIndex indexes roles.
-func newRoleIndex(roles []*ent.Role) *roleIndex {
+func newRoleIndex(roles []modelRole) *roleIndex {
 	x := &roleIndex{roles: roles, byID: make([]int32, len(roles)), byKey: make([]int32, len(roles))}
 	for i := range roles {
 		x.byID[i], x.byKey[i] = int32(i), int32(i)
@@ -46,7 +45,7 @@ func newRoleIndex(roles []*ent.Role) *roleIndex {
 // Entries from i on are a successor's that was never installed (its change
 // failed after appending, see runTx): they are dropped, as the roles there
 // now are others.
-func (x *roleIndex) add(roles []*ent.Role, i int) {
+func (x *roleIndex) add(roles []modelRole, i int) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	stale := func(j int32) bool { return int(j) >= i }
@@ -56,13 +55,13 @@ func (x *roleIndex) add(roles []*ent.Role, i int) {
 }
 
 // inserted puts i into sorted in the order of.
-func (x *roleIndex) inserted(sorted []int32, i int, of func(*ent.Role) string) []int32 {
-	at, _ := slices.BinarySearchFunc(sorted, of(x.roles[i]), x.compare(of))
+func (x *roleIndex) inserted(sorted []int32, i int, of func(*modelRole) string) []int32 {
+	at, _ := slices.BinarySearchFunc(sorted, of(&x.roles[i]), x.compare(of))
 	return slices.Insert(sorted, at, int32(i))
 }
 
-func (x *roleIndex) compare(of func(*ent.Role) string) func(int32, string) int {
-	return func(j int32, name string) int { return strings.Compare(of(x.roles[j]), name) }
+func (x *roleIndex) compare(of func(*modelRole) string) func(int32, string) int {
+	return func(j int32, name string) int { return strings.Compare(of(&x.roles[j]), name) }
 }
 
 // find returns the index of the role whose id (or key, by key) is name.
@@ -80,19 +79,16 @@ func (x *roleIndex) find(name string, key bool) (int, bool) {
 	return int(sorted[j]), true
 }
 
-// indexOf returns the index of the role with this id in the model's Roles.
+// indexOf returns the index of the role with this id in the model's roles.
 func (m *Model) indexOf(id string) (int, bool) {
 	i, ok := m.roleIdx.find(id, false)
-	return i, ok && i < len(m.Roles) && m.Roles[i].ID == id
+	return i, ok && i < len(m.roles) && m.roles[i].ID == id
 }
 
-// roleByKey returns the model's role with this key: one bisection, where a
-// scan of the roles would hold the account's lock for time growing with
-// them (CreateRole checks a new key under it).
-func (m *Model) roleByKey(key string) (*ent.Role, bool) {
+// hasRoleKey reports whether the model has a role with this key: one
+// bisection, where a scan of the roles would hold the account's lock for
+// time growing with them (CreateRole checks a new key under it).
+func (m *Model) hasRoleKey(key string) bool {
 	i, ok := m.roleIdx.find(key, true)
-	if ok && i < len(m.Roles) && m.Roles[i].Key == key {
-		return m.Roles[i], true
-	}
-	return nil, false
+	return ok && i < len(m.roles) && m.roles[i].Key == key
 }

@@ -4,21 +4,19 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/gatehouse-iam/gatehouse/ent"
 )
 
-func indexRoles(keys ...string) []*ent.Role {
-	roles := make([]*ent.Role, len(keys))
+func indexRoles(keys ...string) []modelRole {
+	roles := make([]modelRole, len(keys))
 	for i, k := range keys {
-		roles[i] = &ent.Role{ID: "role_" + k, Key: k}
+		roles[i] = modelRole{ID: "role_" + k, Key: k}
 	}
 	return roles
 }
 
 // checkIndex fails unless every role of roles is found at its index by id and
 // by key, the lists are in order, and the names in absent are not found.
-func checkIndex(t *testing.T, x *roleIndex, roles []*ent.Role, absent ...string) {
+func checkIndex(t *testing.T, x *roleIndex, roles []modelRole, absent ...string) {
 	t.Helper()
 	for i, r := range roles {
 		if j, ok := x.find(r.ID, false); !ok || j != i {
@@ -35,9 +33,9 @@ func checkIndex(t *testing.T, x *roleIndex, roles []*ent.Role, absent ...string)
 	}
 	for _, by := range []struct {
 		sorted []int32
-		of     func(*ent.Role) string
+		of     func(*modelRole) string
 	}{{x.byID, roleID}, {x.byKey, roleKey}} {
-		if len(by.sorted) != len(roles) || !slices.IsSortedFunc(by.sorted, func(a, b int32) int { return strings.Compare(by.of(x.roles[a]), by.of(x.roles[b])) }) {
+		if len(by.sorted) != len(roles) || !slices.IsSortedFunc(by.sorted, func(a, b int32) int { return strings.Compare(by.of(&x.roles[a]), by.of(&x.roles[b])) }) {
 			t.Errorf("index %v is not the roles in order", by.sorted)
 		}
 	}

@@ -162,10 +162,10 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 		if err := a.checkGrants("granting these permissions", grants); err != nil {
 			return err
 		}
-		if _, ok := a.roleByKey(key); ok {
+		if a.hasRoleKey(key) {
 			return apperr.New(apperr.Conflict, "a role with key %q exists in this account", key)
 		}
-		pos := len(a.Roles)
+		pos := len(a.roles)
 		// The time both databases keep: the row goes into the model as
 		// written (WroteRole), and reads the same as when read back.
 		now := time.Now().UTC().Truncate(time.Microsecond)

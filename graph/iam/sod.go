@@ -74,7 +74,7 @@ func (s *Service) violations(ctx context.Context, client *ent.Client, accountID 
 	for _, rule := range rules {
 		v := Violation{Rule: rule}
 		if rule.Level == sodrule.LevelROLE {
-			for i, r := range m.Roles {
+			for i, r := range m.Roles() {
 				if r.Kind == role.KindCUSTOM && holdsAll(m.expansions()[i].Keys(), rule.Permissions) {
 					v.Roles = append(v.Roles, r)
 				}
@@ -130,7 +130,7 @@ func (j *setJudge) counts(row memberRow) bool {
 func (j *setJudge) owner(set int32) bool {
 	o, ok := j.owners[set]
 	if !ok {
-		o = slices.ContainsFunc(j.m.rolesAt(j.m.members.sets.at(set)), isFullAccess)
+		o = slices.ContainsFunc(j.m.members.sets.at(set), func(i uint16) bool { return j.m.roles[i].isFullAccess() })
 		j.owners[set] = o
 	}
 	return o

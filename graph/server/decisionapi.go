@@ -64,17 +64,16 @@ type roleRef struct {
 func refOf(r *ent.Role) roleRef { return roleRef{ID: r.ID, Key: r.Key} }
 
 func decisionOf(d *iam.Decision) decisionJSON {
-	suggested := d.Suggested()
+	suggested := d.SuggestedRefs()
 	out := decisionJSON{Permission: d.Permission, Allowed: d.Allowed, Reason: d.Reason.String(),
 		Masks: d.Masks, SuggestedRoles: make([]roleRef, len(suggested))}
 	for i, r := range suggested {
-		out.SuggestedRoles[i] = refOf(r)
+		out.SuggestedRoles[i] = roleRef(r)
 	}
-	if p, role := d.Explain(); p != nil {
+	if p := d.GrantedBy(); p != nil {
 		out.GrantedBy = &grantJSON{RoleKey: p.RoleKey, Grant: p.Grant, Chain: p.Chain}
-		if role != nil {
-			ref := refOf(role)
-			out.GrantedBy.Role = &ref
+		if d.GrantedByRole() {
+			out.GrantedBy.Role = &roleRef{ID: p.RoleID, Key: p.RoleKey}
 		}
 		if out.GrantedBy.Chain == nil {
 			out.GrantedBy.Chain = []string{}
