@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
 )
 
 // roleIndex finds a role's index in a model's roles by its id or its key. Models
