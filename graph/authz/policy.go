@@ -134,12 +134,26 @@ type Role struct {
 // Expansion is a role compiled against a policy: the GRANT keys it gives,
 // after the implication closure and the excludes, and its deny masks. It is
 // immutable; every subject holding the role may share it.
+//
+// A model keeps one per role: 112 bytes. What few roles have (excludes,
+// exactness, masks) is kept apart (x, nil for most), and the role is kept
+// as its fields, not as a Role (whose Excludes and Exact took 32 bytes of
+// every expansion).
 type Expansion struct {
-	policy *Policy
-	role   Role
-	keys   bitset
-	masks  []string // sorted
-	trails atomic.Pointer[trail]
+	policy      *Policy
+	id, key     string
+	grants      []string
+	constraints map[string][]string
+	x           *expansionExtra
+	keys        bitset
+	trails      atomic.Pointer[trail]
+}
+
+// expansionExtra is what few roles have.
+type expansionExtra struct {
+	excludes []string
+	exact    bool
+	masks    []string // sorted
 }
 
 // Has reports whether the role gives key.
@@ -149,7 +163,32 @@ func (ex *Expansion) Has(key string) bool { return ex.keys.has(ex.policy.bit(key
 func (ex *Expansion) Keys() []string { return ex.keys.keys(ex.policy.grants) }
 
 // Masks returns the role's deny masks, sorted. It never returns nil.
-func (ex *Expansion) Masks() []string { return append([]string{}, ex.masks...) }
+func (ex *Expansion) Masks() []string { return append([]string{}, ex.masks()...) }
+
+// masks are the role's deny masks, sorted (nil when none).
+func (ex *Expansion) masks() []string {
+	if ex.x == nil {
+		return nil
+	}
+	return ex.x.masks
+}
+
+// excludes are the role's excludes.
+func (ex *Expansion) excludes() []string {
+	if ex.x == nil {
+		return nil
+	}
+	return ex.x.excludes
+}
+
+// rule is the role compiled.
+func (ex *Expansion) rule() Role {
+	r := Role{ID: ex.id, Key: ex.key, Grants: ex.grants, Constraints: ex.constraints}
+	if ex.x != nil {
+		r.Excludes, r.Exact = ex.x.excludes, ex.x.exact
+	}
+	return r
+}
 
 // orderGrants returns the well-formed grants in the order they are tried:
 // exact keys first (in role order), then wildcards from the narrowest to the
@@ -192,21 +231,24 @@ func (p *Policy) CompileAll(roles []Role) []*Expansion {
 // compile makes ex r's expansion, its keys in keys (zero, of the policy's
 // width).
 func (p *Policy) compile(ex *Expansion, r Role, keys bitset) *Expansion {
-	ex.policy, ex.role, ex.keys = p, r, keys
+	ex.policy, ex.id, ex.key, ex.grants, ex.keys = p, r.ID, r.Key, r.Grants, keys
 	if len(r.Constraints) > 0 {
-		ex.role.Constraints = make(map[string][]string, len(r.Constraints))
+		ex.constraints = make(map[string][]string, len(r.Constraints))
 		for a, v := range r.Constraints {
-			ex.role.Constraints[a] = slices.Clone(v)
+			ex.constraints[a] = slices.Clone(v)
 		}
 	}
-	p.walk(ex.role, ex.keys, func(int32, int32, int) bool { return true })
+	p.walk(r, ex.keys, func(int32, int32, int) bool { return true })
+	var masks []string
 	for _, g := range r.Grants {
 		// Masks: only an exact exclude names one.
 		if ValidPattern(g) && p.isMask(g) && !slices.Contains(r.Excludes, g) {
-			ex.masks = append(ex.masks, g)
+			masks = append(masks, g)
 		}
 	}
-	ex.masks = sortCompact(ex.masks)
+	if len(masks) > 0 || len(r.Excludes) > 0 || r.Exact {
+		ex.x = &expansionExtra{excludes: r.Excludes, exact: r.Exact, masks: sortCompact(masks)}
+	}
 	return ex
 }
 
@@ -269,8 +311,8 @@ func (p *Policy) walk(r Role, seen bitset, visit func(bit, from int32, grant int
 // follow the role's trail.
 func (ex *Expansion) path(bit int32) (grant string, depth int) {
 	key := ex.policy.grants[bit]
-	for _, g := range ex.role.Grants {
-		if g == key && !excluded(ex.role.Excludes, key) { // exact grants come first in orderGrants' order
+	for _, g := range ex.grants {
+		if g == key && !excluded(ex.excludes(), key) { // exact grants come first in orderGrants' order
 			return g, 0
 		}
 	}
@@ -315,9 +357,9 @@ func (ex *Expansion) trail() *trail {
 		return t
 	}
 	p, n := ex.policy, ex.keys.count()
-	t := &trail{ordered: orderGrants(ex.role.Grants), parent: make([]int32, n), root: make([]uint16, n)}
+	t := &trail{ordered: orderGrants(ex.grants), parent: make([]int32, n), root: make([]uint16, n)}
 	// The walk is Compile's again: it visits exactly the role's keys.
-	p.walk(ex.role, newBitset(len(p.grants)), func(b, from int32, root int) bool {
+	p.walk(ex.rule(), newBitset(len(p.grants)), func(b, from int32, root int) bool {
 		i := ex.keys.rank(b)
 		t.parent[i], t.root[i] = from, uint16(root)
 		return true

@@ -57,3 +57,19 @@ func TestD1_APathIsWorkedOutWhenAsked(t *testing.T) {
 		t.Fatalf("another region: %+v, path %+v", no, no.GrantedBy())
 	}
 }
+
+// A model keeps one Expansion per role (issue 13's memory per warm
+// account): what few roles have (excludes, exactness, masks) lives in
+// expansionExtra, and most roles share none.
+func TestExpansion_FitsItsSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(Expansion{}); n > 112 {
+		t.Fatalf("an Expansion takes %d bytes, more than the 112 of its size class", n)
+	}
+	p := seedPolicy()
+	if ex := p.Compile(Role{ID: "r", Key: "r", Grants: []string{"checks.run", "identity.*"}}); ex.x != nil {
+		t.Fatalf("a role of grants only keeps %+v", ex.x)
+	}
+	if ex := p.Compile(Role{ID: "r", Key: "r", Grants: []string{"mask:member.email"}}); ex.x == nil || len(ex.Masks()) != 1 {
+		t.Fatalf("a role of a mask: %+v", ex.x)
+	}
+}

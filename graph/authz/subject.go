@@ -76,13 +76,13 @@ func (p *Policy) subjectOf(s *Subject, roles []*Expansion, open bitset) *Subject
 		openMasks, masks []string
 	)
 	for i, ex := range roles {
-		masks = append(masks, ex.masks...)
-		if len(ex.role.Constraints) > 0 {
+		masks = append(masks, ex.masks()...)
+		if len(ex.constraints) > 0 {
 			constrained = append(constrained, i)
-			maskedCons = maskedCons || len(ex.masks) > 0
+			maskedCons = maskedCons || len(ex.masks()) > 0
 			continue
 		}
-		openMasks = append(openMasks, ex.masks...)
+		openMasks = append(openMasks, ex.masks()...)
 		s.open.or(ex.keys)
 	}
 	var all bitset // open itself unless some role is constrained
@@ -161,7 +161,7 @@ func (s *Subject) Allows(key string, res Resource) bool {
 		return true
 	}
 	for _, i := range s.x.constrained {
-		if s.roles[i].keys.has(b) && satisfies(s.roles[i].role.Constraints, res) {
+		if s.roles[i].keys.has(b) && satisfies(s.roles[i].constraints, res) {
 			return true
 		}
 	}
@@ -230,10 +230,10 @@ func (d Decision) GrantedBy() *Path {
 	}
 	if d.constrained {
 		return d.by.best(d.bit, func(ex *Expansion) bool {
-			return len(ex.role.Constraints) > 0 && satisfies(ex.role.Constraints, d.res)
+			return len(ex.constraints) > 0 && satisfies(ex.constraints, d.res)
 		})
 	}
-	return d.by.best(d.bit, func(ex *Expansion) bool { return len(ex.role.Constraints) == 0 })
+	return d.by.best(d.bit, func(ex *Expansion) bool { return len(ex.constraints) == 0 })
 }
 
 // Decide answers whether the subject holds key for res, and why (D1–D3).
@@ -270,7 +270,7 @@ func (s *Subject) Decide(key string, res Resource) Decision {
 		if !s.roles[i].keys.has(e.bit) {
 			continue
 		}
-		if satisfies(s.roles[i].role.Constraints, res) {
+		if satisfies(s.roles[i].constraints, res) {
 			d.Allowed, d.Reason, d.by, d.bit, d.constrained, d.res = true, Granted, s, e.bit, true, res
 			return d
 		}
@@ -298,7 +298,7 @@ func (s *Subject) best(bit int32, applies func(*Expansion) bool) *Path {
 		return nil
 	}
 	chain := append(ex.via(bit, depth), s.policy.grants[bit])
-	return &Path{RoleID: ex.role.ID, RoleKey: ex.role.Key, Grant: grant, Chain: chain}
+	return &Path{RoleID: ex.id, RoleKey: ex.key, Grant: grant, Chain: chain}
 }
 
 func (s *Subject) masksFor(res Resource) []string {
@@ -307,8 +307,8 @@ func (s *Subject) masksFor(res Resource) []string {
 	}
 	ms := slices.Clone(s.x.openMasks)
 	for _, i := range s.x.constrained {
-		if len(s.roles[i].masks) > 0 && satisfies(s.roles[i].role.Constraints, res) {
-			ms = append(ms, s.roles[i].masks...)
+		if len(s.roles[i].masks()) > 0 && satisfies(s.roles[i].constraints, res) {
+			ms = append(ms, s.roles[i].masks()...)
 		}
 	}
 	return sortCompact(ms)
@@ -342,7 +342,7 @@ func (p *Policy) Missing(holder *Subject, grants []string) []string {
 			missing = append(missing, p.grants[b])
 		}
 	})
-	for _, m := range ex.masks {
+	for _, m := range ex.masks() {
 		if _, ok := slices.BinarySearch(holder.x.openMasks, m); !ok {
 			missing = append(missing, m)
 		}
@@ -373,10 +373,10 @@ func (p *Policy) Missing(holder *Subject, grants []string) []string {
 func (s *Subject) wildcards() []string {
 	var out []string
 	for _, ex := range s.roles {
-		if len(ex.role.Constraints) > 0 || len(ex.role.Excludes) > 0 {
+		if len(ex.constraints) > 0 || len(ex.excludes()) > 0 {
 			continue
 		}
-		for _, g := range ex.role.Grants {
+		for _, g := range ex.grants {
 			if IsWildcard(g) && ValidPattern(g) {
 				out = append(out, g)
 			}
