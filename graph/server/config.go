@@ -60,7 +60,7 @@ type Config struct {
 	// Statements stay prepared per connection (database.stmtcache.go).
 	DBNoStatementCache bool `env:"GATEHOUSE_DB_NO_STATEMENT_CACHE" group:"Database" help:"do not keep statements prepared on each connection (on PostgreSQL one round trip a statement instead of two, on SQLite no parsing of a statement run again); needed behind PgBouncer in transaction mode before 1.21"`
 	// Consistency across servers (D6).
-	ModelCacheMB       float64       `env:"GATEHOUSE_MODEL_CACHE_MB" envDefault:"512" group:"Consistency" help:"memory the compiled account models may take, in MiB (least recently used go first; a warm account of 20 roles and 50 members takes about 50 KB)" check:"positive"`
+	ModelCacheMB       float64       `env:"GATEHOUSE_MODEL_CACHE_MB" envDefault:"512" group:"Consistency" help:"memory the compiled account models may take, in MiB (least recently used go first; a warm account of 20 roles and 50 members counts 44 KB, what the process holds for it)" check:"positive"`
 	ChangePollInterval time.Duration `env:"GATEHOUSE_CHANGE_POLL_INTERVAL" envDefault:"50ms" group:"Consistency" help:"how often the change feed reads other servers' commits (NOTIFY wakes it sooner)" check:"positive"`
 	MaxStaleness       time.Duration `env:"GATEHOUSE_MAX_STALENESS" envDefault:"1s" group:"Consistency" help:"cached models are used only while the change feed confirmed them this recently; else read again or UNAVAILABLE" check:"positive"`
 	// NoListen turns off PostgreSQL LISTEN, leaving the change feed's polls
