@@ -130,7 +130,7 @@ func (m *Model) rule(id, key string, kind role.Kind, grants []string, constraint
 // ruleAt is the model's role at index i for the decision engine.
 func (m *Model) ruleAt(i int) authz.Role {
 	r := &m.roles[i]
-	return m.rule(r.ID, r.Key, r.Kind, r.Grants, r.Constraints)
+	return m.rule(r.ID, r.Key, r.kind(), r.Grants, r.Constraints)
 }
 
 // expansions returns the account's roles compiled, by index, once.
@@ -545,8 +545,8 @@ func (m *Model) detached(r *ent.Role) modelRole {
 
 // compactRoles copies rows read or written for a model into what a model
 // keeps of them (modelRole), sharing what they can rather than keeping a
-// copy each: the catalog's strings for the permissions they grant and the
-// kinds' constants; empty constraints are none. The copies are one array,
+// copy each: the catalog's strings for the permissions they grant; empty
+// constraints are none. The copies are one array,
 // their grants one list and their other strings one string (packStrings):
 // three objects, where reading made a dozen a row.
 func compactRoles(p *authz.Policy, roles []*ent.Role) []modelRole {
@@ -559,14 +559,12 @@ func compactRoles(p *authz.Policy, roles []*ent.Role) []modelRole {
 	fields := make([]*string, 0, 4*len(roles))
 	for i, r := range roles {
 		c := &out[i]
-		*c = modelRole{ID: r.ID, Key: r.Key, Name: r.Name, Description: r.Description, Constraints: r.Constraints,
-			Version: r.Version, Position: r.Position, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		*c = newModelRole(r)
 		from := len(grants)
 		for _, g := range r.Grants {
 			grants = append(grants, p.Intern(g))
 		}
 		c.Grants = grants[from:len(grants):len(grants)] // an append copies, not overwrites the next role's
-		c.Kind = interned(r.Kind, role.KindSYSTEM, role.KindCUSTOM)
 		if len(c.Constraints) == 0 {
 			c.Constraints = nil
 		}
