@@ -18,6 +18,14 @@ type idKey struct {
 	odd  bool // not of ids.New's form: text holds it
 }
 
+// string is the id of the given prefix whose key k is.
+func (k idKey) string(prefix string) string {
+	if k.odd {
+		return k.text
+	}
+	return unpackID(prefix, k.u)
+}
+
 // keyOf is the key of an id of the given prefix.
 func keyOf(prefix, id string) idKey {
 	if u, ok := packID(prefix, id); ok {

@@ -35,11 +35,8 @@ type memberRow struct {
 	set      int32
 }
 
-// memberText is a row's ids that do not pack, as text.
-type memberText struct {
-	id, user       string
-	idOdd, userOdd bool
-}
+// memberText is the keys of a row's ids when one does not pack.
+type memberText struct{ id, user idKey }
 
 // memberStatuses are the statuses a memberRow can name.
 var memberStatuses = [...]member.Status{member.StatusACTIVE, member.StatusINVITED, member.StatusSUSPENDED, member.StatusREMOVED}
@@ -54,42 +51,33 @@ func rowOf(ref MemberRef) memberRow {
 	id, user := keyOf(ids.Member, ref.ID), keyOf(ids.User, ref.UserID)
 	r.id, r.user = id.u, user.u
 	if id.odd || user.odd { // kept as copies: ref's strings may be slices of larger ones
-		r.odd = &memberText{id: strings.Clone(id.text), user: strings.Clone(user.text), idOdd: id.odd, userOdd: user.odd}
+		id.text, user.text = strings.Clone(id.text), strings.Clone(user.text)
+		r.odd = &memberText{id: id, user: user}
 	}
 	return r
 }
 
 // idKey is the key of the member's id.
 func (r memberRow) idKey() idKey {
-	if r.odd != nil && r.odd.idOdd {
-		return idKey{text: r.odd.id, odd: true}
+	if r.odd != nil {
+		return r.odd.id
 	}
 	return idKey{u: r.id}
 }
 
 // userKey is the key of the member's user id.
 func (r memberRow) userKey() idKey {
-	if r.odd != nil && r.odd.userOdd {
-		return idKey{text: r.odd.user, odd: true}
+	if r.odd != nil {
+		return r.odd.user
 	}
 	return idKey{u: r.user}
 }
 
 // ID is the member's id.
-func (r memberRow) ID() string {
-	if r.odd != nil && r.odd.idOdd {
-		return r.odd.id
-	}
-	return unpackID(ids.Member, r.id)
-}
+func (r memberRow) ID() string { return r.idKey().string(ids.Member) }
 
 // UserID is the member's user id.
-func (r memberRow) UserID() string {
-	if r.odd != nil && r.odd.userOdd {
-		return r.odd.user
-	}
-	return unpackID(ids.User, r.user)
-}
+func (r memberRow) UserID() string { return r.userKey().string(ids.User) }
 
 // Status is the member's status.
 func (r memberRow) Status() member.Status {

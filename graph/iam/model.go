@@ -149,10 +149,16 @@ func (m *Model) expansions() []*authz.Expansion {
 // compilation for its roles, as read now or elsewhere at the same version
 // (every change of a role's grants or constraints bumps its version).
 func (m *Model) Expansion(r *ent.Role) *authz.Expansion {
-	if i, ok := m.own(r.ID, r.Version); ok {
+	return m.compiled(r.ID, r.Version, m.Role(r))
+}
+
+// compiled is the model's compilation of the role with this id and
+// version, or rule (that role as it is elsewhere) compiled.
+func (m *Model) compiled(id string, version int, rule authz.Role) *authz.Expansion {
+	if i, ok := m.own(id, version); ok {
 		return m.expansions()[i]
 	}
-	return m.Policy.Compile(m.Role(r))
+	return m.Policy.Compile(rule)
 }
 
 // own reports whether the role with this id and version is one of the
@@ -546,9 +552,9 @@ func (m *Model) detached(r *ent.Role) modelRole {
 // compactRoles copies rows read or written for a model into what a model
 // keeps of them (modelRole), sharing what they can rather than keeping a
 // copy each: the catalog's strings for the permissions they grant; empty
-// constraints are none. The copies are one array,
-// their grants one list and their other strings one string (packStrings):
-// three objects, where reading made a dozen a row.
+// constraints are none. The copies are one array, their grants one list and
+// their other strings one string (packStrings): three objects, where
+// reading made a dozen a row.
 func compactRoles(p *authz.Policy, roles []*ent.Role) []modelRole {
 	n := 0
 	for _, r := range roles {
@@ -609,17 +615,6 @@ func (m *Model) reindexRows(old *Model) {
 		slices.Sort(held)
 		return held
 	})
-}
-
-// interned returns the one of shared that equals v, so that rows keep that
-// string rather than a copy of their own; v when none does.
-func interned[T ~string](v T, shared ...T) T {
-	for _, c := range shared {
-		if v == c {
-			return c
-		}
-	}
-	return v
 }
 
 // touch is what of a model a change alters (Change.Alters).
@@ -689,11 +684,7 @@ func (m *Model) evolve(ctx context.Context, tx *ent.Tx, t touch, seq int64, writ
 		n.setRoles(roles)
 		n.exps = make([]*authz.Expansion, len(roles))
 		for i, r := range roles {
-			if j, ok := m.own(r.ID, r.Version); ok {
-				n.exps[i] = exps[j] // m's compilation while r's version is unchanged
-			} else {
-				n.exps[i] = n.Policy.Compile(n.ruleAt(i))
-			}
+			n.exps[i] = m.compiled(r.ID, r.Version, n.ruleAt(i)) // m's while r's version is unchanged
 		}
 	default:
 		n.roles, n.roleIdx = m.roles, m.roleIdx
